@@ -1,0 +1,183 @@
+//! Configuration from the environment, read once at cold start. Anything doubtful is an
+//! error that stops the function before it decides anything.
+
+use std::time::Duration;
+
+use crate::handler::Settings;
+use crate::policy::{Policy, PolicyError};
+
+/// Everything the function needs besides its AWS clients.
+#[derive(Debug)]
+pub struct Config {
+    pub policy: Policy,
+    pub settings: Settings,
+    pub decision_topic_arn: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("no policy: set GATE_POLICY (the JSON document) or GATE_POLICY_FILE (its path)")]
+    NoPolicy,
+    #[error("both GATE_POLICY and GATE_POLICY_FILE are set: set exactly one")]
+    TwoPolicies,
+    #[error("cannot read the policy file {path}")]
+    PolicyFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error("{name} is invalid: {message}")]
+    Variable { name: &'static str, message: String },
+}
+
+impl ConfigError {
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::Policy(_) => "ApprovalGate.InvalidPolicy",
+            _ => "ApprovalGate.InvalidConfiguration",
+        }
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, so tests need not touch the process
+    /// environment. Empty variables count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let policy_text = match (get("GATE_POLICY"), get("GATE_POLICY_FILE")) {
+            (Some(text), None) => text,
+            (None, Some(path)) => std::fs::read_to_string(&path)
+                .map_err(|source| ConfigError::PolicyFile { path, source })?,
+            (None, None) => return Err(ConfigError::NoPolicy),
+            (Some(_), Some(_)) => return Err(ConfigError::TwoPolicies),
+        };
+        let policy = Policy::from_json(&policy_text)?;
+
+        let dry_run = match get("GATE_DRY_RUN").as_deref().map(str::trim) {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(ConfigError::Variable {
+                    name: "GATE_DRY_RUN",
+                    message: format!("expected true or false, got {other:?}"),
+                });
+            }
+        };
+        let allowed_topics = get("GATE_ALLOWED_TOPIC_ARNS").map(|list| {
+            list.split(',')
+                .map(str::trim)
+                .filter(|arn| !arn.is_empty())
+                .map(str::to_owned)
+                .collect()
+        });
+        let token_wait = match get("GATE_TOKEN_WAIT_SECONDS") {
+            None => Settings::default().token_wait,
+            Some(text) => match text.trim().parse::<u64>() {
+                Ok(seconds) if seconds <= 60 => Duration::from_secs(seconds),
+                _ => {
+                    return Err(ConfigError::Variable {
+                        name: "GATE_TOKEN_WAIT_SECONDS",
+                        message: format!("expected whole seconds from 0 to 60, got {text:?}"),
+                    });
+                }
+            },
+        };
+        Ok(Self {
+            policy,
+            settings: Settings {
+                dry_run,
+                allowed_topics,
+                token_wait,
+            },
+            decision_topic_arn: get("GATE_DECISION_TOPIC_ARN"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    const POLICY: &str = r#"{"rules":[{"name":"all"}]}"#;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn reads_every_setting() {
+        let config = config(&[
+            ("GATE_POLICY", POLICY),
+            ("GATE_DRY_RUN", "true"),
+            ("GATE_ALLOWED_TOPIC_ARNS", "arn:a, arn:b,"),
+            ("GATE_TOKEN_WAIT_SECONDS", "3"),
+            ("GATE_DECISION_TOPIC_ARN", "arn:decisions"),
+        ])
+        .unwrap();
+        assert!(config.settings.dry_run);
+        assert_eq!(
+            config.settings.allowed_topics,
+            Some(vec!["arn:a".to_string(), "arn:b".to_string()])
+        );
+        assert_eq!(config.settings.token_wait, Duration::from_secs(3));
+        assert_eq!(config.decision_topic_arn.as_deref(), Some("arn:decisions"));
+        assert_eq!(config.policy.rules[0].name, "all");
+    }
+
+    #[test]
+    fn defaults_are_live_answers_any_topic_and_a_ten_second_wait() {
+        let config = config(&[("GATE_POLICY", POLICY), ("GATE_DECISION_TOPIC_ARN", "")]).unwrap();
+        assert!(!config.settings.dry_run);
+        assert_eq!(config.settings.allowed_topics, None);
+        assert_eq!(config.settings.token_wait, Duration::from_secs(10));
+        assert_eq!(config.decision_topic_arn, None);
+    }
+
+    #[test]
+    fn no_policy_or_two_policies_is_an_error() {
+        assert!(matches!(config(&[]), Err(ConfigError::NoPolicy)));
+        assert!(matches!(
+            config(&[("GATE_POLICY", POLICY), ("GATE_POLICY_FILE", "/p.json")]),
+            Err(ConfigError::TwoPolicies)
+        ));
+    }
+
+    #[test]
+    fn reads_the_policy_file_or_says_which_file_failed() {
+        let path = std::env::temp_dir().join(format!("gate-policy-{}.json", std::process::id()));
+        std::fs::write(&path, POLICY).unwrap();
+        let loaded = config(&[("GATE_POLICY_FILE", path.to_str().unwrap())]).unwrap();
+        assert_eq!(loaded.policy.rules.len(), 1);
+        std::fs::remove_file(&path).unwrap();
+        let error = config(&[("GATE_POLICY_FILE", path.to_str().unwrap())]).unwrap_err();
+        assert!(error.to_string().contains(path.to_str().unwrap()));
+    }
+
+    #[test]
+    fn a_doubtful_dry_run_switch_is_an_error_not_false() {
+        let error = config(&[("GATE_POLICY", POLICY), ("GATE_DRY_RUN", "yes")]).unwrap_err();
+        assert!(
+            error.to_string().starts_with("GATE_DRY_RUN is invalid"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn invalid_policy_is_an_init_error_with_its_place() {
+        let error = config(&[("GATE_POLICY", r#"{"rules":[{"name":""}]}"#)]).unwrap_err();
+        assert_eq!(error.error_type(), "ApprovalGate.InvalidPolicy");
+        assert!(error.to_string().contains("rules[0].name"), "{error}");
+    }
+}

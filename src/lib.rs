@@ -1,0 +1,41 @@
+//! # approval-gate
+//!
+//! Decides AWS CodePipeline manual approvals by policy, and fails closed.
+//!
+//! ## The flow
+//! 1. [`notice`]: each SNS record is read as a CodePipeline approval notice. Anything else
+//!    (other JSON, plain text, a malformed notice, a topic not allowed, an expired
+//!    approval) is logged and dropped.
+//! 2. [`handler`]: `GetPipelineState` must show the notice's token waiting (`InProgress`)
+//!    on the approval action; the state is re-read for a few seconds, since the notice can
+//!    arrive first. A token that is not live is stale: logged, never answered.
+//! 3. [`decision::decide`]: the first [`policy`] rule whose `match` fits decides. All its
+//!    checks pass → approve; a check fails → the rule's `on_fail` (reject or abstain); no
+//!    rule fits → abstain, which leaves the approval to a human.
+//! 4. Approve and reject are answered with `PutApprovalResult`, with a summary that names
+//!    the rule and the reasons (not in dry run). Abstain sends nothing.
+//! 5. [`report`]: one structured log line per record, and a notice on the decision topic.
+//!
+//! ## Decision table
+//! | situation | answer |
+//! |---|---|
+//! | no rule matches | none (abstain) |
+//! | matching rule, every check passes | Approved |
+//! | matching rule, a check fails | Rejected (`on_fail: reject`) or none (`abstain`) |
+//! | token not live, stage or action missing, expired | none |
+//!
+//! ## On failure
+//! Throttling, 5xx, timeouts and unreadable answers while reading state or answering make
+//! the invocation fail, so Lambda retries it; nothing is approved meanwhile. Answers that
+//! CodePipeline refuses because the approval was answered already are normal: logged, done.
+
+pub mod aws;
+pub mod config;
+pub mod decision;
+pub mod error;
+pub mod handler;
+pub mod names;
+pub mod notice;
+pub mod pipeline;
+pub mod policy;
+pub mod report;

@@ -1,0 +1,274 @@
+//! The pipeline as the gate sees it, and the ports through which it is read and answered.
+//!
+//! These are the project's own types: the AWS adapters in [`crate::aws`] convert SDK types
+//! into them at the edge, so the decision logic never sees an SDK type.
+
+use std::future::Future;
+
+use jiff::Timestamp;
+
+use crate::notice::{ApprovalTarget, ApprovalToken};
+
+/// What `GetPipelineState` said about one pipeline.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PipelineSnapshot {
+    pub name: String,
+    pub stages: Vec<StageState>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StageState {
+    pub name: String,
+    /// The execution that last entered this stage.
+    pub execution: Option<StageExecution>,
+    pub actions: Vec<ActionState>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StageExecution {
+    pub pipeline_execution_id: String,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ActionState {
+    pub name: String,
+    /// Absent on actions that have not run yet.
+    pub execution: Option<ActionExecution>,
+    /// Set on source actions: the newest revision the source has seen.
+    pub current_revision: Option<CurrentRevision>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActionExecution {
+    pub status: ActionStatus,
+    pub token: Option<ApprovalToken>,
+    pub summary: Option<String>,
+    pub last_status_change: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActionStatus {
+    InProgress,
+    Succeeded,
+    Failed,
+    Abandoned,
+    /// A status this build does not know; never treated as success.
+    Other(String),
+}
+
+impl ActionStatus {
+    pub fn parse(status: &str) -> Self {
+        match status {
+            "InProgress" => Self::InProgress,
+            "Succeeded" => Self::Succeeded,
+            "Failed" => Self::Failed,
+            "Abandoned" => Self::Abandoned,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CurrentRevision {
+    pub revision_id: String,
+    pub created: Option<Timestamp>,
+}
+
+impl PipelineSnapshot {
+    pub fn stage(&self, name: &str) -> Option<&StageState> {
+        self.stages.iter().find(|stage| stage.name == name)
+    }
+
+    /// The approval named by `target`, if its stage and action exist.
+    pub fn approval(&self, target: &ApprovalTarget) -> Result<ApprovalState<'_>, Staleness> {
+        let stage = self.stage(&target.stage).ok_or(Staleness::StageMissing)?;
+        let action = stage
+            .actions
+            .iter()
+            .find(|action| action.name == target.action)
+            .ok_or(Staleness::ActionMissing)?;
+        Ok(ApprovalState { stage, action })
+    }
+}
+
+/// The approval action and the stage it waits in.
+#[derive(Clone, Copy, Debug)]
+pub struct ApprovalState<'a> {
+    pub stage: &'a StageState,
+    pub action: &'a ActionState,
+}
+
+impl ApprovalState<'_> {
+    /// Whether `token` is the one the approval is waiting on right now.
+    pub fn check_live(&self, token: &ApprovalToken) -> Result<(), Staleness> {
+        let execution = self.action.execution.as_ref().ok_or(Staleness::NotRun)?;
+        if execution.token.as_ref() != Some(token) {
+            return Err(Staleness::OtherToken);
+        }
+        match &execution.status {
+            ActionStatus::InProgress => Ok(()),
+            status => Err(Staleness::NotPending(status.clone())),
+        }
+    }
+
+    /// The pipeline execution waiting at the approval.
+    pub fn execution_id(&self) -> Option<&str> {
+        self.stage
+            .execution
+            .as_ref()
+            .map(|execution| execution.pipeline_execution_id.as_str())
+    }
+}
+
+/// Why a notice's token is not (or not yet) the live one.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Staleness {
+    #[error("the stage does not exist in the pipeline")]
+    StageMissing,
+    #[error("the action does not exist in the stage")]
+    ActionMissing,
+    #[error("the approval action has not run")]
+    NotRun,
+    #[error("the approval action is waiting on another token")]
+    OtherToken,
+    #[error("the approval was already answered (status {0:?})")]
+    NotPending(ActionStatus),
+}
+
+impl Staleness {
+    /// Whether reading the state again could change the answer: the notice may arrive
+    /// before the state shows its token, but a missing stage or an answered token stays so.
+    pub fn may_resolve(&self) -> bool {
+        matches!(self, Self::NotRun | Self::OtherToken)
+    }
+}
+
+/// An answer to one approval.
+#[derive(Clone, Debug)]
+pub struct ApprovalAnswer {
+    pub target: ApprovalTarget,
+    pub token: ApprovalToken,
+    pub approve: bool,
+    pub summary: String,
+}
+
+/// Reading a pipeline failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Final: the pipeline does not exist, or the request was refused as invalid.
+    #[error("{0}")]
+    Final(String),
+    /// Worth retrying: throttling, 5xx, timeouts, connection failures, unreadable answers.
+    #[error("reading the pipeline failed and may succeed on retry: {0}")]
+    Transient(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Answering an approval failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AnswerError {
+    /// Final and normal: somebody (or an earlier delivery) answered first, or the token
+    /// expired. Nothing to do.
+    #[error("the approval was already answered or its token is no longer valid ({0})")]
+    AlreadyAnswered(String),
+    /// Final: the pipeline, stage or action is gone, or the request was refused.
+    #[error("the approval could not be answered ({0})")]
+    Refused(String),
+    /// Worth retrying; nothing was answered.
+    #[error("answering the approval failed and may succeed on retry: {0}")]
+    Transient(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Reads pipelines and answers approvals (CodePipeline).
+pub trait Pipelines: Send + Sync {
+    fn state(
+        &self,
+        pipeline: &str,
+    ) -> impl Future<Output = Result<PipelineSnapshot, ReadError>> + Send;
+
+    fn answer(
+        &self,
+        answer: &ApprovalAnswer,
+    ) -> impl Future<Output = Result<(), AnswerError>> + Send;
+}
+
+/// Tells people what the gate decided (SNS). Failing to tell never changes a decision.
+pub trait DecisionTopic: Send + Sync {
+    fn publish(
+        &self,
+        notice: &crate::report::DecisionNotice,
+    ) -> impl Future<Output = Result<(), PublishError>> + Send;
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("publishing the decision failed: {0}")]
+pub struct PublishError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(status: ActionStatus, token: Option<&str>) -> PipelineSnapshot {
+        PipelineSnapshot {
+            name: "web-shop".into(),
+            stages: vec![StageState {
+                name: "Approve".into(),
+                execution: Some(StageExecution {
+                    pipeline_execution_id: "exec-1".into(),
+                    status: "InProgress".into(),
+                }),
+                actions: vec![ActionState {
+                    name: "Manual".into(),
+                    execution: Some(ActionExecution {
+                        status,
+                        token: token.map(ApprovalToken::new),
+                        summary: None,
+                        last_status_change: None,
+                    }),
+                    current_revision: None,
+                }],
+            }],
+        }
+    }
+
+    fn target(stage: &str, action: &str) -> ApprovalTarget {
+        ApprovalTarget {
+            pipeline: "web-shop".into(),
+            stage: stage.into(),
+            action: action.into(),
+        }
+    }
+
+    #[test]
+    fn token_is_live_only_when_it_matches_and_waits() {
+        let token = ApprovalToken::new("t-1");
+        let live = snapshot(ActionStatus::InProgress, Some("t-1"));
+        let approval = live.approval(&target("Approve", "Manual")).unwrap();
+        assert_eq!(approval.check_live(&token), Ok(()));
+        assert_eq!(approval.execution_id(), Some("exec-1"));
+
+        let other = snapshot(ActionStatus::InProgress, Some("t-2"));
+        let approval = other.approval(&target("Approve", "Manual")).unwrap();
+        assert_eq!(approval.check_live(&token), Err(Staleness::OtherToken));
+
+        let answered = snapshot(ActionStatus::Succeeded, Some("t-1"));
+        let approval = answered.approval(&target("Approve", "Manual")).unwrap();
+        assert_eq!(
+            approval.check_live(&token),
+            Err(Staleness::NotPending(ActionStatus::Succeeded))
+        );
+    }
+
+    #[test]
+    fn missing_stage_or_action_is_final() {
+        let state = snapshot(ActionStatus::InProgress, Some("t-1"));
+        let stage = state.approval(&target("Nope", "Manual")).unwrap_err();
+        let action = state.approval(&target("Approve", "Nope")).unwrap_err();
+        assert_eq!(
+            (stage.clone(), action.clone()),
+            (Staleness::StageMissing, Staleness::ActionMissing)
+        );
+        assert!(!stage.may_resolve() && !action.may_resolve());
+        assert!(Staleness::OtherToken.may_resolve());
+    }
+}

@@ -1,0 +1,350 @@
+//! The policy: which approvals the gate may decide, and how.
+//!
+//! The document is JSON, read and validated once at cold start. Every error names its
+//! place (`rules[2].match.stage`), and an invalid policy stops the function at init, so
+//! nothing is ever decided under a policy nobody meant.
+
+mod pattern;
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+
+use crate::names;
+use crate::notice::ApprovalTarget;
+pub use pattern::Pattern;
+
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub name: String,
+    pub matcher: Matcher,
+    /// `Stage/Action` pairs that must have succeeded in the execution under approval.
+    pub require_succeeded: Vec<ActionRef>,
+    pub on_fail: OnFail,
+}
+
+#[derive(Clone, Debug)]
+pub struct Matcher {
+    pub pipeline: Pattern,
+    pub stage: Pattern,
+    pub action: Pattern,
+}
+
+impl Matcher {
+    pub fn matches(&self, target: &ApprovalTarget) -> bool {
+        self.pipeline.matches(&target.pipeline)
+            && self.stage.matches(&target.stage)
+            && self.action.matches(&target.action)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionRef {
+    pub stage: String,
+    pub action: String,
+}
+
+impl std::fmt::Display for ActionRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.stage, self.action)
+    }
+}
+
+/// What a rule answers when one of its checks fails.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnFail {
+    Reject,
+    /// Leave the approval to a human: the safe default.
+    #[default]
+    Abstain,
+}
+
+/// Why a policy was refused, and where.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid policy at {path}: {message}")]
+pub struct PolicyError {
+    pub path: String,
+    pub message: String,
+}
+
+impl PolicyError {
+    fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyDocument {
+    rules: Vec<RuleDocument>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleDocument {
+    name: String,
+    #[serde(rename = "match", default)]
+    matcher: MatchDocument,
+    #[serde(default)]
+    require_succeeded: Vec<String>,
+    #[serde(default)]
+    on_fail: OnFail,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MatchDocument {
+    pipeline: Option<String>,
+    stage: Option<String>,
+    action: Option<String>,
+}
+
+impl Policy {
+    /// Parses and validates a policy document.
+    pub fn from_json(text: &str) -> Result<Self, PolicyError> {
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let document: PolicyDocument = serde_path_to_error::deserialize(&mut deserializer)
+            .map_err(|error| {
+                let path = error.path().to_string();
+                let inner = error.into_inner();
+                let path = if path == "." {
+                    "(document)".into()
+                } else {
+                    path
+                };
+                PolicyError::at(path, inner.to_string())
+            })?;
+        deserializer
+            .end()
+            .map_err(|error| PolicyError::at("(document)", error.to_string()))?;
+
+        let mut seen = HashSet::new();
+        let rules = document
+            .rules
+            .into_iter()
+            .enumerate()
+            .map(|(index, rule)| {
+                let at = format!("rules[{index}]");
+                if rule.name.trim().is_empty() {
+                    return Err(PolicyError::at(format!("{at}.name"), "a rule needs a name"));
+                }
+                if !seen.insert(rule.name.clone()) {
+                    return Err(PolicyError::at(
+                        format!("{at}.name"),
+                        format!("the rule name {:?} is used twice", rule.name),
+                    ));
+                }
+                Rule::from_document(rule, &at)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { rules })
+    }
+
+    /// The first rule whose `match` fits the approval: rules are tried in order.
+    pub fn rule_for(&self, target: &ApprovalTarget) -> Option<&Rule> {
+        self.rules.iter().find(|rule| rule.matcher.matches(target))
+    }
+}
+
+impl Rule {
+    fn from_document(rule: RuleDocument, at: &str) -> Result<Self, PolicyError> {
+        let pattern = |field: &str, text: Option<String>| match text {
+            None => Ok(Pattern::any()),
+            Some(text) => Pattern::parse(&text)
+                .map_err(|message| PolicyError::at(format!("{at}.match.{field}"), message)),
+        };
+        let matcher = Matcher {
+            pipeline: pattern("pipeline", rule.matcher.pipeline)?,
+            stage: pattern("stage", rule.matcher.stage)?,
+            action: pattern("action", rule.matcher.action)?,
+        };
+        let require_succeeded = rule
+            .require_succeeded
+            .iter()
+            .enumerate()
+            .map(|(index, text)| {
+                parse_action_ref(text).map_err(|message| {
+                    PolicyError::at(format!("{at}.require_succeeded[{index}]"), message)
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            name: rule.name,
+            matcher,
+            require_succeeded,
+            on_fail: rule.on_fail,
+        })
+    }
+}
+
+fn parse_action_ref(text: &str) -> Result<ActionRef, String> {
+    let (stage, action) = text
+        .split_once('/')
+        .ok_or_else(|| format!("expected \"Stage/Action\", got {text:?}"))?;
+    for name in [stage, action] {
+        names::check_name(name).map_err(|message| format!("in {text:?}: {message}"))?;
+    }
+    Ok(ActionRef {
+        stage: stage.into(),
+        action: action.into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"{"rules": [{"name": "prod-after-tests",
+        "match": {"pipeline": "web-*", "stage": "Approve-Prod", "action": "*"},
+        "require_succeeded": ["Build/IntegrationTests"],
+        "on_fail": "reject"}]}"#;
+
+    fn target(pipeline: &str, stage: &str, action: &str) -> ApprovalTarget {
+        ApprovalTarget {
+            pipeline: pipeline.into(),
+            stage: stage.into(),
+            action: action.into(),
+        }
+    }
+
+    fn error_of(text: &str) -> PolicyError {
+        Policy::from_json(text).unwrap_err()
+    }
+
+    #[test]
+    fn loads_the_documented_example() {
+        let policy = Policy::from_json(EXAMPLE).unwrap();
+        let rule = &policy.rules[0];
+        assert_eq!(rule.name, "prod-after-tests");
+        assert_eq!(rule.on_fail, OnFail::Reject);
+        assert_eq!(
+            rule.require_succeeded,
+            vec![ActionRef {
+                stage: "Build".into(),
+                action: "IntegrationTests".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn match_fields_default_to_any_and_on_fail_to_abstain() {
+        let policy = Policy::from_json(r#"{"rules":[{"name":"all"}]}"#).unwrap();
+        assert!(policy.rules[0].matcher.matches(&target("a", "b", "c")));
+        assert_eq!(policy.rules[0].on_fail, OnFail::Abstain);
+    }
+
+    #[test]
+    fn first_matching_rule_wins() {
+        let policy = Policy::from_json(
+            r#"{"rules":[{"name":"prod","match":{"stage":"Prod*"}},{"name":"rest"}]}"#,
+        )
+        .unwrap();
+        let name = |stage| {
+            policy
+                .rule_for(&target("p", stage, "a"))
+                .map(|r| r.name.as_str())
+        };
+        assert_eq!(name("Prod-EU"), Some("prod"));
+        assert_eq!(name("Staging"), Some("rest"));
+    }
+
+    #[test]
+    fn no_rule_matches_outside_every_pattern() {
+        let policy = Policy::from_json(EXAMPLE).unwrap();
+        assert!(
+            policy
+                .rule_for(&target("api-shop", "Approve-Prod", "A"))
+                .is_none()
+        );
+        assert!(
+            policy
+                .rule_for(&target("web-shop", "Approve-Staging", "A"))
+                .is_none()
+        );
+        assert!(
+            policy
+                .rule_for(&target("web-shop", "Approve-Prod", "A"))
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn bad_json_names_the_document() {
+        let error = error_of("{\"rules\": [");
+        assert_eq!(error.path, "rules");
+        assert!(error.message.contains("EOF"), "{error}");
+        assert_eq!(error_of("not json").path, "(document)");
+        assert_eq!(error_of(r#"{"rules": []} trailing"#).path, "(document)");
+    }
+
+    #[test]
+    fn unknown_field_names_its_place() {
+        let error = error_of(r#"{"rules":[{"name":"a"},{"name":"b","match":{"stgae":"x"}}]}"#);
+        assert_eq!(error.path, "rules[1].match.stgae");
+        assert!(error.message.contains("unknown field"), "{error}");
+        let error = error_of(r#"{"rules":[], "extra": 1}"#);
+        assert_eq!(error.path, "extra");
+    }
+
+    #[test]
+    fn bad_pattern_names_its_place() {
+        let error = error_of(
+            r#"{"rules":[{"name":"a"},{"name":"b"},{"name":"c","match":{"stage":"Prod [eu]"}}]}"#,
+        );
+        assert_eq!(error.path, "rules[2].match.stage");
+        assert_eq!(
+            error_of(r#"{"rules":[{"name":"a","match":{"pipeline":""}}]}"#).path,
+            "rules[0].match.pipeline"
+        );
+    }
+
+    #[test]
+    fn bad_on_fail_names_its_place() {
+        let error = error_of(r#"{"rules":[{"name":"a","on_fail":"approve"}]}"#);
+        assert_eq!(error.path, "rules[0].on_fail");
+    }
+
+    #[test]
+    fn duplicate_and_empty_rule_names_are_refused() {
+        let error = error_of(r#"{"rules":[{"name":"a"},{"name":"a"}]}"#);
+        assert_eq!(error.path, "rules[1].name");
+        assert!(error.message.contains("used twice"));
+        assert_eq!(
+            error_of(r#"{"rules":[{"name":" "}]}"#).path,
+            "rules[0].name"
+        );
+        assert_eq!(error_of(r#"{"rules":[{"match":{}}]}"#).path, "rules[0]");
+    }
+
+    #[test]
+    fn require_succeeded_entries_must_be_stage_slash_action() {
+        for bad in ["Build", "Build/", "/Tests", "Build/Unit Tests"] {
+            let text =
+                format!(r#"{{"rules":[{{"name":"a","require_succeeded":["Build/Ok",{bad:?}]}}]}}"#);
+            assert_eq!(
+                error_of(&text).path,
+                "rules[0].require_succeeded[1]",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn error_message_reads_as_one_line() {
+        let error = error_of(r#"{"rules":[{"name":"a","match":{"stage":"a b"}}]}"#);
+        let text = error.to_string();
+        assert!(
+            text.starts_with("invalid policy at rules[0].match.stage: "),
+            "{text}"
+        );
+    }
+}

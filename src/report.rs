@@ -1,0 +1,377 @@
+//! What the gate says about each record: the structured log line, the handler's response,
+//! and the decision notice for people. All three are built from one [`Report`], so they
+//! can never disagree. No report carries the approval token.
+
+use serde::Serialize;
+
+use crate::decision::{Decision, Verdict};
+use crate::names;
+use crate::notice::{ApprovalRequest, ApprovalTarget};
+
+/// How the record ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Approve,
+    Reject,
+    Abstain,
+    /// The notice's token is not the live one: nothing to decide.
+    Stale,
+    /// Not an approval notice, malformed, from a topic not allowed, or expired.
+    Dropped,
+}
+
+impl From<Verdict> for Outcome {
+    fn from(verdict: Verdict) -> Self {
+        match verdict {
+            Verdict::Approve => Self::Approve,
+            Verdict::Reject => Self::Reject,
+            Verdict::Abstain => Self::Abstain,
+        }
+    }
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::Reject => "reject",
+            Self::Abstain => "abstain",
+            Self::Stale => "stale",
+            Self::Dropped => "dropped",
+        }
+    }
+}
+
+/// What happened to the answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Answer {
+    /// PutApprovalResult accepted the answer.
+    Sent,
+    /// Dry run: the answer was decided but not sent.
+    DryRun,
+    /// No answer is due (abstain, stale, dropped).
+    None,
+    /// Somebody answered first, or the token expired: final and normal.
+    AlreadyAnswered,
+    /// CodePipeline refused the answer for good (the approval is gone).
+    Refused,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub message_id: Option<String>,
+    pub outcome: Outcome,
+    pub answer: Answer,
+    pub pipeline: Option<String>,
+    pub stage: Option<String>,
+    pub action: Option<String>,
+    pub execution_id: Option<String>,
+    pub rule: Option<String>,
+    pub reasons: Vec<String>,
+    pub dry_run: bool,
+    #[serde(skip)]
+    pub console_link: Option<String>,
+}
+
+impl Report {
+    pub fn dropped(message_id: Option<String>, reason: String, dry_run: bool) -> Self {
+        Self {
+            message_id,
+            outcome: Outcome::Dropped,
+            answer: Answer::None,
+            pipeline: None,
+            stage: None,
+            action: None,
+            execution_id: None,
+            rule: None,
+            reasons: vec![reason],
+            dry_run,
+            console_link: None,
+        }
+    }
+
+    pub fn about(
+        message_id: Option<String>,
+        request: &ApprovalRequest,
+        outcome: Outcome,
+        reasons: Vec<String>,
+        dry_run: bool,
+    ) -> Self {
+        let ApprovalTarget {
+            pipeline,
+            stage,
+            action,
+        } = request.target.clone();
+        Self {
+            message_id,
+            outcome,
+            answer: Answer::None,
+            pipeline: Some(pipeline),
+            stage: Some(stage),
+            action: Some(action),
+            execution_id: None,
+            rule: None,
+            reasons,
+            dry_run,
+            console_link: request.console_link.clone(),
+        }
+    }
+
+    pub fn decided(
+        message_id: Option<String>,
+        request: &ApprovalRequest,
+        execution_id: Option<String>,
+        decision: Decision,
+        answer: Answer,
+        dry_run: bool,
+    ) -> Self {
+        Self {
+            execution_id,
+            rule: decision.rule,
+            answer,
+            ..Self::about(
+                message_id,
+                request,
+                decision.verdict.into(),
+                decision.reasons,
+                dry_run,
+            )
+        }
+    }
+
+    fn target(&self) -> String {
+        format!(
+            "{}/{}/{}",
+            self.pipeline.as_deref().unwrap_or("?"),
+            self.stage.as_deref().unwrap_or("?"),
+            self.action.as_deref().unwrap_or("?")
+        )
+    }
+
+    /// Writes the one structured log line for this record.
+    pub fn log(&self) {
+        let reasons = self.reasons.join("; ");
+        let fields = (
+            self.message_id.as_deref().unwrap_or(""),
+            self.pipeline.as_deref().unwrap_or(""),
+            self.stage.as_deref().unwrap_or(""),
+            self.action.as_deref().unwrap_or(""),
+            self.execution_id.as_deref().unwrap_or(""),
+            self.rule.as_deref().unwrap_or(""),
+        );
+        let (message_id, pipeline, stage, action, execution_id, rule) = fields;
+        macro_rules! line {
+            ($level:ident) => {
+                tracing::$level!(
+                    message_id,
+                    pipeline,
+                    stage,
+                    action,
+                    execution_id,
+                    verdict = self.outcome.as_str(),
+                    answer = ?self.answer,
+                    rule,
+                    reasons = %reasons,
+                    dry_run = self.dry_run,
+                    "decision"
+                )
+            };
+        }
+        match self.outcome {
+            Outcome::Dropped => line!(warn),
+            _ => line!(info),
+        }
+    }
+
+    /// The decision notice for the decision topic, or `None` for records that were not
+    /// about an approval (dropped ones are only logged).
+    pub fn notice(&self) -> Option<DecisionNotice> {
+        if self.outcome == Outcome::Dropped {
+            return None;
+        }
+        let headline = match (self.outcome, self.dry_run) {
+            (Outcome::Approve, false) => "Approved",
+            (Outcome::Approve, true) => "Would approve (dry run)",
+            (Outcome::Reject, false) => "Rejected",
+            (Outcome::Reject, true) => "Would reject (dry run)",
+            (Outcome::Abstain, _) => "Left for a human",
+            (Outcome::Stale, _) | (Outcome::Dropped, _) => "Ignored stale notice",
+        };
+        let subject = subject(&format!("[approval-gate] {headline}: {}", self.target()));
+        let answer = match self.answer {
+            Answer::Sent => "sent to CodePipeline",
+            Answer::DryRun => "not sent (dry run)",
+            Answer::None => "none due",
+            Answer::AlreadyAnswered => "not needed: the approval was already answered",
+            Answer::Refused => "refused by CodePipeline",
+        };
+        let mut body = format!(
+            "approval-gate: {headline}\n\n\
+             Pipeline:  {}\nStage:     {}\nAction:    {}\nExecution: {}\n\
+             Verdict:   {}\nRule:      {}\nAnswer:    {answer}\nDry run:   {}\n\nReasons:\n",
+            self.pipeline.as_deref().unwrap_or("-"),
+            self.stage.as_deref().unwrap_or("-"),
+            self.action.as_deref().unwrap_or("-"),
+            self.execution_id.as_deref().unwrap_or("-"),
+            self.outcome.as_str(),
+            self.rule
+                .as_deref()
+                .map_or("(no rule matched)".into(), |r| names::printable(r, 100)),
+            self.dry_run,
+        );
+        for reason in &self.reasons {
+            body.push_str(&format!("  - {}\n", names::printable(reason, 2000)));
+        }
+        if let Some(link) = &self.console_link {
+            body.push_str(&format!("\nReview: {}\n", names::printable(link, 2000)));
+        }
+        Some(DecisionNotice {
+            subject,
+            body,
+            verdict: self.outcome.as_str(),
+            pipeline: self.pipeline.clone().unwrap_or_default(),
+            dry_run: self.dry_run,
+        })
+    }
+}
+
+/// A decision as told to the decision topic's subscribers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecisionNotice {
+    /// Fit for a mail client: printable ASCII, under 100 characters (SNS's limit).
+    pub subject: String,
+    pub body: String,
+    /// Message attributes, so subscribers can filter.
+    pub verdict: &'static str,
+    pub pipeline: String,
+    pub dry_run: bool,
+}
+
+/// SNS subjects must be ASCII without control characters and shorter than 100 characters.
+fn subject(text: &str) -> String {
+    let ascii: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if ascii.len() < 100 {
+        ascii
+    } else {
+        format!("{}...", &ascii[..96])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notice::ApprovalToken;
+
+    fn request() -> ApprovalRequest {
+        ApprovalRequest {
+            target: ApprovalTarget {
+                pipeline: "web-shop".into(),
+                stage: "Approve-Prod".into(),
+                action: "Manual".into(),
+            },
+            token: ApprovalToken::new("secret-token"),
+            expires: "2026-12-03T08:00:00Z".parse().unwrap(),
+            region: Some("eu-west-1".into()),
+            console_link: Some("https://console.example/web-shop".into()),
+            custom_data: None,
+        }
+    }
+
+    fn decided(verdict: Verdict, dry_run: bool) -> Report {
+        let decision = Decision {
+            verdict,
+            rule: Some("prod-after-tests".into()),
+            reasons: vec!["Build/Unit succeeded in execution exec-1".into()],
+        };
+        let answer = if dry_run {
+            Answer::DryRun
+        } else {
+            Answer::Sent
+        };
+        Report::decided(
+            Some("m-1".into()),
+            &request(),
+            Some("exec-1".into()),
+            decision,
+            answer,
+            dry_run,
+        )
+    }
+
+    #[test]
+    fn notice_names_everything_a_reader_needs() {
+        let notice = decided(Verdict::Approve, false).notice().unwrap();
+        assert_eq!(
+            notice.subject,
+            "[approval-gate] Approved: web-shop/Approve-Prod/Manual"
+        );
+        for expected in [
+            "Pipeline:  web-shop",
+            "Stage:     Approve-Prod",
+            "Action:    Manual",
+            "Execution: exec-1",
+            "Verdict:   approve",
+            "Rule:      prod-after-tests",
+            "  - Build/Unit succeeded in execution exec-1",
+            "Review: https://console.example/web-shop",
+        ] {
+            assert!(
+                notice.body.contains(expected),
+                "{expected:?} missing from\n{}",
+                notice.body
+            );
+        }
+        assert_eq!(
+            (notice.verdict, notice.pipeline.as_str(), notice.dry_run),
+            ("approve", "web-shop", false)
+        );
+    }
+
+    #[test]
+    fn dry_run_notice_says_what_would_have_happened() {
+        let notice = decided(Verdict::Reject, true).notice().unwrap();
+        assert!(
+            notice
+                .subject
+                .starts_with("[approval-gate] Would reject (dry run): ")
+        );
+        assert!(notice.body.contains("not sent (dry run)"));
+        assert!(notice.dry_run);
+    }
+
+    #[test]
+    fn dropped_records_have_no_notice() {
+        assert_eq!(
+            Report::dropped(None, "not JSON".into(), false).notice(),
+            None
+        );
+    }
+
+    #[test]
+    fn subject_is_short_printable_ascii() {
+        let long = subject(&format!(
+            "[approval-gate] Approved: {}\u{1b}ü",
+            "p".repeat(200)
+        ));
+        assert!(long.len() < 100 && long.ends_with("..."), "{long}");
+        assert_eq!(subject("a\nü"), "a??");
+    }
+
+    #[test]
+    fn response_json_has_no_token() {
+        let json = serde_json::to_string(&decided(Verdict::Approve, false)).unwrap();
+        assert!(!json.contains("secret-token"));
+        assert!(json.contains(r#""outcome":"approve""#), "{json}");
+    }
+}

@@ -1,0 +1,210 @@
+//! Shared by the integration tests: the sample events, pipeline states in the project's
+//! own types, and fakes of the two ports.
+#![allow(dead_code)]
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use approval_gate::notice::ApprovalToken;
+use approval_gate::pipeline::{
+    ActionExecution, ActionState, ActionStatus, AnswerError, ApprovalAnswer, DecisionTopic,
+    PipelineSnapshot, Pipelines, PublishError, ReadError, StageExecution, StageState,
+};
+use approval_gate::report::DecisionNotice;
+use serde_json::Value;
+
+pub const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:codepipeline-approvals";
+
+/// A file of `events/`, exactly as `cargo lambda invoke --data-file` sends it.
+pub fn event(name: &str) -> Value {
+    let path = format!("{}/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The approval notice inside an event file.
+pub fn notice_of(event: &Value) -> Value {
+    serde_json::from_str(event["Records"][0]["Sns"]["Message"].as_str().unwrap()).unwrap()
+}
+
+/// An SNS event carrying `message` as its one record.
+pub fn sns_event(message: &str) -> Value {
+    let mut event = event("approved-by-rule");
+    event["Records"][0]["Sns"]["Message"] = message.into();
+    event
+}
+
+/// The demo's pipeline states (wire format, as the stand-in serves them).
+pub fn demo_pipelines() -> Vec<Value> {
+    let path = format!("{}/demo/pipelines.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+pub fn demo_policy() -> String {
+    std::fs::read_to_string(format!("{}/demo/policy.json", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn action(name: &str, status: ActionStatus, token: Option<&str>) -> ActionState {
+    ActionState {
+        name: name.into(),
+        execution: Some(ActionExecution {
+            status,
+            token: token.map(ApprovalToken::new),
+            summary: None,
+            last_status_change: None,
+        }),
+        current_revision: None,
+    }
+}
+
+fn stage(name: &str, execution: &str, actions: Vec<ActionState>) -> StageState {
+    StageState {
+        name: name.into(),
+        execution: Some(StageExecution {
+            pipeline_execution_id: execution.into(),
+            status: "InProgress".into(),
+        }),
+        actions,
+    }
+}
+
+/// A pipeline waiting at `stage_name/action_name` for `token`, in execution `exec-1`, after
+/// `Build/IntegrationTests` ended with `tests`.
+pub fn waiting(
+    pipeline: &str,
+    stage_name: &str,
+    action_name: &str,
+    token: &str,
+    tests: ActionStatus,
+) -> PipelineSnapshot {
+    PipelineSnapshot {
+        name: pipeline.into(),
+        stages: vec![
+            stage(
+                "Build",
+                "exec-1",
+                vec![action("IntegrationTests", tests, None)],
+            ),
+            stage(
+                stage_name,
+                "exec-1",
+                vec![action(action_name, ActionStatus::InProgress, Some(token))],
+            ),
+        ],
+    }
+}
+
+/// The same pipeline, as it looks before the state shows the approval's token.
+pub fn not_yet_waiting(snapshot: &PipelineSnapshot) -> PipelineSnapshot {
+    let mut snapshot = snapshot.clone();
+    if let Some(stage) = snapshot.stages.last_mut() {
+        for action in &mut stage.actions {
+            action.execution = None;
+        }
+    }
+    snapshot
+}
+
+/// A fake CodePipeline: answers reads from queued results (the last one repeats) and
+/// records every answer.
+#[derive(Default)]
+pub struct FakePipelines {
+    states: Mutex<HashMap<String, VecDeque<Result<PipelineSnapshot, ReadError>>>>,
+    answer_results: Mutex<VecDeque<Result<(), AnswerError>>>,
+    pub reads: Mutex<Vec<String>>,
+    pub answers: Mutex<Vec<ApprovalAnswer>>,
+}
+
+impl FakePipelines {
+    pub fn with_state(self, snapshot: PipelineSnapshot) -> Self {
+        self.queue_state(&snapshot.name.clone(), Ok(snapshot));
+        self
+    }
+
+    pub fn queue_state(&self, pipeline: &str, result: Result<PipelineSnapshot, ReadError>) {
+        self.states
+            .lock()
+            .unwrap()
+            .entry(pipeline.into())
+            .or_default()
+            .push_back(result);
+    }
+
+    pub fn queue_answer(&self, result: Result<(), AnswerError>) {
+        self.answer_results.lock().unwrap().push_back(result);
+    }
+
+    pub fn read_count(&self) -> usize {
+        self.reads.lock().unwrap().len()
+    }
+
+    pub fn answers(&self) -> Vec<ApprovalAnswer> {
+        self.answers.lock().unwrap().clone()
+    }
+}
+
+impl Pipelines for FakePipelines {
+    async fn state(&self, pipeline: &str) -> Result<PipelineSnapshot, ReadError> {
+        self.reads.lock().unwrap().push(pipeline.into());
+        let mut states = self.states.lock().unwrap();
+        let Some(queue) = states.get_mut(pipeline) else {
+            return Err(ReadError::Final("the pipeline does not exist".into()));
+        };
+        // The last state stays: a pipeline keeps looking the same until told otherwise.
+        if let [Ok(snapshot)] = queue.make_contiguous() {
+            return Ok(snapshot.clone());
+        }
+        queue
+            .pop_front()
+            .unwrap_or_else(|| Err(ReadError::Final("the pipeline does not exist".into())))
+    }
+
+    async fn answer(&self, answer: &ApprovalAnswer) -> Result<(), AnswerError> {
+        self.answers.lock().unwrap().push(answer.clone());
+        self.answer_results
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or(Ok(()))
+    }
+}
+
+/// A fake decision topic that records notices, or fails every publish.
+#[derive(Default)]
+pub struct FakeTopic {
+    pub fail: bool,
+    pub notices: Mutex<Vec<DecisionNotice>>,
+}
+
+impl FakeTopic {
+    pub fn failing() -> Self {
+        Self {
+            fail: true,
+            ..Self::default()
+        }
+    }
+
+    pub fn notices(&self) -> Vec<DecisionNotice> {
+        self.notices.lock().unwrap().clone()
+    }
+}
+
+impl DecisionTopic for &FakeTopic {
+    async fn publish(&self, notice: &DecisionNotice) -> Result<(), PublishError> {
+        self.notices.lock().unwrap().push(notice.clone());
+        if self.fail {
+            return Err(PublishError("the topic is unavailable".into()));
+        }
+        Ok(())
+    }
+}
+
+impl Pipelines for &FakePipelines {
+    async fn state(&self, pipeline: &str) -> Result<PipelineSnapshot, ReadError> {
+        (*self).state(pipeline).await
+    }
+
+    async fn answer(&self, answer: &ApprovalAnswer) -> Result<(), AnswerError> {
+        (*self).answer(answer).await
+    }
+}

@@ -120,7 +120,7 @@ pub fn sns_record(record: &serde_json::Value) -> Result<SnsRecord, NoticeError> 
 /// Checks the record's topic against the allow-list, when there is one.
 pub fn check_topic(record: &SnsRecord, allowed: Option<&[String]>) -> Result<(), NoticeError> {
     match allowed {
-        Some(allowed) if !allowed.iter().any(|arn| *arn == record.sns.topic_arn) => Err(
+        Some(allowed) if !allowed.contains(&record.sns.topic_arn) => Err(
             NoticeError::TopicNotAllowed(names::printable(&record.sns.topic_arn, 256)),
         ),
         _ => Ok(()),

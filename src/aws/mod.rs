@@ -13,28 +13,60 @@ use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 pub use codepipeline::CodePipeline;
 pub use sns::SnsDecisionTopic;
 
-/// Explicit limits, so a hung connection costs seconds, not the whole Lambda timeout.
-/// Throttling and transient errors are retried by the SDK's standard strategy (with
-/// backoff and jitter) before the invocation gives up and Lambda retries it.
-pub fn configure(loader: ConfigLoader) -> ConfigLoader {
+/// How long and how often the SDK clients try. Explicit, so that a hung connection costs
+/// seconds rather than the whole Lambda timeout. Throttling and transient errors are
+/// retried by the SDK's standard strategy (exponential backoff with jitter) before the
+/// invocation gives up and Lambda retries it.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub connect_timeout: Duration,
+    /// One HTTP attempt, including reading the answer.
+    pub attempt_timeout: Duration,
+    /// All attempts of one call together.
+    pub operation_timeout: Duration,
+    pub max_attempts: u32,
+    pub initial_backoff: Duration,
+}
+
+impl Limits {
+    /// What the function runs with: within its 60 s Lambda timeout, the token wait (10 s)
+    /// plus a read and an answer at their worst (15 s each) still leave room to report.
+    pub const LAMBDA: Self = Self {
+        connect_timeout: Duration::from_secs(3),
+        attempt_timeout: Duration::from_secs(5),
+        operation_timeout: Duration::from_secs(15),
+        max_attempts: 4,
+        initial_backoff: Duration::from_secs(1),
+    };
+}
+
+/// Applies `limits` to an SDK configuration loader.
+pub fn configure(loader: ConfigLoader, limits: Limits) -> ConfigLoader {
     loader
         .timeout_config(
             TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(3))
-                .read_timeout(Duration::from_secs(5))
-                .operation_attempt_timeout(Duration::from_secs(5))
-                .operation_timeout(Duration::from_secs(15))
+                .connect_timeout(limits.connect_timeout)
+                .operation_attempt_timeout(limits.attempt_timeout)
+                .operation_timeout(limits.operation_timeout)
                 .build(),
         )
-        .retry_config(RetryConfig::standard().with_max_attempts(4))
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(limits.max_attempts)
+                .with_initial_backoff(limits.initial_backoff),
+        )
 }
 
 /// The SDK configuration for the function: credentials and region from the Lambda
-/// environment, endpoints overridable with `AWS_ENDPOINT_URL` (used by the local stand-in).
+/// environment, endpoints overridable with `AWS_ENDPOINT_URL` (how the local stand-in is
+/// reached).
 pub async fn load_sdk_config() -> SdkConfig {
-    configure(aws_config::defaults(BehaviorVersion::latest()))
-        .load()
-        .await
+    configure(
+        aws_config::defaults(BehaviorVersion::latest()),
+        Limits::LAMBDA,
+    )
+    .load()
+    .await
 }
 
 fn timestamp(time: &aws_smithy_types::DateTime) -> Option<jiff::Timestamp> {

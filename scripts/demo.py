@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Runs approval-gate locally, the way Lambda runs it, on every sample event.
+
+The function runs under `cargo lambda watch` (the Lambda Runtime API emulator); its AWS
+calls go through the real SDK to the local stand-in for CodePipeline and SNS, which serves
+the pipelines in demo/pipelines.json. Each events/*.json is sent with `cargo lambda invoke`
+and the answer is printed as event -> verdict -> reason.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DECISION_TOPIC = "arn:aws:sns:us-east-1:123456789012:approval-decisions"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, what: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"{what} exited early (status {process.returncode}); see its output above")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.3)
+    sys.exit(f"{what} did not listen on port {port} within {seconds:.0f} s")
+
+
+def main() -> int:
+    os.chdir(ROOT)
+    print("== building the function and the AWS stand-in", flush=True)
+    subprocess.run(["cargo", "build", "--quiet", "--workspace", "--bins"], check=True)
+
+    aws_port, lambda_port = free_port(), free_port()
+    log_dir = ROOT / "target" / "demo"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    stand_in_log = open(log_dir / "stand-in.log", "w")
+    function_log = open(log_dir / "function.log", "w")
+
+    stand_in = subprocess.Popen(
+        ["target/debug/stand-in", "--port", str(aws_port), "--pipelines", "demo/pipelines.json"],
+        stderr=stand_in_log,
+        stdout=stand_in_log,
+    )
+    env = {
+        "GATE_POLICY_FILE": str(ROOT / "demo" / "policy.json"),
+        "GATE_DECISION_TOPIC_ARN": DECISION_TOPIC,
+        "GATE_TOKEN_WAIT_SECONDS": "2",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{aws_port}",
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "demo",
+        "AWS_SECRET_ACCESS_KEY": "demo",
+        "AWS_LAMBDA_LOG_FORMAT": "JSON",
+    }
+    watch = subprocess.Popen(
+        ["cargo", "lambda", "watch", "--quiet", "--ignore-changes",
+         "--invoke-address", "127.0.0.1", "--invoke-port", str(lambda_port),
+         "--env-vars", ",".join(f"{k}={v}" for k, v in env.items())],
+        stdout=function_log,
+        stderr=function_log,
+    )
+    failures = 0
+    try:
+        wait_for_port(aws_port, stand_in, "the stand-in", 30)
+        wait_for_port(lambda_port, watch, "cargo lambda watch", 300)
+        print(f"== policy: demo/policy.json; pipelines: demo/pipelines.json\n")
+        for event in sorted((ROOT / "events").glob("*.json")):
+            failures += invoke(event, lambda_port)
+    finally:
+        for process in (watch, stand_in):
+            process.terminate()
+        for process in (watch, stand_in):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    print("\n== what CodePipeline and SNS were asked (target/demo/stand-in.log)")
+    print((log_dir / "stand-in.log").read_text().rstrip() or "(nothing)")
+    print("\nThe function's structured logs: target/demo/function.log")
+    return 1 if failures else 0
+
+
+def invoke(event: Path, port: int) -> int:
+    result = subprocess.run(
+        ["cargo", "lambda", "invoke", "approval-gate", "--invoke-address", "127.0.0.1",
+         "--invoke-port", str(port), "--data-file", str(event), "--output-format", "json"],
+        capture_output=True,
+        text=True,
+    )
+    name = event.stem
+    if result.returncode != 0:
+        print(f"{name:<24} -> invocation failed: {(result.stderr or result.stdout).strip()}")
+        return 1
+    try:
+        response = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        print(f"{name:<24} -> unreadable response: {result.stdout.strip()}")
+        return 1
+    for record in response.get("records", []):
+        verdict = record["outcome"]
+        if record["answer"] not in ("none",):
+            verdict += f" ({record['answer']})"
+        rule = f"rule {record['rule']}: " if record.get("rule") else ""
+        print(f"{name:<24} -> {verdict:<18} -> {rule}{'; '.join(record['reasons'])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,287 @@
+//! CodePipeline operations (awsJson1.1, target prefix `CodePipeline_20150709`).
+
+use serde_json::{Value, json};
+
+use crate::http::epoch_seconds;
+use crate::world::{AnsweredApproval, ApiError, World};
+
+/// The `X-Amz-Target` prefix the SDK puts before the operation name.
+pub(crate) const TARGET_PREFIX: &str = "CodePipeline_20150709.";
+
+/// AWS rejects approval summaries longer than this.
+const MAX_SUMMARY_CHARS: usize = 512;
+
+impl World {
+    pub(crate) fn codepipeline(
+        &mut self,
+        operation: &str,
+        input: &Value,
+    ) -> Result<Value, ApiError> {
+        match operation {
+            "GetPipelineState" => self.get_pipeline_state(input),
+            "PutApprovalResult" => self.put_approval_result(input),
+            "ListPipelines" => self.list_pipelines(input),
+            "GetPipelineExecution" => self.get_pipeline_execution(input),
+            "ListActionExecutions" => self.list_action_executions(input),
+            _ => Err(ApiError::new(
+                "UnknownOperationException",
+                format!("unknown operation {operation:?}"),
+            )),
+        }
+    }
+
+    fn get_pipeline_state(&mut self, input: &Value) -> Result<Value, ApiError> {
+        let name = required(input, "name")?;
+        let state = self
+            .pipelines
+            .get(name)
+            .ok_or_else(|| pipeline_not_found(name))?;
+        let mut state = state.clone();
+        if let Some(remaining) = self.hidden_reads.get_mut(name) {
+            *remaining -= 1;
+            if *remaining == 0 {
+                self.hidden_reads.remove(name);
+            }
+            hide_pending_executions(&mut state);
+        }
+        Ok(state)
+    }
+
+    fn put_approval_result(&mut self, input: &Value) -> Result<Value, ApiError> {
+        let pipeline = required(input, "pipelineName")?;
+        let stage = required(input, "stageName")?;
+        let action = required(input, "actionName")?;
+        let token = required(input, "token")?;
+        let status = input.pointer("/result/status").and_then(Value::as_str);
+        let summary = input.pointer("/result/summary").and_then(Value::as_str);
+        let (Some(status @ ("Approved" | "Rejected")), Some(summary)) = (status, summary) else {
+            return Err(ApiError::validation(
+                "result must have a summary and a status of Approved or Rejected",
+            ));
+        };
+        if summary.chars().count() > MAX_SUMMARY_CHARS {
+            return Err(ApiError::validation(format!(
+                "result.summary must be at most {MAX_SUMMARY_CHARS} characters"
+            )));
+        }
+
+        let state = self
+            .pipelines
+            .get_mut(pipeline)
+            .ok_or_else(|| pipeline_not_found(pipeline))?;
+        let stage_state =
+            find_named_mut(state, "stageStates", "stageName", stage).ok_or_else(|| {
+                ApiError::new("StageNotFoundException", format!("stage {stage} not found"))
+            })?;
+        let action_state = find_named_mut(stage_state, "actionStates", "actionName", action)
+            .ok_or_else(|| {
+                ApiError::new(
+                    "ActionNotFoundException",
+                    format!("action {action} not found"),
+                )
+            })?;
+
+        let answer = AnsweredApproval {
+            pipeline: pipeline.to_owned(),
+            stage: stage.to_owned(),
+            action: action.to_owned(),
+            token: token.to_owned(),
+        };
+        let pending = action_state
+            .get_mut("latestExecution")
+            .and_then(Value::as_object_mut)
+            .filter(|execution| {
+                execution.get("status").and_then(Value::as_str) == Some("InProgress")
+                    && execution.get("token").and_then(Value::as_str) == Some(token)
+            });
+        if let Some(execution) = pending {
+            let now = epoch_seconds();
+            let outcome = if status == "Approved" {
+                "Succeeded"
+            } else {
+                "Failed"
+            };
+            execution.insert("status".into(), outcome.into());
+            execution.insert("summary".into(), summary.into());
+            execution.insert("lastStatusChange".into(), now.into());
+            execution.remove("token");
+            self.answered.insert(answer);
+            return Ok(json!({ "approvedAt": now }));
+        }
+        if self.answered.contains(&answer) {
+            Err(ApiError::new(
+                "ApprovalAlreadyCompletedException",
+                "the approval request has already been answered",
+            ))
+        } else {
+            Err(ApiError::new(
+                "InvalidApprovalTokenException",
+                "the approval token is not valid for this action",
+            ))
+        }
+    }
+
+    fn list_pipelines(&self, input: &Value) -> Result<Value, ApiError> {
+        let summaries: Vec<Value> = self
+            .pipelines
+            .iter()
+            .map(|(name, state)| summarise(name, state))
+            .collect();
+        let (page, next_token) = paginate(summaries, input, self.page_size)?;
+        Ok(with_next_token(json!({ "pipelines": page }), next_token))
+    }
+
+    fn get_pipeline_execution(&self, input: &Value) -> Result<Value, ApiError> {
+        let pipeline = required(input, "pipelineName")?;
+        let execution_id = required(input, "pipelineExecutionId")?;
+        let key = (pipeline.to_owned(), execution_id.to_owned());
+        match self.executions.get(&key) {
+            Some(execution) => Ok(json!({ "pipelineExecution": execution })),
+            None if !self.knows_pipeline(pipeline) => Err(pipeline_not_found(pipeline)),
+            None => Err(ApiError::new(
+                "PipelineExecutionNotFoundException",
+                format!("execution {execution_id} not found in pipeline {pipeline}"),
+            )),
+        }
+    }
+
+    fn list_action_executions(&self, input: &Value) -> Result<Value, ApiError> {
+        let pipeline = required(input, "pipelineName")?;
+        if !self.knows_pipeline(pipeline) {
+            return Err(pipeline_not_found(pipeline));
+        }
+        let wanted = input
+            .pointer("/filter/pipelineExecutionId")
+            .and_then(Value::as_str);
+        let details: Vec<Value> = self
+            .action_executions
+            .get(pipeline)
+            .into_iter()
+            .flatten()
+            .filter(|detail| {
+                wanted.is_none_or(|id| {
+                    detail.get("pipelineExecutionId").and_then(Value::as_str) == Some(id)
+                })
+            })
+            .cloned()
+            .collect();
+        let (page, next_token) = paginate(details, input, self.page_size)?;
+        Ok(with_next_token(
+            json!({ "actionExecutionDetails": page }),
+            next_token,
+        ))
+    }
+}
+
+fn required<'a>(input: &'a Value, field: &str) -> Result<&'a str, ApiError> {
+    input
+        .get(field)
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::validation(format!("{field} is required")))
+}
+
+fn pipeline_not_found(name: &str) -> ApiError {
+    ApiError::new(
+        "PipelineNotFoundException",
+        format!("pipeline {name} not found"),
+    )
+}
+
+/// Finds the element of `parent[list]` whose `key` equals `name`. Fixtures
+/// are hand-written, so a missing or oddly typed list is simply "not found".
+fn find_named_mut<'a>(
+    parent: &'a mut Value,
+    list: &str,
+    key: &str,
+    name: &str,
+) -> Option<&'a mut Value> {
+    parent
+        .get_mut(list)?
+        .as_array_mut()?
+        .iter_mut()
+        .find(|item| item.get(key).and_then(Value::as_str) == Some(name))
+}
+
+/// Models the window in which CodePipeline has sent the approval notice but
+/// GetPipelineState does not yet show the pending execution and its token.
+fn hide_pending_executions(state: &mut Value) {
+    let stages = state.get_mut("stageStates").and_then(Value::as_array_mut);
+    for stage in stages.into_iter().flatten() {
+        let actions = stage.get_mut("actionStates").and_then(Value::as_array_mut);
+        for action in actions
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object_mut)
+        {
+            let in_progress = action
+                .get("latestExecution")
+                .and_then(|e| e.get("status"))
+                .and_then(Value::as_str)
+                == Some("InProgress");
+            if in_progress {
+                action.remove("latestExecution");
+            }
+        }
+    }
+}
+
+/// The PipelineSummary ListPipelines reports for a stored pipeline state.
+fn summarise(name: &str, state: &Value) -> Value {
+    let now = epoch_seconds();
+    let timestamp = |field: &str| {
+        state
+            .get(field)
+            .filter(|v| v.is_number())
+            .cloned()
+            .unwrap_or(now.into())
+    };
+    json!({
+        "name": name,
+        "version": state.get("pipelineVersion").cloned().unwrap_or(1.into()),
+        "pipelineType": "V2",
+        "created": timestamp("created"),
+        "updated": timestamp("updated"),
+    })
+}
+
+/// Splits `items` into the page requested by `nextToken`/`maxResults`. The
+/// token is simply the index of the next item; clients must treat it as
+/// opaque anyway.
+fn paginate(
+    items: Vec<Value>,
+    input: &Value,
+    default_size: usize,
+) -> Result<(Vec<Value>, Option<String>), ApiError> {
+    let start = match input.get("nextToken").and_then(Value::as_str) {
+        None => 0,
+        Some(token) => token
+            .parse::<usize>()
+            .ok()
+            .filter(|&start| start <= items.len())
+            .ok_or_else(|| {
+                ApiError::new("InvalidNextTokenException", "the next token is not valid")
+            })?,
+    };
+    let size = input
+        .get("maxResults")
+        .and_then(Value::as_u64)
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(default_size)
+        .max(1);
+    let end = start.saturating_add(size).min(items.len());
+    let next_token = (end < items.len()).then(|| end.to_string());
+    let page = items.into_iter().skip(start).take(end - start).collect();
+    Ok((page, next_token))
+}
+
+fn with_next_token(mut output: Value, next_token: Option<String>) -> Value {
+    if let (Some(token), Some(object)) = (next_token, output.as_object_mut()) {
+        object.insert("nextToken".into(), token.into());
+    }
+    output
+}
+
+/// The awsJson1.1 error body.
+pub(crate) fn error_body(error: &ApiError) -> String {
+    json!({ "__type": error.error_type, "message": error.message }).to_string()
+}

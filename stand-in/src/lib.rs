@@ -1,0 +1,421 @@
+//! A local stand-in for AWS CodePipeline and SNS, plus an emulator of the
+//! AWS Lambda Runtime API.
+//!
+//! [`StandIn`] speaks the real wire protocols (awsJson1.1 for CodePipeline,
+//! awsQuery for SNS) on one port, so the unmodified AWS SDK can be pointed at
+//! it with `AWS_ENDPOINT_URL` or `endpoint_url(..)`. Its state lives in
+//! memory; tests seed it, inject faults, and inspect every call made.
+//! [`RuntimeApi`] lets a test run the real Lambda binary and invoke it.
+//!
+//! This is test and demo tooling. It never ships in the Lambda itself.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use stand_in::{Fault, StandIn};
+//!
+//! let aws = StandIn::start().await?;
+//! aws.put_pipeline(serde_json::json!({ "pipelineName": "web-shop", "stageStates": [] }));
+//! aws.inject("PutApprovalResult", Fault::error(400, "ThrottlingException"));
+//! // ... point a client at aws.endpoint_url() ...
+//! assert!(aws.accepted_answers().is_empty());
+//! # Ok(())
+//! # }
+//! ```
+
+mod codepipeline;
+mod http;
+mod runtime;
+mod sns;
+mod world;
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use hyper::body::Bytes;
+use hyper::header::CONTENT_TYPE;
+use hyper::http::request::Parts;
+use serde_json::{Value, json};
+
+use crate::http::{HttpResponse, Reply, Server, new_id, respond};
+use crate::world::{ApiError, AwsRequest, Protocol, World};
+
+pub use crate::runtime::{Invocation, InvokeTimedOut, RuntimeApi};
+
+/// A running CodePipeline + SNS stand-in.
+///
+/// Clones share the same state and server. The server stops when the last
+/// clone is dropped.
+#[derive(Clone)]
+pub struct StandIn {
+    world: Arc<Mutex<World>>,
+    server: Arc<Server>,
+}
+
+/// One request the stand-in received.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    /// The operation name, e.g. `GetPipelineState` or `Publish`.
+    pub operation: String,
+    /// The JSON request body; for SNS, the form fields as a flat object of
+    /// strings (`{"Action": "Publish", "TopicArn": ..., ...}`). A body that
+    /// was not valid JSON is kept as a string.
+    pub body: Value,
+    /// The HTTP status answered, or 0 if the connection was dropped.
+    pub status: u16,
+    /// Whether this was a PutApprovalResult that answered a pending approval.
+    pub accepted: bool,
+    /// The AWS error type answered, if any (e.g. `InvalidApprovalTokenException`).
+    pub error_type: Option<String>,
+}
+
+/// A misbehaviour to apply to one future call of an operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer with this AWS error instead of handling the call.
+    Error { status: u16, error_type: String },
+    /// Wait this long, then handle the call normally. Long enough delays
+    /// trigger client timeouts.
+    Delay(Duration),
+    /// Close the connection without answering.
+    Drop,
+    /// Answer with exactly this body instead of handling the call.
+    RawBody { status: u16, body: String },
+}
+
+impl Fault {
+    pub fn error(status: u16, error_type: impl Into<String>) -> Self {
+        Self::Error {
+            status,
+            error_type: error_type.into(),
+        }
+    }
+}
+
+impl StandIn {
+    /// Starts on an ephemeral port of 127.0.0.1.
+    pub async fn start() -> std::io::Result<StandIn> {
+        Self::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await
+    }
+
+    pub async fn start_on(addr: SocketAddr) -> std::io::Result<StandIn> {
+        let world = Arc::new(Mutex::new(World::default()));
+        let shared = Arc::clone(&world);
+        let server = Server::bind(addr, move |parts, body| {
+            handle(Arc::clone(&shared), parts, body)
+        })
+        .await?;
+        Ok(StandIn {
+            world,
+            server: Arc::new(server),
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.server.addr()
+    }
+
+    /// The value for `AWS_ENDPOINT_URL` or an SDK's `endpoint_url`.
+    pub fn endpoint_url(&self) -> String {
+        format!("http://{}", self.address())
+    }
+
+    /// Stores (or replaces) a pipeline, given as a GetPipelineState response
+    /// body and keyed by its `pipelineName`.
+    ///
+    /// # Panics
+    ///
+    /// If `state` has no string `pipelineName`: a fixture typo should fail
+    /// the test that made it, not surface later as a missing pipeline.
+    pub fn put_pipeline(&self, state: Value) {
+        let name = state
+            .get("pipelineName")
+            .and_then(Value::as_str)
+            .expect("put_pipeline: the state needs a string \"pipelineName\"")
+            .to_owned();
+        self.world().pipelines.insert(name, state);
+    }
+
+    /// The current state of a pipeline, including answers already applied.
+    pub fn pipeline(&self, name: &str) -> Option<Value> {
+        self.world().pipelines.get(name).cloned()
+    }
+
+    /// Stores a GetPipelineExecution result (the `pipelineExecution` object),
+    /// keyed by its `pipelineExecutionId`.
+    ///
+    /// # Panics
+    ///
+    /// If `execution` has no string `pipelineExecutionId`.
+    pub fn put_execution(&self, pipeline: &str, execution: Value) {
+        let id = execution
+            .get("pipelineExecutionId")
+            .and_then(Value::as_str)
+            .expect("put_execution: the execution needs a string \"pipelineExecutionId\"")
+            .to_owned();
+        self.world()
+            .executions
+            .insert((pipeline.to_owned(), id), execution);
+    }
+
+    /// Replaces the ActionExecutionDetail list of a pipeline. ListActionExecutions
+    /// filters it by each detail's `pipelineExecutionId`.
+    pub fn put_action_executions(&self, pipeline: &str, details: Vec<Value>) {
+        self.world()
+            .action_executions
+            .insert(pipeline.to_owned(), details);
+    }
+
+    /// The page size of ListPipelines and ListActionExecutions when the
+    /// client does not ask for one (default 100, as in AWS).
+    pub fn set_list_page_size(&self, n: usize) {
+        self.world().page_size = n.max(1);
+    }
+
+    /// Queues `fault` for the next call of `op` that has no fault queued
+    /// before it. Each queued fault applies to exactly one call.
+    pub fn inject(&self, op: &str, fault: Fault) {
+        self.inject_times(op, fault, 1);
+    }
+
+    /// Queues `fault` for the next `n` calls of `op`.
+    pub fn inject_times(&self, op: &str, fault: Fault, n: usize) {
+        let mut world = self.world();
+        let queue = world.faults.entry(op.to_owned()).or_default();
+        queue.extend(std::iter::repeat_n(fault, n));
+    }
+
+    /// Makes the next `n` GetPipelineState reads of `pipeline` omit the
+    /// `latestExecution` of every in-progress action, as if the approval
+    /// notice had outrun the pipeline state.
+    pub fn hide_tokens_for_reads(&self, pipeline: &str, n: usize) {
+        let mut world = self.world();
+        if n == 0 {
+            world.hidden_reads.remove(pipeline);
+        } else {
+            world.hidden_reads.insert(pipeline.to_owned(), n);
+        }
+    }
+
+    /// Prints one line per handled call to stderr. Lines never include
+    /// request bodies, so approval tokens stay out of logs.
+    pub fn echo_calls(&self, on: bool) {
+        self.world().echo = on;
+    }
+
+    /// Every call received so far, in the order they were answered.
+    pub fn calls(&self) -> Vec<Call> {
+        self.world().calls.clone()
+    }
+
+    pub fn calls_to(&self, op: &str) -> Vec<Call> {
+        self.world()
+            .calls
+            .iter()
+            .filter(|call| call.operation == op)
+            .cloned()
+            .collect()
+    }
+
+    /// PutApprovalResult calls that answered a pending approval.
+    pub fn accepted_answers(&self) -> Vec<Call> {
+        self.world()
+            .calls
+            .iter()
+            .filter(|call| call.accepted)
+            .cloned()
+            .collect()
+    }
+
+    fn world(&self) -> MutexGuard<'_, World> {
+        lock(&self.world)
+    }
+}
+
+/// A panic in one test thread must not take the whole stand-in down with a
+/// poisoned lock; the state is still consistent because every mutation
+/// happens in one critical section without user code in it.
+fn lock(world: &Mutex<World>) -> MutexGuard<'_, World> {
+    world.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+async fn handle(world: Arc<Mutex<World>>, parts: Parts, body: Bytes) -> Reply {
+    let request = parse(&parts, &body);
+    let fault = lock(&world).take_fault(&request.operation);
+    match fault {
+        None => {}
+        Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
+        Some(Fault::Drop) => {
+            lock(&world).record(call(request, 0, None, false));
+            return None;
+        }
+        Some(Fault::Error { status, error_type }) => {
+            let error = ApiError {
+                status,
+                error_type,
+                message: "injected fault".into(),
+            };
+            let response = error_response(request.protocol, &error);
+            lock(&world).record(call(request, status, Some(error.error_type), false));
+            return Some(response);
+        }
+        Some(Fault::RawBody { status, body }) => {
+            let response = respond(status, content_type(request.protocol), &[], body);
+            lock(&world).record(call(request, status, None, false));
+            return Some(response);
+        }
+    }
+
+    // Answering and recording under one lock keeps `calls()` in the order
+    // the state actually changed.
+    let mut world = lock(&world);
+    let (response, status, error_type) = match world.answer(&request) {
+        Ok(body) => {
+            let request_id = new_id();
+            let headers = [("x-amzn-requestid", request_id.as_str())];
+            (
+                respond(200, content_type(request.protocol), &headers, body),
+                200,
+                None,
+            )
+        }
+        Err(error) => (
+            error_response(request.protocol, &error),
+            error.status,
+            Some(error.error_type),
+        ),
+    };
+    // A PutApprovalResult only succeeds by answering a pending approval.
+    // Faulted calls return earlier, so they never count as accepted.
+    let accepted = request.operation == "PutApprovalResult" && error_type.is_none();
+    world.record(call(request, status, error_type, accepted));
+    Some(response)
+}
+
+fn call(request: AwsRequest, status: u16, error_type: Option<String>, accepted: bool) -> Call {
+    Call {
+        accepted,
+        operation: request.operation,
+        body: request.body,
+        status,
+        error_type,
+    }
+}
+
+/// Tells the two protocols apart: CodePipeline names its operation in
+/// `X-Amz-Target`, SNS sends a form with an `Action` field.
+fn parse(parts: &Parts, body: &[u8]) -> AwsRequest {
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(target) = header("x-amz-target") {
+        let operation = target
+            .strip_prefix(codepipeline::TARGET_PREFIX)
+            .unwrap_or(target);
+        let parsed = if body.is_empty() {
+            Ok(json!({}))
+        } else {
+            serde_json::from_slice(body)
+        };
+        let malformed = parsed.is_err();
+        return AwsRequest {
+            protocol: Protocol::Json,
+            operation: operation.to_owned(),
+            body: parsed.unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned().into()),
+            malformed,
+        };
+    }
+    let is_form = header(CONTENT_TYPE.as_str())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if is_form {
+        let fields = sns::form_fields(body);
+        let action = fields
+            .get("Action")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        return AwsRequest {
+            protocol: Protocol::Query,
+            operation: action,
+            body: Value::Object(fields),
+            malformed: false,
+        };
+    }
+    // Neither protocol: answer as awsJson with an unknown (empty) operation.
+    AwsRequest {
+        protocol: Protocol::Json,
+        operation: String::new(),
+        body: String::from_utf8_lossy(body).into_owned().into(),
+        malformed: false,
+    }
+}
+
+fn content_type(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::Json => "application/x-amz-json-1.1",
+        Protocol::Query => "text/xml",
+    }
+}
+
+fn error_response(protocol: Protocol, error: &ApiError) -> HttpResponse {
+    let request_id = new_id();
+    match protocol {
+        Protocol::Json => respond(
+            error.status,
+            content_type(protocol),
+            &[
+                ("x-amzn-errortype", error.error_type.as_str()),
+                ("x-amzn-requestid", request_id.as_str()),
+            ],
+            codepipeline::error_body(error),
+        ),
+        Protocol::Query => respond(
+            error.status,
+            content_type(protocol),
+            &[("x-amzn-requestid", request_id.as_str())],
+            sns::error_body(error),
+        ),
+    }
+}
+
+/// One log line per call, e.g.
+/// `PutApprovalResult web-shop/Approve/Manual -> accepted (Approved)`.
+/// Only names are printed: bodies may carry approval tokens.
+impl fmt::Display for Call {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let field = |name: &str| self.body.get(name).and_then(Value::as_str).unwrap_or("?");
+        match self.operation.as_str() {
+            "PutApprovalResult" => write!(
+                f,
+                "PutApprovalResult {}/{}/{}",
+                field("pipelineName"),
+                field("stageName"),
+                field("actionName")
+            )?,
+            "GetPipelineState" => write!(f, "GetPipelineState {}", field("name"))?,
+            "GetPipelineExecution" => write!(
+                f,
+                "GetPipelineExecution {}/{}",
+                field("pipelineName"),
+                field("pipelineExecutionId")
+            )?,
+            "ListActionExecutions" => write!(f, "ListActionExecutions {}", field("pipelineName"))?,
+            "Publish" => write!(f, "Publish {}", field("TopicArn"))?,
+            "" => f.write_str("(unrecognised request)")?,
+            operation => f.write_str(operation)?,
+        }
+        if self.status == 0 {
+            f.write_str(" -> dropped")
+        } else if self.accepted {
+            let verdict = self
+                .body
+                .pointer("/result/status")
+                .and_then(Value::as_str)
+                .unwrap_or("?");
+            write!(f, " -> accepted ({verdict})")
+        } else if let Some(error_type) = &self.error_type {
+            write!(f, " -> {} {error_type}", self.status)
+        } else {
+            write!(f, " -> {}", self.status)
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! Serves the CodePipeline + SNS stand-in until killed, for demos and manual
+//! runs of the Lambda against a local "AWS".
+//!
+//! ```text
+//! stand-in [--port 4566] [--pipelines FILE.json]
+//! ```
+//!
+//! It listens on `127.0.0.1:PORT` (point `AWS_ENDPOINT_URL` there) and prints
+//! one line per handled call to stderr, such as
+//! `PutApprovalResult web-shop/Approve/Manual -> accepted (Approved)`.
+//! Request bodies are never printed, so approval tokens stay out of the log.
+//!
+//! `FILE.json` is either a JSON array of GetPipelineState response bodies, or
+//! an object with any of these keys:
+//!
+//! ```json
+//! {
+//!   "pipelines": [ { "pipelineName": "web-shop", "stageStates": [ ... ] } ],
+//!   "executions": { "web-shop": [ { "pipelineExecutionId": "...", ... } ] },
+//!   "actionExecutions": { "web-shop": [ { "pipelineExecutionId": "...", ... } ] }
+//! }
+//! ```
+//!
+//! `executions` holds GetPipelineExecution `pipelineExecution` objects and
+//! `actionExecutions` holds ListActionExecutions `actionExecutionDetails`
+//! entries, both grouped by pipeline name.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde_json::Value;
+use stand_in::StandIn;
+
+const USAGE: &str = "usage: stand-in [--port PORT] [--pipelines FILE.json]";
+
+/// LocalStack's port, so existing `AWS_ENDPOINT_URL` habits carry over.
+const DEFAULT_PORT: u16 = 4566;
+
+#[derive(Debug, PartialEq, Eq)]
+struct Args {
+    port: u16,
+    pipelines: Option<PathBuf>,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("stand-in: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match serve(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("stand-in: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: Args) -> Result<(), String> {
+    let fixture = match &args.pipelines {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let fixture = serde_json::from_str(&text)
+                .map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+            Some(fixture)
+        }
+        None => None,
+    };
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
+    let stand_in = StandIn::start_on(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    if let Some(fixture) = fixture {
+        let count = load_fixture(&stand_in, fixture)?;
+        eprintln!("loaded {count} pipeline(s)");
+    }
+    stand_in.echo_calls(true);
+    eprintln!("listening on {}", stand_in.endpoint_url());
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+/// `Ok(None)` means help was asked for.
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+    let mut parsed = Args {
+        port: DEFAULT_PORT,
+        pipelines: None,
+    };
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--port" => {
+                let port = value()?;
+                parsed.port = port.parse().map_err(|_| format!("invalid port {port:?}"))?;
+            }
+            "--pipelines" => parsed.pipelines = Some(value()?.into()),
+            "-h" | "--help" => return Ok(None),
+            _ => return Err(format!("unknown argument {flag:?}")),
+        }
+    }
+    Ok(Some(parsed))
+}
+
+/// Seeds the stand-in from a fixture (see the module docs) and returns how
+/// many pipelines it held. Malformed entries are errors rather than being
+/// skipped, so a typo in a demo fixture is noticed at start-up.
+fn load_fixture(stand_in: &StandIn, fixture: Value) -> Result<usize, String> {
+    let (pipelines, executions, action_executions) = match fixture {
+        Value::Array(pipelines) => (pipelines, Value::Null, Value::Null),
+        Value::Object(mut object) => {
+            let pipelines = match object.remove("pipelines") {
+                Some(Value::Array(pipelines)) => pipelines,
+                None => Vec::new(),
+                Some(_) => return Err("\"pipelines\" must be an array".into()),
+            };
+            let executions = object.remove("executions").unwrap_or_default();
+            let action_executions = object.remove("actionExecutions").unwrap_or_default();
+            (pipelines, executions, action_executions)
+        }
+        _ => return Err("the fixture must be an array or an object".into()),
+    };
+
+    let count = pipelines.len();
+    for state in pipelines {
+        if !state.get("pipelineName").is_some_and(Value::is_string) {
+            return Err("every pipeline needs a \"pipelineName\"".into());
+        }
+        stand_in.put_pipeline(state);
+    }
+    for (pipeline, list) in grouped(executions, "executions")? {
+        for execution in list {
+            if !execution
+                .get("pipelineExecutionId")
+                .is_some_and(Value::is_string)
+            {
+                return Err(format!(
+                    "an execution of {pipeline} has no \"pipelineExecutionId\""
+                ));
+            }
+            stand_in.put_execution(&pipeline, execution);
+        }
+    }
+    for (pipeline, details) in grouped(action_executions, "actionExecutions")? {
+        stand_in.put_action_executions(&pipeline, details);
+    }
+    Ok(count)
+}
+
+/// Reads `{"pipeline": [ ... ], ...}`; `null` (absent) means empty.
+fn grouped(value: Value, key: &str) -> Result<Vec<(String, Vec<Value>)>, String> {
+    let object = match value {
+        Value::Null => return Ok(Vec::new()),
+        Value::Object(object) => object,
+        _ => return Err(format!("{key:?} must be an object keyed by pipeline name")),
+    };
+    object
+        .into_iter()
+        .map(|(pipeline, list)| match list {
+            Value::Array(list) => Ok((pipeline, list)),
+            _ => Err(format!("{key:?}.{pipeline:?} must be an array")),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn args(list: &[&str]) -> Result<Option<Args>, String> {
+        parse_args(list.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn parses_both_flags_and_defaults() {
+        assert_eq!(
+            args(&["--port", "9000", "--pipelines", "p.json"]),
+            Ok(Some(Args {
+                port: 9000,
+                pipelines: Some("p.json".into())
+            }))
+        );
+        assert_eq!(
+            args(&[]),
+            Ok(Some(Args {
+                port: DEFAULT_PORT,
+                pipelines: None
+            }))
+        );
+        assert_eq!(args(&["--help"]), Ok(None));
+    }
+
+    #[test]
+    fn rejects_bad_arguments() {
+        assert!(args(&["--port"]).is_err());
+        assert!(args(&["--port", "http"]).is_err());
+        assert!(args(&["--verbose"]).is_err());
+    }
+
+    #[tokio::test]
+    async fn loads_both_fixture_shapes() {
+        let stand_in = StandIn::start().await.unwrap();
+        let state = json!({ "pipelineName": "web-shop", "stageStates": [] });
+        assert_eq!(load_fixture(&stand_in, json!([state])), Ok(1));
+        assert_eq!(stand_in.pipeline("web-shop"), Some(state));
+
+        let fixture = json!({
+            "pipelines": [{ "pipelineName": "api", "stageStates": [] }],
+            "executions": { "api": [{ "pipelineExecutionId": "e-1", "status": "InProgress" }] },
+            "actionExecutions": { "api": [{ "pipelineExecutionId": "e-1" }] },
+        });
+        assert_eq!(load_fixture(&stand_in, fixture), Ok(1));
+        assert!(stand_in.pipeline("api").is_some());
+
+        assert!(load_fixture(&stand_in, json!([{ "stageStates": [] }])).is_err());
+        assert!(load_fixture(&stand_in, json!({ "executions": [] })).is_err());
+    }
+}

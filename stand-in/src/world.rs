@@ -1,0 +1,140 @@
+//! The in-memory state behind the stand-in, and the request types shared by
+//! both wire protocols.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
+use serde_json::Value;
+
+use crate::{Call, Fault};
+
+/// Everything the stand-in knows. Kept behind one mutex so that every
+/// request is handled atomically: two concurrent answers to the same approval
+/// can never both see it pending.
+pub(crate) struct World {
+    /// GetPipelineState bodies, keyed by pipeline name. A `BTreeMap` so that
+    /// ListPipelines comes out sorted by name without extra work.
+    pub(crate) pipelines: BTreeMap<String, Value>,
+    /// `pipelineExecution` objects, keyed by (pipeline, execution id).
+    pub(crate) executions: HashMap<(String, String), Value>,
+    /// ActionExecutionDetail objects per pipeline.
+    pub(crate) action_executions: HashMap<String, Vec<Value>>,
+    /// Approvals already answered, so a repeat can be told apart from a
+    /// token that never existed.
+    pub(crate) answered: HashSet<AnsweredApproval>,
+    pub(crate) faults: HashMap<String, VecDeque<Fault>>,
+    /// Remaining GetPipelineState reads per pipeline that hide pending tokens.
+    pub(crate) hidden_reads: HashMap<String, usize>,
+    pub(crate) page_size: usize,
+    pub(crate) calls: Vec<Call>,
+    pub(crate) echo: bool,
+}
+
+/// The AWS default page size for the list operations.
+const DEFAULT_PAGE_SIZE: usize = 100;
+
+impl Default for World {
+    fn default() -> Self {
+        Self {
+            pipelines: BTreeMap::new(),
+            executions: HashMap::new(),
+            action_executions: HashMap::new(),
+            answered: HashSet::new(),
+            faults: HashMap::new(),
+            hidden_reads: HashMap::new(),
+            page_size: DEFAULT_PAGE_SIZE,
+            calls: Vec::new(),
+            echo: false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct AnsweredApproval {
+    pub(crate) pipeline: String,
+    pub(crate) stage: String,
+    pub(crate) action: String,
+    pub(crate) token: String,
+}
+
+/// Which AWS protocol a request arrived in; decides how answers are encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Protocol {
+    /// awsJson1.1, as spoken by CodePipeline.
+    Json,
+    /// awsQuery, as spoken by SNS.
+    Query,
+}
+
+/// A request decoded from either protocol.
+pub(crate) struct AwsRequest {
+    pub(crate) protocol: Protocol,
+    pub(crate) operation: String,
+    /// The JSON body, or for awsQuery the form fields as a flat object of
+    /// strings. If the JSON could not be parsed, the raw text as a string.
+    pub(crate) body: Value,
+    pub(crate) malformed: bool,
+}
+
+/// An AWS error: rendered as `{"__type": ...}` for JSON and as an
+/// `ErrorResponse` document for awsQuery.
+#[derive(Clone, Debug)]
+pub(crate) struct ApiError {
+    pub(crate) status: u16,
+    pub(crate) error_type: String,
+    pub(crate) message: String,
+}
+
+impl ApiError {
+    pub(crate) fn new(error_type: &str, message: impl Into<String>) -> Self {
+        Self {
+            status: 400,
+            error_type: error_type.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn validation(message: impl Into<String>) -> Self {
+        Self::new("ValidationException", message)
+    }
+}
+
+impl World {
+    pub(crate) fn take_fault(&mut self, operation: &str) -> Option<Fault> {
+        let queue = self.faults.get_mut(operation)?;
+        let fault = queue.pop_front();
+        if queue.is_empty() {
+            self.faults.remove(operation);
+        }
+        fault
+    }
+
+    pub(crate) fn record(&mut self, call: Call) {
+        if self.echo {
+            eprintln!("{call}");
+        }
+        self.calls.push(call);
+    }
+
+    /// Answers a request that no fault intercepted.
+    pub(crate) fn answer(&mut self, request: &AwsRequest) -> Result<String, ApiError> {
+        match request.protocol {
+            Protocol::Json if request.malformed => Err(ApiError::new(
+                "SerializationException",
+                "request body is not valid JSON",
+            )),
+            Protocol::Json => self
+                .codepipeline(&request.operation, &request.body)
+                .map(|output| output.to_string()),
+            Protocol::Query => crate::sns::answer(&request.operation, &request.body),
+        }
+    }
+
+    /// Whether anything at all was stored for this pipeline; the lookups
+    /// below use it to choose between "no such pipeline" and "no such
+    /// execution", as AWS does.
+    pub(crate) fn knows_pipeline(&self, name: &str) -> bool {
+        self.pipelines.contains_key(name)
+            || self.action_executions.contains_key(name)
+            || self.executions.keys().any(|(pipeline, _)| pipeline == name)
+    }
+}

@@ -1,0 +1,200 @@
+//! The release artifact's behaviour: the real `approval-gate` binary, driven through the
+//! Lambda Runtime API, calling the stand-in through the real SDK. It approves exactly what
+//! the documented policy says, and nothing else.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use stand_in::{Fault, Invocation, RuntimeApi, StandIn};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+struct Function {
+    child: Child,
+}
+
+impl Function {
+    fn start(runtime: &RuntimeApi, stand_in: &StandIn, policy: &str) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_approval-gate"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_LAMBDA_RUNTIME_API", runtime.address())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "approval-gate")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_ENDPOINT_URL", stand_in.endpoint_url())
+            .env("GATE_POLICY", policy)
+            .env("GATE_TOKEN_WAIT_SECONDS", "1")
+            .env(
+                "GATE_DECISION_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:decisions",
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        Self { child }
+    }
+
+    /// Stops the function and returns everything it logged.
+    fn logs(mut self) -> String {
+        let _ = self.child.kill();
+        let output = std::mem::replace(&mut self.child, Command::new("true").spawn().unwrap())
+            .wait_with_output()
+            .unwrap();
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn stand_in() -> StandIn {
+    let stand_in = StandIn::start().await.unwrap();
+    for pipeline in demo_pipelines() {
+        stand_in.put_pipeline(pipeline);
+    }
+    stand_in
+}
+
+fn outcome(invocation: &Invocation) -> String {
+    match invocation {
+        Invocation::Response(body) => body["records"][0]["outcome"].as_str().unwrap().to_owned(),
+        Invocation::Error { body, .. } => format!("error {}", body["errorType"]),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decides_every_sample_event_as_the_policy_says() {
+    let stand_in = stand_in().await;
+    let runtime = RuntimeApi::start().await.unwrap();
+    let function = Function::start(&runtime, &stand_in, &demo_policy());
+
+    let mut outcomes = Vec::new();
+    for name in [
+        "approved-by-rule",
+        "rejected-by-rule",
+        "no-rule-matches",
+        "stale-token",
+        "not-an-approval-notice",
+        "malformed-notice",
+    ] {
+        let invocation = runtime.invoke(event(name), WAIT).await.unwrap();
+        outcomes.push((name, outcome(&invocation)));
+    }
+
+    assert_eq!(
+        outcomes,
+        vec![
+            ("approved-by-rule", "approve".to_string()),
+            ("rejected-by-rule", "reject".to_string()),
+            ("no-rule-matches", "abstain".to_string()),
+            ("stale-token", "stale".to_string()),
+            ("not-an-approval-notice", "dropped".to_string()),
+            ("malformed-notice", "dropped".to_string()),
+        ]
+    );
+    let answers: Vec<_> = stand_in
+        .accepted_answers()
+        .iter()
+        .map(|call| {
+            format!(
+                "{} {}",
+                call.body["pipelineName"], call.body["result"]["status"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        answers,
+        vec!["\"web-shop\" \"Approved\"", "\"web-api\" \"Rejected\""]
+    );
+    assert_eq!(
+        stand_in.calls_to("Publish").len(),
+        4,
+        "approve, reject, abstain and stale are told"
+    );
+
+    let logs = function.logs();
+    let decisions: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["fields"]["message"] == "decision")
+        .collect();
+    assert_eq!(
+        decisions.len(),
+        6,
+        "one structured line per decision:\n{logs}"
+    );
+    let approved = &decisions[0]["fields"];
+    assert_eq!(approved["pipeline"], "web-shop");
+    assert_eq!(approved["verdict"], "approve");
+    assert_eq!(approved["rule"], "prod-after-tests");
+    assert_eq!(
+        approved["execution_id"],
+        "5e3f9a1c-2b4d-4c6e-8f0a-1b2c3d4e5f60"
+    );
+    for token in [
+        "4c8e3a2b-6d1f-4e9a-b7c5-0f2d8e6a1b31",
+        "9a7d2c4e-1b3f-4d5a-8e6c-7b9a0d1c2e42",
+    ] {
+        assert!(!logs.contains(token), "a token leaked into the logs");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_state_read_is_an_error_lambda_retries() {
+    let stand_in = stand_in().await;
+    stand_in.inject_times(
+        "GetPipelineState",
+        Fault::error(400, "ThrottlingException"),
+        100,
+    );
+    let runtime = RuntimeApi::start().await.unwrap();
+    let _function = Function::start(&runtime, &stand_in, &demo_policy());
+
+    let invocation = runtime
+        .invoke(event("approved-by-rule"), WAIT)
+        .await
+        .unwrap();
+
+    assert_eq!(outcome(&invocation), "error \"ApprovalGate.ReadFailed\"");
+    assert!(stand_in.calls_to("PutApprovalResult").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_policy_stops_the_function_at_init_naming_the_place() {
+    let stand_in = stand_in().await;
+    let runtime = RuntimeApi::start().await.unwrap();
+    let mut function = Function::start(
+        &runtime,
+        &stand_in,
+        r#"{"rules":[{"name":"prod","match":{"stage":"Prod [eu]"}}]}"#,
+    );
+
+    let init_error = runtime.init_error(WAIT).await.expect("an init error");
+
+    assert_eq!(init_error["errorType"], "ApprovalGate.InvalidPolicy");
+    let message = init_error["errorMessage"].as_str().unwrap();
+    assert!(
+        message.starts_with("invalid policy at rules[0].match.stage: "),
+        "{message}"
+    );
+    let status = function.child.wait().unwrap();
+    assert!(!status.success());
+    assert!(stand_in.calls().is_empty());
+}

@@ -40,8 +40,10 @@ def wait_for_port(port: int, process: subprocess.Popen, what: str, seconds: floa
 
 def main() -> int:
     os.chdir(ROOT)
-    print("== building the function and the AWS stand-in", flush=True)
-    subprocess.run(["cargo", "build", "--quiet", "--workspace", "--bins"], check=True)
+    # Built on its own, so that `cargo lambda watch` builds the function with exactly its
+    # own features and reuses that build on the next run.
+    print("== building the AWS stand-in, then the function under cargo lambda watch", flush=True)
+    subprocess.run(["cargo", "build", "--quiet", "-p", "stand-in", "--bin", "stand-in"], check=True)
 
     aws_port, lambda_port = free_port(), free_port()
     log_dir = ROOT / "target" / "demo"

@@ -130,7 +130,9 @@ pub enum Staleness {
     ActionMissing,
     #[error("the approval action has not run")]
     NotRun,
-    #[error("the approval action is waiting on another token")]
+    #[error(
+        "the approval action does not show this token (it belongs to another execution or was answered)"
+    )]
     OtherToken,
     #[error("the approval was already answered (status {0:?})")]
     NotPending(ActionStatus),

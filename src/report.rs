@@ -75,6 +75,18 @@ pub struct Report {
     pub console_link: Option<String>,
 }
 
+impl Answer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sent => "sent",
+            Self::DryRun => "dry-run",
+            Self::None => "none",
+            Self::AlreadyAnswered => "already-answered",
+            Self::Refused => "refused",
+        }
+    }
+}
+
 impl Report {
     pub fn dropped(message_id: Option<String>, reason: String, dry_run: bool) -> Self {
         Self {
@@ -171,7 +183,7 @@ impl Report {
                     action,
                     execution_id,
                     verdict = self.outcome.as_str(),
-                    answer = ?self.answer,
+                    answer = self.answer.as_str(),
                     rule,
                     reasons = %reasons,
                     dry_run = self.dry_run,

@@ -94,6 +94,7 @@ impl Config {
                 dry_run,
                 allowed_topics,
                 token_wait,
+                ..Settings::default()
             },
             decision_topic_arn: get("GATE_DECISION_TOPIC_ARN"),
         })

@@ -8,6 +8,8 @@ use jiff::Timestamp;
 use crate::names;
 use crate::notice::ApprovalRequest;
 use crate::pipeline::{ActionStatus, ApprovalState, PipelineSnapshot};
+use crate::policy::revisions::{FailAs, RevisionFacts, Revisions};
+use crate::policy::windows::{Outside, TimeCheck, Windows};
 use crate::policy::{ActionRef, OnFail, Policy, Rule};
 
 /// PutApprovalResult refuses longer summaries.
@@ -19,6 +21,9 @@ pub enum Verdict {
     Reject,
     /// Leave the approval to a human: no answer is sent.
     Abstain,
+    /// Not yet: the approval stays pending and is decided again by the scheduled sweep,
+    /// once its time window opens.
+    Defer,
 }
 
 impl Verdict {
@@ -27,6 +32,7 @@ impl Verdict {
             Self::Approve => "approve",
             Self::Reject => "reject",
             Self::Abstain => "abstain",
+            Self::Defer => "defer",
         }
     }
 }
@@ -36,6 +42,11 @@ impl fmt::Display for Verdict {
         f.write_str(self.as_str())
     }
 }
+
+/// A deferred approval is answered in the sweep before CodePipeline fails it on expiry;
+/// this is how close to the expiry that last chance is taken. The sweep must run more
+/// often than this.
+pub const EXPIRY_MARGIN: jiff::SignedDuration = jiff::SignedDuration::from_mins(30);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decision {
@@ -61,6 +72,7 @@ impl Decision {
             Verdict::Approve => "Approved",
             Verdict::Reject => "Rejected",
             Verdict::Abstain => "Left for a human",
+            Verdict::Defer => "Deferred",
         };
         let rule = self.rule.as_deref().unwrap_or("(none)");
         let text = format!(
@@ -72,16 +84,28 @@ impl Decision {
     }
 }
 
+/// What the gate knows about the approval beyond the notice.
+#[derive(Clone, Copy, Debug)]
+pub struct Evidence<'a> {
+    /// `GetPipelineState`.
+    pub snapshot: &'a PipelineSnapshot,
+    /// The revisions of the execution under approval, when the rule or the notice's
+    /// claims needed them.
+    pub revisions: Option<&'a RevisionFacts>,
+}
+
 /// Decides one approval.
 ///
 /// The first rule whose `match` fits decides; no fitting rule leaves the approval to a
-/// human. A rule approves only when every one of its checks passes; otherwise it answers
-/// its `on_fail`. Whatever the policy says, an approval whose token is not the live one,
-/// or that has expired, is never approved.
+/// human. A rule approves only when every one of its checks passes. Otherwise each failing
+/// check asks for an outcome (the rule's `on_fail`, a window's `outside`, a commit
+/// message's `on_match`) and the strictest wins: reject over abstain over defer. Whatever
+/// the policy says, an approval whose token is not the live one, or that has expired, is
+/// never approved.
 pub fn decide(
     policy: &Policy,
     request: &ApprovalRequest,
-    snapshot: &PipelineSnapshot,
+    evidence: Evidence<'_>,
     now: Timestamp,
 ) -> Decision {
     let Some(rule) = policy.rule_for(&request.target) else {
@@ -93,7 +117,7 @@ pub fn decide(
             format!("the approval expired at {}", request.expires),
         );
     }
-    let approval = match snapshot.approval(&request.target) {
+    let approval = match evidence.snapshot.approval(&request.target) {
         Ok(approval) => approval,
         Err(staleness) => return Decision::abstain(Some(rule), staleness.to_string()),
     };
@@ -101,17 +125,22 @@ pub fn decide(
         return Decision::abstain(Some(rule), format!("the token is not live: {staleness}"));
     }
 
-    let checks: Vec<Check> = rule
-        .require_succeeded
-        .iter()
-        .map(|required| check_succeeded(snapshot, &approval, required))
-        .collect();
-    let failed: Vec<String> = checks
-        .iter()
-        .filter(|check| !check.passed)
-        .map(|check| check.reason.clone())
-        .collect();
-    if failed.is_empty() {
+    let mut checks = claims_agree(request, &approval, evidence.revisions);
+    let on_fail = Severity::from(rule.on_fail);
+    checks.extend(
+        rule.require_succeeded
+            .iter()
+            .map(|required| check_succeeded(evidence.snapshot, &approval, required, on_fail)),
+    );
+    if let Some(windows) = &rule.windows {
+        checks.push(check_windows(windows, now));
+    }
+    if let Some(revisions) = &rule.revisions {
+        checks.extend(check_revisions(revisions, evidence.revisions, now, on_fail));
+    }
+
+    let strictest = checks.iter().filter_map(|check| check.failed).max();
+    let Some(severity) = strictest else {
         let reasons = if checks.is_empty() {
             vec!["the rule has no checks, so every approval it matches is approved".into()]
         } else {
@@ -122,36 +151,172 @@ pub fn decide(
             rule: Some(rule.name.clone()),
             reasons,
         };
-    }
+    };
+    let mut reasons: Vec<String> = checks
+        .into_iter()
+        .filter(|check| check.failed.is_some())
+        .map(|check| check.reason)
+        .collect();
+    let verdict = match severity {
+        Severity::Reject => Verdict::Reject,
+        Severity::Abstain => Verdict::Abstain,
+        Severity::Defer if now + EXPIRY_MARGIN >= request.expires => {
+            reasons.push(format!(
+                "the approval expires at {} before the gate may approve it, so it is \
+                 rejected rather than left to fail",
+                request.expires
+            ));
+            Verdict::Reject
+        }
+        Severity::Defer => Verdict::Defer,
+    };
     Decision {
-        verdict: match rule.on_fail {
-            OnFail::Reject => Verdict::Reject,
-            OnFail::Abstain => Verdict::Abstain,
-        },
+        verdict,
         rule: Some(rule.name.clone()),
-        reasons: failed,
+        reasons,
+    }
+}
+
+/// What a failing check asks for. The order is the precedence: the strictest wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Severity {
+    Defer,
+    Abstain,
+    Reject,
+}
+
+impl From<OnFail> for Severity {
+    fn from(on_fail: OnFail) -> Self {
+        match on_fail {
+            OnFail::Reject => Self::Reject,
+            OnFail::Abstain => Self::Abstain,
+        }
     }
 }
 
 struct Check {
-    passed: bool,
+    /// `None` when the check passed.
+    failed: Option<Severity>,
     reason: String,
 }
 
 impl Check {
     fn pass(reason: String) -> Self {
         Self {
-            passed: true,
+            failed: None,
             reason,
         }
     }
 
-    fn fail(reason: String) -> Self {
+    fn fail(severity: Severity, reason: String) -> Self {
         Self {
-            passed: false,
+            failed: Some(severity),
             reason,
         }
     }
+}
+
+/// What the notice's `customData` claims must agree with the live state; a disagreement
+/// means the notice and the state are about different executions, so no rule may approve.
+fn claims_agree(
+    request: &ApprovalRequest,
+    approval: &ApprovalState<'_>,
+    revisions: Option<&RevisionFacts>,
+) -> Vec<Check> {
+    let claims = request.claims();
+    let mut checks = Vec::new();
+    if let Some(claimed) = &claims.execution_id {
+        let live = approval.execution_id();
+        checks.push(if live == Some(claimed.as_str()) {
+            Check::pass(format!(
+                "the notice's execution {claimed} is the one waiting"
+            ))
+        } else {
+            Check::fail(
+                Severity::Abstain,
+                format!(
+                    "the notice names execution {} but the approval waits on {}",
+                    names::printable(claimed, 64),
+                    live.unwrap_or("no execution")
+                ),
+            )
+        });
+    }
+    if let Some(claimed) = &claims.commit_id {
+        let carried = revisions
+            .and_then(|facts| facts.artifacts.as_ref())
+            .is_some_and(|artifacts| {
+                artifacts.iter().any(|artifact| {
+                    artifact.revision_id.as_deref().is_some_and(|id| {
+                        id == claimed || (claimed.len() >= 7 && id.starts_with(claimed.as_str()))
+                    })
+                })
+            });
+        checks.push(if carried {
+            Check::pass(format!("the notice's commit {claimed} is in the execution"))
+        } else {
+            Check::fail(
+                Severity::Abstain,
+                format!(
+                    "the notice names commit {} but the execution under approval does not carry it",
+                    names::printable(claimed, 64)
+                ),
+            )
+        });
+    }
+    checks
+}
+
+fn check_windows(windows: &Windows, now: Timestamp) -> Check {
+    match windows.check(now) {
+        TimeCheck::Open { reason } => Check::pass(reason),
+        TimeCheck::Closed {
+            reason,
+            next_open_text,
+            ..
+        } => {
+            let severity = match windows.outside() {
+                Outside::Reject => Severity::Reject,
+                Outside::Abstain => Severity::Abstain,
+                Outside::Defer => Severity::Defer,
+            };
+            let next = next_open_text.map_or_else(
+                || "no window opens in the next 400 days".to_owned(),
+                |text| format!("next opening {text}"),
+            );
+            Check::fail(severity, format!("{reason}; {next}"))
+        }
+    }
+}
+
+fn check_revisions(
+    revisions: &Revisions,
+    facts: Option<&RevisionFacts>,
+    now: Timestamp,
+    on_fail: Severity,
+) -> Vec<Check> {
+    let Some(facts) = facts else {
+        return vec![Check::fail(
+            on_fail,
+            "the revisions of the execution under approval could not be read".into(),
+        )];
+    };
+    revisions
+        .check(facts, now)
+        .into_iter()
+        .map(|check| {
+            if check.passed {
+                Check::pass(check.reason)
+            } else {
+                let severity = match check.on_fail {
+                    Some(FailAs::Reject) => Severity::Reject,
+                    Some(FailAs::Abstain) => Severity::Abstain,
+                    None => on_fail,
+                };
+                Check::fail(severity, check.reason)
+            }
+        })
+        .collect()
 }
 
 /// An upstream action counts only if it succeeded in the execution under approval: the
@@ -161,14 +326,16 @@ fn check_succeeded(
     snapshot: &PipelineSnapshot,
     approval: &ApprovalState<'_>,
     required: &ActionRef,
+    on_fail: Severity,
 ) -> Check {
+    let fail = |reason| Check::fail(on_fail, reason);
     let Some(execution_id) = approval.execution_id() else {
-        return Check::fail(format!(
+        return fail(format!(
             "{required} cannot be checked: the approval stage shows no pipeline execution"
         ));
     };
     let Some(stage) = snapshot.stage(&required.stage) else {
-        return Check::fail(format!(
+        return fail(format!(
             "{required} is required but the pipeline has no stage {}",
             required.stage
         ));
@@ -178,7 +345,7 @@ fn check_succeeded(
         .as_ref()
         .map(|execution| execution.pipeline_execution_id.as_str());
     if stage_execution != Some(execution_id) {
-        return Check::fail(match stage_execution {
+        return fail(match stage_execution {
             Some(other) => format!(
                 "{required} cannot be confirmed for execution {execution_id}: \
                  stage {} last ran execution {other}",
@@ -188,7 +355,7 @@ fn check_succeeded(
         });
     }
     let Some(action) = stage.actions.iter().find(|a| a.name == required.action) else {
-        return Check::fail(format!(
+        return fail(format!(
             "{required} is required but stage {} has no action {}",
             required.stage, required.action
         ));
@@ -197,11 +364,11 @@ fn check_succeeded(
         Some(ActionStatus::Succeeded) => {
             Check::pass(format!("{required} succeeded in execution {execution_id}"))
         }
-        Some(status) => Check::fail(format!(
+        Some(status) => fail(format!(
             "{required} is {} in execution {execution_id}, not Succeeded",
             status_name(status)
         )),
-        None => Check::fail(format!(
+        None => fail(format!(
             "{required} has not run in execution {execution_id}"
         )),
     }
@@ -303,9 +470,21 @@ mod tests {
         }
     }
 
+    fn evidence(snapshot: &PipelineSnapshot) -> Evidence<'_> {
+        Evidence {
+            snapshot,
+            revisions: None,
+        }
+    }
+
     fn decide_for(pipeline: &str, stage_name: &str, state: &PipelineSnapshot) -> Decision {
         let policy = Policy::from_json(POLICY).unwrap();
-        decide(&policy, &request(pipeline, stage_name), state, now())
+        decide(
+            &policy,
+            &request(pipeline, stage_name),
+            evidence(state),
+            now(),
+        )
     }
 
     #[test]
@@ -482,7 +661,7 @@ mod tests {
         let policy = Policy::from_json(POLICY).unwrap();
         let mut request = request("sandbox-1", "Go");
         request.expires = now();
-        let decision = decide(&policy, &request, &state, now());
+        let decision = decide(&policy, &request, evidence(&state), now());
         assert_eq!(decision.verdict, Verdict::Abstain);
         assert!(decision.reasons[0].contains("expired"));
     }

@@ -1,20 +1,30 @@
-//! The flow for one invocation: every SNS record is parsed, checked against the live
-//! pipeline state, decided, answered, told and logged.
+//! The flow for one invocation. An SNS event: every record is parsed, checked against the
+//! live pipeline state, decided, answered, told and logged. A scheduled event: the sweep
+//! finds every approval waiting on the pipelines the policy covers and decides each as if
+//! its notice had just arrived, so deferred approvals are answered when their window opens
+//! and lost notices are caught.
 
 use std::time::Duration;
 
-use jiff::Timestamp;
+use futures_util::StreamExt;
+use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
-use tokio::time::Instant;
+use tokio::sync::Mutex;
+use tokio::time::{Instant, Interval, MissedTickBehavior};
 
-use crate::decision::{Decision, Verdict, decide};
+use crate::decision::{Decision, Evidence, Verdict, decide};
 use crate::error::GateError;
 use crate::notice::{self, ApprovalRequest};
 use crate::pipeline::{
-    AnswerError, ApprovalAnswer, DecisionTopic, PipelineSnapshot, Pipelines, ReadError, Staleness,
+    AnswerError, ApprovalAnswer, DecisionTopic, PendingApproval, PipelineSnapshot, Pipelines,
+    ReadError, Staleness,
 };
 use crate::policy::Policy;
+use crate::policy::revisions::{Needs, RevisionFacts, SourceState};
 use crate::report::{Answer, Outcome, Report};
+
+/// CodePipeline fails an approval that nobody answers within seven days.
+const APPROVAL_LIFETIME: SignedDuration = SignedDuration::from_hours(7 * 24);
 
 /// How the gate behaves, beyond the policy.
 #[derive(Clone, Debug)]
@@ -25,6 +35,11 @@ pub struct Settings {
     pub allowed_topics: Option<Vec<String>>,
     /// How long to keep re-reading the state while it does not show the notice's token yet.
     pub token_wait: Duration,
+    /// How many pipelines the sweep reads at once.
+    pub sweep_concurrency: usize,
+    /// The least time between two pipeline reads of the sweep, so that a policy covering
+    /// a hundred pipelines stays well under CodePipeline's request rate.
+    pub sweep_read_interval: Duration,
 }
 
 impl Default for Settings {
@@ -33,14 +48,31 @@ impl Default for Settings {
             dry_run: false,
             allowed_topics: None,
             token_wait: Duration::from_secs(10),
+            sweep_concurrency: 4,
+            sweep_read_interval: Duration::from_millis(100),
         }
     }
 }
 
-/// The handler's answer to an invocation: one report a record.
-#[derive(Debug, Serialize)]
+/// The handler's answer to an invocation.
+#[derive(Debug, Default, Serialize)]
 pub struct Response {
+    /// One report a record; for a sweep, one report an answered approval.
     pub records: Vec<Report>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepSummary>,
+}
+
+/// What a sweep saw.
+#[derive(Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SweepSummary {
+    pub pipelines: usize,
+    /// Approvals waiting that a rule matches.
+    pub pending: usize,
+    pub answered: usize,
+    /// Pipelines or approvals that could not be handled this time (they are tried again
+    /// by the next sweep).
+    pub failures: Vec<String>,
 }
 
 pub struct Gate<P, T> {
@@ -77,15 +109,20 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
     /// Handles one invocation. Returns an error only when a retry may succeed; every
     /// record is still handled first, so one failing record does not hide the others.
     pub async fn handle(&self, event: &serde_json::Value) -> Result<Response, GateError> {
+        if is_scheduled(event) {
+            return self.sweep().await;
+        }
         let Some(records) = event.get("Records").and_then(serde_json::Value::as_array) else {
             let report = Report::dropped(
                 None,
-                "the event is not an SNS event (no \"Records\" list)".into(),
+                "the event is neither an SNS event (no \"Records\" list) nor a scheduled event"
+                    .into(),
                 self.settings.dry_run,
             );
             report.log();
             return Ok(Response {
                 records: vec![report],
+                sweep: None,
             });
         };
         let mut reports = Vec::with_capacity(records.len());
@@ -105,7 +142,10 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         }
         match first_error {
             Some(error) => Err(error),
-            None => Ok(Response { records: reports }),
+            None => Ok(Response {
+                records: reports,
+                sweep: None,
+            }),
         }
     }
 
@@ -127,44 +167,27 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         };
         if (self.clock)() >= request.expires {
             let reason = format!("the approval expired at {}", request.expires);
-            return Ok(Report {
-                outcome: Outcome::Dropped,
-                ..Report::about(
-                    message_id,
-                    &request,
-                    Outcome::Dropped,
-                    vec![reason],
-                    dry_run,
-                )
-            });
+            return Ok(Report::about(
+                message_id,
+                &request,
+                Outcome::Dropped,
+                vec![reason],
+                dry_run,
+            ));
         }
-
-        let snapshot = match self.live_state(&request).await? {
-            Liveness::Live(snapshot) => snapshot,
-            Liveness::Stale(reason) => {
-                return Ok(Report::about(
-                    message_id,
-                    &request,
-                    Outcome::Stale,
-                    vec![reason],
-                    dry_run,
-                ));
+        match self.live_state(&request).await? {
+            Liveness::Live(snapshot) => {
+                self.decide_and_answer(message_id, &request, &snapshot)
+                    .await
             }
-        };
-        let execution_id = snapshot
-            .approval(&request.target)
-            .ok()
-            .and_then(|approval| approval.execution_id().map(str::to_owned));
-        let decision = decide(&self.policy, &request, &snapshot, (self.clock)());
-        let answer = self.answer(&request, &decision).await?;
-        Ok(Report::decided(
-            message_id,
-            &request,
-            execution_id,
-            decision,
-            answer,
-            dry_run,
-        ))
+            Liveness::Stale(reason) => Ok(Report::about(
+                message_id,
+                &request,
+                Outcome::Stale,
+                vec![reason],
+                dry_run,
+            )),
+        }
     }
 
     /// Reads the pipeline until it shows the notice's token waiting, or until the wait is
@@ -198,6 +221,105 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         }
     }
 
+    /// Gathers what the matched rule needs, decides and answers.
+    async fn decide_and_answer(
+        &self,
+        message_id: Option<String>,
+        request: &ApprovalRequest,
+        snapshot: &PipelineSnapshot,
+    ) -> Result<Report, GateError> {
+        let execution_id = snapshot
+            .approval(&request.target)
+            .ok()
+            .and_then(|approval| approval.execution_id().map(str::to_owned));
+        let revisions = self
+            .revision_facts(request, snapshot, execution_id.as_deref())
+            .await?;
+        let evidence = Evidence {
+            snapshot,
+            revisions: revisions.as_ref(),
+        };
+        let decision = decide(&self.policy, request, evidence, (self.clock)());
+        let answer = self.answer(request, &decision).await?;
+        Ok(Report::decided(
+            message_id,
+            request,
+            execution_id,
+            decision,
+            answer,
+            self.settings.dry_run,
+        ))
+    }
+
+    /// Reads the execution's revisions, but only what the matched rule (or the notice's
+    /// claims) needs, with the independent calls made at once. What cannot be read for good
+    /// stays `None`, which fails the checks that needed it.
+    async fn revision_facts(
+        &self,
+        request: &ApprovalRequest,
+        snapshot: &PipelineSnapshot,
+        execution_id: Option<&str>,
+    ) -> Result<Option<RevisionFacts>, GateError> {
+        let Some(rule) = self.policy.rule_for(&request.target) else {
+            return Ok(None);
+        };
+        let mut needs = rule.revisions.as_ref().map_or(
+            Needs {
+                execution: false,
+                action_executions: false,
+            },
+            |revisions| revisions.needs(),
+        );
+        needs.execution |= request.claims().commit_id.is_some();
+        let Some(execution_id) = execution_id else {
+            return Ok(None);
+        };
+        if !needs.execution && !needs.action_executions {
+            return Ok(None);
+        }
+        let pipeline = request.target.pipeline.as_str();
+        let (artifacts, variables) = tokio::join!(
+            async {
+                match needs.execution {
+                    true => Some(
+                        self.pipelines
+                            .artifact_revisions(pipeline, execution_id)
+                            .await,
+                    ),
+                    false => None,
+                }
+            },
+            async {
+                match needs.action_executions {
+                    true => Some(
+                        self.pipelines
+                            .source_variables(pipeline, execution_id)
+                            .await,
+                    ),
+                    false => None,
+                }
+            },
+        );
+        let sources = snapshot
+            .stages
+            .iter()
+            .flat_map(|stage| &stage.actions)
+            .filter_map(|action| {
+                let revision = action.current_revision.as_ref()?;
+                Some(SourceState {
+                    action: action.name.clone(),
+                    current_revision: Some(revision.revision_id.clone()),
+                })
+            })
+            .collect();
+        Ok(Some(RevisionFacts {
+            execution_id: execution_id.to_owned(),
+            artifacts: settle(pipeline, artifacts)?,
+            sources,
+            source_variables: settle(pipeline, variables)?,
+        }))
+    }
+
     async fn answer(
         &self,
         request: &ApprovalRequest,
@@ -206,7 +328,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         let approve = match decision.verdict {
             Verdict::Approve => true,
             Verdict::Reject => false,
-            Verdict::Abstain => return Ok(Answer::None),
+            Verdict::Abstain | Verdict::Defer => return Ok(Answer::None),
         };
         if self.settings.dry_run {
             return Ok(Answer::DryRun);
@@ -220,11 +342,11 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         match self.pipelines.answer(&answer).await {
             Ok(()) => Ok(Answer::Sent),
             Err(AnswerError::AlreadyAnswered(reason)) => {
-                tracing::info!(target_approval = %request.target, reason, "approval already answered");
+                tracing::info!(approval = %request.target, reason, "approval already answered");
                 Ok(Answer::AlreadyAnswered)
             }
             Err(AnswerError::Refused(reason)) => {
-                tracing::warn!(target_approval = %request.target, reason, "CodePipeline refused the answer");
+                tracing::warn!(approval = %request.target, reason, "CodePipeline refused the answer");
                 Ok(Answer::Refused)
             }
             Err(error) => Err(GateError::AnswerFailed {
@@ -242,6 +364,167 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         if let Err(error) = topic.publish(&notice).await {
             tracing::warn!(error = %error, verdict = notice.verdict, pipeline = notice.pipeline, "decision notice not published; the decision stands");
         }
+    }
+
+    /// Decides every approval waiting on the pipelines the policy covers. One failing
+    /// pipeline does not stop the others; what failed is logged and tried again next time.
+    async fn sweep(&self) -> Result<Response, GateError> {
+        let pipelines = self
+            .covered_pipelines()
+            .await
+            .map_err(|source| GateError::ReadFailed {
+                pipeline: "(ListPipelines)".into(),
+                source,
+            })?;
+        let mut pacer = tokio::time::interval(self.settings.sweep_read_interval);
+        pacer.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let pacer = Mutex::new(pacer);
+        let pacer = &pacer;
+        // Owned names, so that the futures borrow nothing from the stream's items (which
+        // keeps them `Send` for the runtime).
+        let swept: Vec<Swept> = futures_util::stream::iter(pipelines.clone())
+            .map(|pipeline| async move { self.sweep_pipeline(&pipeline, pacer).await })
+            .buffer_unordered(self.settings.sweep_concurrency.max(1))
+            .collect()
+            .await;
+
+        let mut summary = SweepSummary {
+            pipelines: pipelines.len(),
+            ..SweepSummary::default()
+        };
+        let mut records = Vec::new();
+        for pipeline in swept {
+            summary.pending += pipeline.pending;
+            summary.failures.extend(pipeline.failures);
+            records.extend(pipeline.answered);
+        }
+        summary.answered = records.len();
+        tracing::info!(
+            pipelines = summary.pipelines,
+            pending = summary.pending,
+            answered = summary.answered,
+            failed = summary.failures.len(),
+            dry_run = self.settings.dry_run,
+            "sweep"
+        );
+        Ok(Response {
+            records,
+            sweep: Some(summary),
+        })
+    }
+
+    /// The exact pipeline names in the policy, and every listed pipeline a wildcard covers.
+    async fn covered_pipelines(&self) -> Result<Vec<String>, ReadError> {
+        let (mut names, wildcard) = self.policy.named_pipelines();
+        if wildcard {
+            let listed = self.pipelines.list_pipelines().await?;
+            names.extend(listed.into_iter().filter(|name| self.policy.covers(name)));
+            names.sort();
+            names.dedup();
+        }
+        Ok(names)
+    }
+
+    async fn sweep_pipeline(&self, pipeline: &str, pacer: &Mutex<Interval>) -> Swept {
+        let mut swept = Swept::default();
+        pacer.lock().await.tick().await;
+        let snapshot = match self.pipelines.state(pipeline).await {
+            Ok(snapshot) => snapshot,
+            Err(ReadError::Final(reason)) => {
+                tracing::debug!(pipeline, reason, "sweep skips the pipeline");
+                return swept;
+            }
+            Err(error) => {
+                tracing::error!(pipeline, error = %error, "sweep could not read the pipeline");
+                swept.failures.push(format!("{pipeline}: {error}"));
+                return swept;
+            }
+        };
+        let now = (self.clock)();
+        for pending in snapshot.pending_approvals() {
+            if self.policy.rule_for(&pending.target).is_none() {
+                continue;
+            }
+            swept.pending += 1;
+            let request = request_from_state(pending, now);
+            match self.decide_and_answer(None, &request, &snapshot).await {
+                // Only answers are told: an approval still waiting would otherwise be
+                // announced again at every sweep.
+                Ok(report)
+                    if matches!(
+                        report.answer,
+                        Answer::Sent | Answer::AlreadyAnswered | Answer::Refused
+                    ) =>
+                {
+                    report.log();
+                    self.tell(&report).await;
+                    swept.answered.push(report);
+                }
+                Ok(report) if report.answer == Answer::DryRun => report.log(),
+                Ok(report) => tracing::debug!(
+                    approval = %request.target,
+                    verdict = report.outcome.as_str(),
+                    reasons = %report.reasons.join("; "),
+                    "sweep leaves the approval waiting"
+                ),
+                Err(error) => {
+                    tracing::error!(approval = %request.target, error = %error, "sweep could not decide the approval");
+                    swept.failures.push(format!("{}: {error}", request.target));
+                }
+            }
+        }
+        swept
+    }
+}
+
+#[derive(Default)]
+struct Swept {
+    pending: usize,
+    answered: Vec<Report>,
+    failures: Vec<String>,
+}
+
+/// A waiting approval seen in the state, as the request its notice would have made. Its
+/// expiry is seven days after it started waiting (the notice would have said so).
+fn request_from_state(pending: PendingApproval, now: Timestamp) -> ApprovalRequest {
+    let since = pending.since.unwrap_or(now);
+    ApprovalRequest {
+        target: pending.target,
+        token: pending.token,
+        expires: since.saturating_add(APPROVAL_LIFETIME).unwrap_or(since),
+        region: None,
+        console_link: None,
+        custom_data: None,
+    }
+}
+
+/// EventBridge's scheduled events (rules and EventBridge Scheduler).
+fn is_scheduled(event: &serde_json::Value) -> bool {
+    event.get("detail-type").and_then(serde_json::Value::as_str) == Some("Scheduled Event")
+        && matches!(
+            event.get("source").and_then(serde_json::Value::as_str),
+            Some("aws.events" | "aws.scheduler")
+        )
+}
+
+/// A read that was needed: transient failures fail the invocation; final ones leave the
+/// fact unknown (so the checks that needed it fail).
+fn settle<V>(pipeline: &str, read: Option<Result<V, ReadError>>) -> Result<Option<V>, GateError> {
+    match read {
+        None => Ok(None),
+        Some(Ok(value)) => Ok(Some(value)),
+        Some(Err(ReadError::Final(reason))) => {
+            tracing::warn!(
+                pipeline,
+                reason,
+                "revisions could not be read; the checks that need them fail"
+            );
+            Ok(None)
+        }
+        Some(Err(error)) => Err(GateError::ReadFailed {
+            pipeline: pipeline.to_owned(),
+            source: error,
+        }),
     }
 }
 

@@ -67,6 +67,57 @@ pub struct ApprovalRequest {
     pub custom_data: Option<String>,
 }
 
+/// What the pipeline's author wrote into `customData` about the execution, with
+/// CodePipeline variables such as
+/// `PipelineExecutionId=#{codepipeline.PipelineExecutionId} CommitId=#{SourceVariables.CommitId}`.
+/// The gate checks these against the live state; they never replace it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Claims {
+    pub execution_id: Option<String>,
+    pub commit_id: Option<String>,
+}
+
+impl ApprovalRequest {
+    pub fn claims(&self) -> Claims {
+        self.custom_data
+            .as_deref()
+            .map(Claims::parse)
+            .unwrap_or_default()
+    }
+}
+
+impl Claims {
+    /// Reads `Key=value` (or `Key: value`) pairs separated by white space, commas or
+    /// semicolons; keys are case-insensitive. An unresolved variable (`#{...}` left as is)
+    /// is no claim.
+    pub fn parse(text: &str) -> Self {
+        let mut claims = Self::default();
+        let mut words = text
+            .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+            .filter(|word| !word.is_empty())
+            .peekable();
+        while let Some(word) = words.next() {
+            let (key, value) = match word.split_once(['=', ':']) {
+                Some((key, "")) => (key, words.next().unwrap_or_default()),
+                Some((key, value)) => (key, value),
+                None => continue,
+            };
+            let value = value.trim_matches(|c: char| c == '"' || c == '\'');
+            if value.is_empty() || value.contains("#{") {
+                continue;
+            }
+            match key.to_ascii_lowercase().as_str() {
+                "pipelineexecutionid" | "executionid" => {
+                    claims.execution_id = Some(value.to_owned());
+                }
+                "commitid" | "revisionid" => claims.commit_id = Some(value.to_owned()),
+                _ => {}
+            }
+        }
+        claims
+    }
+}
+
 /// Why a record was refused before anything was asked of AWS. Every variant is final: the
 /// same record would be refused again, so it is dropped rather than retried.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -345,6 +396,31 @@ mod tests {
                 "{bad:?} was accepted"
             );
         }
+    }
+
+    #[test]
+    fn claims_are_read_from_custom_data() {
+        let claims = Claims::parse(
+            "Release web-shop. PipelineExecutionId=5e3f9a1c-2b4d, CommitId: 8d3f1c2b7a6e",
+        );
+        assert_eq!(claims.execution_id.as_deref(), Some("5e3f9a1c-2b4d"));
+        assert_eq!(claims.commit_id.as_deref(), Some("8d3f1c2b7a6e"));
+        assert_eq!(
+            Claims::parse("executionid=abc").execution_id.as_deref(),
+            Some("abc")
+        );
+    }
+
+    #[test]
+    fn no_claims_in_plain_text_or_unresolved_variables() {
+        assert_eq!(
+            Claims::parse("Review the latest changes within seven days."),
+            Claims::default()
+        );
+        assert_eq!(
+            Claims::parse("PipelineExecutionId=#{codepipeline.PipelineExecutionId}"),
+            Claims::default()
+        );
     }
 
     #[test]

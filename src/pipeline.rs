@@ -8,6 +8,7 @@ use std::future::Future;
 use jiff::Timestamp;
 
 use crate::notice::{ApprovalTarget, ApprovalToken};
+use crate::policy::revisions::{ArtifactRevision, SourceVariables};
 
 /// What `GetPipelineState` said about one pipeline.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -80,6 +81,33 @@ impl PipelineSnapshot {
         self.stages.iter().find(|stage| stage.name == name)
     }
 
+    /// Every approval waiting right now: actions in progress that hold a token.
+    pub fn pending_approvals(&self) -> Vec<PendingApproval> {
+        let mut pending = Vec::new();
+        for stage in &self.stages {
+            for action in &stage.actions {
+                let Some(execution) = &action.execution else {
+                    continue;
+                };
+                let Some(token) = &execution.token else {
+                    continue;
+                };
+                if execution.status == ActionStatus::InProgress {
+                    pending.push(PendingApproval {
+                        target: ApprovalTarget {
+                            pipeline: self.name.clone(),
+                            stage: stage.name.clone(),
+                            action: action.name.clone(),
+                        },
+                        token: token.clone(),
+                        since: execution.last_status_change,
+                    });
+                }
+            }
+        }
+        pending
+    }
+
     /// The approval named by `target`, if its stage and action exist.
     pub fn approval(&self, target: &ApprovalTarget) -> Result<ApprovalState<'_>, Staleness> {
         let stage = self.stage(&target.stage).ok_or(Staleness::StageMissing)?;
@@ -90,6 +118,15 @@ impl PipelineSnapshot {
             .ok_or(Staleness::ActionMissing)?;
         Ok(ApprovalState { stage, action })
     }
+}
+
+/// An approval found waiting in the state (rather than announced by a notice).
+#[derive(Clone, Debug)]
+pub struct PendingApproval {
+    pub target: ApprovalTarget,
+    pub token: ApprovalToken,
+    /// When it started waiting; CodePipeline fails it seven days later.
+    pub since: Option<Timestamp>,
 }
 
 /// The approval action and the stage it waits in.
@@ -187,6 +224,24 @@ pub trait Pipelines: Send + Sync {
         &self,
         pipeline: &str,
     ) -> impl Future<Output = Result<PipelineSnapshot, ReadError>> + Send;
+
+    /// The names of every pipeline in the account and region (all pages).
+    fn list_pipelines(&self) -> impl Future<Output = Result<Vec<String>, ReadError>> + Send;
+
+    /// `GetPipelineExecution`'s artifact revisions.
+    fn artifact_revisions(
+        &self,
+        pipeline: &str,
+        execution_id: &str,
+    ) -> impl Future<Output = Result<Vec<ArtifactRevision>, ReadError>> + Send;
+
+    /// The output variables of the source actions that ran in the execution
+    /// (`ListActionExecutions`, all pages).
+    fn source_variables(
+        &self,
+        pipeline: &str,
+        execution_id: &str,
+    ) -> impl Future<Output = Result<Vec<SourceVariables>, ReadError>> + Send;
 
     fn answer(
         &self,

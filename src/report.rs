@@ -15,6 +15,8 @@ pub enum Outcome {
     Approve,
     Reject,
     Abstain,
+    /// Outside its time window: left pending, decided again by the sweep.
+    Defer,
     /// The notice's token is not the live one: nothing to decide.
     Stale,
     /// Not an approval notice, malformed, from a topic not allowed, or expired.
@@ -27,6 +29,7 @@ impl From<Verdict> for Outcome {
             Verdict::Approve => Self::Approve,
             Verdict::Reject => Self::Reject,
             Verdict::Abstain => Self::Abstain,
+            Verdict::Defer => Self::Defer,
         }
     }
 }
@@ -37,6 +40,7 @@ impl Outcome {
             Self::Approve => "approve",
             Self::Reject => "reject",
             Self::Abstain => "abstain",
+            Self::Defer => "defer",
             Self::Stale => "stale",
             Self::Dropped => "dropped",
         }
@@ -209,6 +213,7 @@ impl Report {
             (Outcome::Reject, false) => "Rejected",
             (Outcome::Reject, true) => "Would reject (dry run)",
             (Outcome::Abstain, _) => "Left for a human",
+            (Outcome::Defer, _) => "Deferred until its window opens",
             (Outcome::Stale, _) | (Outcome::Dropped, _) => "Ignored stale notice",
         };
         let subject = subject(&format!("[approval-gate] {headline}: {}", self.target()));

@@ -1,13 +1,18 @@
-//! CodePipeline: `GetPipelineState` and `PutApprovalResult`.
+//! CodePipeline: the state, executions and action executions of pipelines, and answers.
 
 use aws_sdk_codepipeline::Client;
 use aws_sdk_codepipeline::error::SdkError;
+use aws_sdk_codepipeline::operation::get_pipeline_execution::GetPipelineExecutionError;
 use aws_sdk_codepipeline::operation::get_pipeline_state::{
     GetPipelineStateError, GetPipelineStateOutput,
 };
+use aws_sdk_codepipeline::operation::list_action_executions::ListActionExecutionsError;
+use aws_sdk_codepipeline::operation::list_pipelines::ListPipelinesError;
 use aws_sdk_codepipeline::operation::put_approval_result::PutApprovalResultError;
 use aws_sdk_codepipeline::types;
-use aws_sdk_codepipeline::types::{ApprovalResult, ApprovalStatus};
+use aws_sdk_codepipeline::types::{
+    ActionCategory, ActionExecutionFilter, ApprovalResult, ApprovalStatus,
+};
 
 use super::timestamp;
 use crate::notice::ApprovalToken;
@@ -15,6 +20,7 @@ use crate::pipeline::{
     ActionExecution, ActionState, ActionStatus, AnswerError, ApprovalAnswer, CurrentRevision,
     PipelineSnapshot, Pipelines, ReadError, StageExecution, StageState,
 };
+use crate::policy::revisions::{ArtifactRevision, SourceVariables};
 
 #[derive(Clone, Debug)]
 pub struct CodePipeline {
@@ -39,6 +45,119 @@ impl Pipelines for CodePipeline {
             .await
             .map_err(read_error)?;
         Ok(snapshot(pipeline, &output))
+    }
+
+    async fn list_pipelines(&self) -> Result<Vec<String>, ReadError> {
+        let summaries: Vec<types::PipelineSummary> = self
+            .client
+            .list_pipelines()
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(|error| {
+                transient_unless_invalid(error, |e| {
+                    matches!(e, ListPipelinesError::ValidationException(_))
+                })
+            })?;
+        Ok(summaries
+            .iter()
+            .filter_map(|summary| summary.name().map(str::to_owned))
+            .collect())
+    }
+
+    async fn artifact_revisions(
+        &self,
+        pipeline: &str,
+        execution_id: &str,
+    ) -> Result<Vec<ArtifactRevision>, ReadError> {
+        let output = self
+            .client
+            .get_pipeline_execution()
+            .pipeline_name(pipeline)
+            .pipeline_execution_id(execution_id)
+            .send()
+            .await
+            .map_err(|error| {
+                transient_unless_invalid(error, |e| {
+                    matches!(
+                        e,
+                        GetPipelineExecutionError::PipelineExecutionNotFoundException(_)
+                            | GetPipelineExecutionError::PipelineNotFoundException(_)
+                            | GetPipelineExecutionError::ValidationException(_)
+                    )
+                })
+            })?;
+        let revisions = output
+            .pipeline_execution()
+            .map(|execution| execution.artifact_revisions())
+            .unwrap_or_default();
+        Ok(revisions
+            .iter()
+            .map(|revision| ArtifactRevision {
+                name: revision.name().unwrap_or_default().to_owned(),
+                revision_id: revision.revision_id().map(str::to_owned),
+                revision_summary: revision.revision_summary().map(str::to_owned),
+                created: revision.created().and_then(timestamp),
+            })
+            .collect())
+    }
+
+    async fn source_variables(
+        &self,
+        pipeline: &str,
+        execution_id: &str,
+    ) -> Result<Vec<SourceVariables>, ReadError> {
+        let details: Vec<types::ActionExecutionDetail> = self
+            .client
+            .list_action_executions()
+            .pipeline_name(pipeline)
+            .filter(
+                ActionExecutionFilter::builder()
+                    .pipeline_execution_id(execution_id)
+                    .build(),
+            )
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(|error| {
+                transient_unless_invalid(error, |e| {
+                    matches!(
+                        e,
+                        ListActionExecutionsError::PipelineExecutionNotFoundException(_)
+                            | ListActionExecutionsError::PipelineNotFoundException(_)
+                            | ListActionExecutionsError::ValidationException(_)
+                    )
+                })
+            })?;
+        Ok(details
+            .iter()
+            // The filter should already hold, but an execution's variables must never be
+            // mistaken for another's.
+            .filter(|detail| detail.pipeline_execution_id() == Some(execution_id))
+            .filter(|detail| {
+                detail
+                    .input()
+                    .and_then(|input| input.action_type_id())
+                    .is_some_and(|id| id.category() == &ActionCategory::Source)
+            })
+            .map(|detail| SourceVariables {
+                action: detail.action_name().unwrap_or_default().to_owned(),
+                variables: detail
+                    .output()
+                    .and_then(|output| output.output_variables())
+                    .map(|variables| {
+                        variables
+                            .iter()
+                            .map(|(key, value)| (key.clone(), value.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect())
     }
 
     async fn answer(&self, answer: &ApprovalAnswer) -> Result<(), AnswerError> {
@@ -73,6 +192,20 @@ fn read_error(error: SdkError<GetPipelineStateError>) -> ReadError {
         }
         Some(GetPipelineStateError::ValidationException(_)) => {
             ReadError::Final("CodePipeline refused the request as invalid".into())
+        }
+        _ => ReadError::Transient(Box::new(error)),
+    }
+}
+
+/// Reads that fail for good (`is_final`) leave the fact unknown; anything else may pass on
+/// a retry.
+fn transient_unless_invalid<E>(error: SdkError<E>, is_final: impl Fn(&E) -> bool) -> ReadError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    match error.as_service_error() {
+        Some(service_error) if is_final(service_error) => {
+            ReadError::Final(service_error.to_string())
         }
         _ => ReadError::Transient(Box::new(error)),
     }

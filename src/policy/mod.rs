@@ -5,6 +5,8 @@
 //! nothing is ever decided under a policy nobody meant.
 
 mod pattern;
+pub mod revisions;
+pub mod windows;
 
 use std::collections::HashSet;
 
@@ -13,6 +15,8 @@ use serde::Deserialize;
 use crate::names;
 use crate::notice::ApprovalTarget;
 pub use pattern::Pattern;
+use revisions::{Revisions, RevisionsDocument};
+use windows::{Windows, WindowsDocument};
 
 #[derive(Clone, Debug)]
 pub struct Policy {
@@ -25,6 +29,10 @@ pub struct Rule {
     pub matcher: Matcher,
     /// `Stage/Action` pairs that must have succeeded in the execution under approval.
     pub require_succeeded: Vec<ActionRef>,
+    /// When the rule may approve: allow windows and freezes in a time zone.
+    pub windows: Option<Windows>,
+    /// Which revision the rule may approve.
+    pub revisions: Option<Revisions>,
     pub on_fail: OnFail,
 }
 
@@ -96,6 +104,8 @@ struct RuleDocument {
     matcher: MatchDocument,
     #[serde(default)]
     require_succeeded: Vec<String>,
+    windows: Option<WindowsDocument>,
+    revisions: Option<RevisionsDocument>,
     #[serde(default)]
     on_fail: OnFail,
 }
@@ -153,6 +163,31 @@ impl Policy {
     pub fn rule_for(&self, target: &ApprovalTarget) -> Option<&Rule> {
         self.rules.iter().find(|rule| rule.matcher.matches(target))
     }
+
+    /// Whether any rule could match approvals in `pipeline`.
+    pub fn covers(&self, pipeline: &str) -> bool {
+        self.rules
+            .iter()
+            .any(|rule| rule.matcher.pipeline.matches(pipeline))
+    }
+
+    /// The pipelines named exactly by some rule, and whether some rule uses a wildcard (so
+    /// that finding every covered pipeline takes listing them).
+    pub fn named_pipelines(&self) -> (Vec<String>, bool) {
+        let mut names: Vec<String> = self
+            .rules
+            .iter()
+            .filter_map(|rule| rule.matcher.pipeline.literal())
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        names.dedup();
+        let wildcard = self
+            .rules
+            .iter()
+            .any(|rule| rule.matcher.pipeline.literal().is_none());
+        (names, wildcard)
+    }
 }
 
 impl Rule {
@@ -177,10 +212,20 @@ impl Rule {
                 })
             })
             .collect::<Result<_, _>>()?;
+        let windows = rule
+            .windows
+            .map(|document| Windows::from_document(document, &format!("{at}.windows")))
+            .transpose()?;
+        let revisions = rule
+            .revisions
+            .map(|document| Revisions::from_document(document, &format!("{at}.revisions")))
+            .transpose()?;
         Ok(Self {
             name: rule.name,
             matcher,
             require_succeeded,
+            windows,
+            revisions,
             on_fail: rule.on_fail,
         })
     }

@@ -41,6 +41,11 @@ impl Pattern {
         }
     }
 
+    /// The name this pattern matches, when it matches exactly one.
+    pub fn literal(&self) -> Option<&str> {
+        (!self.text.contains(['*', '?'])).then_some(self.text.as_str())
+    }
+
     pub fn matches(&self, name: &str) -> bool {
         self.matcher.matches(name)
     }
@@ -72,6 +77,16 @@ mod tests {
         assert!(one.matches("Approve-1"));
         assert!(!one.matches("Approve-10"));
         assert!(Pattern::any().matches("anything.at@all"));
+    }
+
+    #[test]
+    fn only_patterns_without_wildcards_are_literal() {
+        assert_eq!(
+            Pattern::parse("web-shop").unwrap().literal(),
+            Some("web-shop")
+        );
+        assert_eq!(Pattern::parse("web-*").unwrap().literal(), None);
+        assert_eq!(Pattern::parse("web-?").unwrap().literal(), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use approval_gate::pipeline::{
     ActionExecution, ActionState, ActionStatus, AnswerError, ApprovalAnswer, DecisionTopic,
     PipelineSnapshot, Pipelines, PublishError, ReadError, StageExecution, StageState,
 };
+use approval_gate::policy::revisions::{ArtifactRevision, SourceVariables};
 use approval_gate::report::DecisionNotice;
 use serde_json::Value;
 
@@ -113,6 +114,11 @@ pub struct FakePipelines {
     answer_results: Mutex<VecDeque<Result<(), AnswerError>>>,
     pub reads: Mutex<Vec<String>>,
     pub answers: Mutex<Vec<ApprovalAnswer>>,
+    /// Artifact revisions and source variables by execution id.
+    pub artifacts: Mutex<HashMap<String, Vec<ArtifactRevision>>>,
+    pub variables: Mutex<HashMap<String, Vec<SourceVariables>>>,
+    /// `GetPipelineExecution` and `ListActionExecutions` calls, by name.
+    pub revision_reads: Mutex<Vec<&'static str>>,
 }
 
 impl FakePipelines {
@@ -132,6 +138,26 @@ impl FakePipelines {
 
     pub fn queue_answer(&self, result: Result<(), AnswerError>) {
         self.answer_results.lock().unwrap().push_back(result);
+    }
+
+    pub fn with_artifacts(self, execution_id: &str, artifacts: Vec<ArtifactRevision>) -> Self {
+        self.artifacts
+            .lock()
+            .unwrap()
+            .insert(execution_id.into(), artifacts);
+        self
+    }
+
+    pub fn with_variables(self, execution_id: &str, variables: Vec<SourceVariables>) -> Self {
+        self.variables
+            .lock()
+            .unwrap()
+            .insert(execution_id.into(), variables);
+        self
+    }
+
+    pub fn revision_reads(&self) -> Vec<&'static str> {
+        self.revision_reads.lock().unwrap().clone()
     }
 
     pub fn read_count(&self) -> usize {
@@ -157,6 +183,47 @@ impl Pipelines for FakePipelines {
         queue
             .pop_front()
             .unwrap_or_else(|| Err(ReadError::Final("the pipeline does not exist".into())))
+    }
+
+    async fn list_pipelines(&self) -> Result<Vec<String>, ReadError> {
+        let mut names: Vec<String> = self.states.lock().unwrap().keys().cloned().collect();
+        names.sort();
+        Ok(names)
+    }
+
+    async fn artifact_revisions(
+        &self,
+        _pipeline: &str,
+        execution_id: &str,
+    ) -> Result<Vec<ArtifactRevision>, ReadError> {
+        self.revision_reads
+            .lock()
+            .unwrap()
+            .push("GetPipelineExecution");
+        self.artifacts
+            .lock()
+            .unwrap()
+            .get(execution_id)
+            .cloned()
+            .ok_or_else(|| ReadError::Final("PipelineExecutionNotFoundException".into()))
+    }
+
+    async fn source_variables(
+        &self,
+        _pipeline: &str,
+        execution_id: &str,
+    ) -> Result<Vec<SourceVariables>, ReadError> {
+        self.revision_reads
+            .lock()
+            .unwrap()
+            .push("ListActionExecutions");
+        Ok(self
+            .variables
+            .lock()
+            .unwrap()
+            .get(execution_id)
+            .cloned()
+            .unwrap_or_default())
     }
 
     async fn answer(&self, answer: &ApprovalAnswer) -> Result<(), AnswerError> {
@@ -202,6 +269,26 @@ impl DecisionTopic for &FakeTopic {
 impl Pipelines for &FakePipelines {
     async fn state(&self, pipeline: &str) -> Result<PipelineSnapshot, ReadError> {
         (*self).state(pipeline).await
+    }
+
+    async fn list_pipelines(&self) -> Result<Vec<String>, ReadError> {
+        (*self).list_pipelines().await
+    }
+
+    async fn artifact_revisions(
+        &self,
+        pipeline: &str,
+        execution_id: &str,
+    ) -> Result<Vec<ArtifactRevision>, ReadError> {
+        (*self).artifact_revisions(pipeline, execution_id).await
+    }
+
+    async fn source_variables(
+        &self,
+        pipeline: &str,
+        execution_id: &str,
+    ) -> Result<Vec<SourceVariables>, ReadError> {
+        (*self).source_variables(pipeline, execution_id).await
     }
 
     async fn answer(&self, answer: &ApprovalAnswer) -> Result<(), AnswerError> {

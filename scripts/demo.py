@@ -111,6 +111,11 @@ def invoke(event: Path, port: int) -> int:
     except json.JSONDecodeError:
         print(f"{name:<24} -> unreadable response: {result.stdout.strip()}")
         return 1
+    sweep = response.get("sweep")
+    if sweep is not None:
+        print(f"{name:<24} -> sweep              -> {sweep['pipelines']} pipeline(s) covered, "
+              f"{sweep['pending']} approval(s) waiting, {sweep['answered']} answered, "
+              f"{len(sweep['failures'])} failure(s)")
     for record in response.get("records", []):
         verdict = record["outcome"]
         if record["answer"] not in ("none",):

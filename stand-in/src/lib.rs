@@ -179,6 +179,17 @@ impl StandIn {
         self.inject_times(op, fault, 1);
     }
 
+    /// Queues `fault` for the next `n` calls of `op` about `pipeline` (the request's
+    /// `name` or `pipelineName`), leaving calls about other pipelines alone.
+    pub fn inject_for(&self, op: &str, pipeline: &str, fault: Fault, n: usize) {
+        let mut world = self.world();
+        let queue = world
+            .faults
+            .entry(world::fault_key(op, Some(pipeline)))
+            .or_default();
+        queue.extend(std::iter::repeat_n(fault, n));
+    }
+
     /// Queues `fault` for the next `n` calls of `op`.
     pub fn inject_times(&self, op: &str, fault: Fault, n: usize) {
         let mut world = self.world();
@@ -242,7 +253,7 @@ fn lock(world: &Mutex<World>) -> MutexGuard<'_, World> {
 
 async fn handle(world: Arc<Mutex<World>>, parts: Parts, body: Bytes) -> Reply {
     let request = parse(&parts, &body);
-    let fault = lock(&world).take_fault(&request.operation);
+    let fault = lock(&world).take_fault(&request);
     match fault {
         None => {}
         Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,

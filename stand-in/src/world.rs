@@ -99,11 +99,25 @@ impl ApiError {
 }
 
 impl World {
-    pub(crate) fn take_fault(&mut self, operation: &str) -> Option<Fault> {
-        let queue = self.faults.get_mut(operation)?;
+    /// A fault queued for this operation on this pipeline wins over one queued for the
+    /// operation on any pipeline.
+    pub(crate) fn take_fault(&mut self, request: &AwsRequest) -> Option<Fault> {
+        let pipeline = ["name", "pipelineName"]
+            .iter()
+            .find_map(|field| request.body.get(field).and_then(serde_json::Value::as_str));
+        if let Some(pipeline) = pipeline
+            && let Some(fault) = self.take_queued(&fault_key(&request.operation, Some(pipeline)))
+        {
+            return Some(fault);
+        }
+        self.take_queued(&request.operation)
+    }
+
+    fn take_queued(&mut self, key: &str) -> Option<Fault> {
+        let queue = self.faults.get_mut(key)?;
         let fault = queue.pop_front();
         if queue.is_empty() {
-            self.faults.remove(operation);
+            self.faults.remove(key);
         }
         fault
     }
@@ -136,5 +150,13 @@ impl World {
         self.pipelines.contains_key(name)
             || self.action_executions.contains_key(name)
             || self.executions.keys().any(|(pipeline, _)| pipeline == name)
+    }
+}
+
+/// The key under which faults for `operation` (on one pipeline, or on any) are queued.
+pub(crate) fn fault_key(operation: &str, pipeline: Option<&str>) -> String {
+    match pipeline {
+        Some(pipeline) => format!("{operation} {pipeline}"),
+        None => operation.to_owned(),
     }
 }

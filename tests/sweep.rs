@@ -1,0 +1,285 @@
+//! The scheduled sweep end to end: the real SDK against the stand-in, with several
+//! pipelines, some waiting, some not, some no rule covers, one throttled.
+
+mod common;
+
+use std::time::Duration;
+
+use approval_gate::aws::{self, CodePipeline, Limits, SnsDecisionTopic};
+use approval_gate::handler::{Gate, Settings, SweepSummary};
+use approval_gate::policy::Policy;
+use approval_gate::report::Outcome;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_codepipeline::config::Credentials;
+use common::*;
+use serde_json::{Value, json};
+use stand_in::{Fault, StandIn};
+
+const LIMITS: Limits = Limits {
+    connect_timeout: Duration::from_millis(500),
+    attempt_timeout: Duration::from_millis(500),
+    operation_timeout: Duration::from_secs(3),
+    max_attempts: 3,
+    initial_backoff: Duration::from_millis(10),
+};
+
+fn scheduled_event() -> Value {
+    event("scheduled-sweep")
+}
+
+/// The demo's `web-shop` pipeline (tests passed, approval waiting) under another name,
+/// with its own token; `tests` and `waiting` vary it.
+fn pipeline(name: &str, token: &str, tests: &str, waiting: bool) -> Value {
+    let mut state = demo_pipelines()[0].clone();
+    state["pipelineName"] = name.into();
+    state["stageStates"][1]["actionStates"][1]["latestExecution"]["status"] = tests.into();
+    let approval = &mut state["stageStates"][2]["actionStates"][0]["latestExecution"];
+    approval["token"] = token.into();
+    approval["lastStatusChange"] = json!(jiff::Timestamp::now().as_second() - 3600);
+    if !waiting {
+        approval["status"] = "Succeeded".into();
+        approval.as_object_mut().unwrap().remove("token");
+    }
+    state
+}
+
+async fn sdk(stand_in: &StandIn) -> SdkConfig {
+    aws::configure(aws_config::defaults(BehaviorVersion::latest()), LIMITS)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .endpoint_url(stand_in.endpoint_url())
+        .load()
+        .await
+}
+
+async fn gate(
+    stand_in: &StandIn,
+    policy: &str,
+    dry_run: bool,
+) -> Gate<CodePipeline, SnsDecisionTopic> {
+    let sdk = sdk(stand_in).await;
+    Gate::new(
+        Policy::from_json(policy).unwrap(),
+        Settings {
+            dry_run,
+            sweep_read_interval: Duration::from_millis(5),
+            ..Settings::default()
+        },
+        CodePipeline::new(&sdk),
+        Some(SnsDecisionTopic::new(
+            &sdk,
+            "arn:aws:sns:us-east-1:123456789012:decisions".into(),
+        )),
+    )
+}
+
+async fn fleet() -> StandIn {
+    let stand_in = StandIn::start().await.unwrap();
+    stand_in.set_list_page_size(2);
+    stand_in.put_pipeline(pipeline(
+        "web-shop",
+        "00000000-0000-4000-8000-000000000001",
+        "Succeeded",
+        true,
+    ));
+    stand_in.put_pipeline(pipeline(
+        "web-api",
+        "00000000-0000-4000-8000-000000000002",
+        "Failed",
+        true,
+    ));
+    stand_in.put_pipeline(pipeline(
+        "web-idle",
+        "00000000-0000-4000-8000-000000000003",
+        "Succeeded",
+        false,
+    ));
+    stand_in.put_pipeline(pipeline(
+        "web-busy",
+        "00000000-0000-4000-8000-000000000004",
+        "Succeeded",
+        true,
+    ));
+    stand_in.put_pipeline(pipeline(
+        "data-etl",
+        "00000000-0000-4000-8000-000000000005",
+        "Succeeded",
+        true,
+    ));
+    stand_in
+}
+
+#[tokio::test]
+async fn decides_every_waiting_approval_a_rule_covers_and_nothing_else() {
+    let stand_in = fleet().await;
+    stand_in.inject_for(
+        "GetPipelineState",
+        "web-busy",
+        Fault::error(400, "ThrottlingException"),
+        10,
+    );
+    let gate = gate(&stand_in, &demo_policy(), false).await;
+
+    let response = gate.handle(&scheduled_event()).await.unwrap();
+
+    let summary = response.sweep.unwrap();
+    assert_eq!(
+        (summary.pipelines, summary.pending, summary.answered),
+        (4, 2, 2),
+        "web-shop, web-api, web-idle and web-busy are covered; data-etl is not"
+    );
+    assert_eq!(summary.failures.len(), 1);
+    assert!(
+        summary.failures[0].starts_with("web-busy: "),
+        "{:?}",
+        summary.failures
+    );
+    let mut answered: Vec<(String, String)> = stand_in
+        .accepted_answers()
+        .iter()
+        .map(|call| {
+            (
+                call.body["pipelineName"].as_str().unwrap().to_owned(),
+                call.body["result"]["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    answered.sort();
+    assert_eq!(
+        answered,
+        vec![
+            ("web-api".into(), "Rejected".into()),
+            ("web-shop".into(), "Approved".into())
+        ]
+    );
+    let outcomes: Vec<Outcome> = response.records.iter().map(|r| r.outcome).collect();
+    assert_eq!(outcomes.len(), 2);
+    assert_eq!(
+        stand_in.calls_to("Publish").len(),
+        2,
+        "one notice per answer"
+    );
+    assert!(
+        stand_in.calls_to("ListPipelines").len() >= 3,
+        "every page was read"
+    );
+    let read: Vec<String> = stand_in
+        .calls_to("GetPipelineState")
+        .iter()
+        .map(|call| call.body["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        !read.contains(&"data-etl".to_string()),
+        "uncovered pipelines are not read"
+    );
+}
+
+#[tokio::test]
+async fn a_second_sweep_finds_nothing_left_and_tells_nobody() {
+    let stand_in = fleet().await;
+    let gate = gate(&stand_in, &demo_policy(), false).await;
+    gate.handle(&scheduled_event()).await.unwrap();
+    let published = stand_in.calls_to("Publish").len();
+
+    let response = gate.handle(&scheduled_event()).await.unwrap();
+
+    assert_eq!(
+        response.sweep.unwrap(),
+        SweepSummary {
+            pipelines: 4,
+            pending: 0,
+            answered: 0,
+            failures: vec![]
+        }
+    );
+    assert_eq!(stand_in.calls_to("Publish").len(), published);
+    assert_eq!(
+        stand_in.accepted_answers().len(),
+        3,
+        "web-shop, web-api, web-busy once each"
+    );
+}
+
+#[tokio::test]
+async fn approvals_the_rule_leaves_to_humans_stay_waiting_silently() {
+    let stand_in = fleet().await;
+    let policy = r#"{"rules":[{"name":"tests","match":{"pipeline":"web-*"},
+        "require_succeeded":["Build/IntegrationTests"]}]}"#;
+    let gate = gate(&stand_in, policy, false).await;
+
+    let response = gate.handle(&scheduled_event()).await.unwrap();
+
+    let summary = response.sweep.unwrap();
+    assert_eq!((summary.pending, summary.answered), (3, 2));
+    let state = stand_in.pipeline("web-api").unwrap();
+    assert_eq!(
+        state["stageStates"][2]["actionStates"][0]["latestExecution"]["status"], "InProgress",
+        "the failed-tests approval is left for a human"
+    );
+    assert_eq!(stand_in.calls_to("Publish").len(), 2);
+}
+
+#[tokio::test]
+async fn exact_pipeline_names_need_no_listing() {
+    let stand_in = fleet().await;
+    let policy = r#"{"rules":[{"name":"shop","match":{"pipeline":"web-shop"}},
+                              {"name":"gone","match":{"pipeline":"no-such-pipeline"}}]}"#;
+    let gate = gate(&stand_in, policy, false).await;
+
+    let response = gate.handle(&scheduled_event()).await.unwrap();
+
+    let summary = response.sweep.unwrap();
+    assert_eq!((summary.pipelines, summary.answered), (2, 1));
+    assert!(
+        summary.failures.is_empty(),
+        "a pipeline that does not exist is skipped"
+    );
+    assert!(stand_in.calls_to("ListPipelines").is_empty());
+}
+
+#[tokio::test]
+async fn dry_run_sweep_answers_nothing_and_tells_nobody() {
+    let stand_in = fleet().await;
+    let gate = gate(&stand_in, &demo_policy(), true).await;
+
+    let response = gate.handle(&scheduled_event()).await.unwrap();
+
+    assert_eq!(response.sweep.unwrap().pending, 3);
+    assert!(stand_in.calls_to("PutApprovalResult").is_empty());
+    assert!(stand_in.calls_to("Publish").is_empty());
+}
+
+#[tokio::test]
+async fn a_failing_listing_fails_the_sweep_for_a_retry() {
+    let stand_in = fleet().await;
+    stand_in.inject_times("ListPipelines", Fault::error(500, "InternalFailure"), 10);
+    let gate = gate(&stand_in, &demo_policy(), false).await;
+
+    let error = gate.handle(&scheduled_event()).await.unwrap_err();
+
+    assert_eq!(error.error_type(), "ApprovalGate.ReadFailed");
+    assert!(stand_in.calls_to("PutApprovalResult").is_empty());
+}
+
+#[tokio::test]
+async fn a_hundred_pipelines_are_swept_without_tripping_throttling() {
+    let stand_in = StandIn::start().await.unwrap();
+    for i in 0..100 {
+        let token = format!("00000000-0000-4000-8000-{i:012}");
+        stand_in.put_pipeline(pipeline(&format!("web-{i:03}"), &token, "Succeeded", true));
+    }
+    let gate = gate(&stand_in, &demo_policy(), false).await;
+    let started = std::time::Instant::now();
+
+    let response = gate.handle(&scheduled_event()).await.unwrap();
+
+    let summary = response.sweep.unwrap();
+    assert_eq!((summary.pipelines, summary.answered), (100, 100));
+    assert!(summary.failures.is_empty());
+    // Reads are paced: 100 reads at one per 5 ms take at least half a second.
+    assert!(
+        started.elapsed() >= Duration::from_millis(495),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -59,16 +59,30 @@ impl Config {
         };
         let policy = Policy::from_json(&policy_text)?;
 
-        let dry_run = match get("GATE_DRY_RUN").as_deref().map(str::trim) {
-            None | Some("false") => false,
-            Some("true") => true,
+        // The kill switch: `off` stops every read and answer, `dry-run` every answer. Where
+        // GATE_MODE and GATE_DRY_RUN disagree, the more cautious one wins.
+        let (off, mode_dry_run) = match get("GATE_MODE").as_deref().map(str::trim) {
+            None | Some("on") => (false, false),
+            Some("dry-run") => (false, true),
+            Some("off") => (true, false),
             Some(other) => {
                 return Err(ConfigError::Variable {
-                    name: "GATE_DRY_RUN",
-                    message: format!("expected true or false, got {other:?}"),
+                    name: "GATE_MODE",
+                    message: format!("expected on, dry-run or off, got {other:?}"),
                 });
             }
         };
+        let dry_run = mode_dry_run
+            || match get("GATE_DRY_RUN").as_deref().map(str::trim) {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(other) => {
+                    return Err(ConfigError::Variable {
+                        name: "GATE_DRY_RUN",
+                        message: format!("expected true or false, got {other:?}"),
+                    });
+                }
+            };
         let allowed_topics = get("GATE_ALLOWED_TOPIC_ARNS").map(|list| {
             list.split(',')
                 .map(str::trim)
@@ -91,6 +105,7 @@ impl Config {
         Ok(Self {
             policy,
             settings: Settings {
+                off,
                 dry_run,
                 allowed_topics,
                 token_wait,
@@ -164,6 +179,31 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         let error = config(&[("GATE_POLICY_FILE", path.to_str().unwrap())]).unwrap_err();
         assert!(error.to_string().contains(path.to_str().unwrap()));
+    }
+
+    #[test]
+    fn gate_mode_switches_the_gate_off_or_to_dry_run() {
+        let off = config(&[("GATE_POLICY", POLICY), ("GATE_MODE", "off")]).unwrap();
+        assert!(off.settings.off);
+        let dry = config(&[
+            ("GATE_POLICY", POLICY),
+            ("GATE_MODE", "dry-run"),
+            ("GATE_DRY_RUN", "false"),
+        ])
+        .unwrap();
+        assert!(dry.settings.dry_run && !dry.settings.off);
+        let on = config(&[
+            ("GATE_POLICY", POLICY),
+            ("GATE_MODE", "on"),
+            ("GATE_DRY_RUN", "true"),
+        ])
+        .unwrap();
+        assert!(on.settings.dry_run, "the more cautious switch wins");
+        let error = config(&[("GATE_POLICY", POLICY), ("GATE_MODE", "of")]).unwrap_err();
+        assert!(
+            error.to_string().starts_with("GATE_MODE is invalid"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -29,6 +29,8 @@ const APPROVAL_LIFETIME: SignedDuration = SignedDuration::from_hours(7 * 24);
 /// How the gate behaves, beyond the policy.
 #[derive(Clone, Debug)]
 pub struct Settings {
+    /// The kill switch: read nothing, answer nothing, only log that the gate is off.
+    pub off: bool,
     /// Decide, log and tell, but never call PutApprovalResult.
     pub dry_run: bool,
     /// When set, records from any other topic are refused.
@@ -45,6 +47,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
+            off: false,
             dry_run: false,
             allowed_topics: None,
             token_wait: Duration::from_secs(10),
@@ -109,6 +112,19 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
     /// Handles one invocation. Returns an error only when a retry may succeed; every
     /// record is still handled first, so one failing record does not hide the others.
     pub async fn handle(&self, event: &serde_json::Value) -> Result<Response, GateError> {
+        if self.settings.off {
+            let report = Report::dropped(
+                None,
+                "approval-gate is switched off (GATE_MODE=off): nothing was read or answered"
+                    .into(),
+                self.settings.dry_run,
+            );
+            report.log();
+            return Ok(Response {
+                records: vec![report],
+                sweep: None,
+            });
+        }
         if is_scheduled(event) {
             return self.sweep().await;
         }

@@ -29,6 +29,12 @@
 //! the invocation fail, so Lambda retries it; nothing is approved meanwhile. Answers that
 //! CodePipeline refuses because the approval was answered already are normal: logged, done.
 
+// No reachable panic on input: errors are values here, and tests may unwrap.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod aws;
 pub mod config;
 pub mod decision;

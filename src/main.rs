@@ -1,5 +1,11 @@
 //! The Lambda entry point: logging, configuration and clients once, then the handler.
 
+// No reachable panic on input: errors are values here, and tests may unwrap.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 use approval_gate::aws::{self, CodePipeline, SnsDecisionTopic};
 use approval_gate::config::{Config, ConfigError};
 use approval_gate::handler::Gate;

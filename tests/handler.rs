@@ -459,3 +459,25 @@ async fn one_retryable_record_fails_the_invocation_after_the_others_are_decided(
         "the healthy record was still answered"
     );
 }
+
+#[tokio::test]
+async fn switched_off_it_reads_and_answers_nothing() {
+    let pipelines = FakePipelines::default().with_state(shop());
+    let topic = FakeTopic::default();
+    let settings = Settings {
+        off: true,
+        ..settings()
+    };
+
+    for event in [event("approved-by-rule"), event("scheduled-sweep")] {
+        let response = gate(&pipelines, &topic, settings.clone())
+            .handle(&event)
+            .await
+            .unwrap();
+        assert_eq!(response.records[0].outcome, Outcome::Dropped);
+        assert!(response.records[0].reasons[0].contains("GATE_MODE=off"));
+    }
+    assert_eq!(pipelines.read_count(), 0);
+    assert!(pipelines.answers().is_empty());
+    assert!(topic.notices().is_empty());
+}

@@ -1,77 +1,2194 @@
-//! Placeholder replaced by the revision-check implementation.
-use std::collections::BTreeMap;
+//! Revision checks: what a rule may demand of the code or image under approval.
+//!
+//! A rule's `revisions` object can demand that the execution carries the newest revision of
+//! every source (`latest`), that its revisions are recent (`max_age`), that their ids, commit
+//! messages and branches fit patterns, and it can narrow the last four to some sources
+//! (`artifacts`). Everything here is pure: the AWS adapter gathers [`RevisionFacts`], and
+//! [`Revisions::check`] judges them against the clock it is given.
+//!
+//! Every check fails closed. A fact that is missing, unreadable or cannot be paired with
+//! another one fails the check with a reason; no check ever passes for lack of data.
 
+use std::collections::BTreeMap;
+use std::fmt;
+
+use jiff::{SignedDuration, Timestamp};
+use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
+use wildmatch::WildMatch;
 
 use super::PolicyError;
 
+/// A compiled pattern may use at most this much memory: policies are trusted, but a typo
+/// such as `\w{1000}{1000}` should be refused at load time rather than exhaust the function.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// A year is plenty for "not older than", and the cap keeps the arithmetic far from overflow.
+const MAX_AGE_CAP_SECONDS: i64 = 365 * 86_400;
+
+/// Quoted commit messages are untrusted and end up in a 512-character approval summary.
+const MESSAGE_QUOTE_CHARS: usize = 80;
+
+/// Branch names are untrusted too, though git keeps them shorter and tamer than messages.
+const BRANCH_QUOTE_CHARS: usize = 60;
+
+/// Output variables that carry a source action's revision id, by source kind: CodeCommit
+/// and CodeStar connections (`CommitId`), ECR (`ImageDigest`), S3 (`VersionId`). Equal ids
+/// are how an artifact revision is paired with the source action that produced it.
+const REVISION_ID_VARIABLES: [&str; 3] = ["CommitId", "ImageDigest", "VersionId"];
+
+/// What the gate knows about the revisions of the execution under approval.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RevisionFacts {
     pub execution_id: String,
+    /// GetPipelineExecution `artifactRevisions`; `None` when it was not fetched.
     pub artifacts: Option<Vec<ArtifactRevision>>,
+    /// Source actions from GetPipelineState with their `currentRevision` id.
     pub sources: Vec<SourceState>,
+    /// ListActionExecutions output variables of the source actions of this execution;
+    /// `None` when they were not fetched.
     pub source_variables: Option<Vec<SourceVariables>>,
 }
-#[derive(Clone, Debug, PartialEq)]
+
+/// One entry of GetPipelineExecution's `artifactRevisions`.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArtifactRevision {
     pub name: String,
     pub revision_id: Option<String>,
     pub revision_summary: Option<String>,
-    pub created: Option<jiff::Timestamp>,
+    pub created: Option<Timestamp>,
 }
-#[derive(Clone, Debug, PartialEq)]
+
+/// A source action as GetPipelineState shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceState {
     pub action: String,
+    /// The newest revision the source has seen, whichever execution carries it.
     pub current_revision: Option<String>,
 }
-#[derive(Clone, Debug, PartialEq)]
+
+/// The output variables one source action produced in the execution under approval.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceVariables {
     pub action: String,
     pub variables: BTreeMap<String, String>,
 }
 
-#[derive(Deserialize)]
+/// The `revisions` object of a rule, as written.
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevisionsDocument {
+    #[serde(default)]
     latest: bool,
+    max_age: Option<String>,
+    revision_id: Option<RevisionIdDocument>,
+    commit_message: Option<CommitMessageDocument>,
+    branches: Option<Vec<String>>,
+    artifacts: Option<Vec<String>>,
 }
-#[derive(Clone, Debug)]
-pub struct Revisions {
-    latest: bool,
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevisionIdDocument {
+    allow: Option<Vec<String>>,
+    deny: Option<Vec<String>>,
 }
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Needs {
-    pub execution: bool,
-    pub action_executions: bool,
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommitMessageDocument {
+    deny: Option<Vec<String>>,
+    require: Option<Vec<String>>,
+    on_match: Option<FailAs>,
 }
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RevisionCheck {
-    pub passed: bool,
-    pub reason: String,
-    pub on_fail: Option<FailAs>,
-}
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+
+/// The answer a failed check asks for instead of the rule's `on_fail`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FailAs {
     Reject,
     Abstain,
 }
-impl Revisions {
-    pub fn from_document(document: RevisionsDocument, _at: &str) -> Result<Self, PolicyError> {
-        Ok(Self {
-            latest: document.latest,
-        })
-    }
-    pub fn needs(&self) -> Needs {
-        Needs {
-            execution: self.latest,
-            action_executions: true,
+
+/// Which calls beyond GetPipelineState the configured checks read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Needs {
+    /// GetPipelineExecution, for `artifactRevisions`.
+    pub execution: bool,
+    /// ListActionExecutions, for the source actions' output variables.
+    pub action_executions: bool,
+}
+
+/// The outcome of one check, or of one failing revision within a check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevisionCheck {
+    pub passed: bool,
+    pub reason: String,
+    /// When failed: the answer to give instead of the rule's `on_fail`; `None` keeps it.
+    pub on_fail: Option<FailAs>,
+}
+
+impl RevisionCheck {
+    fn pass(reason: String) -> Self {
+        Self {
+            passed: true,
+            reason,
+            on_fail: None,
         }
     }
-    pub fn check(&self, _facts: &RevisionFacts, _now: jiff::Timestamp) -> Vec<RevisionCheck> {
-        vec![RevisionCheck {
+
+    fn fail(reason: String) -> Self {
+        Self {
             passed: false,
-            reason: "revision checks are not available".into(),
-            on_fail: Some(FailAs::Abstain),
-        }]
+            reason,
+            on_fail: None,
+        }
+    }
+}
+
+/// A validated `revisions` object, with every pattern compiled.
+#[derive(Clone, Debug)]
+pub struct Revisions {
+    latest: bool,
+    max_age: Option<MaxAge>,
+    revision_id: Option<RevisionIdCheck>,
+    commit_message: Option<CommitMessageCheck>,
+    branches: Option<Vec<Glob>>,
+    artifacts: Option<Vec<Glob>>,
+}
+
+#[derive(Clone, Debug)]
+struct RevisionIdCheck {
+    allow: Vec<Rx>,
+    deny: Vec<Rx>,
+}
+
+#[derive(Clone, Debug)]
+struct CommitMessageCheck {
+    deny: Vec<Rx>,
+    require: Vec<Rx>,
+    on_match: Option<FailAs>,
+}
+
+impl Revisions {
+    /// Validates a `revisions` object; `at` is its path, e.g. `rules[0].revisions`.
+    pub fn from_document(document: RevisionsDocument, at: &str) -> Result<Self, PolicyError> {
+        let max_age = document
+            .max_age
+            .map(|text| {
+                MaxAge::parse(&text).map_err(|message| error(format!("{at}.max_age"), message))
+            })
+            .transpose()?;
+        let revision_id = document
+            .revision_id
+            .map(|doc| {
+                let at = format!("{at}.revision_id");
+                let allow = regexes(doc.allow, &format!("{at}.allow"))?;
+                let deny = regexes(doc.deny, &format!("{at}.deny"))?;
+                if allow.is_empty() && deny.is_empty() {
+                    return Err(error(at, "set allow, deny or both"));
+                }
+                Ok(RevisionIdCheck { allow, deny })
+            })
+            .transpose()?;
+        let commit_message = document
+            .commit_message
+            .map(|doc| {
+                let at = format!("{at}.commit_message");
+                let deny = regexes(doc.deny, &format!("{at}.deny"))?;
+                let require = regexes(doc.require, &format!("{at}.require"))?;
+                if deny.is_empty() && require.is_empty() {
+                    return Err(error(at, "set deny, require or both"));
+                }
+                if doc.on_match.is_some() && deny.is_empty() {
+                    return Err(error(
+                        format!("{at}.on_match"),
+                        "on_match answers a deny match, and there are no deny patterns",
+                    ));
+                }
+                Ok(CommitMessageCheck {
+                    deny,
+                    require,
+                    on_match: doc.on_match,
+                })
+            })
+            .transpose()?;
+        let branches = document
+            .branches
+            .map(|list| globs(list, &format!("{at}.branches"), check_branch_glob))
+            .transpose()?;
+        let artifacts = document
+            .artifacts
+            .map(|list| globs(list, &format!("{at}.artifacts"), check_name_glob))
+            .transpose()?;
+
+        let scoped = max_age.is_some()
+            || revision_id.is_some()
+            || commit_message.is_some()
+            || branches.is_some();
+        if !document.latest && !scoped {
+            return Err(error(
+                at,
+                "no check is set, so this would demand nothing: set latest, max_age, \
+                 revision_id, commit_message or branches, or remove revisions",
+            ));
+        }
+        if artifacts.is_some() && !scoped {
+            return Err(error(
+                format!("{at}.artifacts"),
+                "artifacts narrows max_age, revision_id, commit_message and branches, and \
+                 none is set (latest always covers every source)",
+            ));
+        }
+        Ok(Self {
+            latest: document.latest,
+            max_age,
+            revision_id,
+            commit_message,
+            branches,
+            artifacts,
+        })
+    }
+
+    /// Which calls the checks read. GetPipelineExecution carries the revisions themselves;
+    /// ListActionExecutions carries the source output variables: `BranchName` for
+    /// `branches`, `CommitMessage` as the fallback for `commit_message`, and the revision
+    /// ids that pair artifacts with source actions for `artifacts`.
+    pub fn needs(&self) -> Needs {
+        let scoped = self.artifacts.is_some();
+        Needs {
+            execution: self.latest
+                || self.max_age.is_some()
+                || self.revision_id.is_some()
+                || self.commit_message.is_some()
+                || scoped,
+            action_executions: self.branches.is_some() || self.commit_message.is_some() || scoped,
+        }
+    }
+
+    /// Runs every configured check. A check that passes yields one passing entry; a check
+    /// that fails yields one failing entry per problem, so every problem is reported.
+    pub fn check(&self, facts: &RevisionFacts, now: Timestamp) -> Vec<RevisionCheck> {
+        let mut checks = Vec::new();
+        if self.latest {
+            checks.extend(settle(check_latest(facts), || {
+                "latest: every source is at its newest revision".into()
+            }));
+        }
+        if let Some(max_age) = &self.max_age {
+            checks.extend(settle(self.check_max_age(max_age, facts, now), || {
+                format!("max_age: every revision was created within the last {max_age}")
+            }));
+        }
+        if let Some(revision_id) = &self.revision_id {
+            checks.extend(settle(self.check_revision_id(revision_id, facts), || {
+                "revision_id: every revision id is allowed".into()
+            }));
+        }
+        if let Some(commit_message) = &self.commit_message {
+            checks.extend(settle(
+                self.check_commit_message(commit_message, facts),
+                || commit_message.passed(),
+            ));
+        }
+        if let Some(branches) = &self.branches {
+            match self.check_branches(branches, facts) {
+                Ok(built) => checks.push(RevisionCheck::pass(format!(
+                    "branches: {}",
+                    built.join(", ")
+                ))),
+                Err(failures) => checks.extend(failures),
+            }
+        }
+        checks
+    }
+
+    fn check_max_age(
+        &self,
+        max_age: &MaxAge,
+        facts: &RevisionFacts,
+        now: Timestamp,
+    ) -> Vec<RevisionCheck> {
+        let artifacts = match self.artifacts_in_scope("max_age", facts) {
+            Ok(artifacts) => artifacts,
+            Err(failure) => return vec![failure],
+        };
+        artifacts
+            .into_iter()
+            .filter_map(|artifact| {
+                let Some(created) = artifact.created else {
+                    return Some(RevisionCheck::fail(format!(
+                        "max_age: {} has no creation time, so its age is unknown",
+                        label(artifact)
+                    )));
+                };
+                let age = now.duration_since(created);
+                // A revision stamped in the future (clock skew) is as new as it gets.
+                (age > SignedDuration::from_secs(max_age.seconds)).then(|| {
+                    RevisionCheck::fail(format!(
+                        "max_age: {} was created {} ago, more than {max_age}",
+                        label(artifact),
+                        max_age.unit.format_above(age)
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    fn check_revision_id(
+        &self,
+        check: &RevisionIdCheck,
+        facts: &RevisionFacts,
+    ) -> Vec<RevisionCheck> {
+        let artifacts = match self.artifacts_in_scope("revision_id", facts) {
+            Ok(artifacts) => artifacts,
+            Err(failure) => return vec![failure],
+        };
+        let mut failures = Vec::new();
+        for artifact in artifacts {
+            let Some(id) = artifact.revision_id.as_deref() else {
+                failures.push(RevisionCheck::fail(format!(
+                    "revision_id: {} has no revision id",
+                    label(artifact)
+                )));
+                continue;
+            };
+            if !check.allow.is_empty() && !check.allow.iter().any(|rx| rx.regex.is_match(id)) {
+                failures.push(RevisionCheck::fail(format!(
+                    "revision_id: revision {} matches no allow pattern ({})",
+                    short_id(id),
+                    either(&check.allow)
+                )));
+            }
+            if let Some(rx) = check.deny.iter().find(|rx| rx.regex.is_match(id)) {
+                failures.push(RevisionCheck::fail(format!(
+                    "revision_id: revision {} matches deny pattern {rx}",
+                    short_id(id)
+                )));
+            }
+        }
+        failures
+    }
+
+    fn check_commit_message(
+        &self,
+        check: &CommitMessageCheck,
+        facts: &RevisionFacts,
+    ) -> Vec<RevisionCheck> {
+        let artifacts = match self.artifacts_in_scope("commit_message", facts) {
+            Ok(artifacts) => artifacts,
+            Err(failure) => return vec![failure],
+        };
+        let mut failures = Vec::new();
+        for artifact in artifacts {
+            let message = match commit_message(artifact, facts.source_variables.as_deref()) {
+                Ok(message) => message,
+                Err(failure) => {
+                    failures.push(failure);
+                    continue;
+                }
+            };
+            if let Some(rx) = check.deny.iter().find(|rx| rx.regex.is_match(&message)) {
+                failures.push(RevisionCheck {
+                    passed: false,
+                    reason: format!(
+                        "commit_message: {} matches deny pattern {rx}",
+                        quote(&message, MESSAGE_QUOTE_CHARS)
+                    ),
+                    on_fail: check.on_match,
+                });
+            }
+            for rx in check
+                .require
+                .iter()
+                .filter(|rx| !rx.regex.is_match(&message))
+            {
+                failures.push(RevisionCheck::fail(format!(
+                    "commit_message: {} does not match required pattern {rx}",
+                    quote(&message, MESSAGE_QUOTE_CHARS)
+                )));
+            }
+        }
+        failures
+    }
+
+    /// On success, what each source built, for the passing reason.
+    fn check_branches(
+        &self,
+        branches: &[Glob],
+        facts: &RevisionFacts,
+    ) -> Result<Vec<String>, Vec<RevisionCheck>> {
+        let sources = self
+            .sources_in_scope(facts)
+            .map_err(|failure| vec![failure])?;
+        let mut built = Vec::new();
+        let mut failures = Vec::new();
+        for source in sources {
+            let action = printable(&source.action, usize::MAX);
+            match source.variables.get("BranchName") {
+                None => failures.push(RevisionCheck::fail(format!(
+                    "branches: source {action} reports no branch (no BranchName output \
+                     variable; S3 and ECR sources have none)"
+                ))),
+                Some(branch) if !branches.iter().any(|glob| glob.matches(branch)) => {
+                    failures.push(RevisionCheck::fail(format!(
+                        "branches: source {action} built branch {}, not {}",
+                        printable(branch, BRANCH_QUOTE_CHARS),
+                        either(branches)
+                    )));
+                }
+                Some(branch) => built.push(format!(
+                    "source {action} built {}",
+                    printable(branch, BRANCH_QUOTE_CHARS)
+                )),
+            }
+        }
+        if failures.is_empty() {
+            Ok(built)
+        } else {
+            Err(failures)
+        }
+    }
+
+    /// The artifact revisions the scoped checks apply to: all of them, or those `artifacts`
+    /// selects by artifact name or by the name of the source action that produced them.
+    /// An artifact that cannot be paired with a source action stays in scope, so a selector
+    /// never skips a revision for lack of data.
+    fn artifacts_in_scope<'a>(
+        &self,
+        check: &str,
+        facts: &'a RevisionFacts,
+    ) -> Result<Vec<&'a ArtifactRevision>, RevisionCheck> {
+        let execution = execution_label(facts);
+        let Some(artifacts) = facts.artifacts.as_deref() else {
+            return Err(RevisionCheck::fail(format!(
+                "{check}: the revisions of execution {execution} could not be read"
+            )));
+        };
+        if artifacts.is_empty() {
+            return Err(RevisionCheck::fail(format!(
+                "{check}: execution {execution} carries no artifact revisions"
+            )));
+        }
+        let Some(selector) = &self.artifacts else {
+            return Ok(artifacts.iter().collect());
+        };
+        let Some(sources) = facts.source_variables.as_deref() else {
+            return Err(RevisionCheck::fail(format!(
+                "{check}: the output variables of the source actions could not be read, \
+                 so artifacts cannot be applied"
+            )));
+        };
+        let selected: Vec<_> = artifacts
+            .iter()
+            .filter(|artifact| {
+                let producers: Vec<_> = sources
+                    .iter()
+                    .filter(|source| paired(artifact, source))
+                    .collect();
+                selects(selector, &artifact.name)
+                    || producers.is_empty()
+                    || producers
+                        .iter()
+                        .any(|source| selects(selector, &source.action))
+            })
+            .collect();
+        if selected.is_empty() {
+            return Err(RevisionCheck::fail(format!(
+                "{check}: no artifact of execution {execution} matches artifacts {}",
+                either(selector)
+            )));
+        }
+        Ok(selected)
+    }
+
+    /// The source actions `branches` applies to, selected like [`Self::artifacts_in_scope`].
+    fn sources_in_scope<'a>(
+        &self,
+        facts: &'a RevisionFacts,
+    ) -> Result<Vec<&'a SourceVariables>, RevisionCheck> {
+        let execution = execution_label(facts);
+        let Some(sources) = facts.source_variables.as_deref() else {
+            return Err(RevisionCheck::fail(
+                "branches: the output variables of the source actions could not be read".into(),
+            ));
+        };
+        if sources.is_empty() {
+            return Err(RevisionCheck::fail(format!(
+                "branches: no source action ran in execution {execution}"
+            )));
+        }
+        let Some(selector) = &self.artifacts else {
+            return Ok(sources.iter().collect());
+        };
+        let Some(artifacts) = facts.artifacts.as_deref() else {
+            return Err(RevisionCheck::fail(format!(
+                "branches: the revisions of execution {execution} could not be read, \
+                 so artifacts cannot be applied"
+            )));
+        };
+        let selected: Vec<_> = sources
+            .iter()
+            .filter(|source| {
+                let products: Vec<_> = artifacts
+                    .iter()
+                    .filter(|artifact| paired(artifact, source))
+                    .collect();
+                selects(selector, &source.action)
+                    || products.is_empty()
+                    || products
+                        .iter()
+                        .any(|artifact| selects(selector, &artifact.name))
+            })
+            .collect();
+        if selected.is_empty() {
+            return Err(RevisionCheck::fail(format!(
+                "branches: no source action of execution {execution} matches artifacts {}",
+                either(selector)
+            )));
+        }
+        Ok(selected)
+    }
+}
+
+impl CommitMessageCheck {
+    fn passed(&self) -> String {
+        match (self.deny.is_empty(), self.require.is_empty()) {
+            (false, true) => "commit_message: no message matches a deny pattern".into(),
+            (true, false) => "commit_message: every message matches the required patterns".into(),
+            _ => "commit_message: no message matches a deny pattern, and every one matches \
+                  the required patterns"
+                .into(),
+        }
+    }
+}
+
+/// A check's failures, or one passing entry when there are none.
+fn settle(failures: Vec<RevisionCheck>, passed: impl FnOnce() -> String) -> Vec<RevisionCheck> {
+    if failures.is_empty() {
+        vec![RevisionCheck::pass(passed())]
+    } else {
+        failures
+    }
+}
+
+/// Every source's newest revision must be one the execution carries. A source that has
+/// seen a newer revision means a newer execution is on its way, and that one will ask for
+/// its own approval; approving this one would ship code that is already superseded.
+fn check_latest(facts: &RevisionFacts) -> Vec<RevisionCheck> {
+    let execution = execution_label(facts);
+    let unconfirmed = format!("so execution {execution} cannot be confirmed as the newest");
+    let Some(artifacts) = facts.artifacts.as_deref() else {
+        return vec![RevisionCheck::fail(format!(
+            "latest: the revisions of execution {execution} could not be read"
+        ))];
+    };
+    if artifacts.is_empty() {
+        return vec![RevisionCheck::fail(format!(
+            "latest: execution {execution} carries no artifact revisions, {unconfirmed}"
+        ))];
+    }
+    if facts.sources.is_empty() {
+        return vec![RevisionCheck::fail(format!(
+            "latest: no source action reports a current revision, {unconfirmed}"
+        ))];
+    }
+    let mut failures: Vec<_> = artifacts
+        .iter()
+        .filter(|artifact| artifact.revision_id.is_none())
+        .map(|artifact| {
+            RevisionCheck::fail(format!(
+                "latest: artifact {} has no revision id, {unconfirmed}",
+                printable(&artifact.name, usize::MAX)
+            ))
+        })
+        .collect();
+    // An artifact without an id may be the very revision a source reports, so a source
+    // whose revision is not among the ids is only called stale when every id is known.
+    let all_ids_known = failures.is_empty();
+    let carried: Vec<&str> = artifacts
+        .iter()
+        .filter_map(|artifact| artifact.revision_id.as_deref())
+        .collect();
+    for source in &facts.sources {
+        let action = printable(&source.action, usize::MAX);
+        match source.current_revision.as_deref() {
+            None => failures.push(RevisionCheck::fail(format!(
+                "latest: source {action} reports no current revision, {unconfirmed}"
+            ))),
+            Some(current) if all_ids_known && !carried.contains(&current) => {
+                let ids: Vec<String> = carried.iter().map(|id| short_id(id)).collect();
+                failures.push(RevisionCheck::fail(format!(
+                    "latest: source {action} has seen revision {} since; execution {execution} \
+                     carries {} — the newer execution will ask for its own approval",
+                    short_id(current),
+                    ids.join(", ")
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    failures
+}
+
+/// The commit message of a revision. CodeCommit and GitHub (version 1) put it in the
+/// revision summary; CodeStar connections wrap it as `{"ProviderType":..,"CommitMessage":..}`;
+/// S3 puts there whatever the uploader set as `codepipeline-artifact-revision-summary`
+/// metadata. A summary that looks like JSON but does not yield a `CommitMessage` (the API
+/// cuts summaries at 2048 characters) is never matched as text: deny patterns would then
+/// test the wrapper instead of the message. The source action's `CommitMessage` output
+/// variable is the fallback.
+fn commit_message(
+    artifact: &ArtifactRevision,
+    sources: Option<&[SourceVariables]>,
+) -> Result<String, RevisionCheck> {
+    if let Some(message) = artifact
+        .revision_summary
+        .as_deref()
+        .and_then(message_from_summary)
+    {
+        return Ok(message);
+    }
+    let Some(sources) = sources else {
+        return Err(RevisionCheck::fail(format!(
+            "commit_message: {} has no commit message in its summary, and the output \
+             variables of the source actions could not be read",
+            label(artifact)
+        )));
+    };
+    sources
+        .iter()
+        .filter(|source| paired(artifact, source))
+        .find_map(|source| source.variables.get("CommitMessage").cloned())
+        .ok_or_else(|| {
+            RevisionCheck::fail(format!(
+                "commit_message: {} has no commit message in its summary or output variables \
+                 (S3 and ECR sources carry none)",
+                label(artifact)
+            ))
+        })
+}
+
+fn message_from_summary(summary: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Wrapped {
+        #[serde(rename = "CommitMessage")]
+        commit_message: String,
+    }
+    if summary.trim().is_empty() {
+        return None;
+    }
+    if !summary.trim_start().starts_with('{') {
+        return Some(summary.to_owned());
+    }
+    serde_json::from_str::<Wrapped>(summary)
+        .ok()
+        .map(|wrapped| wrapped.commit_message)
+}
+
+/// Whether `source` produced `artifact`: one of its revision-id output variables equals
+/// the artifact's revision id.
+fn paired(artifact: &ArtifactRevision, source: &SourceVariables) -> bool {
+    let Some(id) = artifact.revision_id.as_deref() else {
+        return false;
+    };
+    REVISION_ID_VARIABLES
+        .iter()
+        .any(|name| source.variables.get(*name).is_some_and(|value| value == id))
+}
+
+fn selects(selector: &[Glob], name: &str) -> bool {
+    selector.iter().any(|glob| glob.matches(name))
+}
+
+/// How a reason names a revision: by its short id, or by its artifact when it has none.
+fn label(artifact: &ArtifactRevision) -> String {
+    match artifact.revision_id.as_deref() {
+        Some(id) => format!("revision {}", short_id(id)),
+        None => format!("artifact {}", printable(&artifact.name, usize::MAX)),
+    }
+}
+
+fn execution_label(facts: &RevisionFacts) -> String {
+    if facts.execution_id.is_empty() {
+        "(unknown)".into()
+    } else {
+        printable(&facts.execution_id, usize::MAX)
+    }
+}
+
+/// Twelve characters tell revisions apart in a reason; an image digest keeps its
+/// `sha256:` prefix so it still reads as one.
+fn short_id(id: &str) -> String {
+    let (prefix, rest) = match id.strip_prefix("sha256:") {
+        Some(rest) => ("sha256:", rest),
+        None => ("", id),
+    };
+    let rest: String = printable(rest, usize::MAX).chars().take(12).collect();
+    format!("{prefix}{rest}")
+}
+
+fn quote(text: &str, max: usize) -> String {
+    format!("\"{}\"", printable(text, max))
+}
+
+/// Untrusted text made safe for a one-line summary, a mail and a log: control characters
+/// and bidirectional overrides (which can make a message read differently than it is)
+/// become spaces, and the text is cut to `max` characters, marking the cut.
+fn printable(text: &str, max: usize) -> String {
+    let blank = |c: char| c.is_control() || is_bidi_control(c);
+    let mut out: String = text
+        .chars()
+        .map(|c| if blank(c) { ' ' } else { c })
+        .take(max)
+        .collect();
+    if text.chars().count() > max {
+        out.pop();
+        out.push('…');
+    }
+    out
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `a`, `a or b`: how a reason lists the patterns that did not match.
+fn either<T: fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+fn error(path: impl Into<String>, message: impl Into<String>) -> PolicyError {
+    PolicyError {
+        path: path.into(),
+        message: message.into(),
+    }
+}
+
+/// An absent list is fine; an empty one is refused, because it would check nothing while
+/// reading as if it checked something.
+fn non_empty(list: Option<Vec<String>>, at: &str) -> Result<Vec<String>, PolicyError> {
+    match list {
+        None => Ok(Vec::new()),
+        Some(list) if list.is_empty() => Err(error(
+            at,
+            "an empty list checks nothing: remove the field instead",
+        )),
+        Some(list) => Ok(list),
+    }
+}
+
+fn regexes(list: Option<Vec<String>>, at: &str) -> Result<Vec<Rx>, PolicyError> {
+    non_empty(list, at)?
+        .into_iter()
+        .enumerate()
+        .map(|(index, text)| {
+            Rx::parse(text).map_err(|message| error(format!("{at}[{index}]"), message))
+        })
+        .collect()
+}
+
+fn globs(
+    list: Vec<String>,
+    at: &str,
+    validate: fn(&str) -> Result<(), String>,
+) -> Result<Vec<Glob>, PolicyError> {
+    non_empty(Some(list), at)?
+        .into_iter()
+        .enumerate()
+        .map(|(index, text)| {
+            let at = format!("{at}[{index}]");
+            if text.is_empty() {
+                return Err(error(
+                    at,
+                    "a pattern cannot be empty (use \"*\" to match every name)",
+                ));
+            }
+            validate(&text).map_err(|message| error(at, message))?;
+            Ok(Glob::new(text))
+        })
+        .collect()
+}
+
+/// Git refuses these characters in branch names, so a pattern using one could never match;
+/// `[` is most often a character class, which these globs do not have.
+fn check_branch_glob(text: &str) -> Result<(), String> {
+    match text
+        .chars()
+        .find(|c| c.is_control() || c.is_whitespace() || matches!(c, '~' | '^' | ':' | '[' | '\\'))
+    {
+        Some(c) => Err(format!(
+            "{c:?} cannot appear in a branch name; patterns support only '*' and '?'"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Artifact names use `[A-Za-z0-9_-]` and action names add `.` and `@`, so a pattern with
+/// any other character could never match either.
+fn check_name_glob(text: &str) -> Result<(), String> {
+    match text
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '@' | '-' | '_' | '*' | '?')))
+    {
+        Some(c) => Err(format!(
+            "{c:?} cannot match: artifact and action names use letters, digits, '.', '@', \
+             '-' and '_', patterns add '*' and '?'"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A regular expression together with the text it was written as, for reasons.
+#[derive(Clone)]
+struct Rx {
+    text: String,
+    regex: Regex,
+}
+
+impl Rx {
+    fn parse(text: String) -> Result<Self, String> {
+        if text.is_empty() {
+            return Err("an empty pattern matches every text".into());
+        }
+        let regex = RegexBuilder::new(&text)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build()
+            .map_err(|error| format!("invalid regular expression: {}", one_line(&error)))?;
+        Ok(Self { text, regex })
+    }
+}
+
+/// The regex crate explains syntax errors over several lines with a caret under the
+/// offending spot; a policy error is one line, and its path already says where.
+fn one_line(error: &regex::Error) -> String {
+    let text = error.to_string();
+    text.lines()
+        .find_map(|line| line.strip_prefix("error: "))
+        .map(str::to_owned)
+        .unwrap_or_else(|| text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+impl fmt::Debug for Rx {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.text)
+    }
+}
+
+impl fmt::Display for Rx {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A glob: `*` matches any run of characters, `/` included, and `?` matches one.
+#[derive(Clone)]
+struct Glob {
+    text: String,
+    matcher: WildMatch,
+}
+
+impl Glob {
+    fn new(text: String) -> Self {
+        let matcher = WildMatch::new(&text);
+        Self { text, matcher }
+    }
+
+    fn matches(&self, name: &str) -> bool {
+        self.matcher.matches(name)
+    }
+}
+
+impl fmt::Debug for Glob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.text)
+    }
+}
+
+impl fmt::Display for Glob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// `max_age`: one positive whole number of minutes, hours or days, as written.
+#[derive(Clone, Debug)]
+struct MaxAge {
+    text: String,
+    seconds: i64,
+    unit: Unit,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Unit {
+    Minutes,
+    Hours,
+    Days,
+}
+
+impl MaxAge {
+    fn parse(text: &str) -> Result<Self, String> {
+        let explain = || {
+            format!(
+                "expected a whole number and a unit m, h or d, such as \"90m\", \"72h\" or \
+                 \"14d\"; got {text:?}"
+            )
+        };
+        let (digits, unit) = [('m', Unit::Minutes), ('h', Unit::Hours), ('d', Unit::Days)]
+            .into_iter()
+            .find_map(|(suffix, unit)| text.strip_suffix(suffix).map(|digits| (digits, unit)))
+            .ok_or_else(explain)?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(explain());
+        }
+        let seconds = digits
+            .parse::<i64>()
+            .ok()
+            .and_then(|count| count.checked_mul(unit.seconds()))
+            .filter(|seconds| *seconds <= MAX_AGE_CAP_SECONDS)
+            .ok_or_else(|| format!("{text:?} is longer than the limit of 365d"))?;
+        if seconds == 0 {
+            return Err(format!(
+                "{text:?} would refuse every revision; use a positive age"
+            ));
+        }
+        Ok(Self {
+            text: text.to_owned(),
+            seconds,
+            unit,
+        })
+    }
+}
+
+impl fmt::Display for MaxAge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl Unit {
+    fn seconds(self) -> i64 {
+        match self {
+            Self::Minutes => 60,
+            Self::Hours => 3_600,
+            Self::Days => 86_400,
+        }
+    }
+
+    /// An age above the limit, in the limit's unit plus the next smaller one (`72h30m`,
+    /// `15d2h`), rounded up so that it never reads as equal to the limit it exceeds.
+    fn format_above(self, age: SignedDuration) -> String {
+        let seconds = age.as_secs() + i64::from(age.subsec_nanos() > 0);
+        let (big, small, big_name, small_name) = match self {
+            Self::Minutes => return format!("{}m", div_ceil(seconds, 60)),
+            Self::Hours => (3_600, 60, "h", "m"),
+            Self::Days => (86_400, 3_600, "d", "h"),
+        };
+        let smalls = div_ceil(seconds, small);
+        let per_big = big / small;
+        match (smalls / per_big, smalls % per_big) {
+            (whole, 0) => format!("{whole}{big_name}"),
+            (whole, rest) => format!("{whole}{big_name}{rest}{small_name}"),
+        }
+    }
+}
+
+fn div_ceil(value: i64, by: i64) -> i64 {
+    value / by + i64::from(value % by > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AT: &str = "rules[0].revisions";
+    const EXECUTION: &str = "6c7a2f5e-3b1d-4e8a-9f0c-1d2e3f4a5b6c";
+    const COMMIT: &str = "8d3f1c2b7a6e5d4c3b2a19087f6e5d4c3b2a1908";
+    const NEWER_COMMIT: &str = "f00dcafe1234567890abcdef1234567890abcdef";
+    const GITHUB_COMMIT: &str = "ddbe7ef257512f9455e9b74a5ebe8ef831e615b7";
+    const S3_VERSION: &str = "3sL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo";
+    const DIGEST: &str = "sha256:4f3c9e1a0b2d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f";
+    const CONNECTION: &str = "arn:aws:codestar-connections:eu-west-1:111122223333:connection/4dde5c82-51d6-4ea9-918e-03aed6972ff3";
+
+    const DOCUMENTED: &str = r#"{"latest": true,
+        "max_age": "72h",
+        "revision_id": {"allow": ["^[0-9a-f]{40}$"]},
+        "commit_message": {"deny": ["(?i)\\[(no|skip)[ -]auto[ -]?approve\\]", "(?i)^wip"],
+                           "on_match": "abstain"},
+        "branches": ["main", "release/*"]}"#;
+
+    fn now() -> Timestamp {
+        "2026-11-26T08:00:00Z".parse().unwrap()
+    }
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect()
+    }
+
+    /// Parses like the policy loader does: the path of a serde error is prefixed with the
+    /// place of the `revisions` object.
+    fn parse(json: &str) -> Result<Revisions, PolicyError> {
+        let mut deserializer = serde_json::Deserializer::from_str(json);
+        let document: RevisionsDocument = serde_path_to_error::deserialize(&mut deserializer)
+            .map_err(|error| {
+                let path = format!("{AT}.{}", error.path());
+                error_at(path, error.into_inner().to_string())
+            })?;
+        Revisions::from_document(document, AT)
+    }
+
+    fn error_at(path: String, message: String) -> PolicyError {
+        PolicyError { path, message }
+    }
+
+    fn revisions(json: &str) -> Revisions {
+        parse(json).unwrap()
+    }
+
+    fn parse_error(json: &str) -> PolicyError {
+        parse(json).unwrap_err()
+    }
+
+    fn failures(checks: &[RevisionCheck]) -> Vec<&str> {
+        checks
+            .iter()
+            .filter(|check| !check.passed)
+            .map(|check| check.reason.as_str())
+            .collect()
+    }
+
+    fn assert_all_pass(checks: &[RevisionCheck]) {
+        assert!(!checks.is_empty());
+        assert!(failures(checks).is_empty(), "{checks:#?}");
+    }
+
+    fn only_failure(checks: &[RevisionCheck]) -> &RevisionCheck {
+        assert_eq!(checks.len(), 1, "{checks:#?}");
+        assert!(!checks[0].passed, "{checks:#?}");
+        &checks[0]
+    }
+
+    /// CodeCommit: a 40-hex commit, the plain commit message as summary.
+    fn codecommit() -> RevisionFacts {
+        RevisionFacts {
+            execution_id: EXECUTION.into(),
+            artifacts: Some(vec![ArtifactRevision {
+                name: "SourceArtifact".into(),
+                revision_id: Some(COMMIT.into()),
+                revision_summary: Some("Fix the retry loop in checkout".into()),
+                created: Some(at("2026-11-26T06:00:00Z")),
+            }]),
+            sources: vec![SourceState {
+                action: "Source".into(),
+                current_revision: Some(COMMIT.into()),
+            }],
+            source_variables: Some(vec![SourceVariables {
+                action: "Source".into(),
+                variables: vars(&[
+                    ("AuthorDate", "2026-11-26T05:58:12Z"),
+                    ("BranchName", "main"),
+                    ("CommitId", COMMIT),
+                    ("CommitMessage", "Fix the retry loop in checkout"),
+                    ("CommitterDate", "2026-11-26T06:00:00Z"),
+                    ("RepositoryName", "shop-web"),
+                ]),
+            }]),
+        }
+    }
+
+    /// GitHub through a CodeStar connection: the summary wraps the message in JSON.
+    fn github(message: &str, branch: &str) -> RevisionFacts {
+        let summary = serde_json::json!({"ProviderType": "GitHub", "CommitMessage": message});
+        RevisionFacts {
+            execution_id: EXECUTION.into(),
+            artifacts: Some(vec![ArtifactRevision {
+                name: "SourceOutput".into(),
+                revision_id: Some(GITHUB_COMMIT.into()),
+                revision_summary: Some(summary.to_string()),
+                created: Some(at("2026-11-26T07:30:00Z")),
+            }]),
+            sources: vec![SourceState {
+                action: "Checkout".into(),
+                current_revision: Some(GITHUB_COMMIT.into()),
+            }],
+            source_variables: Some(vec![SourceVariables {
+                action: "Checkout".into(),
+                variables: vars(&[
+                    ("AuthorDate", "2026-11-26T07:29:41Z"),
+                    ("BranchName", branch),
+                    ("CommitId", GITHUB_COMMIT),
+                    ("CommitMessage", message),
+                    ("ConnectionArn", CONNECTION),
+                    ("FullRepositoryName", "example-org/shop-web"),
+                ]),
+            }]),
+        }
+    }
+
+    /// S3: a version id, and no summary unless the uploader set one as object metadata.
+    fn s3() -> RevisionFacts {
+        RevisionFacts {
+            execution_id: EXECUTION.into(),
+            artifacts: Some(vec![ArtifactRevision {
+                name: "ConfigBundle".into(),
+                revision_id: Some(S3_VERSION.into()),
+                revision_summary: None,
+                created: Some(at("2026-11-25T20:00:00Z")),
+            }]),
+            sources: vec![SourceState {
+                action: "Config".into(),
+                current_revision: Some(S3_VERSION.into()),
+            }],
+            source_variables: Some(vec![SourceVariables {
+                action: "Config".into(),
+                variables: vars(&[
+                    ("ETag", "0f343b0931126a20f133d67c2b018a3b"),
+                    ("VersionId", S3_VERSION),
+                ]),
+            }]),
+        }
+    }
+
+    /// ECR: the image digest is the revision id.
+    fn ecr() -> RevisionFacts {
+        RevisionFacts {
+            execution_id: EXECUTION.into(),
+            artifacts: Some(vec![ArtifactRevision {
+                name: "Image".into(),
+                revision_id: Some(DIGEST.into()),
+                revision_summary: None,
+                created: Some(at("2026-11-26T07:00:00Z")),
+            }]),
+            sources: vec![SourceState {
+                action: "Image".into(),
+                current_revision: Some(DIGEST.into()),
+            }],
+            source_variables: Some(vec![SourceVariables {
+                action: "Image".into(),
+                variables: vars(&[
+                    ("ImageDigest", DIGEST),
+                    ("ImageTag", "latest"),
+                    (
+                        "ImageURI",
+                        "111122223333.dkr.ecr.eu-west-1.amazonaws.com/shop-web@sha256:4f3c9e1a0b2d",
+                    ),
+                    ("RegistryId", "111122223333"),
+                    ("RepositoryName", "shop-web"),
+                ]),
+            }]),
+        }
+    }
+
+    /// Application code from GitHub plus configuration from S3.
+    fn app_and_config() -> RevisionFacts {
+        let mut facts = github("Add the holiday banner", "main");
+        let config = s3();
+        facts
+            .artifacts
+            .as_mut()
+            .unwrap()
+            .extend(config.artifacts.unwrap());
+        facts.sources.extend(config.sources);
+        facts
+            .source_variables
+            .as_mut()
+            .unwrap()
+            .extend(config.source_variables.unwrap());
+        facts
+    }
+
+    // --- loading ---
+
+    #[test]
+    fn given_the_documented_example_when_loaded_then_every_check_is_set() {
+        let revisions = revisions(DOCUMENTED);
+        assert!(revisions.latest);
+        assert_eq!(revisions.max_age.as_ref().unwrap().seconds, 72 * 3_600);
+        assert_eq!(revisions.revision_id.as_ref().unwrap().allow.len(), 1);
+        let commit_message = revisions.commit_message.as_ref().unwrap();
+        assert_eq!(commit_message.deny.len(), 2);
+        assert_eq!(commit_message.on_match, Some(FailAs::Abstain));
+        assert_eq!(revisions.branches.as_ref().unwrap().len(), 2);
+        assert!(revisions.artifacts.is_none());
+    }
+
+    #[test]
+    fn given_the_documented_example_when_a_codecommit_revision_fits_then_every_check_passes() {
+        let checks = revisions(DOCUMENTED).check(&codecommit(), now());
+        assert_all_pass(&checks);
+        let reasons: Vec<_> = checks.iter().map(|check| check.reason.as_str()).collect();
+        assert_eq!(
+            reasons,
+            [
+                "latest: every source is at its newest revision",
+                "max_age: every revision was created within the last 72h",
+                "revision_id: every revision id is allowed",
+                "commit_message: no message matches a deny pattern",
+                "branches: source Source built main",
+            ]
+        );
+        assert!(checks.iter().all(|check| check.on_fail.is_none()));
+    }
+
+    #[test]
+    fn given_no_check_when_loaded_then_it_is_refused_at_the_revisions_object() {
+        for json in [r#"{}"#, r#"{"latest": false}"#] {
+            let error = parse_error(json);
+            assert_eq!(error.path, AT, "{json}");
+            assert!(error.message.contains("no check is set"), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn given_latest_alone_when_loaded_then_it_is_a_check() {
+        assert!(revisions(r#"{"latest": true}"#).latest);
+    }
+
+    #[test]
+    fn given_an_unknown_field_when_loaded_then_the_error_names_its_place() {
+        let cases = [
+            (
+                r#"{"latest": true, "newest": true}"#,
+                "rules[0].revisions.newest",
+            ),
+            (
+                r#"{"commit_message": {"deny": ["x"], "onmatch": "reject"}}"#,
+                "rules[0].revisions.commit_message.onmatch",
+            ),
+            (
+                r#"{"revision_id": {"allow": ["x"], "denied": ["y"]}}"#,
+                "rules[0].revisions.revision_id.denied",
+            ),
+        ];
+        for (json, path) in cases {
+            let error = parse_error(json);
+            assert_eq!(error.path, path, "{json}");
+            assert!(error.message.contains("unknown field"), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn given_a_field_of_the_wrong_type_when_loaded_then_the_error_names_its_place() {
+        let cases = [
+            (r#"{"latest": "yes"}"#, "rules[0].revisions.latest"),
+            (r#"{"max_age": 72}"#, "rules[0].revisions.max_age"),
+            (r#"{"branches": "main"}"#, "rules[0].revisions.branches"),
+            (
+                r#"{"revision_id": {"allow": "^[0-9a-f]{40}$"}}"#,
+                "rules[0].revisions.revision_id.allow",
+            ),
+        ];
+        for (json, path) in cases {
+            assert_eq!(parse_error(json).path, path, "{json}");
+        }
+    }
+
+    #[test]
+    fn given_an_invalid_regex_when_loaded_then_the_error_names_its_place_in_one_line() {
+        let cases = [
+            (
+                r#"{"commit_message": {"deny": ["(?i)^wip", "(?i)^wip("]}}"#,
+                "rules[0].revisions.commit_message.deny[1]",
+            ),
+            (
+                r#"{"commit_message": {"require": ["[Z-A]+-[0-9]+"]}}"#,
+                "rules[0].revisions.commit_message.require[0]",
+            ),
+            (
+                r#"{"revision_id": {"allow": ["^[0-9a-f]{40}$"], "deny": ["*"]}}"#,
+                "rules[0].revisions.revision_id.deny[0]",
+            ),
+            (
+                r#"{"revision_id": {"allow": ["^[0-9a-f]{40,2}$"]}}"#,
+                "rules[0].revisions.revision_id.allow[0]",
+            ),
+        ];
+        for (json, path) in cases {
+            let error = parse_error(json);
+            assert_eq!(error.path, path, "{json}");
+            assert!(
+                error.message.starts_with("invalid regular expression: "),
+                "{error:?}"
+            );
+            assert!(!error.message.contains('\n'), "{error:?}");
+        }
+        let error = parse_error(r#"{"commit_message": {"deny": ["(?i)^wip("]}}"#);
+        assert_eq!(error.message, "invalid regular expression: unclosed group");
+    }
+
+    #[test]
+    fn given_a_regex_too_big_to_compile_when_loaded_then_it_is_refused_at_its_place() {
+        let error = parse_error(r#"{"revision_id": {"deny": ["(\\w{100}){100}"]}}"#);
+        assert_eq!(error.path, "rules[0].revisions.revision_id.deny[0]");
+        assert!(error.message.contains("size limit"), "{error:?}");
+        assert!(!error.message.contains('\n'), "{error:?}");
+    }
+
+    #[test]
+    fn given_an_empty_regex_when_loaded_then_it_is_refused_because_it_matches_everything() {
+        let error = parse_error(r#"{"commit_message": {"deny": ["(?i)^wip", ""]}}"#);
+        assert_eq!(error.path, "rules[0].revisions.commit_message.deny[1]");
+        assert!(error.message.contains("matches every text"), "{error:?}");
+    }
+
+    #[test]
+    fn given_max_age_when_written_as_one_number_and_unit_then_it_loads() {
+        for (text, seconds) in [
+            ("90m", 90 * 60),
+            ("72h", 72 * 3_600),
+            ("14d", 14 * 86_400),
+            ("365d", 365 * 86_400),
+            ("1m", 60),
+        ] {
+            let json = format!(r#"{{"max_age": {text:?}}}"#);
+            assert_eq!(revisions(&json).max_age.unwrap().seconds, seconds, "{text}");
+        }
+    }
+
+    #[test]
+    fn given_max_age_when_malformed_zero_or_too_long_then_it_is_refused_at_its_place() {
+        for text in [
+            "",
+            "h",
+            "72",
+            "0h",
+            "0d",
+            "-1h",
+            "+1h",
+            "1h30m",
+            "72H",
+            " 72h",
+            "72h ",
+            "1.5h",
+            "1w",
+            "366d",
+            "8761h",
+            "525601m",
+            "99999999999999999999d",
+            "７２h",
+        ] {
+            let json = format!(r#"{{"max_age": {text:?}}}"#);
+            let error = parse_error(&json);
+            assert_eq!(error.path, "rules[0].revisions.max_age", "{text:?}");
+        }
+        assert!(
+            parse_error(r#"{"max_age": "366d"}"#)
+                .message
+                .contains("365d")
+        );
+    }
+
+    #[test]
+    fn given_an_empty_list_when_loaded_then_it_is_refused_because_it_checks_nothing() {
+        let cases = [
+            (r#"{"branches": []}"#, "rules[0].revisions.branches"),
+            (
+                r#"{"latest": true, "revision_id": {"allow": []}}"#,
+                "rules[0].revisions.revision_id.allow",
+            ),
+            (
+                r#"{"commit_message": {"deny": [], "require": ["x"]}}"#,
+                "rules[0].revisions.commit_message.deny",
+            ),
+            (
+                r#"{"max_age": "1d", "artifacts": []}"#,
+                "rules[0].revisions.artifacts",
+            ),
+        ];
+        for (json, path) in cases {
+            let error = parse_error(json);
+            assert_eq!(error.path, path, "{json}");
+            assert!(error.message.contains("empty list"), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn given_a_check_object_without_patterns_when_loaded_then_it_is_refused() {
+        let error = parse_error(r#"{"latest": true, "revision_id": {}}"#);
+        assert_eq!(error.path, "rules[0].revisions.revision_id");
+        let error = parse_error(r#"{"commit_message": {}}"#);
+        assert_eq!(error.path, "rules[0].revisions.commit_message");
+        let error = parse_error(r#"{"commit_message": {"on_match": "reject"}}"#);
+        assert_eq!(error.path, "rules[0].revisions.commit_message");
+    }
+
+    #[test]
+    fn given_on_match_without_deny_patterns_when_loaded_then_it_is_refused() {
+        let error = parse_error(r#"{"commit_message": {"require": ["x"], "on_match": "reject"}}"#);
+        assert_eq!(error.path, "rules[0].revisions.commit_message.on_match");
+    }
+
+    #[test]
+    fn given_on_match_approve_when_loaded_then_it_is_refused_because_a_match_never_approves() {
+        let error = parse_error(r#"{"commit_message": {"deny": ["x"], "on_match": "approve"}}"#);
+        assert_eq!(error.path, "rules[0].revisions.commit_message.on_match");
+        assert!(error.message.contains("unknown variant"), "{error:?}");
+    }
+
+    #[test]
+    fn given_a_branch_pattern_that_could_never_match_when_loaded_then_it_is_refused() {
+        for bad in [
+            "release/[0-9]*",
+            "",
+            "feature x",
+            "main~1",
+            "refs:heads",
+            "a\\b",
+        ] {
+            let json = format!(r#"{{"branches": ["main", {bad:?}]}}"#);
+            assert_eq!(
+                parse_error(&json).path,
+                "rules[0].revisions.branches[1]",
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn given_an_artifacts_pattern_that_could_never_match_when_loaded_then_it_is_refused() {
+        for bad in ["Source Artifact", "", "App/[a-z]", "Src#1"] {
+            let json = format!(r#"{{"max_age": "1d", "artifacts": ["App*", {bad:?}]}}"#);
+            assert_eq!(
+                parse_error(&json).path,
+                "rules[0].revisions.artifacts[1]",
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn given_artifacts_with_only_latest_when_loaded_then_it_is_refused_as_meaningless() {
+        let error = parse_error(r#"{"latest": true, "artifacts": ["App*"]}"#);
+        assert_eq!(error.path, "rules[0].revisions.artifacts");
+        assert!(error.message.contains("latest always covers"), "{error:?}");
+    }
+
+    // --- needs ---
+
+    #[test]
+    fn given_each_check_when_asked_then_needs_names_the_calls_it_reads() {
+        let needs = |json: &str| revisions(json).needs();
+        let both = Needs {
+            execution: true,
+            action_executions: true,
+        };
+        let execution_only = Needs {
+            execution: true,
+            action_executions: false,
+        };
+        let variables_only = Needs {
+            execution: false,
+            action_executions: true,
+        };
+        assert_eq!(needs(r#"{"latest": true}"#), execution_only);
+        assert_eq!(needs(r#"{"max_age": "1d"}"#), execution_only);
+        assert_eq!(
+            needs(r#"{"revision_id": {"deny": ["^0{40}$"]}}"#),
+            execution_only
+        );
+        assert_eq!(needs(r#"{"commit_message": {"deny": ["x"]}}"#), both);
+        assert_eq!(needs(r#"{"branches": ["main"]}"#), variables_only);
+        assert_eq!(needs(r#"{"latest": true, "branches": ["main"]}"#), both);
+        assert_eq!(
+            needs(r#"{"max_age": "1d", "artifacts": ["App*"]}"#),
+            both,
+            "pairing artifacts with source actions reads both"
+        );
+        assert_eq!(
+            needs(r#"{"branches": ["main"], "artifacts": ["App*"]}"#),
+            both
+        );
+        assert_eq!(needs(DOCUMENTED), both);
+    }
+
+    // --- latest ---
+
+    #[test]
+    fn given_every_source_at_the_carried_revision_when_checked_then_latest_passes() {
+        let latest = revisions(r#"{"latest": true}"#);
+        for facts in [
+            codecommit(),
+            github("Fix", "main"),
+            s3(),
+            ecr(),
+            app_and_config(),
+        ] {
+            assert_all_pass(&latest.check(&facts, now()));
+        }
+    }
+
+    #[test]
+    fn given_one_of_two_sources_has_seen_a_newer_revision_when_checked_then_latest_names_it() {
+        let mut facts = app_and_config();
+        facts.sources[0].current_revision = Some(NEWER_COMMIT.into());
+        let checks = revisions(r#"{"latest": true}"#).check(&facts, now());
+        assert_eq!(
+            only_failure(&checks).reason,
+            format!(
+                "latest: source Checkout has seen revision f00dcafe1234 since; execution \
+                 {EXECUTION} carries ddbe7ef25751, 3sL4kqtJlcpX — the newer execution will ask \
+                 for its own approval"
+            )
+        );
+        assert_eq!(checks[0].on_fail, None);
+    }
+
+    #[test]
+    fn given_a_source_without_current_revision_when_checked_then_latest_fails() {
+        let mut facts = app_and_config();
+        facts.sources[1].current_revision = None;
+        let checks = revisions(r#"{"latest": true}"#).check(&facts, now());
+        assert!(
+            only_failure(&checks)
+                .reason
+                .starts_with("latest: source Config reports no current revision"),
+            "{checks:#?}"
+        );
+    }
+
+    #[test]
+    fn given_missing_latest_facts_when_checked_then_latest_fails_and_says_why() {
+        let latest = revisions(r#"{"latest": true}"#);
+        let reason =
+            |facts: RevisionFacts| only_failure(&latest.check(&facts, now())).reason.clone();
+
+        let mut facts = codecommit();
+        facts.artifacts = None;
+        assert_eq!(
+            reason(facts),
+            format!("latest: the revisions of execution {EXECUTION} could not be read")
+        );
+
+        let mut facts = codecommit();
+        facts.artifacts = Some(Vec::new());
+        assert!(reason(facts).contains("carries no artifact revisions"));
+
+        let mut facts = codecommit();
+        facts.sources.clear();
+        assert!(reason(facts).contains("no source action reports a current revision"));
+
+        let mut facts = codecommit();
+        facts.artifacts.as_mut().unwrap()[0].revision_id = None;
+        let text = reason(facts);
+        assert!(
+            text.starts_with("latest: artifact SourceArtifact has no revision id"),
+            "{text}"
+        );
+    }
+
+    // --- max_age ---
+
+    #[test]
+    fn given_revisions_within_max_age_when_checked_then_it_passes_for_every_source_kind() {
+        let max_age = revisions(r#"{"max_age": "72h"}"#);
+        for facts in [
+            codecommit(),
+            github("Fix", "main"),
+            s3(),
+            ecr(),
+            app_and_config(),
+        ] {
+            assert_all_pass(&max_age.check(&facts, now()));
+        }
+    }
+
+    #[test]
+    fn given_a_revision_older_than_max_age_when_checked_then_it_fails_with_its_age() {
+        let mut facts = codecommit();
+        facts.artifacts.as_mut().unwrap()[0].created = Some(at("2026-11-22T16:00:00Z"));
+        let checks = revisions(r#"{"max_age": "72h"}"#).check(&facts, now());
+        assert_eq!(
+            only_failure(&checks).reason,
+            "max_age: revision 8d3f1c2b7a6e was created 88h ago, more than 72h"
+        );
+    }
+
+    #[test]
+    fn given_a_revision_exactly_max_age_old_when_checked_then_it_passes_and_a_moment_more_fails() {
+        let mut facts = codecommit();
+        facts.artifacts.as_mut().unwrap()[0].created = Some(at("2026-11-23T08:00:00Z"));
+        assert_all_pass(&revisions(r#"{"max_age": "72h"}"#).check(&facts, now()));
+        facts.artifacts.as_mut().unwrap()[0].created = Some(at("2026-11-23T07:59:59.999Z"));
+        let checks = revisions(r#"{"max_age": "72h"}"#).check(&facts, now());
+        assert!(only_failure(&checks).reason.contains("created 72h1m ago"));
+    }
+
+    #[test]
+    fn given_a_revision_just_over_max_age_when_checked_then_its_age_never_reads_as_the_limit() {
+        let mut facts = codecommit();
+        facts.artifacts.as_mut().unwrap()[0].created = Some(at("2026-11-23T07:59:30Z"));
+        let checks = revisions(r#"{"max_age": "72h"}"#).check(&facts, now());
+        assert_eq!(
+            only_failure(&checks).reason,
+            "max_age: revision 8d3f1c2b7a6e was created 72h1m ago, more than 72h"
+        );
+        let checks = revisions(r#"{"max_age": "3d"}"#).check(&facts, now());
+        assert!(
+            only_failure(&checks)
+                .reason
+                .contains("created 3d1h ago, more than 3d")
+        );
+        let checks = revisions(r#"{"max_age": "4320m"}"#).check(&facts, now());
+        assert!(
+            only_failure(&checks)
+                .reason
+                .contains("created 4321m ago, more than 4320m")
+        );
+    }
+
+    #[test]
+    fn given_an_old_ecr_image_when_checked_then_max_age_names_it_by_its_digest() {
+        let mut facts = ecr();
+        facts.artifacts.as_mut().unwrap()[0].created = Some(at("2026-11-10T06:00:00Z"));
+        let checks = revisions(r#"{"max_age": "14d"}"#).check(&facts, now());
+        assert_eq!(
+            only_failure(&checks).reason,
+            "max_age: revision sha256:4f3c9e1a0b2d was created 16d2h ago, more than 14d"
+        );
+    }
+
+    #[test]
+    fn given_a_revision_stamped_in_the_future_when_checked_then_max_age_counts_it_as_new() {
+        let mut facts = codecommit();
+        facts.artifacts.as_mut().unwrap()[0].created = Some(at("2026-11-26T08:05:00Z"));
+        assert_all_pass(&revisions(r#"{"max_age": "90m"}"#).check(&facts, now()));
+    }
+
+    #[test]
+    fn given_a_revision_without_creation_time_when_checked_then_max_age_fails() {
+        let mut facts = s3();
+        facts.artifacts.as_mut().unwrap()[0].created = None;
+        let checks = revisions(r#"{"max_age": "72h"}"#).check(&facts, now());
+        assert_eq!(
+            only_failure(&checks).reason,
+            "max_age: revision 3sL4kqtJlcpX has no creation time, so its age is unknown"
+        );
+    }
+
+    #[test]
+    fn given_two_sources_one_old_when_checked_then_max_age_fails_only_for_that_one() {
+        let facts = app_and_config();
+        let checks = revisions(r#"{"max_age": "2h"}"#).check(&facts, now());
+        assert_eq!(
+            only_failure(&checks).reason,
+            "max_age: revision 3sL4kqtJlcpX was created 12h ago, more than 2h"
+        );
+    }
+
+    // --- revision_id ---
+
+    #[test]
+    fn given_a_commit_id_allowed_by_pattern_when_checked_then_revision_id_passes() {
+        let check = revisions(r#"{"revision_id": {"allow": ["^[0-9a-f]{40}$"]}}"#);
+        assert_all_pass(&check.check(&codecommit(), now()));
+        assert_all_pass(&check.check(&github("Fix", "main"), now()));
+    }
+
+    #[test]
+    fn given_an_ecr_digest_when_only_commits_are_allowed_then_revision_id_fails() {
+        let check = revisions(r#"{"revision_id": {"allow": ["^[0-9a-f]{40}$", "^v[0-9]+$"]}}"#);
+        let checks = check.check(&ecr(), now());
+        assert_eq!(
+            only_failure(&checks).reason,
+            "revision_id: revision sha256:4f3c9e1a0b2d matches no allow pattern \
+             (^[0-9a-f]{40}$ or ^v[0-9]+$)"
+        );
+    }
+
+    #[test]
+    fn given_an_s3_version_when_allowed_by_its_own_pattern_then_revision_id_passes() {
+        let check = revisions(r#"{"revision_id": {"allow": ["^[A-Za-z0-9._+/-]{32,}$"]}}"#);
+        assert_all_pass(&check.check(&s3(), now()));
+    }
+
+    #[test]
+    fn given_a_denied_revision_id_when_checked_then_revision_id_fails() {
+        let check =
+            revisions(r#"{"revision_id": {"allow": ["^[0-9a-f]{40}$"], "deny": ["^8d3f1c2b"]}}"#);
+        let checks = check.check(&codecommit(), now());
+        assert_eq!(
+            only_failure(&checks).reason,
+            "revision_id: revision 8d3f1c2b7a6e matches deny pattern ^8d3f1c2b"
+        );
+    }
+
+    #[test]
+    fn given_a_revision_without_id_when_checked_then_revision_id_fails() {
+        let mut facts = codecommit();
+        facts.artifacts.as_mut().unwrap()[0].revision_id = None;
+        let checks = revisions(r#"{"revision_id": {"deny": ["^0{40}$"]}}"#).check(&facts, now());
+        assert_eq!(
+            only_failure(&checks).reason,
+            "revision_id: artifact SourceArtifact has no revision id"
+        );
+    }
+
+    // --- commit_message ---
+
+    #[test]
+    fn given_a_codecommit_message_matching_deny_when_checked_then_it_fails_with_on_match() {
+        let mut facts = codecommit();
+        facts.artifacts.as_mut().unwrap()[0].revision_summary = Some("WIP: try".into());
+        let check =
+            revisions(r#"{"commit_message": {"deny": ["(?i)^wip"], "on_match": "abstain"}}"#);
+        let failure = only_failure(&check.check(&facts, now())).clone();
+        assert_eq!(
+            failure.reason,
+            "commit_message: \"WIP: try\" matches deny pattern (?i)^wip"
+        );
+        assert_eq!(failure.on_fail, Some(FailAs::Abstain));
+    }
+
+    #[test]
+    fn given_on_match_reject_or_none_when_deny_matches_then_on_fail_follows_it() {
+        let facts = github("[skip auto-approve] bump deps", "main");
+        let with = |json: &str| only_failure(&revisions(json).check(&facts, now())).on_fail;
+        let deny = r"(?i)\\[(no|skip)[ -]auto[ -]?approve\\]";
+        assert_eq!(
+            with(&format!(
+                r#"{{"commit_message": {{"deny": ["{deny}"], "on_match": "reject"}}}}"#
+            )),
+            Some(FailAs::Reject)
+        );
+        assert_eq!(
+            with(&format!(r#"{{"commit_message": {{"deny": ["{deny}"]}}}}"#)),
+            None
+        );
+    }
+
+    #[test]
+    fn given_a_codestar_json_summary_when_checked_then_the_commit_message_inside_is_matched() {
+        let check = revisions(r#"{"commit_message": {"deny": ["(?i)^wip"]}}"#);
+        let checks = check.check(&github("wip: half a feature", "main"), now());
+        assert_eq!(
+            only_failure(&checks).reason,
+            "commit_message: \"wip: half a feature\" matches deny pattern (?i)^wip"
+        );
+        assert_all_pass(&check.check(&github("Ship the feature", "main"), now()));
+    }
+
+    #[test]
+    fn given_a_cut_json_summary_when_checked_then_the_commit_message_variable_is_used() {
+        let mut facts = github("WIP: a very long message", "main");
+        facts.artifacts.as_mut().unwrap()[0].revision_summary =
+            Some(r#"{"ProviderType":"GitHub","CommitMessage":"WIP: a very lo"#.into());
+        let check = revisions(r#"{"commit_message": {"deny": ["(?i)^wip"]}}"#);
+        let checks = check.check(&facts, now());
+        assert!(
+            only_failure(&checks)
+                .reason
+                .starts_with("commit_message: \"WIP: a very long message\""),
+            "{checks:#?}"
+        );
+    }
+
+    #[test]
+    fn given_a_json_summary_without_message_and_no_variable_then_commit_message_fails() {
+        let mut facts = github("Fix", "main");
+        facts.artifacts.as_mut().unwrap()[0].revision_summary =
+            Some(r#"{"ProviderType":"GitHub","CommitMessage":"Fix the th"#.into());
+        facts.source_variables.as_mut().unwrap()[0]
+            .variables
+            .remove("CommitMessage");
+        // A deny pattern that the raw wrapper would not match must not pass it.
+        let checks = revisions(r#"{"commit_message": {"deny": ["^Fix"]}}"#).check(&facts, now());
+        assert_eq!(
+            only_failure(&checks).reason,
+            "commit_message: revision ddbe7ef25751 has no commit message in its summary or \
+             output variables (S3 and ECR sources carry none)"
+        );
+    }
+
+    #[test]
+    fn given_a_summary_absent_when_checked_then_the_commit_message_variable_is_used() {
+        let mut facts = codecommit();
+        facts.artifacts.as_mut().unwrap()[0].revision_summary = None;
+        facts.source_variables.as_mut().unwrap()[0]
+            .variables
+            .insert("CommitMessage".into(), "[no auto approve] risky".into());
+        let check = revisions(DOCUMENTED);
+        let checks = check.check(&facts, now());
+        assert_eq!(
+            failures(&checks),
+            [
+                "commit_message: \"[no auto approve] risky\" matches deny pattern \
+                 (?i)\\[(no|skip)[ -]auto[ -]?approve\\]"
+            ]
+        );
+    }
+
+    #[test]
+    fn given_an_s3_source_without_summary_when_checked_then_commit_message_fails() {
+        let check = revisions(r#"{"commit_message": {"deny": ["(?i)^wip"]}}"#);
+        let checks = check.check(&s3(), now());
+        assert_eq!(
+            only_failure(&checks).reason,
+            "commit_message: revision 3sL4kqtJlcpX has no commit message in its summary or \
+             output variables (S3 and ECR sources carry none)"
+        );
+        assert_eq!(
+            checks[0].on_fail, None,
+            "a missing message is not a deny match"
+        );
+        let checks = check.check(&ecr(), now());
+        assert!(
+            only_failure(&checks)
+                .reason
+                .contains("has no commit message")
+        );
+    }
+
+    #[test]
+    fn given_an_s3_summary_set_by_the_uploader_when_checked_then_it_is_the_message() {
+        let mut facts = s3();
+        facts.artifacts.as_mut().unwrap()[0].revision_summary =
+            Some("a1b2c3d WIP: new rate limits".into());
+        let check = revisions(r#"{"commit_message": {"deny": ["(?i)\\bwip\\b"]}}"#);
+        assert!(
+            only_failure(&check.check(&facts, now()))
+                .reason
+                .contains("matches deny pattern")
+        );
+    }
+
+    #[test]
+    fn given_a_summary_and_unread_variables_when_checked_then_the_summary_suffices() {
+        let mut facts = codecommit();
+        facts.source_variables = None;
+        let check = revisions(r#"{"commit_message": {"deny": ["(?i)^wip"]}}"#);
+        assert_all_pass(&check.check(&facts, now()));
+    }
+
+    #[test]
+    fn given_no_summary_and_unread_variables_when_checked_then_commit_message_fails() {
+        let mut facts = codecommit();
+        facts.artifacts.as_mut().unwrap()[0].revision_summary = Some("  ".into());
+        facts.source_variables = None;
+        let checks =
+            revisions(r#"{"commit_message": {"deny": ["(?i)^wip"]}}"#).check(&facts, now());
+        assert_eq!(
+            only_failure(&checks).reason,
+            "commit_message: revision 8d3f1c2b7a6e has no commit message in its summary, and \
+             the output variables of the source actions could not be read"
+        );
+    }
+
+    #[test]
+    fn given_unread_revisions_when_checked_then_commit_message_fails() {
+        let mut facts = codecommit();
+        facts.artifacts = None;
+        let checks = revisions(r#"{"commit_message": {"deny": ["x"]}}"#).check(&facts, now());
+        assert_eq!(
+            only_failure(&checks).reason,
+            format!("commit_message: the revisions of execution {EXECUTION} could not be read")
+        );
+    }
+
+    #[test]
+    fn given_a_message_missing_a_required_pattern_when_checked_then_it_fails_with_on_fail() {
+        let check = revisions(
+            r#"{"commit_message": {"deny": ["(?i)^wip"], "require": ["[A-Z]+-[0-9]+", "(?m)^Reviewed-by: "],
+                "on_match": "reject"}}"#,
+        );
+        let facts = github("SHOP-1423 Add the holiday banner", "main");
+        let checks = check.check(&facts, now());
+        assert_eq!(
+            only_failure(&checks).reason,
+            "commit_message: \"SHOP-1423 Add the holiday banner\" does not match required \
+             pattern (?m)^Reviewed-by: "
+        );
+        assert_eq!(checks[0].on_fail, None, "on_match is for deny matches only");
+        let facts = github("SHOP-1423 Add the banner\n\nReviewed-by: Dana", "main");
+        assert_eq!(
+            check.check(&facts, now())[0].reason,
+            "commit_message: no message matches a deny pattern, and every one matches the \
+             required patterns"
+        );
+    }
+
+    #[test]
+    fn given_an_untrusted_message_when_quoted_then_it_is_one_short_line() {
+        let message = format!("WIP\u{1b}[31m\r\nfake: approved\u{202e}{}", "x".repeat(200));
+        let checks = revisions(r#"{"commit_message": {"deny": ["^WIP"]}}"#)
+            .check(&github(&message, "main"), now());
+        let reason = &only_failure(&checks).reason;
+        assert!(
+            reason.chars().all(|c| !c.is_control() && c != '\u{202e}'),
+            "{reason:?}"
+        );
+        let quoted = reason
+            .strip_prefix("commit_message: \"")
+            .and_then(|rest| rest.split_once("\" matches"))
+            .map(|(quoted, _)| quoted)
+            .unwrap();
+        assert_eq!(quoted.chars().count(), MESSAGE_QUOTE_CHARS);
+        assert!(
+            quoted.starts_with("WIP [31m  fake: approved "),
+            "{quoted:?}"
+        );
+        assert!(quoted.ends_with('…'));
+    }
+
+    // --- branches ---
+
+    #[test]
+    fn given_allowed_branches_when_checked_then_branches_passes_and_names_them() {
+        let check = revisions(r#"{"branches": ["main", "release/*"]}"#);
+        let checks = check.check(&github("Fix", "release/2026/11"), now());
+        assert_all_pass(&checks);
+        assert_eq!(
+            checks[0].reason,
+            "branches: source Checkout built release/2026/11"
+        );
+    }
+
+    #[test]
+    fn given_a_feature_branch_when_checked_then_branches_fails_naming_the_patterns() {
+        let check = revisions(r#"{"branches": ["main", "release/*"]}"#);
+        let checks = check.check(&github("Fix", "feature/x"), now());
+        assert_eq!(
+            only_failure(&checks).reason,
+            "branches: source Checkout built branch feature/x, not main or release/*"
+        );
+    }
+
+    #[test]
+    fn given_a_question_mark_when_matching_branches_then_it_stands_for_one_character() {
+        let check = revisions(r#"{"branches": ["hotfix-?"]}"#);
+        assert_all_pass(&check.check(&github("Fix", "hotfix-1"), now()));
+        assert!(!check.check(&github("Fix", "hotfix-12"), now())[0].passed);
+        assert!(!revisions(r#"{"branches": ["Main"]}"#).check(&codecommit(), now())[0].passed);
+    }
+
+    #[test]
+    fn given_s3_and_ecr_sources_when_checking_branches_then_they_fail_for_want_of_a_branch() {
+        let check = revisions(r#"{"branches": ["main"]}"#);
+        for (facts, action) in [(s3(), "Config"), (ecr(), "Image")] {
+            let checks = check.check(&facts, now());
+            assert_eq!(
+                only_failure(&checks).reason,
+                format!(
+                    "branches: source {action} reports no branch (no BranchName output \
+                     variable; S3 and ECR sources have none)"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn given_missing_source_variables_when_checking_branches_then_it_fails() {
+        let check = revisions(r#"{"branches": ["main"]}"#);
+        let mut facts = codecommit();
+        facts.source_variables = None;
+        assert_eq!(
+            only_failure(&check.check(&facts, now())).reason,
+            "branches: the output variables of the source actions could not be read"
+        );
+        facts.source_variables = Some(Vec::new());
+        assert_eq!(
+            only_failure(&check.check(&facts, now())).reason,
+            format!("branches: no source action ran in execution {EXECUTION}")
+        );
+    }
+
+    // --- artifacts ---
+
+    #[test]
+    fn given_artifacts_selecting_the_app_when_checked_then_the_config_source_is_left_out() {
+        let check = revisions(
+            r#"{"max_age": "2h", "commit_message": {"deny": ["(?i)^wip"]},
+                "branches": ["main"], "artifacts": ["Source*"]}"#,
+        );
+        let checks = check.check(&app_and_config(), now());
+        assert_all_pass(&checks);
+        assert_eq!(checks.len(), 3);
+        assert_eq!(checks[2].reason, "branches: source Checkout built main");
+    }
+
+    #[test]
+    fn given_artifacts_naming_a_source_action_when_checked_then_its_artifact_is_selected() {
+        let check = revisions(r#"{"max_age": "2h", "artifacts": ["Config"]}"#);
+        let checks = check.check(&app_and_config(), now());
+        assert_eq!(
+            only_failure(&checks).reason,
+            "max_age: revision 3sL4kqtJlcpX was created 12h ago, more than 2h"
+        );
+        let check = revisions(r#"{"branches": ["main"], "artifacts": ["ConfigBundle"]}"#);
+        assert!(
+            only_failure(&check.check(&app_and_config(), now()))
+                .reason
+                .starts_with("branches: source Config reports no branch")
+        );
+    }
+
+    #[test]
+    fn given_artifacts_matching_nothing_when_checked_then_the_scoped_checks_fail() {
+        let check = revisions(
+            r#"{"latest": true, "max_age": "72h", "branches": ["main"], "artifacts": ["Sorce*"]}"#,
+        );
+        let checks = check.check(&app_and_config(), now());
+        assert_eq!(
+            failures(&checks),
+            [
+                format!("max_age: no artifact of execution {EXECUTION} matches artifacts Sorce*"),
+                format!(
+                    "branches: no source action of execution {EXECUTION} matches artifacts Sorce*"
+                ),
+            ]
+        );
+        assert!(checks[0].passed, "latest is not narrowed by artifacts");
+    }
+
+    #[test]
+    fn given_a_source_that_cannot_be_paired_when_selecting_then_it_stays_in_scope() {
+        let mut facts = app_and_config();
+        facts.source_variables.as_mut().unwrap()[1]
+            .variables
+            .remove("VersionId");
+        let check =
+            revisions(r#"{"max_age": "2h", "branches": ["main"], "artifacts": ["Source*"]}"#);
+        let reasons = failures(&check.check(&facts, now()))
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>();
+        assert_eq!(reasons.len(), 2, "{reasons:#?}");
+        assert!(reasons[0].starts_with("max_age: revision 3sL4kqtJlcpX"));
+        assert!(reasons[1].starts_with("branches: source Config reports no branch"));
+    }
+
+    #[test]
+    fn given_artifacts_and_unread_facts_when_checked_then_the_scoped_checks_fail() {
+        let check =
+            revisions(r#"{"max_age": "72h", "branches": ["main"], "artifacts": ["Source*"]}"#);
+        let mut facts = app_and_config();
+        facts.source_variables = None;
+        let checks = check.check(&facts, now());
+        assert_eq!(
+            failures(&checks),
+            [
+                "max_age: the output variables of the source actions could not be read, so \
+                 artifacts cannot be applied",
+                "branches: the output variables of the source actions could not be read",
+            ]
+        );
+        let mut facts = app_and_config();
+        facts.artifacts = None;
+        let checks = check.check(&facts, now());
+        assert_eq!(
+            failures(&checks),
+            [
+                format!("max_age: the revisions of execution {EXECUTION} could not be read"),
+                format!(
+                    "branches: the revisions of execution {EXECUTION} could not be read, so \
+                     artifacts cannot be applied"
+                ),
+            ]
+        );
+    }
+
+    // --- everything at once ---
+
+    #[test]
+    fn given_several_problems_when_checked_then_every_failure_is_listed() {
+        let mut facts = github("WIP: try", "feature/x");
+        facts.sources[0].current_revision = Some(NEWER_COMMIT.into());
+        facts.artifacts.as_mut().unwrap()[0].created = Some(at("2026-11-22T16:00:00Z"));
+        facts.artifacts.as_mut().unwrap()[0].revision_id = Some(DIGEST.into());
+        facts.source_variables.as_mut().unwrap()[0]
+            .variables
+            .insert("CommitId".into(), DIGEST.into());
+        let checks = revisions(DOCUMENTED).check(&facts, now());
+        assert_eq!(
+            failures(&checks),
+            [
+                format!(
+                    "latest: source Checkout has seen revision f00dcafe1234 since; execution \
+                     {EXECUTION} carries sha256:4f3c9e1a0b2d — the newer execution will ask for \
+                     its own approval"
+                ),
+                "max_age: revision sha256:4f3c9e1a0b2d was created 88h ago, more than 72h".into(),
+                "revision_id: revision sha256:4f3c9e1a0b2d matches no allow pattern \
+                 (^[0-9a-f]{40}$)"
+                    .into(),
+                "commit_message: \"WIP: try\" matches deny pattern (?i)^wip".into(),
+                "branches: source Checkout built branch feature/x, not main or release/*".into(),
+            ]
+        );
+        let overrides: Vec<_> = checks.iter().map(|check| check.on_fail).collect();
+        assert_eq!(
+            overrides,
+            [None, None, None, Some(FailAs::Abstain), None],
+            "only the deny match carries on_match"
+        );
+    }
+
+    #[test]
+    fn given_no_facts_at_all_when_every_check_runs_then_none_passes() {
+        let all = revisions(
+            r#"{"latest": true, "max_age": "72h", "revision_id": {"deny": ["^0{40}$"]},
+                "commit_message": {"deny": ["x"]}, "branches": ["*"], "artifacts": ["*"]}"#,
+        );
+        let empty = RevisionFacts::default();
+        let unread = RevisionFacts {
+            execution_id: EXECUTION.into(),
+            ..RevisionFacts::default()
+        };
+        for facts in [empty, unread] {
+            let checks = all.check(&facts, now());
+            assert_eq!(checks.len(), 5, "{checks:#?}");
+            assert!(checks.iter().all(|check| !check.passed), "{checks:#?}");
+        }
+    }
+
+    #[test]
+    fn given_any_single_field_missing_when_checked_then_no_check_passes_for_want_of_it() {
+        let all = revisions(
+            r#"{"latest": true, "max_age": "72h", "revision_id": {"deny": ["^0{40}$"]},
+                "commit_message": {"deny": ["^DO NOT MERGE"]}, "branches": ["*"]}"#,
+        );
+        assert_all_pass(&all.check(&codecommit(), now()));
+        type Strip = fn(&mut RevisionFacts);
+        let strip: [(&str, Strip); 6] = [
+            ("latest", |f| f.sources[0].current_revision = None),
+            ("max_age", |f| {
+                f.artifacts.as_mut().unwrap()[0].created = None
+            }),
+            ("revision_id", |f| {
+                f.artifacts.as_mut().unwrap()[0].revision_id = None
+            }),
+            ("commit_message", |f| {
+                f.artifacts.as_mut().unwrap()[0].revision_summary = None;
+                f.source_variables.as_mut().unwrap()[0]
+                    .variables
+                    .remove("CommitMessage");
+            }),
+            ("branches", |f| {
+                f.source_variables.as_mut().unwrap()[0]
+                    .variables
+                    .remove("BranchName");
+            }),
+            ("branches", |f| f.source_variables = None),
+        ];
+        for (check, strip) in strip {
+            let mut facts = codecommit();
+            strip(&mut facts);
+            let results = all.check(&facts, now());
+            let failed = results
+                .iter()
+                .find(|result| result.reason.starts_with(&format!("{check}: ")))
+                .unwrap();
+            assert!(!failed.passed, "{check}: {results:#?}");
+        }
     }
 }

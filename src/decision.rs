@@ -141,11 +141,14 @@ pub fn decide(
 
     let strictest = checks.iter().filter_map(|check| check.failed).max();
     let Some(severity) = strictest else {
-        let reasons = if checks.is_empty() {
+        let mut reasons: Vec<String> = if checks.is_empty() {
             vec!["the rule has no checks, so every approval it matches is approved".into()]
         } else {
             checks.into_iter().map(|check| check.reason).collect()
         };
+        if let Some(waited) = why_it_waited(rule, request) {
+            reasons.push(waited);
+        }
         return Decision {
             verdict: Verdict::Approve,
             rule: Some(rule.name.clone()),
@@ -265,6 +268,16 @@ fn claims_agree(
         });
     }
     checks
+}
+
+/// An approval the sweep finds open now may have waited for its window: say so, so that
+/// nobody wonders why an approval that arrived in the evening went out the next morning.
+fn why_it_waited(rule: &Rule, request: &ApprovalRequest) -> Option<String> {
+    let windows = rule.windows.as_ref()?;
+    match windows.check(request.waiting_since?) {
+        TimeCheck::Open { .. } => None,
+        TimeCheck::Closed { reason, .. } => Some(format!("it waited: when it arrived, {reason}")),
+    }
 }
 
 fn check_windows(windows: &Windows, now: Timestamp) -> Check {
@@ -414,6 +427,7 @@ mod tests {
             region: None,
             console_link: None,
             custom_data: None,
+            waiting_since: None,
         }
     }
 

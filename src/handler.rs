@@ -511,6 +511,7 @@ fn request_from_state(pending: PendingApproval, now: Timestamp) -> ApprovalReque
         region: None,
         console_link: None,
         custom_data: None,
+        waiting_since: pending.since,
     }
 }
 

@@ -65,6 +65,8 @@ pub struct ApprovalRequest {
     /// The pipeline's console page (the review link is not kept: it embeds the token).
     pub console_link: Option<String>,
     pub custom_data: Option<String>,
+    /// When the approval started waiting, if known (the sweep reads it from the state).
+    pub waiting_since: Option<Timestamp>,
 }
 
 /// What the pipeline's author wrote into `customData` about the execution, with
@@ -206,6 +208,7 @@ pub fn parse_notice(message: &str) -> Result<ApprovalRequest, NoticeError> {
         region: wire.region,
         console_link: wire.console_link,
         custom_data: approval.custom_data,
+        waiting_since: None,
     })
 }
 

@@ -302,6 +302,7 @@ mod tests {
             region: Some("eu-west-1".into()),
             console_link: Some("https://console.example/web-shop".into()),
             custom_data: None,
+            waiting_since: None,
         }
     }
 

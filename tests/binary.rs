@@ -65,11 +65,7 @@ impl Drop for Function {
 }
 
 async fn stand_in() -> StandIn {
-    let stand_in = StandIn::start().await.unwrap();
-    for pipeline in demo_pipelines() {
-        stand_in.put_pipeline(pipeline);
-    }
-    stand_in
+    demo_stand_in().await
 }
 
 fn outcome(invocation: &Invocation) -> String {
@@ -85,31 +81,32 @@ async fn decides_every_sample_event_as_the_policy_says() {
     let runtime = RuntimeApi::start().await.unwrap();
     let function = Function::start(&runtime, &stand_in, &demo_policy());
 
+    let expected = [
+        ("approved-by-rule", "approve"),
+        ("rejected-by-rule", "reject"),
+        ("no-rule-matches", "abstain"),
+        ("stale-token", "stale"),
+        ("not-an-approval-notice", "dropped"),
+        ("malformed-notice", "dropped"),
+        ("revision-latest-main", "approve"),
+        ("revision-stale", "reject"),
+        ("revision-skip-auto-approve", "abstain"),
+        ("revision-feature-branch", "reject"),
+        ("outside-window", "defer"),
+    ];
     let mut outcomes = Vec::new();
-    for name in [
-        "approved-by-rule",
-        "rejected-by-rule",
-        "no-rule-matches",
-        "stale-token",
-        "not-an-approval-notice",
-        "malformed-notice",
-    ] {
+    for (name, _) in expected {
         let invocation = runtime.invoke(event(name), WAIT).await.unwrap();
         outcomes.push((name, outcome(&invocation)));
     }
+    let sweep = runtime
+        .invoke(event("scheduled-sweep"), WAIT)
+        .await
+        .unwrap();
 
-    assert_eq!(
-        outcomes,
-        vec![
-            ("approved-by-rule", "approve".to_string()),
-            ("rejected-by-rule", "reject".to_string()),
-            ("no-rule-matches", "abstain".to_string()),
-            ("stale-token", "stale".to_string()),
-            ("not-an-approval-notice", "dropped".to_string()),
-            ("malformed-notice", "dropped".to_string()),
-        ]
-    );
-    let answers: Vec<_> = stand_in
+    let expected: Vec<(&str, String)> = expected.iter().map(|(n, o)| (*n, o.to_string())).collect();
+    assert_eq!(outcomes, expected);
+    let mut answers: Vec<_> = stand_in
         .accepted_answers()
         .iter()
         .map(|call| {
@@ -119,14 +116,30 @@ async fn decides_every_sample_event_as_the_policy_says() {
             )
         })
         .collect();
+    answers.sort();
     assert_eq!(
         answers,
-        vec!["\"web-shop\" \"Approved\"", "\"web-api\" \"Rejected\""]
+        vec![
+            "\"api-feature\" \"Rejected\"",
+            "\"api-orders\" \"Approved\"",
+            "\"api-stale\" \"Rejected\"",
+            "\"web-api\" \"Rejected\"",
+            "\"web-shop\" \"Approved\"",
+        ],
+        "exactly what the policy says, and nothing else"
     );
+    let Invocation::Response(sweep) = sweep else {
+        panic!("the sweep failed: {sweep:?}");
+    };
+    assert_eq!(
+        sweep["sweep"]["pending"], 2,
+        "api-skip and reports-nightly still wait"
+    );
+    assert_eq!(sweep["sweep"]["answered"], 0);
     assert_eq!(
         stand_in.calls_to("Publish").len(),
-        4,
-        "approve, reject, abstain and stale are told"
+        9,
+        "every decision about an approval is told; dropped records are not"
     );
 
     let logs = function.logs();

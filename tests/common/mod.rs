@@ -35,10 +35,33 @@ pub fn sns_event(message: &str) -> Value {
     event
 }
 
-/// The demo's pipeline states (wire format, as the stand-in serves them).
-pub fn demo_pipelines() -> Vec<Value> {
+/// The demo's fixture: pipeline states, executions and action executions (wire format).
+pub fn demo_fixture() -> Value {
     let path = format!("{}/demo/pipelines.json", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The demo's pipeline states (wire format, as the stand-in serves them).
+pub fn demo_pipelines() -> Vec<Value> {
+    demo_fixture()["pipelines"].as_array().unwrap().clone()
+}
+
+/// A stand-in serving the whole demo fixture.
+pub async fn demo_stand_in() -> stand_in::StandIn {
+    let stand_in = stand_in::StandIn::start().await.unwrap();
+    let fixture = demo_fixture();
+    for pipeline in demo_pipelines() {
+        stand_in.put_pipeline(pipeline);
+    }
+    for (pipeline, executions) in fixture["executions"].as_object().unwrap() {
+        for execution in executions.as_array().unwrap() {
+            stand_in.put_execution(pipeline, execution.clone());
+        }
+    }
+    for (pipeline, details) in fixture["actionExecutions"].as_object().unwrap() {
+        stand_in.put_action_executions(pipeline, details.as_array().unwrap().clone());
+    }
+    stand_in
 }
 
 pub fn demo_policy() -> String {

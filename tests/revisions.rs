@@ -1,0 +1,229 @@
+//! Revision checks end to end: the real SDK against the stand-in, which serves the
+//! executions (GetPipelineExecution) and source variables (ListActionExecutions) of the
+//! demo's `api-*` pipelines.
+
+mod common;
+
+use std::time::Duration;
+
+use approval_gate::aws::{self, CodePipeline, Limits, SnsDecisionTopic};
+use approval_gate::handler::{Gate, Settings};
+use approval_gate::policy::Policy;
+use approval_gate::report::{Outcome, Report};
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_codepipeline::config::Credentials;
+use common::*;
+use serde_json::json;
+use stand_in::{Fault, StandIn};
+
+const LIMITS: Limits = Limits {
+    connect_timeout: Duration::from_millis(500),
+    attempt_timeout: Duration::from_millis(500),
+    operation_timeout: Duration::from_secs(3),
+    max_attempts: 3,
+    initial_backoff: Duration::from_millis(10),
+};
+
+async fn gate(stand_in: &StandIn, policy: &str) -> Gate<CodePipeline, SnsDecisionTopic> {
+    let sdk = aws::configure(aws_config::defaults(BehaviorVersion::latest()), LIMITS)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .endpoint_url(stand_in.endpoint_url())
+        .load()
+        .await;
+    Gate::new(
+        Policy::from_json(policy).unwrap(),
+        Settings {
+            token_wait: Duration::from_millis(200),
+            ..Settings::default()
+        },
+        CodePipeline::new(&sdk),
+        Some(SnsDecisionTopic::new(
+            &sdk,
+            "arn:aws:sns:us-east-1:123456789012:decisions".into(),
+        )),
+    )
+}
+
+async fn decide(event_name: &str) -> (Report, StandIn) {
+    let stand_in = demo_stand_in().await;
+    let gate = gate(&stand_in, &demo_policy()).await;
+    let response = gate.handle(&event(event_name)).await.unwrap();
+    (response.records[0].clone(), stand_in)
+}
+
+fn reasons(report: &Report) -> String {
+    report.reasons.join("; ")
+}
+
+#[tokio::test]
+async fn approves_the_newest_commit_from_main_and_checks_the_notices_claims() {
+    let (report, stand_in) = decide("revision-latest-main").await;
+
+    assert_eq!(report.outcome, Outcome::Approve, "{}", reasons(&report));
+    assert!(reasons(&report).contains("the notice's commit 3f9a2c1d7e8b is in the execution"));
+    let summary = stand_in.accepted_answers()[0].body["result"]["summary"].clone();
+    assert!(
+        summary
+            .as_str()
+            .unwrap()
+            .starts_with("Approved by approval-gate rule \"api-latest-from-main\"")
+    );
+    let execution = &stand_in.calls_to("GetPipelineExecution")[0].body;
+    assert_eq!(
+        execution,
+        &json!({"pipelineName": "api-orders", "pipelineExecutionId": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"})
+    );
+    let listed = &stand_in.calls_to("ListActionExecutions")[0].body;
+    assert_eq!(
+        listed["filter"]["pipelineExecutionId"],
+        "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+    );
+}
+
+#[tokio::test]
+async fn an_older_execution_is_not_approved_once_a_newer_commit_arrived() {
+    let (report, stand_in) = decide("revision-stale").await;
+
+    assert_eq!(report.outcome, Outcome::Reject, "{}", reasons(&report));
+    assert!(reasons(&report).contains("latest"), "{}", reasons(&report));
+    assert!(
+        reasons(&report).contains("b7e6d5c4a3f2"),
+        "names the newer revision: {}",
+        reasons(&report)
+    );
+    assert_eq!(
+        stand_in.accepted_answers()[0].body["result"]["status"],
+        "Rejected"
+    );
+}
+
+#[tokio::test]
+async fn a_skip_auto_approve_commit_is_left_to_a_human() {
+    let (report, stand_in) = decide("revision-skip-auto-approve").await;
+
+    assert_eq!(report.outcome, Outcome::Abstain, "{}", reasons(&report));
+    assert!(
+        reasons(&report).contains("[skip auto-approve]"),
+        "{}",
+        reasons(&report)
+    );
+    assert!(stand_in.calls_to("PutApprovalResult").is_empty());
+}
+
+#[tokio::test]
+async fn a_feature_branch_execution_is_rejected() {
+    let (report, _) = decide("revision-feature-branch").await;
+
+    assert_eq!(report.outcome, Outcome::Reject, "{}", reasons(&report));
+    assert!(
+        reasons(&report).contains("feature/login"),
+        "{}",
+        reasons(&report)
+    );
+}
+
+#[tokio::test]
+async fn a_multi_source_pipeline_with_one_stale_source_is_not_approved() {
+    let stand_in = demo_stand_in().await;
+    let mut state = stand_in.pipeline("api-orders").unwrap();
+    let mut config_source = state["stageStates"][0]["actionStates"][0].clone();
+    config_source["actionName"] = "Config".into();
+    config_source["currentRevision"]["revisionId"] =
+        "c0ffee0000000000000000000000000000000002".into();
+    state["stageStates"][0]["actionStates"]
+        .as_array_mut()
+        .unwrap()
+        .push(config_source);
+    stand_in.put_pipeline(state);
+    let mut execution = demo_fixture()["executions"]["api-orders"][0].clone();
+    execution["artifactRevisions"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({
+            "name": "ConfigArtifact",
+            "revisionId": "c0ffee0000000000000000000000000000000001",
+            "revisionSummary": "Raise the pool size",
+            "created": 1795680000.0
+        }));
+    stand_in.put_execution("api-orders", execution);
+    let gate = gate(&stand_in, r#"{"rules":[{"name":"latest","match":{"pipeline":"api-*"},"revisions":{"latest":true},"on_fail":"reject"}]}"#).await;
+
+    let response = gate.handle(&event("revision-latest-main")).await.unwrap();
+
+    let report = &response.records[0];
+    assert_eq!(report.outcome, Outcome::Reject, "{}", reasons(report));
+    assert!(
+        reasons(report).contains("Config"),
+        "names the stale source: {}",
+        reasons(report)
+    );
+    assert!(
+        stand_in.calls_to("ListActionExecutions").is_empty(),
+        "latest needs no source variables"
+    );
+}
+
+#[tokio::test]
+async fn revisions_are_read_only_when_the_rule_needs_them() {
+    let (_, stand_in) = decide("approved-by-rule").await;
+
+    assert!(stand_in.calls_to("GetPipelineExecution").is_empty());
+    assert!(stand_in.calls_to("ListActionExecutions").is_empty());
+}
+
+#[tokio::test]
+async fn a_missing_execution_fails_the_checks_and_never_approves() {
+    let stand_in = StandIn::start().await.unwrap();
+    for pipeline in demo_pipelines() {
+        stand_in.put_pipeline(pipeline);
+    }
+    let gate = gate(&stand_in, &demo_policy()).await;
+
+    let response = gate.handle(&event("revision-latest-main")).await.unwrap();
+
+    let report = &response.records[0];
+    assert_ne!(report.outcome, Outcome::Approve);
+    assert!(
+        stand_in
+            .calls_to("PutApprovalResult")
+            .iter()
+            .all(|call| call.body["result"]["status"] != "Approved")
+    );
+}
+
+#[tokio::test]
+async fn a_throttled_execution_read_fails_the_invocation_for_a_retry() {
+    let stand_in = demo_stand_in().await;
+    stand_in.inject_times(
+        "GetPipelineExecution",
+        Fault::error(400, "ThrottlingException"),
+        10,
+    );
+    let gate = gate(&stand_in, &demo_policy()).await;
+
+    let error = gate
+        .handle(&event("revision-latest-main"))
+        .await
+        .unwrap_err();
+
+    assert_eq!(error.error_type(), "ApprovalGate.ReadFailed");
+    assert!(stand_in.calls_to("PutApprovalResult").is_empty());
+}
+
+#[tokio::test]
+async fn a_notice_claiming_another_execution_is_not_approved() {
+    let stand_in = demo_stand_in().await;
+    let gate = gate(&stand_in, &demo_policy()).await;
+    let mut claimed = event("revision-latest-main");
+    let mut notice = notice_of(&claimed);
+    notice["approval"]["customData"] =
+        "PipelineExecutionId=ffffffff-0000-4000-8000-000000000000".into();
+    claimed["Records"][0]["Sns"]["Message"] = notice.to_string().into();
+
+    let response = gate.handle(&claimed).await.unwrap();
+
+    assert_eq!(response.records[0].outcome, Outcome::Abstain);
+    assert!(reasons(&response.records[0]).contains("the notice names execution ffffffff"));
+    assert!(stand_in.calls_to("PutApprovalResult").is_empty());
+}

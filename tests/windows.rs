@@ -1,0 +1,212 @@
+//! Time windows through the whole handler: a notice outside its window is deferred, and
+//! the sweep answers it when the window opens (or, before it expires, rejects it).
+
+mod common;
+
+use std::cell::Cell;
+use std::time::Duration;
+
+use approval_gate::handler::{Gate, Settings};
+use approval_gate::pipeline::{ActionStatus, PipelineSnapshot};
+use approval_gate::policy::Policy;
+use approval_gate::report::{Answer, Outcome};
+use common::*;
+use jiff::Timestamp;
+
+const SHOP_TOKEN: &str = "4c8e3a2b-6d1f-4e9a-b7c5-0f2d8e6a1b31";
+
+const POLICY: &str = r#"{"rules": [{"name": "prod-office-hours",
+    "match": {"pipeline": "web-*", "stage": "Approve-Prod"},
+    "require_succeeded": ["Build/IntegrationTests"],
+    "on_fail": "reject",
+    "windows": {"timezone": "Europe/Berlin",
+                "allow":  [{"days": ["mon","tue","wed","thu"], "from": "09:00", "to": "16:30"}],
+                "freeze": [{"from": "2026-12-21T00:00", "to": "2027-01-04T06:00", "reason": "year-end freeze"},
+                           {"every": "year", "from": "12-24 00:00", "to": "12-27 00:00"},
+                           {"every": "week", "days": ["fri"], "from": "15:00", "to": "23:59"}],
+                "outside": "defer"}}]}"#;
+
+thread_local! {
+    // The handler's clock: `#[tokio::test]` runs the handler on the test's own thread.
+    static NOW: Cell<i64> = const { Cell::new(0) };
+}
+
+fn clock() -> Timestamp {
+    Timestamp::from_second(NOW.with(Cell::get)).unwrap()
+}
+
+fn set_now(utc: &str) {
+    let now: Timestamp = utc.parse().unwrap();
+    NOW.with(|cell| cell.set(now.as_second()));
+}
+
+fn gate<'a>(
+    policy: &str,
+    pipelines: &'a FakePipelines,
+    topic: &'a FakeTopic,
+) -> Gate<&'a FakePipelines, &'a FakeTopic> {
+    let settings = Settings {
+        token_wait: Duration::from_millis(100),
+        sweep_read_interval: Duration::from_millis(1),
+        ..Settings::default()
+    };
+    Gate::new(
+        Policy::from_json(policy).unwrap(),
+        settings,
+        pipelines,
+        Some(topic),
+    )
+    .with_clock(clock)
+}
+
+/// web-shop, tests passed, its approval waiting since `since`.
+fn shop_waiting_since(since: &str) -> PipelineSnapshot {
+    let mut state = waiting(
+        "web-shop",
+        "Approve-Prod",
+        "Manual",
+        SHOP_TOKEN,
+        ActionStatus::Succeeded,
+    );
+    let approval = state.stages[1].actions[0].execution.as_mut().unwrap();
+    approval.last_status_change = Some(since.parse().unwrap());
+    state
+}
+
+#[tokio::test]
+async fn defers_at_20_00_and_approves_at_09_00_berlin_the_next_morning() {
+    // Wednesday 2026-11-25 20:00 in Berlin (CET, UTC+1).
+    let pipelines = FakePipelines::default().with_state(shop_waiting_since("2026-11-25T19:00:00Z"));
+    let topic = FakeTopic::default();
+    let gate = gate(POLICY, &pipelines, &topic);
+
+    set_now("2026-11-25T19:00:00Z");
+    let arrived = gate.handle(&event("approved-by-rule")).await.unwrap();
+
+    let report = &arrived.records[0];
+    assert_eq!(
+        (report.outcome, report.answer),
+        (Outcome::Defer, Answer::None)
+    );
+    let reasons = report.reasons.join("; ");
+    assert!(reasons.contains("outside every allow window"), "{reasons}");
+    assert!(
+        reasons.contains("next opening Thu 2026-11-26 09:00"),
+        "{reasons}"
+    );
+    assert!(pipelines.answers().is_empty());
+    assert_eq!(topic.notices()[0].verdict, "defer");
+    assert!(
+        topic.notices()[0]
+            .subject
+            .starts_with("[approval-gate] Deferred")
+    );
+
+    set_now("2026-11-26T07:59:00Z");
+    let early = gate.handle(&event("scheduled-sweep")).await.unwrap();
+    assert_eq!(
+        early.sweep.unwrap().answered,
+        0,
+        "08:59 is still outside the window"
+    );
+    assert_eq!(
+        topic.notices().len(),
+        1,
+        "a waiting approval is not announced again"
+    );
+
+    set_now("2026-11-26T08:00:00Z");
+    let opened = gate.handle(&event("scheduled-sweep")).await.unwrap();
+
+    assert_eq!(opened.sweep.unwrap().answered, 1);
+    let answers = pipelines.answers();
+    assert_eq!(answers.len(), 1);
+    assert!(answers[0].approve);
+    let summary = &answers[0].summary;
+    assert!(
+        summary.starts_with("Approved by approval-gate rule \"prod-office-hours\""),
+        "{summary}"
+    );
+    assert!(summary.contains("inside allow window"), "{summary}");
+    assert!(
+        summary.contains("it waited: when it arrived, outside every allow window"),
+        "{summary}"
+    );
+    assert_eq!(topic.notices().len(), 2);
+}
+
+#[tokio::test]
+async fn a_freeze_beats_the_allow_window_and_is_named() {
+    // Tuesday 2026-12-22 10:00 Berlin: inside office hours, inside the year-end freeze.
+    let pipelines = FakePipelines::default().with_state(shop_waiting_since("2026-12-22T09:00:00Z"));
+    let topic = FakeTopic::default();
+    let policy = POLICY.replace(r#""outside": "defer""#, r#""outside": "reject""#);
+    let gate = gate(&policy, &pipelines, &topic);
+    set_now("2026-12-22T09:00:00Z");
+
+    let response = gate.handle(&event("approved-by-rule")).await.unwrap();
+
+    assert_eq!(response.records[0].outcome, Outcome::Reject);
+    let summary = &pipelines.answers()[0].summary;
+    assert!(summary.contains("year-end freeze"), "{summary}");
+    assert!(
+        summary.contains("next opening Mon 2027-01-04 09:00"),
+        "{summary}"
+    );
+}
+
+#[tokio::test]
+async fn outside_abstain_leaves_it_to_a_human() {
+    let pipelines = FakePipelines::default().with_state(shop_waiting_since("2026-11-27T15:30:00Z"));
+    let topic = FakeTopic::default();
+    let policy = POLICY.replace(r#""outside": "defer""#, r#""outside": "abstain""#);
+    let gate = gate(&policy, &pipelines, &topic);
+    // Friday 16:30 Berlin: the weekly Friday freeze.
+    set_now("2026-11-27T15:30:00Z");
+
+    let response = gate.handle(&event("approved-by-rule")).await.unwrap();
+
+    assert_eq!(response.records[0].outcome, Outcome::Abstain);
+    assert!(pipelines.answers().is_empty());
+}
+
+#[tokio::test]
+async fn a_deferral_that_would_outlive_the_approval_is_rejected_before_it_expires() {
+    // Arrived Sunday 2026-12-20 12:00 Berlin; the freeze lasts until 2027-01-04, and the
+    // approval expires seven days after it started waiting.
+    let pipelines = FakePipelines::default().with_state(shop_waiting_since("2026-12-20T11:00:00Z"));
+    let topic = FakeTopic::default();
+    let gate = gate(POLICY, &pipelines, &topic);
+
+    set_now("2026-12-27T10:00:00Z");
+    let day_before = gate.handle(&event("scheduled-sweep")).await.unwrap();
+    assert_eq!(
+        day_before.sweep.unwrap().answered,
+        0,
+        "still deferred an hour before expiry"
+    );
+
+    set_now("2026-12-27T10:40:00Z");
+    let last_chance = gate.handle(&event("scheduled-sweep")).await.unwrap();
+
+    assert_eq!(last_chance.sweep.unwrap().answered, 1);
+    let answer = &pipelines.answers()[0];
+    assert!(!answer.approve);
+    assert!(
+        answer.summary.contains("rejected rather than left to fail"),
+        "{}",
+        answer.summary
+    );
+}
+
+#[tokio::test]
+async fn a_rule_without_windows_is_never_deferred() {
+    let pipelines = FakePipelines::default().with_state(shop_waiting_since("2026-11-25T19:00:00Z"));
+    let topic = FakeTopic::default();
+    let gate = gate(&demo_policy(), &pipelines, &topic);
+    set_now("2026-11-25T19:00:00Z");
+
+    let response = gate.handle(&event("approved-by-rule")).await.unwrap();
+
+    assert_eq!(response.records[0].outcome, Outcome::Approve);
+}

@@ -150,7 +150,7 @@ async fn decides_every_sample_event_as_the_policy_says() {
         .collect();
     assert_eq!(
         decisions.len(),
-        6,
+        11,
         "one structured line per decision:\n{logs}"
     );
     let approved = &decisions[0]["fields"];

@@ -104,16 +104,16 @@ def invoke(event: Path, port: int) -> int:
     )
     name = event.stem
     if result.returncode != 0:
-        print(f"{name:<24} -> invocation failed: {(result.stderr or result.stdout).strip()}")
+        print(f"{name:<26} -> invocation failed: {(result.stderr or result.stdout).strip()}")
         return 1
     try:
         response = json.loads(result.stdout)
     except json.JSONDecodeError:
-        print(f"{name:<24} -> unreadable response: {result.stdout.strip()}")
+        print(f"{name:<26} -> unreadable response: {result.stdout.strip()}")
         return 1
     sweep = response.get("sweep")
     if sweep is not None:
-        print(f"{name:<24} -> sweep              -> {sweep['pipelines']} pipeline(s) covered, "
+        print(f"{name:<26} -> sweep              -> {sweep['pipelines']} pipeline(s) covered, "
               f"{sweep['pending']} approval(s) waiting, {sweep['answered']} answered, "
               f"{len(sweep['failures'])} failure(s)")
     for record in response.get("records", []):
@@ -121,7 +121,7 @@ def invoke(event: Path, port: int) -> int:
         if record["answer"] not in ("none",):
             verdict += f" ({record['answer']})"
         rule = f"rule {record['rule']}: " if record.get("rule") else ""
-        print(f"{name:<24} -> {verdict:<18} -> {rule}{'; '.join(record['reasons'])}")
+        print(f"{name:<26} -> {verdict:<18} -> {rule}{'; '.join(record['reasons'])}")
     return 0
 
 

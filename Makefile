@@ -6,7 +6,7 @@ VENV := .venv
 TOOLS := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: demo test lint build clean
+.PHONY: demo test build bench clean
 
 ## make demo: run the function locally against the AWS stand-in, invoking every events/*.json
 demo: $(TOOLS)
@@ -22,6 +22,11 @@ test: $(TOOLS)
 ## make build: the Lambda artifact for arm64, as `sam build` makes it
 build: $(TOOLS)
 	cargo lambda build --release --arm64
+
+## make bench: cold start and memory against the same gate written with boto3
+bench: $(TOOLS)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	$(VENV)/bin/python bench/cold_start.py
 
 $(TOOLS): requirements-dev.txt
 	python3 -m venv $(VENV)

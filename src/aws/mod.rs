@@ -29,8 +29,9 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// What the function runs with: within its 60 s Lambda timeout, the token wait (10 s)
-    /// plus a read and an answer at their worst (15 s each) still leave room to report.
+    /// What the function runs with: within its 120 s Lambda timeout, a notice's token wait
+    /// (10 s) plus its reads and answer at their worst (15 s each) leave room to report, and
+    /// a sweep of a hundred paced pipelines fits too.
     pub const LAMBDA: Self = Self {
         connect_timeout: Duration::from_secs(3),
         attempt_timeout: Duration::from_secs(5),

@@ -6,18 +6,29 @@ VENV := .venv
 TOOLS := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: demo test build bench clean
+.PHONY: demo test build bench fuzz clean
+
+# How long `make test` fuzzes each target; `make fuzz FUZZ_SECONDS=300` for a longer run.
+FUZZ_SECONDS ?= 10
 
 ## make demo: run the function locally against the AWS stand-in, invoking every events/*.json
 demo: $(TOOLS)
 	$(VENV)/bin/python scripts/demo.py
 
-## make test: formatting, lints, the whole test suite and the template lint
+## make test: formatting, lints, the whole test suite, the template's lint and IAM check,
+## and a short fuzz run of the parsers
 test: $(TOOLS)
 	cargo fmt --all --check
+	cargo fmt --manifest-path fuzz/Cargo.toml --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace
 	cfn-lint template.yaml
+	$(VENV)/bin/python scripts/check_template.py
+	scripts/fuzz $(FUZZ_SECONDS)
+
+## make fuzz: each fuzz target for FUZZ_SECONDS from its seeds; fails on a crash
+fuzz:
+	scripts/fuzz $(FUZZ_SECONDS)
 
 ## make build: the Lambda artifact for arm64, as `sam build` makes it
 build: $(TOOLS)

@@ -228,6 +228,12 @@ fn claims_agree(
 ) -> Vec<Check> {
     let claims = request.claims();
     let mut checks = Vec::new();
+    if claims.conflicting {
+        checks.push(Check::fail(
+            Severity::Abstain,
+            "the notice's customData names two different executions or commits".into(),
+        ));
+    }
     if let Some(claimed) = &claims.execution_id {
         let live = approval.execution_id();
         checks.push(if live == Some(claimed.as_str()) {
@@ -239,7 +245,7 @@ fn claims_agree(
                 Severity::Abstain,
                 format!(
                     "the notice names execution {} but the approval waits on {}",
-                    names::printable(claimed, 64),
+                    names::identifier(claimed),
                     live.unwrap_or("no execution")
                 ),
             )
@@ -251,18 +257,24 @@ fn claims_agree(
             .is_some_and(|artifacts| {
                 artifacts.iter().any(|artifact| {
                     artifact.revision_id.as_deref().is_some_and(|id| {
-                        id == claimed || (claimed.len() >= 7 && id.starts_with(claimed.as_str()))
+                        id == claimed
+                            || (claimed.len() >= 7
+                                && claimed.bytes().all(|b| b.is_ascii_hexdigit())
+                                && id.starts_with(claimed.as_str()))
                     })
                 })
             });
         checks.push(if carried {
-            Check::pass(format!("the notice's commit {claimed} is in the execution"))
+            Check::pass(format!(
+                "the notice's commit {} is in the execution",
+                names::identifier(claimed)
+            ))
         } else {
             Check::fail(
                 Severity::Abstain,
                 format!(
                     "the notice names commit {} but the execution under approval does not carry it",
-                    names::printable(claimed, 64)
+                    names::identifier(claimed)
                 ),
             )
         });
@@ -308,9 +320,10 @@ fn check_revisions(
     now: Timestamp,
     on_fail: Severity,
 ) -> Vec<Check> {
+    // Data that could not be read says nothing against the release: a human decides.
     let Some(facts) = facts else {
         return vec![Check::fail(
-            on_fail,
+            Severity::Abstain,
             "the revisions of the execution under approval could not be read".into(),
         )];
     };
@@ -342,6 +355,14 @@ fn check_succeeded(
     on_fail: Severity,
 ) -> Check {
     let fail = |reason| Check::fail(on_fail, reason);
+    // Actions of the approval's own stage may not have run yet in this execution, and
+    // then still show the previous execution's status.
+    if required.stage == approval.stage.name {
+        return fail(format!(
+            "{required} is in the approval's own stage, where its status may be a previous \
+             execution's: require actions of earlier stages"
+        ));
+    }
     let Some(execution_id) = approval.execution_id() else {
         return fail(format!(
             "{required} cannot be checked: the approval stage shows no pipeline execution"
@@ -660,6 +681,38 @@ mod tests {
         assert_eq!(
             decide_for("sandbox-1", "Go", &state).verdict,
             Verdict::Abstain
+        );
+    }
+
+    #[test]
+    fn an_action_in_the_approvals_own_stage_cannot_be_confirmed() {
+        let policy = Policy::from_json(
+            r#"{"rules":[{"name":"same-stage","require_succeeded":["Approve-Prod/Smoke"]}]}"#,
+        )
+        .unwrap();
+        let mut state = snapshot(
+            "web-shop",
+            "Approve-Prod",
+            "exec-1",
+            ActionStatus::Succeeded,
+            ActionStatus::Succeeded,
+        );
+        state.stages[1]
+            .actions
+            .push(action("Smoke", ActionStatus::Succeeded, None));
+
+        let decision = decide(
+            &policy,
+            &request("web-shop", "Approve-Prod"),
+            evidence(&state),
+            now(),
+        );
+
+        assert_eq!(decision.verdict, Verdict::Abstain);
+        assert!(
+            decision.reasons[0].contains("approval's own stage"),
+            "{:?}",
+            decision.reasons
         );
     }
 

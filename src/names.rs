@@ -21,9 +21,10 @@ pub fn is_name_char(c: char) -> bool {
 /// (including ANSI escapes and line breaks) become spaces, and the text is cut to `max`
 /// characters.
 pub fn printable(text: &str, max: usize) -> String {
+    let blank = |c: char| c.is_control() || is_bidi_control(c);
     let mut out: String = text
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if blank(c) { ' ' } else { c })
         .take(max)
         .collect();
     if text.chars().count() > max {
@@ -31,6 +32,34 @@ pub fn printable(text: &str, max: usize) -> String {
         out.push('…');
     }
     out
+}
+
+/// Characters that are invisible or reorder the text around them: in a mail or a console
+/// they can make a name read as something else.
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{feff}'
+    )
+}
+
+/// An identifier from untrusted text (a claim in `customData`), shown only if it looks
+/// like one: anything else could be markup meant for a mail client.
+pub fn identifier(text: &str) -> String {
+    let plausible = (1..=100).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    if plausible {
+        text.to_owned()
+    } else {
+        "(a value that is not an identifier)".to_owned()
+    }
 }
 
 /// Cuts `text` to at most `max` characters on a character boundary, marking the cut.
@@ -52,6 +81,7 @@ mod tests {
         assert_eq!(printable("a\u{1b}[31mb\nc", 100), "a [31mb c");
         assert_eq!(printable("abcdef", 4), "abc…");
         assert_eq!(printable("abcd", 4), "abcd");
+        assert_eq!(printable("a\u{202e}b", 10), "a b");
     }
 
     #[test]

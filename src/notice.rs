@@ -77,6 +77,8 @@ pub struct ApprovalRequest {
 pub struct Claims {
     pub execution_id: Option<String>,
     pub commit_id: Option<String>,
+    /// The same claim was made twice with different values: nothing can be trusted.
+    pub conflicting: bool,
 }
 
 impl ApprovalRequest {
@@ -99,21 +101,28 @@ impl Claims {
             .filter(|word| !word.is_empty())
             .peekable();
         while let Some(word) = words.next() {
-            let (key, value) = match word.split_once(['=', ':']) {
-                Some((key, "")) => (key, words.next().unwrap_or_default()),
-                Some((key, value)) => (key, value),
-                None => continue,
+            let Some((key, value)) = word.split_once(['=', ':']) else {
+                continue;
+            };
+            let slot = match key.to_ascii_lowercase().as_str() {
+                "pipelineexecutionid" | "executionid" => &mut claims.execution_id,
+                "commitid" | "revisionid" => &mut claims.commit_id,
+                _ => continue,
+            };
+            // `CommitId: abc` puts the value in the next word; only a known key takes it,
+            // so that ordinary prose ("Note: CommitId=abc") cannot swallow a claim.
+            let value = if value.is_empty() {
+                words.next().unwrap_or_default()
+            } else {
+                value
             };
             let value = value.trim_matches(|c: char| c == '"' || c == '\'');
             if value.is_empty() || value.contains("#{") {
                 continue;
             }
-            match key.to_ascii_lowercase().as_str() {
-                "pipelineexecutionid" | "executionid" => {
-                    claims.execution_id = Some(value.to_owned());
-                }
-                "commitid" | "revisionid" => claims.commit_id = Some(value.to_owned()),
-                _ => {}
+            match slot {
+                Some(earlier) if earlier != value => claims.conflicting = true,
+                _ => *slot = Some(value.to_owned()),
             }
         }
         claims
@@ -146,7 +155,9 @@ pub enum NoticeError {
 #[serde(rename_all = "camelCase")]
 struct WireNotice {
     region: Option<String>,
-    console_link: Option<String>,
+    /// Read so that a notice with a malformed link is refused; never repeated (see below).
+    #[serde(rename = "consoleLink")]
+    _console_link: Option<String>,
     approval: WireApproval,
 }
 
@@ -164,10 +175,29 @@ struct WireApproval {
 /// Reads one record of a Lambda SNS event (as JSON, so that a malformed envelope is a
 /// reason, not a failed invocation) into its SNS part.
 pub fn sns_record(record: &serde_json::Value) -> Result<SnsRecord, NoticeError> {
-    serde_path_to_error::deserialize(record).map_err(|error| NoticeError::Envelope {
-        path: error.path().to_string(),
-        message: error.inner().to_string(),
-    })
+    let record: SnsRecord =
+        serde_path_to_error::deserialize(record).map_err(|error| NoticeError::Envelope {
+            path: error.path().to_string(),
+            message: error.inner().to_string(),
+        })?;
+    // Subscription confirmations and records of other services are not notices, whatever
+    // their message says.
+    let expect = |path: &str, actual: &str, wanted: &str| {
+        if actual == wanted {
+            Ok(())
+        } else {
+            Err(NoticeError::Envelope {
+                path: path.into(),
+                message: format!(
+                    "expected {wanted:?}, got {:?}",
+                    names::printable(actual, 40)
+                ),
+            })
+        }
+    };
+    expect("EventSource", &record.event_source, "aws:sns")?;
+    expect("Sns.Type", &record.sns.sns_message_type, "Notification")?;
+    Ok(record)
 }
 
 /// Checks the record's topic against the allow-list, when there is one.
@@ -201,15 +231,40 @@ pub fn parse_notice(message: &str) -> Result<ApprovalRequest, NoticeError> {
         stage: valid_name("approval.stageName", approval.stage_name)?,
         action: valid_name("approval.actionName", approval.action_name)?,
     };
+    // The notice's own links are not repeated: anyone who can publish to the topic could
+    // put any link there. The console link is built from checked parts instead.
+    let region = wire.region.filter(|region| is_region(region));
     Ok(ApprovalRequest {
+        console_link: region
+            .as_deref()
+            .map(|region| console_link(region, &target.pipeline)),
         target,
         token: valid_token(approval.token)?,
         expires: parse_expires(&approval.expires)?,
-        region: wire.region,
-        console_link: wire.console_link,
+        region,
         custom_data: approval.custom_data,
         waiting_since: None,
     })
+}
+
+/// AWS region names: `us-east-1`, `eu-central-2`, `us-gov-west-1`.
+fn is_region(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+        && parts[1..parts.len() - 1]
+            .iter()
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
+/// The pipeline's page in the CodePipeline console.
+pub fn console_link(region: &str, pipeline: &str) -> String {
+    format!(
+        "https://{region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/{pipeline}/view?region={region}"
+    )
 }
 
 fn valid_name(field: &'static str, name: String) -> Result<String, NoticeError> {
@@ -412,6 +467,19 @@ mod tests {
             Claims::parse("executionid=abc").execution_id.as_deref(),
             Some("abc")
         );
+    }
+
+    #[test]
+    fn prose_before_a_claim_does_not_swallow_it() {
+        let claims = Claims::parse("Note: CommitId=abc1234 Reviewer: ops");
+        assert_eq!(claims.commit_id.as_deref(), Some("abc1234"));
+        assert!(!claims.conflicting);
+    }
+
+    #[test]
+    fn a_claim_made_twice_with_different_values_conflicts() {
+        assert!(Claims::parse("CommitId=abc1234 CommitId=def5678").conflicting);
+        assert!(!Claims::parse("CommitId=abc1234 commitid=abc1234").conflicting);
     }
 
     #[test]

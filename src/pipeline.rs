@@ -155,6 +155,7 @@ impl ApprovalState<'_> {
             .execution
             .as_ref()
             .map(|execution| execution.pipeline_execution_id.as_str())
+            .filter(|id| !id.is_empty())
     }
 }
 

@@ -59,7 +59,10 @@ fn check_accepted(request: &ApprovalRequest) {
             request.region.as_deref(),
         ];
         assert!(
-            elsewhere.iter().flatten().any(|field| field.contains(token))
+            elsewhere
+                .iter()
+                .flatten()
+                .any(|field| field.contains(token))
                 || target.to_string().contains(token),
             "the token shows in {shown}"
         );

@@ -5,7 +5,7 @@
 #![no_main]
 
 use approval_gate::decision::{Evidence, Verdict, decide};
-use approval_gate::notice::{ApprovalRequest, ApprovalTarget, ApprovalToken};
+use approval_gate::notice::{self, ApprovalRequest, ApprovalTarget, ApprovalToken};
 use approval_gate::pipeline::{
     ActionExecution, ActionState, ActionStatus, PipelineSnapshot, StageExecution, StageState,
 };
@@ -57,15 +57,17 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
+/// The request a notice for `target` makes (built by the notice parser, so the request
+/// stays what the gate itself would build).
 fn request(target: &ApprovalTarget, token: &str, expires: &str) -> ApprovalRequest {
-    ApprovalRequest {
-        target: target.clone(),
-        token: ApprovalToken::new(token),
-        expires: expires.parse().unwrap(),
-        region: None,
-        console_link: None,
-        custom_data: None,
-    }
+    let notice = serde_json::json!({"approval": {
+        "pipelineName": target.pipeline,
+        "stageName": target.stage,
+        "actionName": target.action,
+        "token": token,
+        "expires": expires,
+    }});
+    notice::parse_notice(&notice.to_string()).unwrap()
 }
 
 /// The pipeline waiting at `target` for `token`, after a `Build` stage whose actions all

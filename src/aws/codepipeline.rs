@@ -242,10 +242,15 @@ fn snapshot(pipeline: &str, output: &GetPipelineStateOutput) -> PipelineSnapshot
 fn stage(stage: &types::StageState) -> StageState {
     StageState {
         name: stage.stage_name().unwrap_or_default().to_owned(),
-        execution: stage.latest_execution().map(|execution| StageExecution {
-            pipeline_execution_id: execution.pipeline_execution_id().to_owned(),
-            status: execution.status().as_str().to_owned(),
-        }),
+        // The SDK turns a missing id into "": that is no execution at all, and two
+        // missing ids must never compare equal.
+        execution: stage
+            .latest_execution()
+            .filter(|execution| !execution.pipeline_execution_id().is_empty())
+            .map(|execution| StageExecution {
+                pipeline_execution_id: execution.pipeline_execution_id().to_owned(),
+                status: execution.status().as_str().to_owned(),
+            }),
         actions: stage.action_states().iter().map(action).collect(),
     }
 }

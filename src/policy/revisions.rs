@@ -18,6 +18,7 @@ use serde::Deserialize;
 use wildmatch::WildMatch;
 
 use super::PolicyError;
+use crate::names::printable;
 
 /// A compiled pattern may use at most this much memory: policies are trusted, but a typo
 /// such as `\w{1000}{1000}` should be refused at load time rather than exhaust the function.
@@ -111,7 +112,7 @@ pub enum FailAs {
 }
 
 /// Which calls beyond GetPipelineState the configured checks read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Needs {
     /// GetPipelineExecution, for `artifactRevisions`.
     pub execution: bool,
@@ -669,6 +670,9 @@ fn commit_message(
         })
 }
 
+/// The most of a revision summary CodePipeline keeps.
+const SUMMARY_CAP: usize = 2048;
+
 fn message_from_summary(summary: &str) -> Option<String> {
     #[derive(Deserialize)]
     struct Wrapped {
@@ -676,6 +680,11 @@ fn message_from_summary(summary: &str) -> Option<String> {
         commit_message: String,
     }
     if summary.trim().is_empty() {
+        return None;
+    }
+    // CodePipeline keeps at most 2048 characters of a summary: at the cap, the end of the
+    // message (where trailers such as `[skip auto-approve]` live) may be missing.
+    if summary.chars().count() >= SUMMARY_CAP {
         return None;
     }
     if !summary.trim_start().starts_with('{') {
@@ -730,27 +739,6 @@ fn short_id(id: &str) -> String {
 
 fn quote(text: &str, max: usize) -> String {
     format!("\"{}\"", printable(text, max))
-}
-
-/// Untrusted text made safe for a one-line summary, a mail and a log: control characters
-/// and bidirectional overrides (which can make a message read differently than it is)
-/// become spaces, and the text is cut to `max` characters, marking the cut.
-fn printable(text: &str, max: usize) -> String {
-    let blank = |c: char| c.is_control() || is_bidi_control(c);
-    let mut out: String = text
-        .chars()
-        .map(|c| if blank(c) { ' ' } else { c })
-        .take(max)
-        .collect();
-    if text.chars().count() > max {
-        out.pop();
-        out.push('…');
-    }
-    out
-}
-
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// `a`, `a or b`: how a reason lists the patterns that did not match.

@@ -460,7 +460,8 @@ impl Freeze {
             Rule::Yearly { from, to } => {
                 let year = civil.year();
                 let (Some(start), Some(end)) = (from.in_year(year), to.in_year(year)) else {
-                    return false;
+                    // Fail closed: a freeze that cannot be placed in this year is in force.
+                    return true;
                 };
                 if to < from {
                     civil >= start || civil < end

@@ -82,6 +82,10 @@ pub enum Fault {
     Drop,
     /// Answer with exactly this body instead of handling the call.
     RawBody { status: u16, body: String },
+    /// Handle the call at once (its change is made and recorded), then wait this long
+    /// before answering: a client that gives up first never learns that it succeeded,
+    /// as when AWS applies a request whose response is lost.
+    DelayAnswer(Duration),
 }
 
 impl Fault {
@@ -254,8 +258,10 @@ fn lock(world: &Mutex<World>) -> MutexGuard<'_, World> {
 async fn handle(world: Arc<Mutex<World>>, parts: Parts, body: Bytes) -> Reply {
     let request = parse(&parts, &body);
     let fault = lock(&world).take_fault(&request);
+    let mut answer_after = None;
     match fault {
         None => {}
+        Some(Fault::DelayAnswer(delay)) => answer_after = Some(delay),
         Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
         Some(Fault::Drop) => {
             lock(&world).record(call(request, 0, None, false));
@@ -278,9 +284,17 @@ async fn handle(world: Arc<Mutex<World>>, parts: Parts, body: Bytes) -> Reply {
         }
     }
 
+    let response = answer_and_record(&world, request);
+    if let Some(delay) = answer_after {
+        tokio::time::sleep(delay).await;
+    }
+    Some(response)
+}
+
+fn answer_and_record(world: &Mutex<World>, request: AwsRequest) -> HttpResponse {
     // Answering and recording under one lock keeps `calls()` in the order
     // the state actually changed.
-    let mut world = lock(&world);
+    let mut world = lock(world);
     let (response, status, error_type) = match world.answer(&request) {
         Ok(body) => {
             let request_id = new_id();
@@ -301,7 +315,7 @@ async fn handle(world: Arc<Mutex<World>>, parts: Parts, body: Bytes) -> Reply {
     // Faulted calls return earlier, so they never count as accepted.
     let accepted = request.operation == "PutApprovalResult" && error_type.is_none();
     world.record(call(request, status, error_type, accepted));
-    Some(response)
+    response
 }
 
 fn call(request: AwsRequest, status: u16, error_type: Option<String>, accepted: bool) -> Call {

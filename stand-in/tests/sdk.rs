@@ -492,6 +492,35 @@ async fn a_delay_longer_than_the_client_timeout_times_out() {
 }
 
 #[tokio::test]
+async fn a_delayed_answer_applies_the_call_even_when_the_client_gives_up() {
+    let stand_in = seeded().await;
+    stand_in.inject(
+        "PutApprovalResult",
+        Fault::DelayAnswer(Duration::from_secs(2)),
+    );
+    let timeout = TimeoutConfig::builder()
+        .operation_attempt_timeout(Duration::from_millis(200))
+        .build();
+    let client = codepipeline_with(&stand_in, RetryConfig::disabled(), timeout);
+
+    let error = client
+        .put_approval_result()
+        .pipeline_name("web-shop")
+        .stage_name("Approve")
+        .action_name("Manual")
+        .token(TOKEN)
+        .result(approval(ApprovalStatus::Approved, "policy: low risk"))
+        .send()
+        .await
+        .expect_err("times out");
+
+    assert!(matches!(error, SdkError::TimeoutError(_)), "{error:?}");
+    assert_eq!(stand_in.accepted_answers().len(), 1);
+    let execution = &stand_in.pipeline("web-shop").unwrap()["stageStates"][1]["actionStates"][0]["latestExecution"];
+    assert_eq!(execution["status"], "Succeeded");
+}
+
+#[tokio::test]
 async fn list_pipelines_paginates_through_the_sdk_paginator() {
     let stand_in = StandIn::start().await.unwrap();
     for name in ["echo", "alpha", "delta", "charlie", "bravo"] {

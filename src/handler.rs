@@ -279,13 +279,10 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         let Some(rule) = self.policy.rule_for(&request.target) else {
             return Ok(None);
         };
-        let mut needs = rule.revisions.as_ref().map_or(
-            Needs {
-                execution: false,
-                action_executions: false,
-            },
-            |revisions| revisions.needs(),
-        );
+        let mut needs = rule
+            .revisions
+            .as_ref()
+            .map_or_else(Needs::default, |revisions| revisions.needs());
         needs.execution |= request.claims().commit_id.is_some();
         let Some(execution_id) = execution_id else {
             return Ok(None);
@@ -296,23 +293,25 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         let pipeline = request.target.pipeline.as_str();
         let (artifacts, variables) = tokio::join!(
             async {
-                match needs.execution {
-                    true => Some(
+                if needs.execution {
+                    Some(
                         self.pipelines
                             .artifact_revisions(pipeline, execution_id)
                             .await,
-                    ),
-                    false => None,
+                    )
+                } else {
+                    None
                 }
             },
             async {
-                match needs.action_executions {
-                    true => Some(
+                if needs.action_executions {
+                    Some(
                         self.pipelines
                             .source_variables(pipeline, execution_id)
                             .await,
-                    ),
-                    false => None,
+                    )
+                } else {
+                    None
                 }
             },
         );
@@ -385,13 +384,17 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
     /// Decides every approval waiting on the pipelines the policy covers. One failing
     /// pipeline does not stop the others; what failed is logged and tried again next time.
     async fn sweep(&self) -> Result<Response, GateError> {
-        let pipelines = self
-            .covered_pipelines()
-            .await
-            .map_err(|source| GateError::ReadFailed {
-                pipeline: "(ListPipelines)".into(),
-                source,
-            })?;
+        let (pipelines, listing_failure) = match self.covered_pipelines().await {
+            Ok(pipelines) => (pipelines, None),
+            Err(error) => {
+                // The exact names can still be swept; the next sweep lists again.
+                tracing::error!(error = %error, "sweep could not list the pipelines");
+                (
+                    self.policy.named_pipelines().0,
+                    Some(format!("ListPipelines: {error}")),
+                )
+            }
+        };
         let mut pacer = tokio::time::interval(self.settings.sweep_read_interval);
         pacer.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let pacer = Mutex::new(pacer);
@@ -406,6 +409,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
 
         let mut summary = SweepSummary {
             pipelines: pipelines.len(),
+            failures: listing_failure.into_iter().collect(),
             ..SweepSummary::default()
         };
         let mut records = Vec::new();
@@ -451,7 +455,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
                 return swept;
             }
             Err(error) => {
-                tracing::error!(pipeline, error = %error, "sweep could not read the pipeline");
+                tracing::error!(pipeline, error = %error, "sweep could not read the pipeline; the next sweep tries again");
                 swept.failures.push(format!("{pipeline}: {error}"));
                 return swept;
             }
@@ -484,8 +488,12 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
                     "sweep leaves the approval waiting"
                 ),
                 Err(error) => {
-                    tracing::error!(approval = %request.target, error = %error, "sweep could not decide the approval");
-                    swept.failures.push(format!("{}: {error}", request.target));
+                    // The source names what failed; the error's own words speak of a Lambda
+                    // retry, which the sweep leaves to its next run instead.
+                    let cause = std::error::Error::source(&error)
+                        .map_or_else(|| error.to_string(), ToString::to_string);
+                    tracing::error!(approval = %request.target, error = %cause, "sweep could not decide the approval; the next sweep tries again");
+                    swept.failures.push(format!("{}: {cause}", request.target));
                 }
             }
         }

@@ -16,13 +16,18 @@
 //!    the rule and the reasons (not in dry run). Abstain sends nothing.
 //! 5. [`report`]: one structured log line per record, and a notice on the decision topic.
 //!
+//! A scheduled event runs the sweep instead ([`handler`]): every approval waiting on the
+//! pipelines the policy covers is decided as if its notice had just arrived, so deferred
+//! approvals are answered once their window opens.
+//!
 //! ## Decision table
 //! | situation | answer |
 //! |---|---|
 //! | no rule matches | none (abstain) |
-//! | matching rule, every check passes | Approved |
-//! | matching rule, a check fails | Rejected (`on_fail: reject`) or none (`abstain`) |
-//! | token not live, stage or action missing, expired | none |
+//! | matching rule, every check passes (upstream actions, [`policy::windows`], [`policy::revisions`]) | Approved |
+//! | matching rule, checks fail | the strictest they ask for: Rejected, none (abstain), or none for now (defer) |
+//! | deferred, and no window opens before the approval expires | Rejected in the last 30 minutes |
+//! | token not live, stage or action missing, expired, notice's claims disagree | none |
 //!
 //! ## On failure
 //! Throttling, 5xx, timeouts and unreadable answers while reading state or answering make

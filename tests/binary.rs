@@ -18,6 +18,15 @@ struct Function {
 
 impl Function {
     fn start(runtime: &RuntimeApi, stand_in: &StandIn, policy: &str) -> Self {
+        Self::start_with(runtime, stand_in, policy, &[])
+    }
+
+    fn start_with(
+        runtime: &RuntimeApi,
+        stand_in: &StandIn,
+        policy: &str,
+        env: &[(&str, &str)],
+    ) -> Self {
         let child = Command::new(env!("CARGO_BIN_EXE_approval-gate"))
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -36,6 +45,7 @@ impl Function {
                 "GATE_DECISION_TOPIC_ARN",
                 "arn:aws:sns:us-east-1:123456789012:decisions",
             )
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -210,4 +220,30 @@ async fn an_invalid_policy_stops_the_function_at_init_naming_the_place() {
     let status = function.child.wait().unwrap();
     assert!(!status.success());
     assert!(stand_in.calls().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn even_at_trace_level_the_token_is_never_logged() {
+    let stand_in = stand_in().await;
+    let runtime = RuntimeApi::start().await.unwrap();
+    let function = Function::start_with(
+        &runtime,
+        &stand_in,
+        &demo_policy(),
+        &[("AWS_LAMBDA_LOG_LEVEL", "TRACE"), ("RUST_LOG", "trace")],
+    );
+
+    for name in ["approved-by-rule", "revision-latest-main"] {
+        let invocation = runtime.invoke(event(name), WAIT).await.unwrap();
+        assert_eq!(outcome(&invocation), "approve");
+    }
+
+    let logs = function.logs();
+    assert!(logs.contains("decision"), "the function logged:\n{logs}");
+    for token in [
+        "4c8e3a2b-6d1f-4e9a-b7c5-0f2d8e6a1b31",
+        "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+    ] {
+        assert!(!logs.contains(token), "a token leaked into the TRACE logs");
+    }
 }

@@ -250,15 +250,32 @@ async fn dry_run_sweep_answers_nothing_and_tells_nobody() {
 }
 
 #[tokio::test]
-async fn a_failing_listing_fails_the_sweep_for_a_retry() {
+async fn a_failing_listing_is_reported_and_left_to_the_next_sweep() {
     let stand_in = fleet().await;
     stand_in.inject_times("ListPipelines", Fault::error(500, "InternalFailure"), 10);
-    let gate = gate(&stand_in, &demo_policy(), false).await;
+    let policy = r#"{"rules":[{"name":"shop","match":{"pipeline":"web-shop"}},{"name":"web","match":{"pipeline":"web-*"}}]}"#;
+    let gate = gate(&stand_in, policy, false).await;
 
-    let error = gate.handle(&scheduled_event()).await.unwrap_err();
+    let response = gate.handle(&scheduled_event()).await.unwrap();
 
-    assert_eq!(error.error_type(), "ApprovalGate.ReadFailed");
-    assert!(stand_in.calls_to("PutApprovalResult").is_empty());
+    let summary = response.sweep.unwrap();
+    assert_eq!(summary.failures.len(), 1);
+    assert!(
+        summary.failures[0].starts_with("ListPipelines: "),
+        "{:?}",
+        summary.failures
+    );
+    assert_eq!(
+        (summary.pipelines, summary.answered),
+        (1, 1),
+        "the exact name is still swept"
+    );
+    let answered: Vec<_> = stand_in
+        .accepted_answers()
+        .iter()
+        .map(|c| c.body["pipelineName"].clone())
+        .collect();
+    assert_eq!(answered, vec!["web-shop"]);
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! CodePipeline: the state, executions and action executions of pipelines, and answers.
 
 use aws_sdk_codepipeline::Client;
-use aws_sdk_codepipeline::error::SdkError;
+use aws_sdk_codepipeline::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_codepipeline::operation::get_pipeline_execution::GetPipelineExecutionError;
 use aws_sdk_codepipeline::operation::get_pipeline_state::{
     GetPipelineStateError, GetPipelineStateOutput,
@@ -185,7 +185,19 @@ impl Pipelines for CodePipeline {
     }
 }
 
+/// Denied by IAM: retrying cannot grant the permission (the policy covers a pipeline the
+/// template's `PipelineNames` does not). Final, and logged loudly by the caller.
+fn access_denied<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
+    error
+        .as_service_error()
+        .is_some_and(|e| e.code() == Some("AccessDeniedException"))
+}
+
 fn read_error(error: SdkError<GetPipelineStateError>) -> ReadError {
+    if access_denied(&error) {
+        tracing::error!(error = %DisplayErrorContext(&error), "access denied: is the pipeline in the template's PipelineNames?");
+        return ReadError::Final("access to the pipeline was denied".into());
+    }
     match error.as_service_error() {
         Some(GetPipelineStateError::PipelineNotFoundException(_)) => {
             ReadError::Final("the pipeline does not exist".into())
@@ -201,8 +213,12 @@ fn read_error(error: SdkError<GetPipelineStateError>) -> ReadError {
 /// a retry.
 fn transient_unless_invalid<E>(error: SdkError<E>, is_final: impl Fn(&E) -> bool) -> ReadError
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
 {
+    if access_denied(&error) {
+        tracing::error!(error = %DisplayErrorContext(&error), "access denied: is the pipeline in the template's PipelineNames?");
+        return ReadError::Final("access was denied".into());
+    }
     match error.as_service_error() {
         Some(service_error) if is_final(service_error) => {
             ReadError::Final(service_error.to_string())
@@ -213,6 +229,10 @@ where
 
 fn answer_error(error: SdkError<PutApprovalResultError>) -> AnswerError {
     use PutApprovalResultError as E;
+    if access_denied(&error) {
+        tracing::error!(error = %DisplayErrorContext(&error), "access denied: is the pipeline in the template's PipelineNames?");
+        return AnswerError::Refused("AccessDeniedException".into());
+    }
     match error.as_service_error() {
         Some(E::ApprovalAlreadyCompletedException(_)) => {
             AnswerError::AlreadyAnswered("ApprovalAlreadyCompletedException".into())

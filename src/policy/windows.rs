@@ -129,7 +129,7 @@ impl TimeCheck {
 }
 
 impl Windows {
-    /// `at` is the path of the windows object, e.g. "rules[0].windows".
+    /// `at` is the path of the windows object, e.g. `rules[0].windows`.
     pub fn from_document(document: WindowsDocument, at: &str) -> Result<Self, PolicyError> {
         let zone = resolve_zone(&document.timezone)
             .map_err(|message| error(format!("{at}.timezone"), message))?;

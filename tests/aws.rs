@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use approval_gate::aws::{self, CodePipeline, Limits, SnsDecisionTopic};
+use approval_gate::aws::{CodePipeline, SnsDecisionTopic};
 use approval_gate::handler::{Gate, Settings};
 use approval_gate::notice::{ApprovalTarget, ApprovalToken};
 use approval_gate::pipeline::{
@@ -14,22 +14,12 @@ use approval_gate::pipeline::{
 };
 use approval_gate::policy::Policy;
 use approval_gate::report::{Answer, Outcome};
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_codepipeline::config::Credentials;
+use aws_config::SdkConfig;
 use common::*;
 use serde_json::json;
 use stand_in::{Fault, StandIn};
 
 const SHOP_TOKEN: &str = "4c8e3a2b-6d1f-4e9a-b7c5-0f2d8e6a1b31";
-
-/// Short limits so fault tests take milliseconds; the mechanism is the production one.
-const TEST_LIMITS: Limits = Limits {
-    connect_timeout: Duration::from_millis(500),
-    attempt_timeout: Duration::from_millis(400),
-    operation_timeout: Duration::from_secs(3),
-    max_attempts: 4,
-    initial_backoff: Duration::from_millis(10),
-};
 
 async fn stand_in() -> StandIn {
     let stand_in = StandIn::start().await.unwrap();
@@ -37,15 +27,6 @@ async fn stand_in() -> StandIn {
         stand_in.put_pipeline(pipeline);
     }
     stand_in
-}
-
-async fn sdk(stand_in: &StandIn) -> SdkConfig {
-    aws::configure(aws_config::defaults(BehaviorVersion::latest()), TEST_LIMITS)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-        .endpoint_url(stand_in.endpoint_url())
-        .load()
-        .await
 }
 
 fn shop_answer(token: &str, approve: bool) -> ApprovalAnswer {
@@ -83,7 +64,7 @@ fn quick() -> Settings {
 #[tokio::test]
 async fn reads_pipeline_state_into_the_projects_types() {
     let stand_in = stand_in().await;
-    let pipelines = CodePipeline::new(&sdk(&stand_in).await);
+    let pipelines = CodePipeline::new(&sdk_for(&stand_in).await);
 
     let snapshot = pipelines.state("web-shop").await.unwrap();
 
@@ -115,7 +96,7 @@ async fn reads_pipeline_state_into_the_projects_types() {
 #[tokio::test]
 async fn answers_with_the_documented_request_shape() {
     let stand_in = stand_in().await;
-    let pipelines = CodePipeline::new(&sdk(&stand_in).await);
+    let pipelines = CodePipeline::new(&sdk_for(&stand_in).await);
 
     pipelines
         .answer(&shop_answer(SHOP_TOKEN, true))
@@ -139,7 +120,7 @@ async fn answers_with_the_documented_request_shape() {
 #[tokio::test]
 async fn a_second_answer_or_a_wrong_token_is_already_answered() {
     let stand_in = stand_in().await;
-    let pipelines = CodePipeline::new(&sdk(&stand_in).await);
+    let pipelines = CodePipeline::new(&sdk_for(&stand_in).await);
     pipelines
         .answer(&shop_answer(SHOP_TOKEN, false))
         .await
@@ -168,7 +149,7 @@ async fn a_second_answer_or_a_wrong_token_is_already_answered() {
 #[tokio::test]
 async fn missing_pipeline_stage_or_action_is_final() {
     let stand_in = stand_in().await;
-    let pipelines = CodePipeline::new(&sdk(&stand_in).await);
+    let pipelines = CodePipeline::new(&sdk_for(&stand_in).await);
 
     let read = pipelines.state("no-such-pipeline").await.unwrap_err();
     assert!(matches!(read, ReadError::Final(_)), "{read:?}");
@@ -197,7 +178,7 @@ async fn throttled_reads_are_retried_by_the_sdk() {
         Fault::error(400, "ThrottlingException"),
         3,
     );
-    let pipelines = CodePipeline::new(&sdk(&stand_in).await);
+    let pipelines = CodePipeline::new(&sdk_for(&stand_in).await);
 
     let snapshot = pipelines.state("web-shop").await.unwrap();
 
@@ -229,7 +210,7 @@ async fn unreadable_or_failing_reads_are_transient() {
     for (what, fault) in faults {
         let stand_in = stand_in().await;
         stand_in.inject_times("GetPipelineState", fault, 10);
-        let pipelines = CodePipeline::new(&sdk(&stand_in).await);
+        let pipelines = CodePipeline::new(&sdk_for(&stand_in).await);
 
         let error = pipelines.state("web-shop").await.unwrap_err();
 
@@ -248,7 +229,7 @@ async fn throttled_answers_are_retried_and_accepted_once() {
         Fault::error(400, "ThrottlingException"),
         2,
     );
-    let pipelines = CodePipeline::new(&sdk(&stand_in).await);
+    let pipelines = CodePipeline::new(&sdk_for(&stand_in).await);
 
     pipelines
         .answer(&shop_answer(SHOP_TOKEN, true))
@@ -267,7 +248,7 @@ async fn failing_answers_are_transient() {
         Fault::error(503, "ServiceUnavailableException"),
         10,
     );
-    let pipelines = CodePipeline::new(&sdk(&stand_in).await);
+    let pipelines = CodePipeline::new(&sdk_for(&stand_in).await);
 
     let error = pipelines
         .answer(&shop_answer(SHOP_TOKEN, true))
@@ -281,7 +262,7 @@ async fn failing_answers_are_transient() {
 #[tokio::test]
 async fn publishes_decision_notices_with_filterable_attributes() {
     let stand_in = stand_in().await;
-    let sdk = sdk(&stand_in).await;
+    let sdk = sdk_for(&stand_in).await;
     let topic = SnsDecisionTopic::new(&sdk, "arn:aws:sns:us-east-1:123456789012:decisions".into());
     let notice = approval_gate::report::DecisionNotice {
         subject: "[approval-gate] Approved: web-shop/Approve-Prod/Manual".into(),
@@ -331,7 +312,7 @@ async fn publishes_decision_notices_with_filterable_attributes() {
 #[tokio::test]
 async fn end_to_end_approval_through_the_sdk() {
     let stand_in = stand_in().await;
-    let gate = gate(&sdk(&stand_in).await, quick());
+    let gate = gate(&sdk_for(&stand_in).await, quick());
 
     let response = gate.handle(&event("approved-by-rule")).await.unwrap();
 
@@ -355,7 +336,7 @@ async fn end_to_end_approval_through_the_sdk() {
 #[tokio::test]
 async fn the_same_notice_three_times_is_answered_once() {
     let stand_in = stand_in().await;
-    let gate = gate(&sdk(&stand_in).await, quick());
+    let gate = gate(&sdk_for(&stand_in).await, quick());
 
     let mut outcomes = Vec::new();
     for _ in 0..3 {
@@ -373,7 +354,7 @@ async fn the_same_notice_three_times_is_answered_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_notice_three_times_at_once_is_answered_once() {
     let stand_in = stand_in().await;
-    let gate = Arc::new(gate(&sdk(&stand_in).await, quick()));
+    let gate = Arc::new(gate(&sdk_for(&stand_in).await, quick()));
 
     let deliveries: Vec<_> = (0..3)
         .map(|_| {
@@ -400,7 +381,7 @@ async fn a_notice_ahead_of_the_state_is_decided_once_the_token_shows() {
     let stand_in = stand_in().await;
     stand_in.hide_tokens_for_reads("web-shop", 2);
     let gate = gate(
-        &sdk(&stand_in).await,
+        &sdk_for(&stand_in).await,
         Settings {
             token_wait: Duration::from_secs(3),
             ..Settings::default()
@@ -421,7 +402,7 @@ async fn a_throttled_state_read_fails_the_invocation_without_an_answer() {
         Fault::error(400, "ThrottlingException"),
         10,
     );
-    let gate = gate(&sdk(&stand_in).await, quick());
+    let gate = gate(&sdk_for(&stand_in).await, quick());
 
     let error = gate.handle(&event("approved-by-rule")).await.unwrap_err();
 
@@ -433,7 +414,7 @@ async fn a_throttled_state_read_fails_the_invocation_without_an_answer() {
 async fn a_failing_decision_topic_changes_nothing() {
     let stand_in = stand_in().await;
     stand_in.inject_times("Publish", Fault::error(403, "AuthorizationError"), 10);
-    let gate = gate(&sdk(&stand_in).await, quick());
+    let gate = gate(&sdk_for(&stand_in).await, quick());
 
     let response = gate.handle(&event("approved-by-rule")).await.unwrap();
 

@@ -21,30 +21,12 @@ use stand_in::{Call, Fault, StandIn};
 
 const SHOP_TOKEN: &str = "4c8e3a2b-6d1f-4e9a-b7c5-0f2d8e6a1b31";
 
-/// Short limits so fault tests take milliseconds; the mechanism is the production one.
-const TEST_LIMITS: Limits = Limits {
-    connect_timeout: Duration::from_millis(500),
-    attempt_timeout: Duration::from_millis(400),
-    operation_timeout: Duration::from_secs(3),
-    max_attempts: 4,
-    initial_backoff: Duration::from_millis(10),
-};
-
 async fn stand_in() -> StandIn {
     let stand_in = StandIn::start().await.unwrap();
     for pipeline in demo_pipelines() {
         stand_in.put_pipeline(pipeline);
     }
     stand_in
-}
-
-async fn sdk_at(endpoint: &str) -> SdkConfig {
-    aws::configure(aws_config::defaults(BehaviorVersion::latest()), TEST_LIMITS)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-        .endpoint_url(endpoint)
-        .load()
-        .await
 }
 
 fn gate_at(sdk: &SdkConfig) -> Gate<CodePipeline, SnsDecisionTopic> {

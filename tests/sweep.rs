@@ -5,23 +5,13 @@ mod common;
 
 use std::time::Duration;
 
-use approval_gate::aws::{self, CodePipeline, Limits, SnsDecisionTopic};
+use approval_gate::aws::{CodePipeline, SnsDecisionTopic};
 use approval_gate::handler::{Gate, Settings, SweepSummary};
 use approval_gate::policy::Policy;
 use approval_gate::report::Outcome;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_codepipeline::config::Credentials;
 use common::*;
 use serde_json::{Value, json};
 use stand_in::{Fault, StandIn};
-
-const LIMITS: Limits = Limits {
-    connect_timeout: Duration::from_millis(500),
-    attempt_timeout: Duration::from_millis(500),
-    operation_timeout: Duration::from_secs(3),
-    max_attempts: 3,
-    initial_backoff: Duration::from_millis(10),
-};
 
 fn scheduled_event() -> Value {
     event("scheduled-sweep")
@@ -43,21 +33,12 @@ fn pipeline(name: &str, token: &str, tests: &str, waiting: bool) -> Value {
     state
 }
 
-async fn sdk(stand_in: &StandIn) -> SdkConfig {
-    aws::configure(aws_config::defaults(BehaviorVersion::latest()), LIMITS)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-        .endpoint_url(stand_in.endpoint_url())
-        .load()
-        .await
-}
-
 async fn gate(
     stand_in: &StandIn,
     policy: &str,
     dry_run: bool,
 ) -> Gate<CodePipeline, SnsDecisionTopic> {
-    let sdk = sdk(stand_in).await;
+    let sdk = sdk_for(stand_in).await;
     Gate::new(
         Policy::from_json(policy).unwrap(),
         Settings {

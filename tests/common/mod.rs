@@ -46,6 +46,36 @@ pub fn demo_pipelines() -> Vec<Value> {
     demo_fixture()["pipelines"].as_array().unwrap().clone()
 }
 
+/// Short SDK limits so fault tests take milliseconds; the mechanism (timeouts, standard
+/// retries with backoff) is the production one.
+pub const TEST_LIMITS: approval_gate::aws::Limits = approval_gate::aws::Limits {
+    connect_timeout: std::time::Duration::from_millis(500),
+    attempt_timeout: std::time::Duration::from_millis(400),
+    operation_timeout: std::time::Duration::from_secs(3),
+    max_attempts: 4,
+    initial_backoff: std::time::Duration::from_millis(10),
+};
+
+/// The function's SDK configuration (with [`TEST_LIMITS`]) pointed at `endpoint`.
+pub async fn sdk_at(endpoint: &str) -> aws_config::SdkConfig {
+    approval_gate::aws::configure(
+        aws_config::defaults(aws_config::BehaviorVersion::latest()),
+        TEST_LIMITS,
+    )
+    .region(aws_config::Region::new("us-east-1"))
+    .credentials_provider(aws_sdk_codepipeline::config::Credentials::new(
+        "test", "test", None, None, "tests",
+    ))
+    .endpoint_url(endpoint)
+    .load()
+    .await
+}
+
+/// [`sdk_at`] the stand-in.
+pub async fn sdk_for(stand_in: &stand_in::StandIn) -> aws_config::SdkConfig {
+    sdk_at(&stand_in.endpoint_url()).await
+}
+
 /// A stand-in serving the whole demo fixture.
 pub async fn demo_stand_in() -> stand_in::StandIn {
     let stand_in = stand_in::StandIn::start().await.unwrap();

@@ -97,16 +97,18 @@ def one_run(command, extra_env):
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{aws_port}",
         **extra_env,
     }
     started = time.perf_counter()
-    function = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = open(ROOT / "target" / "bench-function.log", "w")
+    function = subprocess.Popen(command, env=env, stdout=log, stderr=log)
     try:
         if not RuntimeApi.state["done"].wait(60):
-            sys.exit(f"{command[0]} gave no response within 60 s")
+            sys.exit(f"{command[0]} gave no response within 60 s; see target/bench-function.log")
         rss = peak_rss_kib(function.pid)
         body = json.loads(RuntimeApi.state["body"])
     finally:

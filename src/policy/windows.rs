@@ -6,25 +6,32 @@
 //!
 //! # Wall-clock semantics
 //!
-//! Recurring windows (allow windows, weekly and yearly freezes) are read on the local wall
-//! clock of the rule's zone: an instant is inside one when its civil time in that zone falls
-//! within `[from, to)`. A window whose `to` is not after its `from` crosses midnight (or, for
-//! a yearly freeze, the new year) and belongs to the day it starts on. Around daylight-saving
-//! changes this means:
+//! Recurring windows (allow windows, weekly and yearly freezes) are written on the local wall
+//! clock of the rule's zone. An allow window holds an instant when its civil time in that
+//! zone falls within `[from, to)`. A window whose `to` is not after its `from` crosses
+//! midnight (or, for a yearly freeze, the new year) and belongs to the day it starts on.
+//! Around daylight-saving changes this means:
 //!
 //! - On a spring-forward day, a window whose start does not exist on the clock opens at the
 //!   first instant after the gap (02:30 in Berlin on the last Sunday of March opens at
 //!   03:00 CEST). A window lying entirely inside the gap does not open that day.
 //! - On a fall-back day, clock times in the repeated hour happen twice and both count: a
-//!   window over 02:00-03:00 in Berlin lasts two real hours. Equally, a window that starts
-//!   inside the repeated hour (say 02:30-03:30) is left when the clock jumps back to 02:00
-//!   and entered again at the second 02:30.
+//!   window over 02:00-03:00 in Berlin lasts two real hours. Equally, an allow window that
+//!   starts inside the repeated hour (say 02:30-03:30) is left when the clock jumps back to
+//!   02:00 and entered again at the second 02:30.
 //!
-//! One-off freezes are spans of real time. Their local date-times resolve so the freeze is
-//! never shorter than written: an ambiguous `from` (repeated hour) takes its earlier instant
-//! and an ambiguous `to` its later one, and a time that does not exist takes the first
-//! instant after the gap, as the recurring windows do. This is deliberately not jiff's
-//! "compatible" rule, which would move 02:30 to 03:30.
+//! Freezes never shrink around a fall-back. Each occurrence of a weekly or yearly freeze is a
+//! span of real time from the first instant its `from` is on the clock to the last instant
+//! its `to` is, so once begun it holds without a break: a Sunday freeze 02:30-03:30 in Berlin
+//! on the last Sunday of October runs from 02:30 CEST to 03:30 CET, and one over 01:00-02:30
+//! from 01:00 CEST to 02:30 CET. On a spring-forward day a bound the clock skips means the
+//! first instant after the gap, as above; elsewhere this is the same as reading the clock.
+//!
+//! One-off freezes are spans of real time too, resolved the same way so the freeze is never
+//! shorter than written: an ambiguous `from` (repeated hour) takes its earlier instant and an
+//! ambiguous `to` its later one, and a time that does not exist takes the first instant after
+//! the gap. This is deliberately not jiff's "compatible" rule, which would move 02:30 to
+//! 03:30.
 //!
 //! In a year without February 29, a yearly boundary written as `02-29 HH:MM` means
 //! `03-01 00:00`, whatever its clock time.
@@ -209,7 +216,11 @@ impl Windows {
 
     fn state(&self, now: Timestamp) -> State<'_> {
         let civil = self.zone.to_datetime(now);
-        if let Some(freeze) = self.freezes.iter().find(|f| f.covers(now, civil)) {
+        if let Some(freeze) = self
+            .freezes
+            .iter()
+            .find(|f| f.covers(&self.zone, now, civil))
+        {
             return State::Frozen(freeze);
         }
         if self.allow.is_empty() {
@@ -241,9 +252,15 @@ impl Windows {
             }
         };
 
-        // A day early, since an instant in a repeated hour after midnight can still read as
-        // the previous day.
-        let first_day = self.zone.to_datetime(now).date().yesterday().ok()?;
+        // Two days early, since an instant in a repeated hour after midnight can still read
+        // as the previous day, and a freeze lasts until the last time its end is on the clock.
+        let first_day = self
+            .zone
+            .to_datetime(now)
+            .date()
+            .yesterday()
+            .and_then(|day| day.yesterday())
+            .ok()?;
         let last_day = self.zone.to_datetime(horizon).date();
         let mut day = first_day;
         while day <= last_day {
@@ -454,22 +471,39 @@ impl Freeze {
         Ok(Self { rule, reason, span })
     }
 
-    fn covers(&self, now: Timestamp, civil: DateTime) -> bool {
+    /// A recurring freeze is in force from the first instant its start is on the clock to
+    /// the last instant its end is, so a repeated hour never opens a hole in it. Only the
+    /// occurrences that begin near `civil` can hold `now`: a little more than a day back for
+    /// a weekly one (it lasts at most a day), a year back for a yearly one, and one more day
+    /// or year either way for a repeated hour that crosses midnight.
+    fn covers(&self, zone: &TimeZone, now: Timestamp, civil: DateTime) -> bool {
         match &self.rule {
             Rule::OneOff { from, to } => *from <= now && now < *to,
-            Rule::Yearly { from, to } => {
-                let year = civil.year();
-                let (Some(start), Some(end)) = (from.in_year(year), to.in_year(year)) else {
-                    // Fail closed: a freeze that cannot be placed in this year is in force.
+            Rule::Yearly { from, to } => (-2..=1).any(|shift| {
+                let Some(year) = civil.year().checked_add(shift) else {
                     return true;
                 };
-                if to < from {
-                    civil >= start || civil < end
+                let end_year = if to < from {
+                    year.checked_add(1)
                 } else {
-                    start <= civil && civil < end
-                }
-            }
-            Rule::Weekly(window) => window.covers(civil),
+                    Some(year)
+                };
+                in_span(
+                    zone,
+                    now,
+                    from.in_year(year),
+                    end_year.and_then(|end_year| to.in_year(end_year)),
+                )
+            }),
+            Rule::Weekly(window) => (-2..=1).any(|shift| {
+                let Ok(day) = civil
+                    .date()
+                    .checked_add(SignedDuration::from_hours(24 * shift))
+                else {
+                    return true;
+                };
+                window.on(day.weekday()) && in_span(zone, now, window.start(day), window.end(day))
+            }),
         }
     }
 
@@ -480,6 +514,23 @@ impl Freeze {
             (None, Rule::Yearly { .. }) => "a yearly freeze".into(),
             (None, Rule::Weekly(_)) => "a weekly freeze".into(),
         }
+    }
+}
+
+/// Whether `now` is inside the real-time span of a recurring freeze that runs from `start`
+/// to `end` on the clock: from the earliest instant of `start` to the latest of `end`, as a
+/// one-off freeze resolves its bounds. Fails closed: a span that cannot be placed is in force.
+fn in_span(
+    zone: &TimeZone,
+    now: Timestamp,
+    start: Option<DateTime>,
+    end: Option<DateTime>,
+) -> bool {
+    let from = start.and_then(|start| resolve(zone, start, Side::Earliest));
+    let to = end.and_then(|end| resolve(zone, end, Side::Latest));
+    match (from, to) {
+        (Some(from), Some(to)) => from <= now && now < to,
+        _ => true,
     }
 }
 
@@ -1152,6 +1203,117 @@ mod tests {
     }
 
     #[test]
+    fn weekly_freeze_starting_inside_the_repeated_hour_holds_until_its_last_end() {
+        // given a Sunday freeze 02:30-03:30 in Berlin, on the autumn change
+        let windows = freeze_only(
+            "Europe/Berlin",
+            json!({"every": "week", "days": ["sun"], "from": "02:30", "to": "03:30"}),
+        );
+        assert!(is_open(&windows, "2026-10-25T00:29Z")); // 02:29 CEST
+        assert!(!is_open(&windows, "2026-10-25T00:30Z")); // 02:30 CEST
+        assert!(!is_open(&windows, "2026-10-25T01:00Z")); // 02:00 CET, clock went back
+        // when checked at 02:15 CET, a clock time before `from`
+        let check = windows.check(utc("2026-10-25T01:15Z"));
+        // then it is still frozen, until the clock reads 03:30 CET
+        assert_eq!(
+            check,
+            TimeCheck::Closed {
+                reason: "frozen by a weekly freeze (every sun 02:30-03:30 Europe/Berlin); \
+                         now Sun 2026-10-25 02:15 CET"
+                    .into(),
+                next_open: Some(utc("2026-10-25T02:30Z")),
+                next_open_text: Some("Sun 2026-10-25 03:30 CET (Europe/Berlin)".into()),
+            }
+        );
+        assert!(!is_open(&windows, "2026-10-25T02:29Z")); // 03:29 CET
+        assert!(is_open(&windows, "2026-10-25T02:30Z")); // 03:30 CET
+        // and on an ordinary Sunday it lasts the hour written
+        assert!(!is_open(&windows, "2026-11-01T01:30Z")); // 02:30 CET
+        assert!(is_open(&windows, "2026-11-01T02:30Z")); // 03:30 CET
+    }
+
+    #[test]
+    fn weekly_freeze_ending_inside_the_repeated_hour_ends_at_its_second_occurrence() {
+        // given a Sunday freeze 01:00-02:30 in Berlin, on the autumn change
+        let windows = freeze_only(
+            "Europe/Berlin",
+            json!({"every": "week", "days": ["sun"], "from": "01:00", "to": "02:30"}),
+        );
+        // then it runs without a break from 01:00 CEST to 02:30 CET, including 02:30-03:00
+        // CEST, when the clock already reads past `to` but will read it again
+        assert!(is_open(&windows, "2026-10-24T22:59Z")); // 00:59 CEST
+        assert!(!is_open(&windows, "2026-10-24T23:00Z")); // 01:00 CEST
+        assert!(!is_open(&windows, "2026-10-25T00:30Z")); // 02:30 CEST
+        assert!(!is_open(&windows, "2026-10-25T00:59Z")); // 02:59 CEST
+        assert!(!is_open(&windows, "2026-10-25T01:00Z")); // 02:00 CET
+        assert!(!is_open(&windows, "2026-10-25T01:29Z")); // 02:29 CET
+        assert!(is_open(&windows, "2026-10-25T01:30Z")); // 02:30 CET
+        assert_eq!(
+            next_open(&windows, "2026-10-25T00:45Z"),
+            Some(utc("2026-10-25T01:30Z"))
+        );
+    }
+
+    #[test]
+    fn weekly_freeze_ending_where_the_repeated_hour_begins_ends_at_its_second_occurrence() {
+        // given a Sunday freeze 01:00-02:00 in Berlin: 02:00 is on the clock at 02:00 CEST
+        // and again at 02:00 CET
+        let windows = freeze_only(
+            "Europe/Berlin",
+            json!({"every": "week", "days": ["sun"], "from": "01:00", "to": "02:00"}),
+        );
+        assert!(!is_open(&windows, "2026-10-25T00:00Z")); // 02:00 CEST
+        assert!(!is_open(&windows, "2026-10-25T00:59Z")); // 02:59 CEST
+        assert!(is_open(&windows, "2026-10-25T01:00Z")); // 02:00 CET
+        assert_eq!(
+            next_open(&windows, "2026-10-24T23:30Z"),
+            Some(utc("2026-10-25T01:00Z"))
+        );
+    }
+
+    #[test]
+    fn yearly_freeze_starting_inside_the_repeated_hour_holds_until_its_last_end() {
+        // given a yearly freeze on 10-25 02:30-03:30 in Berlin; 2026-10-25 is the autumn change
+        let windows = freeze_only(
+            "Europe/Berlin",
+            json!({"every": "year", "from": "10-25 02:30", "to": "10-25 03:30"}),
+        );
+        assert!(is_open(&windows, "2026-10-25T00:29Z")); // 02:29 CEST
+        assert!(!is_open(&windows, "2026-10-25T00:30Z")); // 02:30 CEST
+        assert!(!is_open(&windows, "2026-10-25T01:15Z")); // 02:15 CET
+        assert_eq!(
+            windows.check(utc("2026-10-25T01:15Z")),
+            TimeCheck::Closed {
+                reason: "frozen by a yearly freeze (every year 10-25 02:30 to 10-25 03:30 \
+                         Europe/Berlin); now Sun 2026-10-25 02:15 CET"
+                    .into(),
+                next_open: Some(utc("2026-10-25T02:30Z")),
+                next_open_text: Some("Sun 2026-10-25 03:30 CET (Europe/Berlin)".into()),
+            }
+        );
+        assert!(is_open(&windows, "2026-10-25T02:30Z")); // 03:30 CET
+        // in 2027 the change is on 10-31, so 10-25 02:30-03:30 is one CEST hour
+        assert!(is_open(&windows, "2027-10-25T00:29Z"));
+        assert!(!is_open(&windows, "2027-10-25T00:30Z"));
+        assert!(is_open(&windows, "2027-10-25T01:30Z"));
+    }
+
+    #[test]
+    fn yearly_freeze_ending_inside_the_repeated_hour_ends_at_its_second_occurrence() {
+        let windows = freeze_only(
+            "Europe/Berlin",
+            json!({"every": "year", "from": "10-20 00:00", "to": "10-25 02:30"}),
+        );
+        assert!(!is_open(&windows, "2026-10-25T00:30Z")); // 02:30 CEST
+        assert!(!is_open(&windows, "2026-10-25T01:29Z")); // 02:29 CET
+        assert!(is_open(&windows, "2026-10-25T01:30Z")); // 02:30 CET
+        assert_eq!(
+            next_open(&windows, "2026-10-22T12:00Z"),
+            Some(utc("2026-10-25T01:30Z"))
+        );
+    }
+
+    #[test]
     fn next_open_keeps_the_wall_clock_across_transitions() {
         let windows = allow("Europe/Berlin", &["mon"], "09:00", "17:00");
         // Friday before the spring change, then before the autumn change
@@ -1222,6 +1384,31 @@ mod tests {
         assert!(is_open(&windows, "2026-11-01T05:00Z")); // 01:00 EDT
         assert!(is_open(&windows, "2026-11-01T06:30Z")); // 01:30 EST
         assert!(!is_open(&windows, "2026-11-01T07:00Z")); // 02:00 EST
+    }
+
+    #[test]
+    fn new_york_weekly_freeze_starting_inside_the_repeated_hour_holds_until_its_last_end() {
+        // given a Sunday freeze 01:30-02:30; on 2026-11-01 the clock goes 02:00 EDT -> 01:00 EST
+        let windows = freeze_only(
+            "America/New_York",
+            json!({"every": "week", "days": ["sun"], "from": "01:30", "to": "02:30"}),
+        );
+        assert!(is_open(&windows, "2026-11-01T05:29Z")); // 01:29 EDT
+        assert!(!is_open(&windows, "2026-11-01T05:30Z")); // 01:30 EDT
+        assert!(!is_open(&windows, "2026-11-01T06:00Z")); // 01:00 EST, clock went back
+        assert!(!is_open(&windows, "2026-11-01T06:15Z")); // 01:15 EST
+        assert!(!is_open(&windows, "2026-11-01T07:29Z")); // 02:29 EST
+        assert!(is_open(&windows, "2026-11-01T07:30Z")); // 02:30 EST
+        assert_eq!(
+            windows.check(utc("2026-11-01T06:15Z")),
+            TimeCheck::Closed {
+                reason: "frozen by a weekly freeze (every sun 01:30-02:30 America/New_York); \
+                         now Sun 2026-11-01 01:15 EST"
+                    .into(),
+                next_open: Some(utc("2026-11-01T07:30Z")),
+                next_open_text: Some("Sun 2026-11-01 02:30 EST (America/New_York)".into()),
+            }
+        );
     }
 
     #[test]
@@ -1663,16 +1850,12 @@ mod tests {
                 })
         }
 
-        enum Freeze {
-            Span(Timestamp, Timestamp),
-            Yearly((i8, i8, i32), (i8, i8, i32)),
-            Weekly(RawWeekly),
-        }
-
         struct Oracle {
             zone: TimeZone,
             allow: Vec<RawWeekly>,
-            freezes: Vec<Freeze>,
+            /// Every freeze as spans of real time `[from, to)`: a one-off's own, and each
+            /// occurrence of a recurring one near the instant checked.
+            freezes: Vec<(Timestamp, Timestamp)>,
         }
 
         impl RawWeekly {
@@ -1680,21 +1863,26 @@ mod tests {
             /// the local clock; only yesterday's and today's can hold `civil`.
             fn covers(&self, civil: DateTime) -> bool {
                 let today = civil.date();
-                [today.yesterday().unwrap(), today].into_iter().any(|day| {
-                    let weekday = usize::try_from(day.weekday().to_monday_zero_offset()).unwrap();
-                    if !self.days.contains(&weekday) {
-                        return false;
-                    }
-                    let length = if self.to > self.from {
-                        self.to - self.from
-                    } else {
-                        self.to + 1440 - self.from
-                    };
-                    let start = day.to_datetime(Time::midnight())
-                        + SignedDuration::from_mins(i64::from(self.from));
-                    let end = start + SignedDuration::from_mins(i64::from(length));
-                    start <= civil && civil < end
-                })
+                [today.yesterday().unwrap(), today]
+                    .into_iter()
+                    .filter_map(|day| self.on_clock(day))
+                    .any(|(start, end)| start <= civil && civil < end)
+            }
+
+            /// The clock times `[start, end)` of the window that starts on `day`, if any.
+            fn on_clock(&self, day: Date) -> Option<(DateTime, DateTime)> {
+                let weekday = usize::try_from(day.weekday().to_monday_zero_offset()).unwrap();
+                if !self.days.contains(&weekday) {
+                    return None;
+                }
+                let length = if self.to > self.from {
+                    self.to - self.from
+                } else {
+                    self.to + 1440 - self.from
+                };
+                let start = day.to_datetime(Time::midnight())
+                    + SignedDuration::from_mins(i64::from(self.from));
+                Some((start, start + SignedDuration::from_mins(i64::from(length))))
             }
 
             fn json(&self) -> Value {
@@ -1727,29 +1915,27 @@ mod tests {
             at
         }
 
-        /// The minute after the last one at which the clock still reads before `civil`.
+        /// The last minute at which the clock reads `civil` (the second time, in a repeated
+        /// hour), or when it never does, the first minute at which it reads a later time.
         fn latest(zone: &TimeZone, civil: DateTime) -> Timestamp {
-            let mut at = Offset::UTC.to_timestamp(civil).unwrap() + SignedDuration::from_hours(15);
-            while zone.to_datetime(at - MINUTE) >= civil {
+            let as_utc = Offset::UTC.to_timestamp(civil).unwrap();
+            let mut at = as_utc + SignedDuration::from_hours(15);
+            while at > as_utc - SignedDuration::from_hours(15) {
+                if zone.to_datetime(at) == civil {
+                    return at;
+                }
                 at -= MINUTE;
             }
-            at
+            earliest(zone, civil)
         }
 
         impl Oracle {
             fn open(&self, at: Timestamp) -> bool {
                 let civil = self.zone.to_datetime(at);
-                let frozen = self.freezes.iter().any(|freeze| match freeze {
-                    Freeze::Span(from, to) => *from <= at && at < *to,
-                    Freeze::Yearly(from, to) => {
-                        [civil.year() - 1, civil.year()].into_iter().any(|year| {
-                            let start = yearly_point(year, *from);
-                            let end = yearly_point(if to < from { year + 1 } else { year }, *to);
-                            start <= civil && civil < end
-                        })
-                    }
-                    Freeze::Weekly(window) => window.covers(civil),
-                });
+                let frozen = self
+                    .freezes
+                    .iter()
+                    .any(|(from, to)| *from <= at && at < *to);
                 !frozen && (self.allow.is_empty() || self.allow.iter().any(|w| w.covers(civil)))
             }
         }
@@ -1789,6 +1975,16 @@ mod tests {
                 .date()
                 .to_datetime(Time::new(anchor_civil.hour(), anchor_civil.minute(), 0, 0).unwrap());
 
+            let now = anchor + SignedDuration::from_secs(raw.offset);
+            // Recurring freezes are placed from a few days before `now` to past the end of
+            // the search for the next opening.
+            let first = zone.to_datetime(now - SignedDuration::from_hours(24 * 3));
+            let last = zone.to_datetime(now + SignedDuration::from_hours(24 * (SEARCH_DAYS + 2)));
+            // A recurring freeze runs from the first time its start is on the clock to the
+            // last time its end is.
+            let span =
+                |(start, end): (DateTime, DateTime)| (earliest(&zone, start), latest(&zone, end));
+
             let mut valid = true;
             let mut freezes = Vec::new();
             let mut freeze_json = Vec::new();
@@ -1822,7 +2018,7 @@ mod tests {
                             }
                         };
                         valid &= span.0 < span.1;
-                        freezes.push(Freeze::Span(span.0, span.1));
+                        freezes.push(span);
                         freeze_json.push(json!({"from": from_text, "to": to_text}));
                     }
                     RawFreeze::Yearly {
@@ -1860,14 +2056,22 @@ mod tests {
                             format!("{m:02}-{d:02} {}", clock(minute))
                         };
                         valid &= from != to;
-                        freezes.push(Freeze::Yearly(from, to));
+                        for year in first.year() - 1..=last.year() {
+                            let end_year = if to < from { year + 1 } else { year };
+                            freezes
+                                .push(span((yearly_point(year, from), yearly_point(end_year, to))));
+                        }
                         freeze_json
                             .push(json!({"every": "year", "from": text(from), "to": text(to)}));
                     }
                     RawFreeze::Weekly(window) => {
                         let mut document = window.json();
                         document["every"] = json!("week");
-                        freezes.push(Freeze::Weekly(window.clone()));
+                        let mut day = first.date();
+                        while day <= last.date() {
+                            freezes.extend(window.on_clock(day).map(span));
+                            day = day.tomorrow().unwrap();
+                        }
                         freeze_json.push(document);
                     }
                 }
@@ -1882,7 +2086,6 @@ mod tests {
                 allow: raw.allow.clone(),
                 freezes,
             };
-            let now = anchor + SignedDuration::from_secs(raw.offset);
             (document, oracle, now, valid)
         }
 

@@ -458,7 +458,6 @@ mod tests {
             execution: Some(ActionExecution {
                 status,
                 token: token.map(ApprovalToken::new),
-                summary: None,
                 last_status_change: None,
             }),
             current_revision: None,
@@ -470,7 +469,6 @@ mod tests {
             name: name.into(),
             execution: Some(StageExecution {
                 pipeline_execution_id: execution.into(),
-                status: "InProgress".into(),
             }),
             actions,
         }

@@ -28,7 +28,6 @@ pub struct StageState {
 #[derive(Clone, Debug, PartialEq)]
 pub struct StageExecution {
     pub pipeline_execution_id: String,
-    pub status: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -44,7 +43,6 @@ pub struct ActionState {
 pub struct ActionExecution {
     pub status: ActionStatus,
     pub token: Option<ApprovalToken>,
-    pub summary: Option<String>,
     pub last_status_change: Option<Timestamp>,
 }
 
@@ -273,14 +271,12 @@ mod tests {
                 name: "Approve".into(),
                 execution: Some(StageExecution {
                     pipeline_execution_id: "exec-1".into(),
-                    status: "InProgress".into(),
                 }),
                 actions: vec![ActionState {
                     name: "Manual".into(),
                     execution: Some(ActionExecution {
                         status,
                         token: token.map(ApprovalToken::new),
-                        summary: None,
                         last_status_change: None,
                     }),
                     current_revision: None,

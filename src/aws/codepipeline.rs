@@ -269,7 +269,6 @@ fn stage(stage: &types::StageState) -> StageState {
             .filter(|execution| !execution.pipeline_execution_id().is_empty())
             .map(|execution| StageExecution {
                 pipeline_execution_id: execution.pipeline_execution_id().to_owned(),
-                status: execution.status().as_str().to_owned(),
             }),
         actions: stage.action_states().iter().map(action).collect(),
     }
@@ -286,7 +285,6 @@ fn action(action: &types::ActionState) -> ActionState {
                     ActionStatus::parse(status.as_str())
                 }),
             token: execution.token().map(ApprovalToken::new),
-            summary: execution.summary().map(str::to_owned),
             last_status_change: execution.last_status_change().and_then(timestamp),
         }),
         current_revision: action.current_revision().map(|revision| CurrentRevision {

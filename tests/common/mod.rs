@@ -104,7 +104,6 @@ fn action(name: &str, status: ActionStatus, token: Option<&str>) -> ActionState 
         execution: Some(ActionExecution {
             status,
             token: token.map(ApprovalToken::new),
-            summary: None,
             last_status_change: None,
         }),
         current_revision: None,
@@ -116,7 +115,6 @@ fn stage(name: &str, execution: &str, actions: Vec<ActionState>) -> StageState {
         name: name.into(),
         execution: Some(StageExecution {
             pipeline_execution_id: execution.into(),
-            status: "InProgress".into(),
         }),
         actions,
     }

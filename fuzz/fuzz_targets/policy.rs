@@ -76,7 +76,6 @@ fn snapshot(target: &ApprovalTarget, token: &str) -> PipelineSnapshot {
     let execution = || {
         Some(StageExecution {
             pipeline_execution_id: "exec-1".into(),
-            status: "InProgress".into(),
         })
     };
     let action = |name: &str, status: ActionStatus, token: Option<&str>| ActionState {
@@ -84,7 +83,6 @@ fn snapshot(target: &ApprovalTarget, token: &str) -> PipelineSnapshot {
         execution: Some(ActionExecution {
             status,
             token: token.map(ApprovalToken::new),
-            summary: None,
             last_status_change: None,
         }),
         current_revision: None,

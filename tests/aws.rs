@@ -17,17 +17,9 @@ use approval_gate::report::{Answer, Outcome};
 use aws_config::SdkConfig;
 use common::*;
 use serde_json::json;
-use stand_in::{Fault, StandIn};
+use stand_in::Fault;
 
 const SHOP_TOKEN: &str = "4c8e3a2b-6d1f-4e9a-b7c5-0f2d8e6a1b31";
-
-async fn stand_in() -> StandIn {
-    let stand_in = StandIn::start().await.unwrap();
-    for pipeline in demo_pipelines() {
-        stand_in.put_pipeline(pipeline);
-    }
-    stand_in
-}
 
 fn shop_answer(token: &str, approve: bool) -> ApprovalAnswer {
     ApprovalAnswer {
@@ -63,7 +55,7 @@ fn quick() -> Settings {
 
 #[tokio::test]
 async fn reads_pipeline_state_into_the_projects_types() {
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     let pipelines = CodePipeline::new(&sdk_for(&stand_in).await);
 
     let snapshot = pipelines.state("web-shop").await.unwrap();
@@ -95,7 +87,7 @@ async fn reads_pipeline_state_into_the_projects_types() {
 
 #[tokio::test]
 async fn answers_with_the_documented_request_shape() {
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     let pipelines = CodePipeline::new(&sdk_for(&stand_in).await);
 
     pipelines
@@ -119,7 +111,7 @@ async fn answers_with_the_documented_request_shape() {
 
 #[tokio::test]
 async fn a_second_answer_or_a_wrong_token_is_already_answered() {
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     let pipelines = CodePipeline::new(&sdk_for(&stand_in).await);
     pipelines
         .answer(&shop_answer(SHOP_TOKEN, false))
@@ -148,7 +140,7 @@ async fn a_second_answer_or_a_wrong_token_is_already_answered() {
 
 #[tokio::test]
 async fn missing_pipeline_stage_or_action_is_final() {
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     let pipelines = CodePipeline::new(&sdk_for(&stand_in).await);
 
     let read = pipelines.state("no-such-pipeline").await.unwrap_err();
@@ -172,7 +164,7 @@ async fn missing_pipeline_stage_or_action_is_final() {
 
 #[tokio::test]
 async fn throttled_reads_are_retried_by_the_sdk() {
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     stand_in.inject_times(
         "GetPipelineState",
         Fault::error(400, "ThrottlingException"),
@@ -208,7 +200,7 @@ async fn unreadable_or_failing_reads_are_transient() {
         ),
     ];
     for (what, fault) in faults {
-        let stand_in = stand_in().await;
+        let stand_in = demo_stand_in().await;
         stand_in.inject_times("GetPipelineState", fault, 10);
         let pipelines = CodePipeline::new(&sdk_for(&stand_in).await);
 
@@ -223,7 +215,7 @@ async fn unreadable_or_failing_reads_are_transient() {
 
 #[tokio::test]
 async fn throttled_answers_are_retried_and_accepted_once() {
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     stand_in.inject_times(
         "PutApprovalResult",
         Fault::error(400, "ThrottlingException"),
@@ -242,7 +234,7 @@ async fn throttled_answers_are_retried_and_accepted_once() {
 
 #[tokio::test]
 async fn failing_answers_are_transient() {
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     stand_in.inject_times(
         "PutApprovalResult",
         Fault::error(503, "ServiceUnavailableException"),
@@ -261,7 +253,7 @@ async fn failing_answers_are_transient() {
 
 #[tokio::test]
 async fn publishes_decision_notices_with_filterable_attributes() {
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     let sdk = sdk_for(&stand_in).await;
     let topic = SnsDecisionTopic::new(&sdk, "arn:aws:sns:us-east-1:123456789012:decisions".into());
     let notice = approval_gate::report::DecisionNotice {
@@ -311,7 +303,7 @@ async fn publishes_decision_notices_with_filterable_attributes() {
 
 #[tokio::test]
 async fn end_to_end_approval_through_the_sdk() {
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     let gate = gate(&sdk_for(&stand_in).await, quick());
 
     let response = gate.handle(&event("approved-by-rule")).await.unwrap();
@@ -335,7 +327,7 @@ async fn end_to_end_approval_through_the_sdk() {
 
 #[tokio::test]
 async fn the_same_notice_three_times_is_answered_once() {
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     let gate = gate(&sdk_for(&stand_in).await, quick());
 
     let mut outcomes = Vec::new();
@@ -353,7 +345,7 @@ async fn the_same_notice_three_times_is_answered_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_notice_three_times_at_once_is_answered_once() {
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     let gate = Arc::new(gate(&sdk_for(&stand_in).await, quick()));
 
     let deliveries: Vec<_> = (0..3)
@@ -378,7 +370,7 @@ async fn the_same_notice_three_times_at_once_is_answered_once() {
 
 #[tokio::test]
 async fn a_notice_ahead_of_the_state_is_decided_once_the_token_shows() {
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     stand_in.hide_tokens_for_reads("web-shop", 2);
     let gate = gate(
         &sdk_for(&stand_in).await,
@@ -396,7 +388,7 @@ async fn a_notice_ahead_of_the_state_is_decided_once_the_token_shows() {
 
 #[tokio::test]
 async fn a_throttled_state_read_fails_the_invocation_without_an_answer() {
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     stand_in.inject_times(
         "GetPipelineState",
         Fault::error(400, "ThrottlingException"),
@@ -412,7 +404,7 @@ async fn a_throttled_state_read_fails_the_invocation_without_an_answer() {
 
 #[tokio::test]
 async fn a_failing_decision_topic_changes_nothing() {
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     stand_in.inject_times("Publish", Fault::error(403, "AuthorizationError"), 10);
     let gate = gate(&sdk_for(&stand_in).await, quick());
 

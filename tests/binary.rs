@@ -74,10 +74,6 @@ impl Drop for Function {
     }
 }
 
-async fn stand_in() -> StandIn {
-    demo_stand_in().await
-}
-
 fn outcome(invocation: &Invocation) -> String {
     match invocation {
         Invocation::Response(body) => body["records"][0]["outcome"].as_str().unwrap().to_owned(),
@@ -87,7 +83,7 @@ fn outcome(invocation: &Invocation) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn decides_every_sample_event_as_the_policy_says() {
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     let runtime = RuntimeApi::start().await.unwrap();
     let function = Function::start(&runtime, &stand_in, &demo_policy());
 
@@ -181,7 +177,7 @@ async fn decides_every_sample_event_as_the_policy_says() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_throttled_state_read_is_an_error_lambda_retries() {
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     stand_in.inject_times(
         "GetPipelineState",
         Fault::error(400, "ThrottlingException"),
@@ -201,7 +197,7 @@ async fn a_throttled_state_read_is_an_error_lambda_retries() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalid_policy_stops_the_function_at_init_naming_the_place() {
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     let runtime = RuntimeApi::start().await.unwrap();
     let mut function = Function::start(
         &runtime,
@@ -224,7 +220,7 @@ async fn an_invalid_policy_stops_the_function_at_init_naming_the_place() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn even_at_trace_level_the_token_is_never_logged() {
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     let runtime = RuntimeApi::start().await.unwrap();
     let function = Function::start_with(
         &runtime,

@@ -21,14 +21,6 @@ use stand_in::{Call, Fault, StandIn};
 
 const SHOP_TOKEN: &str = "4c8e3a2b-6d1f-4e9a-b7c5-0f2d8e6a1b31";
 
-async fn stand_in() -> StandIn {
-    let stand_in = StandIn::start().await.unwrap();
-    for pipeline in demo_pipelines() {
-        stand_in.put_pipeline(pipeline);
-    }
-    stand_in
-}
-
 fn gate_at(sdk: &SdkConfig) -> Gate<CodePipeline, SnsDecisionTopic> {
     Gate::new(
         Policy::from_json(&demo_policy()).unwrap(),
@@ -78,7 +70,7 @@ fn assert_one_answer_per_token(calls: &[Call]) {
 #[tokio::test]
 async fn a_state_read_throttled_three_times_then_served_is_decided_once_after_four_reads() {
     // Given GetPipelineState throttled three times, then answering normally
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     stand_in.inject_times(
         "GetPipelineState",
         Fault::error(400, "ThrottlingException"),
@@ -215,7 +207,7 @@ async fn a_state_answer_missing_required_fields_is_never_approved() {
     let mut approvals = Vec::new();
     for (what, body) in impossible_states() {
         // Given GetPipelineState answering 200 with a body CodePipeline never sends
-        let stand_in = stand_in().await;
+        let stand_in = demo_stand_in().await;
         stand_in.inject_times(
             "GetPipelineState",
             Fault::RawBody {
@@ -255,7 +247,7 @@ async fn a_state_answer_missing_required_fields_is_never_approved() {
 async fn a_state_without_execution_ids_is_never_approved() {
     // Given GetPipelineState answering the live state without any pipelineExecutionId (a
     // field the API marks required)
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     stand_in.inject_times(
         "GetPipelineState",
         Fault::RawBody {
@@ -286,7 +278,7 @@ async fn a_state_without_execution_ids_is_never_approved() {
 // ---- Answering ----
 
 async fn answered_after(faults: &[Fault]) -> (StandIn, approval_gate::handler::Response) {
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     for fault in faults {
         stand_in.inject("PutApprovalResult", fault.clone());
     }
@@ -371,7 +363,7 @@ async fn an_answer_applied_after_its_attempt_timed_out_is_repeated_never_changed
 #[tokio::test]
 async fn an_answer_failing_beyond_the_attempts_fails_the_invocation_with_nothing_accepted() {
     // Given PutApprovalResult throttled more often than the SDK tries
-    let stand_in = stand_in().await;
+    let stand_in = demo_stand_in().await;
     stand_in.inject_times(
         "PutApprovalResult",
         Fault::error(400, "ThrottlingException"),

@@ -42,6 +42,12 @@ pub struct Settings {
     /// The least time between two pipeline reads of the sweep, so that a policy covering
     /// a hundred pipelines stays well under CodePipeline's request rate.
     pub sweep_read_interval: Duration,
+    /// How often the scheduled sweep runs (the template's `SweepMinutes`): a deferred
+    /// approval is kept waiting only if its window opens at least this long before it
+    /// expires, so that a sweep comes while it is open.
+    pub sweep_every: Duration,
+    /// The function's region (`AWS_REGION`), for console links in the sweep's notices.
+    pub region: Option<String>,
 }
 
 impl Default for Settings {
@@ -53,6 +59,8 @@ impl Default for Settings {
             token_wait: Duration::from_secs(10),
             sweep_concurrency: 4,
             sweep_read_interval: Duration::from_millis(100),
+            sweep_every: Duration::from_secs(5 * 60),
+            region: None,
         }
     }
 }

@@ -26,6 +26,7 @@ ALLOWED_ACTIONS = {
     "codepipeline:PutApprovalResult",
     "codepipeline:GetPipelineExecution",
     "codepipeline:ListActionExecutions",
+    "codepipeline:GetPipeline",
     "codepipeline:ListPipelines",
     "sns:Publish",
 }

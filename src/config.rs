@@ -47,9 +47,26 @@ impl Config {
     }
 
     /// Reads the configuration through `lookup`, so tests need not touch the process
-    /// environment. Empty variables count as unset.
+    /// environment. Empty variables count as unset, except for the switches
+    /// (`GATE_MODE`, `GATE_DRY_RUN`, `GATE_ALLOWED_TOPIC_ARNS`, `GATE_SWEEP_MINUTES`): an
+    /// empty switch is an error.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        // CloudFormation and Terraform turn a missing parameter into an empty string, so an
+        // empty switch more likely means a broken template than "use the default": the
+        // default of GATE_MODE is `on` and of GATE_ALLOWED_TOPIC_ARNS any topic.
+        let switch = |name: &'static str, expected: &str| match lookup(name) {
+            None => Ok(None),
+            Some(value) if value.trim().is_empty() => Err(ConfigError::Variable {
+                name,
+                message: format!(
+                    "it is set but empty, and an empty value is not \"unset\" (CloudFormation \
+                     and Terraform produce empty strings from missing parameters): set \
+                     {expected}, or remove the variable"
+                ),
+            }),
+            Some(value) => Ok(Some(value.trim().to_owned())),
+        };
         let policy_text = match (get("GATE_POLICY"), get("GATE_POLICY_FILE")) {
             (Some(text), None) => text,
             (None, Some(path)) => std::fs::read_to_string(&path)
@@ -61,7 +78,7 @@ impl Config {
 
         // The kill switch: `off` stops every read and answer, `dry-run` every answer. Where
         // GATE_MODE and GATE_DRY_RUN disagree, the more cautious one wins.
-        let (off, mode_dry_run) = match get("GATE_MODE").as_deref().map(str::trim) {
+        let (off, mode_dry_run) = match switch("GATE_MODE", "on, dry-run or off")?.as_deref() {
             None | Some("on") => (false, false),
             Some("dry-run") => (false, true),
             Some("off") => (true, false),
@@ -73,7 +90,7 @@ impl Config {
             }
         };
         let dry_run = mode_dry_run
-            || match get("GATE_DRY_RUN").as_deref().map(str::trim) {
+            || match switch("GATE_DRY_RUN", "true or false")?.as_deref() {
                 None | Some("false") => false,
                 Some("true") => true,
                 Some(other) => {
@@ -83,13 +100,25 @@ impl Config {
                     });
                 }
             };
-        let allowed_topics = get("GATE_ALLOWED_TOPIC_ARNS").map(|list| {
-            list.split(',')
-                .map(str::trim)
-                .filter(|arn| !arn.is_empty())
-                .map(str::to_owned)
-                .collect()
-        });
+        let allowed_topics = match switch("GATE_ALLOWED_TOPIC_ARNS", "comma-separated topic ARNs")?
+        {
+            None => None,
+            Some(list) => {
+                let arns: Vec<String> = list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|arn| !arn.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                if arns.is_empty() {
+                    return Err(ConfigError::Variable {
+                        name: "GATE_ALLOWED_TOPIC_ARNS",
+                        message: format!("{list:?} names no topic ARN"),
+                    });
+                }
+                Some(arns)
+            }
+        };
         let token_wait = match get("GATE_TOKEN_WAIT_SECONDS") {
             None => Settings::default().token_wait,
             Some(text) => match text.trim().parse::<u64>() {
@@ -102,6 +131,22 @@ impl Config {
                 }
             },
         };
+        // The sweep must run more often than the 30-minute margin before an approval
+        // expires, and an hour is the most that still reads as "a schedule".
+        let sweep_every = match switch("GATE_SWEEP_MINUTES", "whole minutes from 1 to 60")? {
+            None => Settings::default().sweep_every,
+            Some(text) => match text.parse::<u64>() {
+                Ok(minutes @ 1..=60) => Duration::from_secs(minutes * 60),
+                _ => {
+                    return Err(ConfigError::Variable {
+                        name: "GATE_SWEEP_MINUTES",
+                        message: format!("expected whole minutes from 1 to 60, got {text:?}"),
+                    });
+                }
+            },
+        };
+        // Set by Lambda; it goes into console links, so only a region's shape is kept.
+        let region = lookup("AWS_REGION").filter(|region| looks_like_region(region));
         Ok(Self {
             policy,
             settings: Settings {
@@ -109,11 +154,24 @@ impl Config {
                 dry_run,
                 allowed_topics,
                 token_wait,
+                sweep_every,
+                region,
                 ..Settings::default()
             },
             decision_topic_arn: get("GATE_DECISION_TOPIC_ARN"),
         })
     }
+}
+
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`: lowercase letters, digits and inner hyphens.
+fn looks_like_region(text: &str) -> bool {
+    (1..=32).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && text.starts_with(|c: char| c.is_ascii_lowercase())
+        && !text.ends_with('-')
+        && text.contains('-')
 }
 
 #[cfg(test)]
@@ -140,9 +198,13 @@ mod tests {
             ("GATE_ALLOWED_TOPIC_ARNS", "arn:a, arn:b,"),
             ("GATE_TOKEN_WAIT_SECONDS", "3"),
             ("GATE_DECISION_TOPIC_ARN", "arn:decisions"),
+            ("GATE_SWEEP_MINUTES", "15"),
+            ("AWS_REGION", "eu-central-1"),
         ])
         .unwrap();
         assert!(config.settings.dry_run);
+        assert_eq!(config.settings.sweep_every, Duration::from_secs(15 * 60));
+        assert_eq!(config.settings.region.as_deref(), Some("eu-central-1"));
         assert_eq!(
             config.settings.allowed_topics,
             Some(vec!["arn:a".to_string(), "arn:b".to_string()])
@@ -159,6 +221,118 @@ mod tests {
         assert_eq!(config.settings.allowed_topics, None);
         assert_eq!(config.settings.token_wait, Duration::from_secs(10));
         assert_eq!(config.decision_topic_arn, None);
+        assert_eq!(config.settings.sweep_every, Duration::from_secs(5 * 60));
+        assert_eq!(config.settings.region, None);
+    }
+
+    #[test]
+    fn an_empty_switch_is_an_error_not_unset() {
+        for name in [
+            "GATE_MODE",
+            "GATE_DRY_RUN",
+            "GATE_ALLOWED_TOPIC_ARNS",
+            "GATE_SWEEP_MINUTES",
+        ] {
+            for blank in ["", "  ", "\t\n"] {
+                // Given a switch set to an empty value, as a template's missing parameter
+                // When the configuration is read
+                let error = config(&[("GATE_POLICY", POLICY), (name, blank)]).unwrap_err();
+                // Then the function does not start, and the error says why
+                let text = error.to_string();
+                assert_eq!(error.error_type(), "ApprovalGate.InvalidConfiguration");
+                assert!(text.starts_with(&format!("{name} is invalid")), "{text}");
+                assert!(text.contains("not \"unset\""), "{text}");
+                assert!(text.contains("CloudFormation and Terraform"), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn switches_are_trimmed_before_they_are_compared() {
+        let config = config(&[
+            ("GATE_POLICY", POLICY),
+            ("GATE_MODE", " off "),
+            ("GATE_DRY_RUN", "true\n"),
+            ("GATE_SWEEP_MINUTES", " 2 "),
+        ])
+        .unwrap();
+        assert!(config.settings.off && config.settings.dry_run);
+        assert_eq!(config.settings.sweep_every, Duration::from_secs(2 * 60));
+    }
+
+    #[test]
+    fn an_allowed_topic_list_without_an_arn_is_an_error() {
+        for list in [",", " , ,"] {
+            let error =
+                config(&[("GATE_POLICY", POLICY), ("GATE_ALLOWED_TOPIC_ARNS", list)]).unwrap_err();
+            assert!(
+                error
+                    .to_string()
+                    .starts_with("GATE_ALLOWED_TOPIC_ARNS is invalid"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn empty_policy_file_decision_topic_and_token_wait_still_count_as_unset() {
+        // Given the variables a template passes empty when their parameter is not set
+        let config = config(&[
+            ("GATE_POLICY", POLICY),
+            ("GATE_POLICY_FILE", ""),
+            ("GATE_DECISION_TOPIC_ARN", " "),
+            ("GATE_TOKEN_WAIT_SECONDS", ""),
+        ])
+        .unwrap();
+        // Then they take their defaults
+        assert_eq!(config.decision_topic_arn, None);
+        assert_eq!(config.settings.token_wait, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn the_sweep_period_is_whole_minutes_from_one_to_sixty() {
+        for (text, minutes) in [("1", 1), ("5", 5), ("60", 60)] {
+            let config = config(&[("GATE_POLICY", POLICY), ("GATE_SWEEP_MINUTES", text)]).unwrap();
+            assert_eq!(
+                config.settings.sweep_every,
+                Duration::from_secs(minutes * 60)
+            );
+        }
+        for bad in ["0", "61", "-1", "5.5", "5m", "five", "+5 5"] {
+            let error =
+                config(&[("GATE_POLICY", POLICY), ("GATE_SWEEP_MINUTES", bad)]).unwrap_err();
+            assert!(
+                error
+                    .to_string()
+                    .starts_with("GATE_SWEEP_MINUTES is invalid"),
+                "{bad}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_region_is_kept_only_when_it_looks_like_one() {
+        for region in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "cn-northwest-1",
+        ] {
+            let config = config(&[("GATE_POLICY", POLICY), ("AWS_REGION", region)]).unwrap();
+            assert_eq!(config.settings.region.as_deref(), Some(region));
+        }
+        for odd in [
+            "",
+            "US-EAST-1",
+            "us east 1",
+            "us-east-1/x",
+            "evil.example/?",
+            "-us-1",
+            "local",
+        ] {
+            let config = config(&[("GATE_POLICY", POLICY), ("AWS_REGION", odd)]).unwrap();
+            assert_eq!(config.settings.region, None, "{odd:?}");
+        }
     }
 
     #[test]

@@ -1,19 +1,27 @@
-//! The verdict: a pure function of the policy, the approval, the pipeline state and the
-//! clock. No I/O happens here, so every rule can be tested exhaustively.
+//! The verdict: a pure function of the policy, the evidence and the clock. No I/O happens
+//! here, so every rule can be tested exhaustively.
+//!
+//! The evidence is built in [`crate::evidence`] and carries its provenance: the approval
+//! is proven live from the state, and every fact about the execution was proven to be
+//! about the execution the approval waits in. The notice reaches this module only through
+//! [`claims_veto`], which can stop an answer but never cause one.
 
 use std::fmt;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 
+use crate::evidence::{ActionOutcome, ExecutionFacts, LiveApproval, SourceHead};
 use crate::names;
-use crate::notice::ApprovalRequest;
-use crate::pipeline::{ActionStatus, ApprovalState, PipelineSnapshot};
-use crate::policy::revisions::{FailAs, RevisionFacts, Revisions};
+use crate::notice::Claims;
+use crate::pipeline::ActionStatus;
+use crate::policy::revisions::FailAs;
 use crate::policy::windows::{Outside, TimeCheck, Windows};
 use crate::policy::{ActionRef, OnFail, Policy, Rule};
 
-/// PutApprovalResult refuses longer summaries.
-pub const MAX_SUMMARY_CHARS: usize = 512;
+/// PutApprovalResult refuses longer summaries. Whether it counts characters, UTF-16 units
+/// or bytes is not documented, so summaries are cut to this many bytes, which satisfies
+/// all three.
+pub const MAX_SUMMARY_BYTES: usize = 512;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -43,10 +51,10 @@ impl fmt::Display for Verdict {
     }
 }
 
-/// A deferred approval is answered in the sweep before CodePipeline fails it on expiry;
-/// this is how close to the expiry that last chance is taken. The sweep must run more
-/// often than this.
-pub const EXPIRY_MARGIN: jiff::SignedDuration = jiff::SignedDuration::from_mins(30);
+/// A deferred approval that no window will open for in time is rejected in the sweep
+/// before CodePipeline fails it on expiry; this is how close to the expiry that happens.
+/// The sweep must run more often than this.
+pub const EXPIRY_MARGIN: SignedDuration = SignedDuration::from_mins(30);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decision {
@@ -80,81 +88,166 @@ impl Decision {
             names::printable(rule, 100),
             self.reasons.join("; ")
         );
-        names::truncate(&names::printable(&text, usize::MAX), MAX_SUMMARY_CHARS)
+        names::truncate_bytes(&names::printable(&text, usize::MAX), MAX_SUMMARY_BYTES)
+    }
+
+    /// The notice's claims stopped the answer: whatever the rule's checks say, an
+    /// approval the notice may not be about gets no answer.
+    pub fn vetoed(rule: Option<&Rule>, reason: String) -> Self {
+        Self::abstain(rule, reason)
     }
 }
 
-/// What the gate knows about the approval beyond the notice.
+/// What the gate knows about the approval: every part proven to be about the execution
+/// the approval waits in, except the sources' heads, which are the newest revisions and
+/// belong to no execution.
 #[derive(Clone, Copy, Debug)]
 pub struct Evidence<'a> {
-    /// `GetPipelineState`.
-    pub snapshot: &'a PipelineSnapshot,
-    /// The revisions of the execution under approval, when the rule or the notice's
-    /// claims needed them.
-    pub revisions: Option<&'a RevisionFacts>,
+    pub approval: &'a LiveApproval,
+    pub execution: &'a ExecutionFacts,
+    pub heads: &'a [SourceHead],
+    /// When CodePipeline fails the approval: when it started waiting plus its declared
+    /// timeout; `None` when either is unknown, and then the gate never rejects for expiry.
+    pub expiry: Option<Timestamp>,
 }
 
-/// Decides one approval.
+/// Decides one approval at `now`. `sweep_every` is how often the sweep runs: a deferral
+/// is only worth keeping if a sweep can come while the window is open.
 ///
 /// The first rule whose `match` fits decides; no fitting rule leaves the approval to a
 /// human. A rule approves only when every one of its checks passes. Otherwise each failing
 /// check asks for an outcome (the rule's `on_fail`, a window's `outside`, a commit
-/// message's `on_match`) and the strictest wins: reject over abstain over defer. Whatever
-/// the policy says, an approval whose token is not the live one, or that has expired, is
-/// never approved.
+/// message's `on_match`) and the strictest wins: reject over abstain over defer. An
+/// approval the rule left to a human when it started waiting stays with a human.
 pub fn decide(
     policy: &Policy,
-    request: &ApprovalRequest,
-    evidence: Evidence<'_>,
+    evidence: &Evidence<'_>,
     now: Timestamp,
+    sweep_every: SignedDuration,
 ) -> Decision {
-    let Some(rule) = policy.rule_for(&request.target) else {
-        return Decision::abstain(None, format!("no rule matches {}", request.target));
+    let approval = evidence.approval;
+    let Some(rule) = policy.rule_for(approval.target()) else {
+        return Decision::abstain(None, format!("no rule matches {}", approval.target()));
     };
-    if now >= request.expires {
+    let mut decision = decide_by_rule(rule, evidence, now, sweep_every);
+    // The token is a capability: no reason may carry it, whatever the notice or the
+    // pipeline put into the texts they are built from.
+    let token = approval.token().expose();
+    for reason in &mut decision.reasons {
+        *reason = names::redact(reason, token);
+    }
+    decision
+}
+
+fn decide_by_rule(
+    rule: &Rule,
+    evidence: &Evidence<'_>,
+    now: Timestamp,
+    sweep_every: SignedDuration,
+) -> Decision {
+    let approval = evidence.approval;
+    if evidence.execution.execution() != approval.execution() {
         return Decision::abstain(
             Some(rule),
-            format!("the approval expired at {}", request.expires),
+            format!(
+                "the facts read are about execution {}, not {} which the approval waits in",
+                evidence.execution.execution(),
+                approval.execution()
+            ),
         );
     }
-    let approval = match evidence.snapshot.approval(&request.target) {
-        Ok(approval) => approval,
-        Err(staleness) => return Decision::abstain(Some(rule), staleness.to_string()),
-    };
-    if let Err(staleness) = approval.check_live(&request.token) {
-        return Decision::abstain(Some(rule), format!("the token is not live: {staleness}"));
+    if let Some(expiry) = evidence.expiry
+        && now >= expiry
+    {
+        return Decision::abstain(Some(rule), format!("the approval expired at {expiry}"));
     }
+    // Abstain is stable: what the rule left to a human when the approval started waiting
+    // is not answered later, when a window has opened.
+    if let Some(since) = approval.since().filter(|since| *since < now) {
+        let first = judge(rule, evidence, since, sweep_every);
+        if first.verdict == Verdict::Abstain {
+            let mut reasons = vec![format!(
+                "when the approval started waiting ({since}) the rule left it to a human, \
+                 and it stays with a human"
+            )];
+            reasons.extend(first.reasons);
+            return Decision {
+                verdict: Verdict::Abstain,
+                rule: first.rule,
+                reasons,
+            };
+        }
+    }
+    let mut decision = judge(rule, evidence, now, sweep_every);
+    if decision.verdict == Verdict::Approve
+        && let Some(waited) = why_it_waited(rule, approval)
+    {
+        decision.reasons.push(waited);
+    }
+    decision
+}
 
-    let mut checks = claims_agree(request, &approval, evidence.revisions);
+/// The rule's checks at `at`, folded into a decision.
+fn judge(
+    rule: &Rule,
+    evidence: &Evidence<'_>,
+    at: Timestamp,
+    sweep_every: SignedDuration,
+) -> Decision {
     let on_fail = Severity::from(rule.on_fail);
-    checks.extend(
-        rule.require_succeeded
-            .iter()
-            .map(|required| check_succeeded(evidence.snapshot, &approval, required, on_fail)),
-    );
+    let mut checks: Vec<Check> = rule
+        .require_succeeded
+        .iter()
+        .map(|required| check_succeeded(evidence.execution, required, on_fail))
+        .collect();
     if let Some(windows) = &rule.windows {
-        checks.push(check_windows(windows, now));
+        checks.push(check_windows(windows, at));
     }
     if let Some(revisions) = &rule.revisions {
-        checks.extend(check_revisions(revisions, evidence.revisions, now, on_fail));
+        checks.extend(
+            revisions
+                .check(evidence.execution, evidence.heads, at)
+                .into_iter()
+                .map(|check| {
+                    if check.passed {
+                        Check::pass(check.reason)
+                    } else {
+                        let severity = match check.on_fail {
+                            Some(FailAs::Reject) => Severity::Reject,
+                            Some(FailAs::Abstain) => Severity::Abstain,
+                            None => on_fail,
+                        };
+                        Check::fail(severity, check.reason)
+                    }
+                }),
+        );
     }
 
     let strictest = checks.iter().filter_map(|check| check.failed).max();
     let Some(severity) = strictest else {
-        let mut reasons: Vec<String> = if checks.is_empty() {
+        let reasons: Vec<String> = if checks.is_empty() {
             vec!["the rule has no checks, so every approval it matches is approved".into()]
         } else {
             checks.into_iter().map(|check| check.reason).collect()
         };
-        if let Some(waited) = why_it_waited(rule, request) {
-            reasons.push(waited);
-        }
         return Decision {
             verdict: Verdict::Approve,
             rule: Some(rule.name.clone()),
             reasons,
         };
     };
+    let opens = checks
+        .iter()
+        .filter(|check| check.failed == Some(Severity::Defer))
+        .map(|check| check.opens)
+        .max_by(|a, b| match (a, b) {
+            // An opening that never comes outweighs every other.
+            (None, None) => std::cmp::Ordering::Equal,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (Some(a), Some(b)) => a.cmp(b),
+        })
+        .flatten();
     let mut reasons: Vec<String> = checks
         .into_iter()
         .filter(|check| check.failed.is_some())
@@ -163,21 +256,28 @@ pub fn decide(
     let verdict = match severity {
         Severity::Reject => Verdict::Reject,
         Severity::Abstain => Verdict::Abstain,
-        Severity::Defer if now + EXPIRY_MARGIN >= request.expires => {
-            reasons.push(format!(
-                "the approval expires at {} before the gate may approve it, so it is \
-                 rejected rather than left to fail",
-                request.expires
-            ));
-            Verdict::Reject
-        }
-        Severity::Defer => Verdict::Defer,
+        Severity::Defer => match evidence.expiry {
+            Some(expiry) if at + EXPIRY_MARGIN >= expiry && !in_time(opens, expiry, sweep_every) => {
+                reasons.push(format!(
+                    "the approval expires at {expiry}, before the gate may approve it, so \
+                     it is rejected rather than left to fail"
+                ));
+                Verdict::Reject
+            }
+            _ => Verdict::Defer,
+        },
     };
     Decision {
         verdict,
         rule: Some(rule.name.clone()),
         reasons,
     }
+}
+
+/// Whether a deferral opening at `opens` leaves a sweep (one every `sweep_every`) the
+/// time to approve before `expiry`.
+fn in_time(opens: Option<Timestamp>, expiry: Timestamp, sweep_every: SignedDuration) -> bool {
+    opens.is_some_and(|opens| opens + sweep_every < expiry)
 }
 
 /// What a failing check asks for. The order is the precedence: the strictest wins.
@@ -201,6 +301,8 @@ struct Check {
     /// `None` when the check passed.
     failed: Option<Severity>,
     reason: String,
+    /// For a deferring check: when it may pass (`None`: not within the search horizon).
+    opens: Option<Timestamp>,
 }
 
 impl Check {
@@ -208,6 +310,7 @@ impl Check {
         Self {
             failed: None,
             reason,
+            opens: None,
         }
     }
 
@@ -215,90 +318,89 @@ impl Check {
         Self {
             failed: Some(severity),
             reason,
+            opens: None,
         }
     }
 }
 
-/// What the notice's `customData` claims must agree with the live state; a disagreement
-/// means the notice and the state are about different executions, so no rule may approve.
-fn claims_agree(
-    request: &ApprovalRequest,
-    approval: &ApprovalState<'_>,
-    revisions: Option<&RevisionFacts>,
-) -> Vec<Check> {
-    let claims = request.claims();
-    let mut checks = Vec::new();
+/// What the notice's `customData` claims must agree with the evidence. A claim can only
+/// stop the gate: when one disagrees, cannot be read, or quotes the token, the notice may
+/// be about another execution, and it gets no answer at all, whatever the rule's checks
+/// say. Claims are quoted only once shown not to carry the token.
+pub fn claims_veto(claims: &Claims, facts: &ExecutionFacts) -> Option<String> {
+    if claims.quotes_token {
+        return Some("the notice's customData quotes the approval token, so its claims are not read and the approval is left to a human".into());
+    }
+    if claims.unreadable {
+        return Some(
+            "the notice's customData makes a claim whose value cannot be read, so it cannot \
+             be checked"
+                .into(),
+        );
+    }
     if claims.conflicting {
-        checks.push(Check::fail(
-            Severity::Abstain,
-            "the notice's customData names two different executions or commits".into(),
+        return Some("the notice's customData names two different executions or commits".into());
+    }
+    let live = facts.execution();
+    if let Some(claimed) = &claims.execution_id
+        && claimed != live.as_str()
+    {
+        return Some(format!(
+            "the notice names execution {} but the approval waits on {live}",
+            names::identifier(claimed),
         ));
     }
-    if let Some(claimed) = &claims.execution_id {
-        let live = approval.execution_id();
-        checks.push(if live == Some(claimed.as_str()) {
-            Check::pass(format!(
-                "the notice's execution {claimed} is the one waiting"
-            ))
-        } else {
-            Check::fail(
-                Severity::Abstain,
-                format!(
-                    "the notice names execution {} but the approval waits on {}",
-                    names::identifier(claimed),
-                    live.unwrap_or("no execution")
-                ),
-            )
-        });
-    }
     if let Some(claimed) = &claims.commit_id {
-        let carried = revisions
-            .and_then(|facts| facts.artifacts.as_ref())
-            .is_some_and(|artifacts| {
-                artifacts.iter().any(|artifact| {
-                    artifact.revision_id.as_deref().is_some_and(|id| {
-                        id == claimed
-                            || (claimed.len() >= 7
-                                && claimed.bytes().all(|b| b.is_ascii_hexdigit())
-                                && id.starts_with(claimed.as_str()))
-                    })
-                })
-            });
-        checks.push(if carried {
-            Check::pass(format!(
-                "the notice's commit {} is in the execution",
-                names::identifier(claimed)
-            ))
-        } else {
-            Check::fail(
-                Severity::Abstain,
-                format!(
-                    "the notice names commit {} but the execution under approval does not carry it",
-                    names::identifier(claimed)
-                ),
-            )
+        let carried = facts.artifacts().is_some_and(|artifacts| {
+            artifacts.iter().any(|artifact| {
+                artifact
+                    .revision_id
+                    .as_deref()
+                    .is_some_and(|id| same_commit(id, claimed))
+            })
         });
+        if !carried {
+            return Some(format!(
+                "the notice names commit {} but the execution under approval does not carry it",
+                names::identifier(claimed)
+            ));
+        }
     }
-    checks
+    None
+}
+
+/// Commit ids agree when equal, or when one is a hex prefix of at least 7 characters of
+/// the other (git's short ids).
+fn same_commit(id: &str, claimed: &str) -> bool {
+    let (short, long) = if id.len() <= claimed.len() {
+        (id, claimed)
+    } else {
+        (claimed, id)
+    };
+    id == claimed
+        || (short.len() >= 7
+            && short.bytes().all(|b| b.is_ascii_hexdigit())
+            && long.bytes().all(|b| b.is_ascii_hexdigit())
+            && long[..short.len()].eq_ignore_ascii_case(short))
 }
 
 /// An approval the sweep finds open now may have waited for its window: say so, so that
 /// nobody wonders why an approval that arrived in the evening went out the next morning.
-fn why_it_waited(rule: &Rule, request: &ApprovalRequest) -> Option<String> {
+fn why_it_waited(rule: &Rule, approval: &LiveApproval) -> Option<String> {
     let windows = rule.windows.as_ref()?;
-    match windows.check(request.waiting_since?) {
+    match windows.check(approval.since()?) {
         TimeCheck::Open { .. } => None,
         TimeCheck::Closed { reason, .. } => Some(format!("it waited: when it arrived, {reason}")),
     }
 }
 
-fn check_windows(windows: &Windows, now: Timestamp) -> Check {
-    match windows.check(now) {
+fn check_windows(windows: &Windows, at: Timestamp) -> Check {
+    match windows.check(at) {
         TimeCheck::Open { reason } => Check::pass(reason),
         TimeCheck::Closed {
             reason,
+            next_open,
             next_open_text,
-            ..
         } => {
             let severity = match windows.outside() {
                 Outside::Reject => Severity::Reject,
@@ -309,102 +411,45 @@ fn check_windows(windows: &Windows, now: Timestamp) -> Check {
                 || "no window opens in the next 400 days".to_owned(),
                 |text| format!("next opening {text}"),
             );
-            Check::fail(severity, format!("{reason}; {next}"))
-        }
-    }
-}
-
-fn check_revisions(
-    revisions: &Revisions,
-    facts: Option<&RevisionFacts>,
-    now: Timestamp,
-    on_fail: Severity,
-) -> Vec<Check> {
-    // Data that could not be read says nothing against the release: a human decides.
-    let Some(facts) = facts else {
-        return vec![Check::fail(
-            Severity::Abstain,
-            "the revisions of the execution under approval could not be read".into(),
-        )];
-    };
-    revisions
-        .check(facts, now)
-        .into_iter()
-        .map(|check| {
-            if check.passed {
-                Check::pass(check.reason)
-            } else {
-                let severity = match check.on_fail {
-                    Some(FailAs::Reject) => Severity::Reject,
-                    Some(FailAs::Abstain) => Severity::Abstain,
-                    None => on_fail,
-                };
-                Check::fail(severity, check.reason)
+            Check {
+                opens: next_open,
+                ..Check::fail(severity, format!("{reason}; {next}"))
             }
-        })
-        .collect()
+        }
+    }
 }
 
-/// An upstream action counts only if it succeeded in the execution under approval: the
-/// stage it runs in must have last run that same execution. When a newer execution has
-/// entered the stage since, success cannot be confirmed, and the check fails.
-fn check_succeeded(
-    snapshot: &PipelineSnapshot,
-    approval: &ApprovalState<'_>,
-    required: &ActionRef,
-    on_fail: Severity,
-) -> Check {
-    let fail = |reason| Check::fail(on_fail, reason);
-    // Actions of the approval's own stage may not have run yet in this execution, and
-    // then still show the previous execution's status.
-    if required.stage == approval.stage.name {
-        return fail(format!(
-            "{required} is in the approval's own stage, where its status may be a previous \
-             execution's: require actions of earlier stages"
-        ));
-    }
-    let Some(execution_id) = approval.execution_id() else {
-        return fail(format!(
-            "{required} cannot be checked: the approval stage shows no pipeline execution"
-        ));
-    };
-    let Some(stage) = snapshot.stage(&required.stage) else {
-        return fail(format!(
-            "{required} is required but the pipeline has no stage {}",
-            required.stage
-        ));
-    };
-    let stage_execution = stage
-        .execution
-        .as_ref()
-        .map(|execution| execution.pipeline_execution_id.as_str());
-    if stage_execution != Some(execution_id) {
-        return fail(match stage_execution {
-            Some(other) => format!(
-                "{required} cannot be confirmed for execution {execution_id}: \
-                 stage {} last ran execution {other}",
-                required.stage
-            ),
-            None => format!("{required} has not run in execution {execution_id}"),
-        });
-    }
-    let Some(action) = stage.actions.iter().find(|a| a.name == required.action) else {
-        return fail(format!(
-            "{required} is required but stage {} has no action {}",
-            required.stage, required.action
-        ));
-    };
-    match action.execution.as_ref().map(|execution| &execution.status) {
-        Some(ActionStatus::Succeeded) => {
-            Check::pass(format!("{required} succeeded in execution {execution_id}"))
+/// An upstream action counts only if `ListActionExecutions` shows that it ran in the
+/// execution under approval and that its last attempt there succeeded. The state's action
+/// status is never used: it is the latest run's, which may be an older execution's (a
+/// skipped stage keeps its actions' statuses from the last run that executed them).
+fn check_succeeded(facts: &ExecutionFacts, required: &ActionRef, on_fail: Severity) -> Check {
+    let execution = facts.execution();
+    match facts.action_outcome(&required.stage, &required.action) {
+        ActionOutcome::Ran(ActionStatus::Succeeded) => {
+            Check::pass(format!("{required} succeeded in execution {execution}"))
         }
-        Some(status) => fail(format!(
-            "{required} is {} in execution {execution_id}, not Succeeded",
-            status_name(status)
-        )),
-        None => fail(format!(
-            "{required} has not run in execution {execution_id}"
-        )),
+        ActionOutcome::Ran(status) => Check::fail(
+            on_fail,
+            format!(
+                "{required} is {} in execution {execution}, not Succeeded",
+                status_name(&status)
+            ),
+        ),
+        ActionOutcome::NotRun => Check::fail(
+            on_fail,
+            format!(
+                "{required} did not run in execution {execution} (a skipped stage, or no such \
+                 stage or action)"
+            ),
+        ),
+        ActionOutcome::Unread => Check::fail(
+            on_fail,
+            format!(
+                "{required} cannot be confirmed: the action executions of execution \
+                 {execution} could not be read"
+            ),
+        ),
     }
 }
 
@@ -419,329 +464,4 @@ fn status_name(status: &ActionStatus) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::notice::{ApprovalTarget, ApprovalToken};
-    use crate::pipeline::{ActionExecution, ActionState, StageExecution, StageState};
-
-    const POLICY: &str = r#"{"rules": [{"name": "prod-after-tests",
-        "match": {"pipeline": "web-*", "stage": "Approve-Prod"},
-        "require_succeeded": ["Build/IntegrationTests", "Build/Unit"],
-        "on_fail": "reject"},
-        {"name": "staging-soft", "match": {"stage": "Approve-Staging"},
-         "require_succeeded": ["Build/Unit"]},
-        {"name": "sandbox", "match": {"pipeline": "sandbox-*"}}]}"#;
-
-    fn now() -> Timestamp {
-        "2026-11-26T08:00:00Z".parse().unwrap()
-    }
-
-    fn request(pipeline: &str, stage: &str) -> ApprovalRequest {
-        ApprovalRequest {
-            target: ApprovalTarget {
-                pipeline: pipeline.into(),
-                stage: stage.into(),
-                action: "Manual".into(),
-            },
-            token: ApprovalToken::new("tok-1"),
-            expires: "2026-12-03T08:00:00Z".parse().unwrap(),
-            region: None,
-            console_link: None,
-            custom_data: None,
-            waiting_since: None,
-        }
-    }
-
-    fn action(name: &str, status: ActionStatus, token: Option<&str>) -> ActionState {
-        ActionState {
-            name: name.into(),
-            execution: Some(ActionExecution {
-                status,
-                token: token.map(ApprovalToken::new),
-                last_status_change: None,
-            }),
-            current_revision: None,
-        }
-    }
-
-    fn stage(name: &str, execution: &str, actions: Vec<ActionState>) -> StageState {
-        StageState {
-            name: name.into(),
-            execution: Some(StageExecution {
-                pipeline_execution_id: execution.into(),
-            }),
-            actions,
-        }
-    }
-
-    /// A pipeline whose Build stage ran `build_execution` with the given statuses, waiting
-    /// for approval of execution `exec-1` in `approval_stage`.
-    fn snapshot(
-        pipeline: &str,
-        approval_stage: &str,
-        build_execution: &str,
-        tests: ActionStatus,
-        unit: ActionStatus,
-    ) -> PipelineSnapshot {
-        PipelineSnapshot {
-            name: pipeline.into(),
-            stages: vec![
-                stage(
-                    "Build",
-                    build_execution,
-                    vec![
-                        action("IntegrationTests", tests, None),
-                        action("Unit", unit, None),
-                    ],
-                ),
-                stage(
-                    approval_stage,
-                    "exec-1",
-                    vec![action("Manual", ActionStatus::InProgress, Some("tok-1"))],
-                ),
-            ],
-        }
-    }
-
-    fn evidence(snapshot: &PipelineSnapshot) -> Evidence<'_> {
-        Evidence {
-            snapshot,
-            revisions: None,
-        }
-    }
-
-    fn decide_for(pipeline: &str, stage_name: &str, state: &PipelineSnapshot) -> Decision {
-        let policy = Policy::from_json(POLICY).unwrap();
-        decide(
-            &policy,
-            &request(pipeline, stage_name),
-            evidence(state),
-            now(),
-        )
-    }
-
-    #[test]
-    fn approves_when_required_actions_succeeded_in_the_same_execution() {
-        let state = snapshot(
-            "web-shop",
-            "Approve-Prod",
-            "exec-1",
-            ActionStatus::Succeeded,
-            ActionStatus::Succeeded,
-        );
-        let decision = decide_for("web-shop", "Approve-Prod", &state);
-        assert_eq!(decision.verdict, Verdict::Approve);
-        assert_eq!(decision.rule.as_deref(), Some("prod-after-tests"));
-        assert_eq!(
-            decision.reasons,
-            vec![
-                "Build/IntegrationTests succeeded in execution exec-1",
-                "Build/Unit succeeded in execution exec-1"
-            ]
-        );
-    }
-
-    #[test]
-    fn rejects_with_every_failing_check_when_on_fail_is_reject() {
-        let state = snapshot(
-            "web-shop",
-            "Approve-Prod",
-            "exec-1",
-            ActionStatus::Failed,
-            ActionStatus::InProgress,
-        );
-        let decision = decide_for("web-shop", "Approve-Prod", &state);
-        assert_eq!(decision.verdict, Verdict::Reject);
-        assert_eq!(
-            decision.reasons,
-            vec![
-                "Build/IntegrationTests is Failed in execution exec-1, not Succeeded",
-                "Build/Unit is InProgress in execution exec-1, not Succeeded"
-            ]
-        );
-    }
-
-    #[test]
-    fn abstains_on_failure_when_on_fail_defaults() {
-        let state = snapshot(
-            "api",
-            "Approve-Staging",
-            "exec-1",
-            ActionStatus::Succeeded,
-            ActionStatus::Failed,
-        );
-        let decision = decide_for("api", "Approve-Staging", &state);
-        assert_eq!(decision.verdict, Verdict::Abstain);
-        assert_eq!(decision.rule.as_deref(), Some("staging-soft"));
-    }
-
-    #[test]
-    fn success_in_an_older_execution_does_not_count() {
-        let state = snapshot(
-            "web-shop",
-            "Approve-Prod",
-            "exec-0",
-            ActionStatus::Succeeded,
-            ActionStatus::Succeeded,
-        );
-        let decision = decide_for("web-shop", "Approve-Prod", &state);
-        assert_eq!(decision.verdict, Verdict::Reject);
-        assert!(
-            decision.reasons[0].contains("stage Build last ran execution exec-0"),
-            "{:?}",
-            decision.reasons
-        );
-    }
-
-    #[test]
-    fn required_action_that_does_not_exist_fails_the_check() {
-        let mut state = snapshot(
-            "web-shop",
-            "Approve-Prod",
-            "exec-1",
-            ActionStatus::Succeeded,
-            ActionStatus::Succeeded,
-        );
-        state.stages[0].actions.pop();
-        let decision = decide_for("web-shop", "Approve-Prod", &state);
-        assert_eq!(decision.verdict, Verdict::Reject);
-        assert_eq!(
-            decision.reasons,
-            vec!["Build/Unit is required but stage Build has no action Unit"]
-        );
-
-        state.stages.remove(0);
-        let decision = decide_for("web-shop", "Approve-Prod", &state);
-        assert!(decision.reasons[0].contains("has no stage Build"));
-    }
-
-    #[test]
-    fn required_action_that_never_ran_fails_the_check() {
-        let mut state = snapshot(
-            "web-shop",
-            "Approve-Prod",
-            "exec-1",
-            ActionStatus::Succeeded,
-            ActionStatus::Succeeded,
-        );
-        state.stages[0].actions[1].execution = None;
-        let decision = decide_for("web-shop", "Approve-Prod", &state);
-        assert_eq!(
-            decision.reasons,
-            vec!["Build/Unit has not run in execution exec-1"]
-        );
-    }
-
-    #[test]
-    fn abstains_without_rule_when_nothing_matches() {
-        let state = snapshot(
-            "api",
-            "Deploy",
-            "exec-1",
-            ActionStatus::Succeeded,
-            ActionStatus::Succeeded,
-        );
-        let decision = decide_for("api", "Deploy", &state);
-        assert_eq!(decision.verdict, Verdict::Abstain);
-        assert_eq!(decision.rule, None);
-        assert_eq!(decision.reasons, vec!["no rule matches api/Deploy/Manual"]);
-    }
-
-    #[test]
-    fn a_rule_without_checks_approves_what_it_matches() {
-        let state = snapshot(
-            "sandbox-1",
-            "Go",
-            "exec-9",
-            ActionStatus::Failed,
-            ActionStatus::Failed,
-        );
-        let decision = decide_for("sandbox-1", "Go", &state);
-        assert_eq!(decision.verdict, Verdict::Approve);
-        assert_eq!(decision.rule.as_deref(), Some("sandbox"));
-    }
-
-    #[test]
-    fn never_approves_a_token_that_is_not_live() {
-        let mut state = snapshot(
-            "sandbox-1",
-            "Go",
-            "exec-1",
-            ActionStatus::Succeeded,
-            ActionStatus::Succeeded,
-        );
-        state.stages[1].actions[0] = action("Manual", ActionStatus::InProgress, Some("tok-2"));
-        assert_eq!(
-            decide_for("sandbox-1", "Go", &state).verdict,
-            Verdict::Abstain
-        );
-        state.stages[1].actions[0] = action("Manual", ActionStatus::Succeeded, Some("tok-1"));
-        assert_eq!(
-            decide_for("sandbox-1", "Go", &state).verdict,
-            Verdict::Abstain
-        );
-    }
-
-    #[test]
-    fn an_action_in_the_approvals_own_stage_cannot_be_confirmed() {
-        let policy = Policy::from_json(
-            r#"{"rules":[{"name":"same-stage","require_succeeded":["Approve-Prod/Smoke"]}]}"#,
-        )
-        .unwrap();
-        let mut state = snapshot(
-            "web-shop",
-            "Approve-Prod",
-            "exec-1",
-            ActionStatus::Succeeded,
-            ActionStatus::Succeeded,
-        );
-        state.stages[1]
-            .actions
-            .push(action("Smoke", ActionStatus::Succeeded, None));
-
-        let decision = decide(
-            &policy,
-            &request("web-shop", "Approve-Prod"),
-            evidence(&state),
-            now(),
-        );
-
-        assert_eq!(decision.verdict, Verdict::Abstain);
-        assert!(
-            decision.reasons[0].contains("approval's own stage"),
-            "{:?}",
-            decision.reasons
-        );
-    }
-
-    #[test]
-    fn never_approves_an_expired_approval() {
-        let state = snapshot(
-            "sandbox-1",
-            "Go",
-            "exec-1",
-            ActionStatus::Succeeded,
-            ActionStatus::Succeeded,
-        );
-        let policy = Policy::from_json(POLICY).unwrap();
-        let mut request = request("sandbox-1", "Go");
-        request.expires = now();
-        let decision = decide(&policy, &request, evidence(&state), now());
-        assert_eq!(decision.verdict, Verdict::Abstain);
-        assert!(decision.reasons[0].contains("expired"));
-    }
-
-    #[test]
-    fn summary_names_rule_and_reasons_within_512_characters() {
-        let decision = Decision {
-            verdict: Verdict::Reject,
-            rule: Some("prod-after-tests".into()),
-            reasons: vec!["Build/Unit is Failed".into(), "ü".repeat(1000)],
-        };
-        let summary = decision.summary();
-        assert!(summary.starts_with(
-            "Rejected by approval-gate rule \"prod-after-tests\": Build/Unit is Failed; ü"
-        ));
-        assert_eq!(summary.chars().count(), MAX_SUMMARY_CHARS);
-    }
-}
+mod tests;

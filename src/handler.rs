@@ -4,6 +4,7 @@
 //! its notice had just arrived, so deferred approvals are answered when their window opens
 //! and lost notices are caught.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -12,19 +13,17 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
-use crate::decision::{Decision, Evidence, Verdict, decide};
+use crate::decision::{Decision, Evidence, Verdict, claims_veto, decide};
 use crate::error::GateError;
-use crate::notice::{self, ApprovalRequest};
+use crate::evidence::{ExecutionFacts, LiveApproval, SourceHead};
+use crate::notice::{self, ApprovalRequest, Claims};
 use crate::pipeline::{
-    AnswerError, ApprovalAnswer, DecisionTopic, PendingApproval, PipelineSnapshot, Pipelines,
+    AnswerError, ApprovalAnswer, Declaration, DecisionTopic, PipelineSnapshot, Pipelines,
     ReadError, Staleness,
 };
-use crate::policy::Policy;
-use crate::policy::revisions::{Needs, RevisionFacts, SourceState};
+use crate::policy::windows::Outside;
+use crate::policy::{Policy, Rule};
 use crate::report::{Answer, Outcome, Report};
-
-/// CodePipeline fails an approval that nobody answers within seven days.
-const APPROVAL_LIFETIME: SignedDuration = SignedDuration::from_hours(7 * 24);
 
 /// How the gate behaves, beyond the policy.
 #[derive(Clone, Debug)]
@@ -96,9 +95,23 @@ pub struct Gate<P, T> {
 
 /// What the live state says about a notice.
 enum Liveness {
-    Live(PipelineSnapshot),
+    Live(PipelineSnapshot, LiveApproval),
     Stale(String),
 }
+
+/// One approval to decide, proven live, and what is known about it beyond the state.
+struct Case<'a> {
+    message_id: Option<String>,
+    approval: LiveApproval,
+    snapshot: &'a PipelineSnapshot,
+    /// The notice's `customData` claims; the sweep has none.
+    claims: Option<Claims>,
+    console_link: Option<String>,
+}
+
+/// The approval actions' declared timeouts, read once per pipeline and invocation:
+/// `None` when the declaration could not be read for good (then no expiry is known).
+type Declarations = Mutex<HashMap<String, Option<Declaration>>>;
 
 impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
     pub fn new(policy: Policy, settings: Settings, pipelines: P, decisions: Option<T>) -> Self {
@@ -200,8 +213,15 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
             ));
         }
         match self.live_state(&request).await? {
-            Liveness::Live(snapshot) => {
-                self.decide_and_answer(message_id, &request, &snapshot)
+            Liveness::Live(snapshot, approval) => {
+                let case = Case {
+                    message_id,
+                    approval,
+                    snapshot: &snapshot,
+                    claims: Some(request.claims()),
+                    console_link: request.console_link.clone(),
+                };
+                self.decide_and_answer(case, &Declarations::default())
                     .await
             }
             Liveness::Stale(reason) => Ok(Report::about(
@@ -230,11 +250,8 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
                     });
                 }
             };
-            let staleness = match snapshot
-                .approval(&request.target)
-                .and_then(|approval| approval.check_live(&request.token))
-            {
-                Ok(()) => return Ok(Liveness::Live(snapshot)),
+            let staleness = match LiveApproval::prove(&snapshot, &request.target, &request.token) {
+                Ok(approval) => return Ok(Liveness::Live(snapshot, approval)),
                 Err(staleness) => staleness,
             };
             if !staleness.may_resolve() || Instant::now() + pause > deadline {
@@ -248,104 +265,142 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
     /// Gathers what the matched rule needs, decides and answers.
     async fn decide_and_answer(
         &self,
-        message_id: Option<String>,
-        request: &ApprovalRequest,
-        snapshot: &PipelineSnapshot,
+        case: Case<'_>,
+        declarations: &Declarations,
     ) -> Result<Report, GateError> {
-        let execution_id = snapshot
-            .approval(&request.target)
-            .ok()
-            .and_then(|approval| approval.execution_id().map(str::to_owned));
-        let revisions = self
-            .revision_facts(request, snapshot, execution_id.as_deref())
-            .await?;
-        let evidence = Evidence {
-            snapshot,
-            revisions: revisions.as_ref(),
+        let approval = &case.approval;
+        let target = approval.target();
+        let (facts, declaration) = match self.policy.rule_for(target) {
+            Some(rule) => {
+                self.read_evidence(rule, approval, case.claims.as_ref(), declarations)
+                    .await?
+            }
+            None => (ExecutionFacts::of(approval), None),
         };
-        let decision = decide(&self.policy, request, evidence, (self.clock)());
-        let answer = self.answer(request, &decision).await?;
+        let heads = SourceHead::of(case.snapshot);
+        let evidence = Evidence {
+            approval,
+            execution: &facts,
+            heads: &heads,
+            expiry: approval.expiry(declaration.as_ref()),
+        };
+        let now = (self.clock)();
+        let veto = case
+            .claims
+            .as_ref()
+            .and_then(|claims| claims_veto(claims, &facts));
+        let decision = match veto {
+            Some(reason) => Decision::vetoed(self.policy.rule_for(target), reason),
+            None => decide(&self.policy, &evidence, now, self.sweep_every()),
+        };
+        let answer = self.answer(approval, &decision).await?;
         Ok(Report::decided(
-            message_id,
-            request,
-            execution_id,
+            case.message_id,
+            target,
+            case.console_link,
+            approval.execution().as_str().to_owned(),
             decision,
             answer,
             self.settings.dry_run,
         ))
     }
 
-    /// Reads the execution's revisions, but only what the matched rule (or the notice's
-    /// claims) needs, with the independent calls made at once. What cannot be read for good
-    /// stays `None`, which fails the checks that needed it.
-    async fn revision_facts(
+    fn sweep_every(&self) -> SignedDuration {
+        SignedDuration::try_from(self.settings.sweep_every).unwrap_or(SignedDuration::MAX)
+    }
+
+    /// Reads what the matched rule (and the notice's claims) need, with the independent
+    /// calls made at once: the execution, its action attempts, and the declared timeout of
+    /// the approval when the rule may defer. What cannot be read for good stays unknown,
+    /// which fails the checks that needed it; transient failures fail the invocation.
+    async fn read_evidence(
         &self,
-        request: &ApprovalRequest,
-        snapshot: &PipelineSnapshot,
-        execution_id: Option<&str>,
-    ) -> Result<Option<RevisionFacts>, GateError> {
-        let Some(rule) = self.policy.rule_for(&request.target) else {
-            return Ok(None);
-        };
-        let mut needs = rule
+        rule: &Rule,
+        approval: &LiveApproval,
+        claims: Option<&Claims>,
+        declarations: &Declarations,
+    ) -> Result<(ExecutionFacts, Option<Declaration>), GateError> {
+        let needs = rule
             .revisions
             .as_ref()
-            .map_or_else(Needs::default, |revisions| revisions.needs());
-        needs.execution |= request.claims().commit_id.is_some();
-        let Some(execution_id) = execution_id else {
-            return Ok(None);
-        };
-        if !needs.execution && !needs.action_executions {
-            return Ok(None);
-        }
-        let pipeline = request.target.pipeline.as_str();
-        let (artifacts, variables) = tokio::join!(
+            .map(|revisions| revisions.needs())
+            .unwrap_or_default();
+        let needs_execution =
+            needs.execution || claims.is_some_and(|claims| claims.commit_id.is_some());
+        let needs_actions = needs.action_executions || !rule.require_succeeded.is_empty();
+        let needs_declaration = rule
+            .windows
+            .as_ref()
+            .is_some_and(|windows| windows.outside() == Outside::Defer);
+        let pipeline = approval.target().pipeline.as_str();
+        let execution_id = approval.execution().as_str();
+        let (execution, actions, declaration) = tokio::join!(
             async {
-                if needs.execution {
-                    Some(
-                        self.pipelines
-                            .artifact_revisions(pipeline, execution_id)
-                            .await,
-                    )
+                if needs_execution {
+                    Some(self.pipelines.execution(pipeline, execution_id).await)
                 } else {
                     None
                 }
             },
             async {
-                if needs.action_executions {
-                    Some(
-                        self.pipelines
-                            .source_variables(pipeline, execution_id)
-                            .await,
-                    )
+                if needs_actions {
+                    Some(self.pipelines.action_records(pipeline, execution_id).await)
                 } else {
                     None
+                }
+            },
+            async {
+                if needs_declaration {
+                    self.declaration(pipeline, declarations).await.map(Some)
+                } else {
+                    Ok(None)
                 }
             },
         );
-        let sources = snapshot
-            .stages
-            .iter()
-            .flat_map(|stage| &stage.actions)
-            .filter_map(|action| {
-                let revision = action.current_revision.as_ref()?;
-                Some(SourceState {
-                    action: action.name.clone(),
-                    current_revision: Some(revision.revision_id.clone()),
-                })
-            })
-            .collect();
-        Ok(Some(RevisionFacts {
-            execution_id: execution_id.to_owned(),
-            artifacts: settle(pipeline, artifacts)?,
-            sources,
-            source_variables: settle(pipeline, variables)?,
-        }))
+        let mut facts = ExecutionFacts::of(approval);
+        if let Some(record) = settle(pipeline, execution)? {
+            facts = facts.with_execution(record);
+        }
+        if let Some(records) = settle(pipeline, actions)? {
+            facts = facts.with_actions(records);
+        }
+        Ok((facts, declaration?.flatten()))
+    }
+
+    /// The pipeline's declaration, read at most once per invocation.
+    async fn declaration(
+        &self,
+        pipeline: &str,
+        declarations: &Declarations,
+    ) -> Result<Option<Declaration>, GateError> {
+        let mut cache = declarations.lock().await;
+        if let Some(known) = cache.get(pipeline) {
+            return Ok(known.clone());
+        }
+        let read = match self.pipelines.declaration(pipeline).await {
+            Ok(declaration) => Some(declaration),
+            Err(ReadError::Final(reason)) => {
+                tracing::warn!(
+                    pipeline,
+                    reason,
+                    "the pipeline's declaration could not be read; its approvals' expiry is unknown, so none is rejected for expiry"
+                );
+                None
+            }
+            Err(error) => {
+                return Err(GateError::ReadFailed {
+                    pipeline: pipeline.to_owned(),
+                    source: error,
+                });
+            }
+        };
+        cache.insert(pipeline.to_owned(), read.clone());
+        Ok(read)
     }
 
     async fn answer(
         &self,
-        request: &ApprovalRequest,
+        approval: &LiveApproval,
         decision: &Decision,
     ) -> Result<Answer, GateError> {
         let approve = match decision.verdict {
@@ -356,24 +411,25 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         if self.settings.dry_run {
             return Ok(Answer::DryRun);
         }
+        let target = approval.target();
         let answer = ApprovalAnswer {
-            target: request.target.clone(),
-            token: request.token.clone(),
+            target: target.clone(),
+            token: approval.token().clone(),
             approve,
             summary: decision.summary(),
         };
         match self.pipelines.answer(&answer).await {
             Ok(()) => Ok(Answer::Sent),
             Err(AnswerError::AlreadyAnswered(reason)) => {
-                tracing::info!(approval = %request.target, reason, "approval already answered");
+                tracing::info!(approval = %target, reason, "approval already answered");
                 Ok(Answer::AlreadyAnswered)
             }
             Err(AnswerError::Refused(reason)) => {
-                tracing::warn!(approval = %request.target, reason, "CodePipeline refused the answer");
+                tracing::warn!(approval = %target, reason, "CodePipeline refused the answer");
                 Ok(Answer::Refused)
             }
             Err(error) => Err(GateError::AnswerFailed {
-                target: request.target.to_string(),
+                target: target.to_string(),
                 source: error,
             }),
         }
@@ -407,10 +463,14 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         pacer.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let pacer = Mutex::new(pacer);
         let pacer = &pacer;
+        let declarations = Declarations::default();
+        let declarations = &declarations;
         // Owned names, so that the futures borrow nothing from the stream's items (which
         // keeps them `Send` for the runtime).
         let swept: Vec<Swept> = futures_util::stream::iter(pipelines.clone())
-            .map(|pipeline| async move { self.sweep_pipeline(&pipeline, pacer).await })
+            .map(|pipeline| async move {
+                self.sweep_pipeline(&pipeline, pacer, declarations).await
+            })
             .buffer_unordered(self.settings.sweep_concurrency.max(1))
             .collect()
             .await;
@@ -453,7 +513,12 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         Ok(names)
     }
 
-    async fn sweep_pipeline(&self, pipeline: &str, pacer: &Mutex<Interval>) -> Swept {
+    async fn sweep_pipeline(
+        &self,
+        pipeline: &str,
+        pacer: &Mutex<Interval>,
+        declarations: &Declarations,
+    ) -> Swept {
         let mut swept = Swept::default();
         pacer.lock().await.tick().await;
         let snapshot = match self.pipelines.state(pipeline).await {
@@ -468,14 +533,36 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
                 return swept;
             }
         };
-        let now = (self.clock)();
         for pending in snapshot.pending_approvals() {
             if self.policy.rule_for(&pending.target).is_none() {
                 continue;
             }
             swept.pending += 1;
-            let request = request_from_state(pending, now);
-            match self.decide_and_answer(None, &request, &snapshot).await {
+            // Abstain is stable: whether the rule left the approval to a human when it
+            // started waiting is judged at that moment, which the state must show.
+            if pending.since.is_none() {
+                tracing::warn!(approval = %pending.target, "sweep leaves the approval: the state does not say when it started waiting");
+                continue;
+            }
+            let approval = match LiveApproval::prove(&snapshot, &pending.target, &pending.token) {
+                Ok(approval) => approval,
+                Err(staleness) => {
+                    tracing::debug!(approval = %pending.target, reason = %staleness, "sweep leaves the approval");
+                    continue;
+                }
+            };
+            let case = Case {
+                message_id: None,
+                approval,
+                snapshot: &snapshot,
+                claims: None,
+                console_link: self
+                    .settings
+                    .region
+                    .as_deref()
+                    .map(|region| notice::console_link(region, pipeline)),
+            };
+            match self.decide_and_answer(case, declarations).await {
                 // Only answers are told: an approval still waiting would otherwise be
                 // announced again at every sweep.
                 Ok(report)
@@ -490,7 +577,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
                 }
                 Ok(report) if report.answer == Answer::DryRun => report.log(),
                 Ok(report) => tracing::debug!(
-                    approval = %request.target,
+                    approval = %pending.target,
                     verdict = report.outcome.as_str(),
                     reasons = %report.reasons.join("; "),
                     "sweep leaves the approval waiting"
@@ -500,8 +587,8 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
                     // retry, which the sweep leaves to its next run instead.
                     let cause = std::error::Error::source(&error)
                         .map_or_else(|| error.to_string(), ToString::to_string);
-                    tracing::error!(approval = %request.target, error = %cause, "sweep could not decide the approval; the next sweep tries again");
-                    swept.failures.push(format!("{}: {cause}", request.target));
+                    tracing::error!(approval = %pending.target, error = %cause, "sweep could not decide the approval; the next sweep tries again");
+                    swept.failures.push(format!("{}: {cause}", pending.target));
                 }
             }
         }
@@ -514,21 +601,6 @@ struct Swept {
     pending: usize,
     answered: Vec<Report>,
     failures: Vec<String>,
-}
-
-/// A waiting approval seen in the state, as the request its notice would have made. Its
-/// expiry is seven days after it started waiting (the notice would have said so).
-fn request_from_state(pending: PendingApproval, now: Timestamp) -> ApprovalRequest {
-    let since = pending.since.unwrap_or(now);
-    ApprovalRequest {
-        target: pending.target,
-        token: pending.token,
-        expires: since.saturating_add(APPROVAL_LIFETIME).unwrap_or(since),
-        region: None,
-        console_link: None,
-        custom_data: None,
-        waiting_since: pending.since,
-    }
 }
 
 /// EventBridge's scheduled events (rules and EventBridge Scheduler).

@@ -13,7 +13,7 @@ use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    init_logging();
+    approval_gate::logging::init();
 
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -24,6 +24,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         }
     };
     tracing::info!(
+        target: approval_gate::logging::AUDIT,
         rules = config.policy.rules.len(),
         dry_run = config.settings.dry_run,
         decision_topic = config.decision_topic_arn.is_some(),
@@ -45,53 +46,6 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         gate.handle(&event.payload).await
     }))
     .await
-}
-
-/// Lambda's logging setup (`AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`, JSON when
-/// `AWS_LAMBDA_LOG_FORMAT=JSON`), except that the runtime, the SDK and the HTTP stack stay
-/// at INFO whatever the level: at DEBUG and TRACE they log whole events and request
-/// bodies, which carry the approval token.
-fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    use tracing_subscriber::filter::LevelFilter;
-
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .ok()
-        .and_then(|level| level.parse::<LevelFilter>().ok())
-        .unwrap_or(LevelFilter::INFO);
-    let mut filter = EnvFilter::builder()
-        .with_default_directive(level.into())
-        .from_env_lossy();
-    for quiet in [
-        "lambda_runtime=info",
-        "lambda_runtime_api_client=info",
-        "aws_smithy_runtime=info",
-        "aws_smithy_runtime_api=info",
-        "aws_smithy_http=info",
-        "aws_smithy_http_client=info",
-        "aws_sdk_codepipeline=info",
-        "aws_sdk_sns=info",
-        "aws_config=info",
-        "hyper=info",
-        "hyper_util=info",
-        "h2=info",
-        "rustls=info",
-    ] {
-        if let Ok(directive) = quiet.parse() {
-            filter = filter.add_directive(directive);
-        }
-    }
-    let logs = tracing_subscriber::fmt()
-        .with_target(false)
-        .without_time()
-        .with_env_filter(filter);
-    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    if json {
-        logs.json().init();
-    } else {
-        logs.init();
-    }
 }
 
 /// Tells the Lambda service why init failed, so the console and the invoke response show

@@ -72,6 +72,67 @@ pub fn truncate(text: &str, max: usize) -> String {
     out
 }
 
+/// Cuts `text` to at most `max` bytes on a character boundary, marking the cut. Bytes are
+/// never fewer than characters or UTF-16 units, so the result fits a limit counted in any
+/// of the three.
+pub fn truncate_bytes(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let budget = max.saturating_sub('…'.len_utf8());
+    let mut end = 0;
+    for (index, c) in text.char_indices() {
+        if index + c.len_utf8() > budget {
+            break;
+        }
+        end = index + c.len_utf8();
+    }
+    let mut out = text[..end].to_owned();
+    out.push('…');
+    out
+}
+
+/// A cut-short quote keeps at least this much of a secret before its `…` for the cut
+/// piece to be redacted too.
+const SECRET_PIECE: usize = 8;
+
+/// Replaces every occurrence of `secret` (ASCII case ignored) with `<redacted>`, and also a
+/// piece of its start that a quote cut short just before a `…`.
+pub fn redact(text: &str, secret: &str) -> String {
+    if secret.is_empty() {
+        return text.to_owned();
+    }
+    let lower = text.to_ascii_lowercase();
+    let needle = secret.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    while let Some(found) = lower[rest..].find(&needle) {
+        out.push_str(&text[rest..rest + found]);
+        out.push_str("<redacted>");
+        rest += found + needle.len();
+    }
+    out.push_str(&text[rest..]);
+    redact_cut_pieces(&out, &needle)
+}
+
+fn redact_cut_pieces(text: &str, needle: &str) -> String {
+    let mut out = text.to_owned();
+    let mut search_end = out.len();
+    while let Some(cut) = out[..search_end].rfind('…') {
+        let before = out[..cut].to_ascii_lowercase();
+        let piece = (SECRET_PIECE..needle.len())
+            .rev()
+            .find(|len| before.len() >= *len && needle.starts_with(&before[before.len() - len..]));
+        if let Some(len) = piece
+            && out.is_char_boundary(cut - len)
+        {
+            out.replace_range(cut - len..cut, "<redacted>");
+        }
+        search_end = cut - piece.unwrap_or(0);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +143,25 @@ mod tests {
         assert_eq!(printable("abcdef", 4), "abc…");
         assert_eq!(printable("abcd", 4), "abcd");
         assert_eq!(printable("a\u{202e}b", 10), "a b");
+    }
+
+    #[test]
+    fn redact_removes_the_secret_in_any_case_and_a_piece_cut_short() {
+        let secret = "0f1e2d3c-4b5a-6978";
+        assert_eq!(
+            redact("a 0F1E2D3C-4B5A-6978 b 0f1e2d3c-4b5a-6978", secret),
+            "a <redacted> b <redacted>"
+        );
+        assert_eq!(redact("status 0F1E2D3C-4…", secret), "status <redacted>…");
+        assert_eq!(redact("short 0f1e…", secret), "short 0f1e…");
+        assert_eq!(redact("nothing here…", secret), "nothing here…");
+    }
+
+    #[test]
+    fn truncate_bytes_fits_any_count_of_the_limit() {
+        let cut = truncate_bytes(&"😀".repeat(200), 512);
+        assert!(cut.len() <= 512 && cut.ends_with('…'));
+        assert_eq!(truncate_bytes("short", 512), "short");
     }
 
     #[test]

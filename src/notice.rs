@@ -12,6 +12,9 @@ use serde::Deserialize;
 
 use crate::names;
 
+mod claims;
+pub use claims::Claims;
+
 /// The capability to answer one approval. Its `Debug` and `Display` never show the value,
 /// so it cannot leak into logs, summaries or notifications by accident.
 #[derive(Clone, PartialEq, Eq)]
@@ -69,63 +72,15 @@ pub struct ApprovalRequest {
     pub waiting_since: Option<Timestamp>,
 }
 
-/// What the pipeline's author wrote into `customData` about the execution, with
-/// CodePipeline variables such as
-/// `PipelineExecutionId=#{codepipeline.PipelineExecutionId} CommitId=#{SourceVariables.CommitId}`.
-/// The gate checks these against the live state; they never replace it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Claims {
-    pub execution_id: Option<String>,
-    pub commit_id: Option<String>,
-    /// The same claim was made twice with different values: nothing can be trusted.
-    pub conflicting: bool,
-}
-
 impl ApprovalRequest {
+    /// What the notice's `customData` claims about the execution. A claim that quotes this
+    /// request's token is not kept (`quotes_token` says so instead), so claims can be
+    /// shown anywhere.
     pub fn claims(&self) -> Claims {
         self.custom_data
             .as_deref()
-            .map(Claims::parse)
+            .map(|text| Claims::read(text, Some(self.token.expose())))
             .unwrap_or_default()
-    }
-}
-
-impl Claims {
-    /// Reads `Key=value` (or `Key: value`) pairs separated by white space, commas or
-    /// semicolons; keys are case-insensitive. An unresolved variable (`#{...}` left as is)
-    /// is no claim.
-    pub fn parse(text: &str) -> Self {
-        let mut claims = Self::default();
-        let mut words = text
-            .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
-            .filter(|word| !word.is_empty())
-            .peekable();
-        while let Some(word) = words.next() {
-            let Some((key, value)) = word.split_once(['=', ':']) else {
-                continue;
-            };
-            let slot = match key.to_ascii_lowercase().as_str() {
-                "pipelineexecutionid" | "executionid" => &mut claims.execution_id,
-                "commitid" | "revisionid" => &mut claims.commit_id,
-                _ => continue,
-            };
-            // `CommitId: abc` puts the value in the next word; only a known key takes it,
-            // so that ordinary prose ("Note: CommitId=abc") cannot swallow a claim.
-            let value = if value.is_empty() {
-                words.next().unwrap_or_default()
-            } else {
-                value
-            };
-            let value = value.trim_matches(|c: char| c == '"' || c == '\'');
-            if value.is_empty() || value.contains("#{") {
-                continue;
-            }
-            match slot {
-                Some(earlier) if earlier != value => claims.conflicting = true,
-                _ => *slot = Some(value.to_owned()),
-            }
-        }
-        claims
     }
 }
 
@@ -457,40 +412,23 @@ mod tests {
     }
 
     #[test]
-    fn claims_are_read_from_custom_data() {
-        let claims = Claims::parse(
-            "Release web-shop. PipelineExecutionId=5e3f9a1c-2b4d, CommitId: 8d3f1c2b7a6e",
-        );
-        assert_eq!(claims.execution_id.as_deref(), Some("5e3f9a1c-2b4d"));
-        assert_eq!(claims.commit_id.as_deref(), Some("8d3f1c2b7a6e"));
-        assert_eq!(
-            Claims::parse("executionid=abc").execution_id.as_deref(),
-            Some("abc")
-        );
-    }
-
-    #[test]
-    fn prose_before_a_claim_does_not_swallow_it() {
-        let claims = Claims::parse("Note: CommitId=abc1234 Reviewer: ops");
-        assert_eq!(claims.commit_id.as_deref(), Some("abc1234"));
-        assert!(!claims.conflicting);
-    }
-
-    #[test]
-    fn a_claim_made_twice_with_different_values_conflicts() {
-        assert!(Claims::parse("CommitId=abc1234 CommitId=def5678").conflicting);
-        assert!(!Claims::parse("CommitId=abc1234 commitid=abc1234").conflicting);
-    }
-
-    #[test]
-    fn no_claims_in_plain_text_or_unresolved_variables() {
-        assert_eq!(
-            Claims::parse("Review the latest changes within seven days."),
-            Claims::default()
-        );
-        assert_eq!(
-            Claims::parse("PipelineExecutionId=#{codepipeline.PipelineExecutionId}"),
-            Claims::default()
+    fn claims_never_carry_the_requests_token() {
+        // Given a notice whose customData quotes its own token as a claim
+        let message = with_approval(|a| {
+            a["customData"] =
+                "PipelineExecutionId=1A2B3C4D-573F-4EA7-A67E-XAMPLETOKEN CommitId=9f2c1e7".into()
+        });
+        let request = parse_notice(&message).unwrap();
+        // When its claims are read
+        let claims = request.claims();
+        // Then the quoting claim is not kept, the others are, and the claims say so
+        assert!(claims.quotes_token);
+        assert_eq!(claims.execution_id, None);
+        assert_eq!(claims.commit_id.as_deref(), Some("9f2c1e7"));
+        assert!(
+            !format!("{claims:?}")
+                .to_ascii_lowercase()
+                .contains("xampletoken")
         );
     }
 

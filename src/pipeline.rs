@@ -5,10 +5,11 @@
 
 use std::future::Future;
 
-use jiff::Timestamp;
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp};
 
 use crate::notice::{ApprovalTarget, ApprovalToken};
-use crate::policy::revisions::{ArtifactRevision, SourceVariables};
 
 /// What `GetPipelineState` said about one pipeline.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -118,6 +119,83 @@ impl PipelineSnapshot {
     }
 }
 
+/// What `GetPipelineExecution` said about one execution. Raw: the proof that it belongs to
+/// the execution under approval is made in [`crate::evidence`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExecutionRecord {
+    /// The id the answer carries (not the one that was asked for).
+    pub execution_id: Option<String>,
+    pub artifacts: Vec<ArtifactRevision>,
+    /// How the execution was started (`trigger.triggerType`), e.g. `Webhook`,
+    /// `StartPipelineExecution`.
+    pub trigger: Option<String>,
+}
+
+/// One entry of GetPipelineExecution's `artifactRevisions`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ArtifactRevision {
+    pub name: String,
+    pub revision_id: Option<String>,
+    pub revision_summary: Option<String>,
+    pub created: Option<Timestamp>,
+}
+
+/// One attempt of one action, as `ListActionExecutions` reports it. Raw, like
+/// [`ExecutionRecord`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActionRecord {
+    pub execution_id: Option<String>,
+    pub stage: String,
+    pub action: String,
+    pub kind: ActionKind,
+    pub status: ActionStatus,
+    /// When the attempt last changed; orders the attempts of a retried action.
+    pub updated: Option<Timestamp>,
+    /// The names of the artifacts the attempt produced.
+    pub output_artifacts: Vec<String>,
+    pub variables: BTreeMap<String, String>,
+}
+
+/// What kind of action a record is about (`input.actionTypeId.category`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActionKind {
+    Source,
+    /// Build, Test, Deploy, Approval, Invoke, Compute.
+    Other,
+    /// The record did not say: it may be a source, so it is never ignored.
+    Unknown,
+}
+
+/// How long a Manual approval action may wait, from its declaration (`GetPipeline`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Declaration {
+    /// `(stage, action)` → `timeoutInMinutes` as declared (`None`: not set, so
+    /// CodePipeline's default of seven days).
+    pub timeouts: BTreeMap<(String, String), Option<i64>>,
+}
+
+/// CodePipeline fails an approval nobody answers after this long, unless its action
+/// declares `timeoutInMinutes`.
+pub const DEFAULT_APPROVAL_TIMEOUT: SignedDuration = SignedDuration::from_hours(7 * 24);
+
+impl Declaration {
+    /// How long the approval action at `target` may wait; `None` when the declaration
+    /// does not have the action or declares a timeout outside CodePipeline's range
+    /// (5 to 86,400 minutes), so nothing can be said about its expiry.
+    pub fn approval_timeout(&self, target: &ApprovalTarget) -> Option<SignedDuration> {
+        let declared = self
+            .timeouts
+            .get(&(target.stage.clone(), target.action.clone()))?;
+        match declared {
+            None => Some(DEFAULT_APPROVAL_TIMEOUT),
+            Some(minutes) if (5..=86_400).contains(minutes) => {
+                Some(SignedDuration::from_mins(*minutes))
+            }
+            Some(_) => None,
+        }
+    }
+}
+
 /// An approval found waiting in the state (rather than announced by a notice).
 #[derive(Clone, Debug)]
 pub struct PendingApproval {
@@ -172,13 +250,15 @@ pub enum Staleness {
     OtherToken,
     #[error("the approval was already answered (status {0:?})")]
     NotPending(ActionStatus),
+    #[error("the approval stage shows no pipeline execution, so nothing can be proven about it")]
+    NoExecution,
 }
 
 impl Staleness {
     /// Whether reading the state again could change the answer: the notice may arrive
     /// before the state shows its token, but a missing stage or an answered token stays so.
     pub fn may_resolve(&self) -> bool {
-        matches!(self, Self::NotRun | Self::OtherToken)
+        matches!(self, Self::NotRun | Self::OtherToken | Self::NoExecution)
     }
 }
 
@@ -227,20 +307,26 @@ pub trait Pipelines: Send + Sync {
     /// The names of every pipeline in the account and region (all pages).
     fn list_pipelines(&self) -> impl Future<Output = Result<Vec<String>, ReadError>> + Send;
 
-    /// `GetPipelineExecution`'s artifact revisions.
-    fn artifact_revisions(
+    /// `GetPipelineExecution`.
+    fn execution(
         &self,
         pipeline: &str,
         execution_id: &str,
-    ) -> impl Future<Output = Result<Vec<ArtifactRevision>, ReadError>> + Send;
+    ) -> impl Future<Output = Result<ExecutionRecord, ReadError>> + Send;
 
-    /// The output variables of the source actions that ran in the execution
-    /// (`ListActionExecutions`, all pages).
-    fn source_variables(
+    /// Every action attempt of the execution (`ListActionExecutions` filtered by the
+    /// execution id, all pages).
+    fn action_records(
         &self,
         pipeline: &str,
         execution_id: &str,
-    ) -> impl Future<Output = Result<Vec<SourceVariables>, ReadError>> + Send;
+    ) -> impl Future<Output = Result<Vec<ActionRecord>, ReadError>> + Send;
+
+    /// The approval actions' timeouts (`GetPipeline`).
+    fn declaration(
+        &self,
+        pipeline: &str,
+    ) -> impl Future<Output = Result<Declaration, ReadError>> + Send;
 
     fn answer(
         &self,

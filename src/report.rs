@@ -115,11 +115,29 @@ impl Report {
         reasons: Vec<String>,
         dry_run: bool,
     ) -> Self {
+        Self::about_target(
+            message_id,
+            &request.target,
+            request.console_link.clone(),
+            outcome,
+            reasons,
+            dry_run,
+        )
+    }
+
+    fn about_target(
+        message_id: Option<String>,
+        target: &ApprovalTarget,
+        console_link: Option<String>,
+        outcome: Outcome,
+        reasons: Vec<String>,
+        dry_run: bool,
+    ) -> Self {
         let ApprovalTarget {
             pipeline,
             stage,
             action,
-        } = request.target.clone();
+        } = target.clone();
         Self {
             message_id,
             outcome,
@@ -131,25 +149,27 @@ impl Report {
             rule: None,
             reasons,
             dry_run,
-            console_link: request.console_link.clone(),
+            console_link,
         }
     }
 
     pub fn decided(
         message_id: Option<String>,
-        request: &ApprovalRequest,
-        execution_id: Option<String>,
+        target: &ApprovalTarget,
+        console_link: Option<String>,
+        execution_id: String,
         decision: Decision,
         answer: Answer,
         dry_run: bool,
     ) -> Self {
         Self {
-            execution_id,
+            execution_id: Some(execution_id),
             rule: decision.rule,
             answer,
-            ..Self::about(
+            ..Self::about_target(
                 message_id,
-                request,
+                target,
+                console_link,
                 decision.verdict.into(),
                 decision.reasons,
                 dry_run,
@@ -181,6 +201,7 @@ impl Report {
         macro_rules! line {
             ($level:ident) => {
                 tracing::$level!(
+                    target: crate::logging::AUDIT,
                     message_id,
                     pipeline,
                     stage,
@@ -317,10 +338,12 @@ mod tests {
         } else {
             Answer::Sent
         };
+        let request = request();
         Report::decided(
             Some("m-1".into()),
-            &request(),
-            Some("exec-1".into()),
+            &request.target,
+            request.console_link.clone(),
+            "exec-1".into(),
             decision,
             answer,
             dry_run,

@@ -243,3 +243,117 @@ async fn even_at_trace_level_the_token_is_never_logged() {
         assert!(!logs.contains(token), "a token leaked into the TRACE logs");
     }
 }
+
+/// The tokens of the demo's pipeline states: the sweep reads them all. A few double as
+/// another pipeline's execution id, which the logs show by design; those are left out.
+fn demo_tokens() -> Vec<String> {
+    fn collect(
+        value: &serde_json::Value,
+        key: &str,
+        tokens: &mut Vec<String>,
+        other: &mut Vec<String>,
+    ) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, value) in map {
+                    collect(value, key, tokens, other);
+                }
+            }
+            serde_json::Value::Array(values) => {
+                for value in values {
+                    collect(value, key, tokens, other);
+                }
+            }
+            serde_json::Value::String(text) if key == "token" => tokens.push(text.clone()),
+            serde_json::Value::String(text) => other.push(text.clone()),
+            _ => {}
+        }
+    }
+    let (mut tokens, mut other) = (Vec::new(), Vec::new());
+    collect(&demo_fixture(), "", &mut tokens, &mut other);
+    tokens.retain(|token| !other.contains(token));
+    assert!(
+        tokens.len() >= 5,
+        "the demo has waiting approvals: {tokens:?}"
+    );
+    tokens
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_directive_naming_the_runtime_and_sdk_at_trace_does_not_log_the_token() {
+    let stand_in = demo_stand_in().await;
+    let runtime = RuntimeApi::start().await.unwrap();
+    let directive =
+        "lambda_runtime::layers=trace,aws_smithy_runtime::client::orchestrator::http=trace,trace";
+    let function = Function::start_with(
+        &runtime,
+        &stand_in,
+        &demo_policy(),
+        &[("RUST_LOG", directive)],
+    );
+    let notice = event("approved-by-rule");
+    let token = notice_of(&notice)["approval"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let invocation = runtime.invoke(notice, WAIT).await.unwrap();
+    let sweep = runtime
+        .invoke(event("scheduled-sweep"), WAIT)
+        .await
+        .unwrap();
+
+    assert_eq!(outcome(&invocation), "approve");
+    assert!(matches!(sweep, Invocation::Response(_)), "{sweep:?}");
+    let logs = function.logs();
+    assert!(
+        logs.contains(r#""level":"DEBUG""#),
+        "the directive took effect for the gate itself:\n{logs}"
+    );
+    assert!(!logs.contains(&token), "the event's token leaked:\n{logs}");
+    for token in demo_tokens() {
+        assert!(
+            !logs.contains(&token),
+            "a token the sweep read leaked: {token}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_error_level_the_decision_line_is_still_logged() {
+    let stand_in = demo_stand_in().await;
+    let runtime = RuntimeApi::start().await.unwrap();
+    let function = Function::start_with(
+        &runtime,
+        &stand_in,
+        &demo_policy(),
+        &[("AWS_LAMBDA_LOG_LEVEL", "ERROR")],
+    );
+
+    let invocation = runtime
+        .invoke(event("approved-by-rule"), WAIT)
+        .await
+        .unwrap();
+
+    assert_eq!(outcome(&invocation), "approve");
+    let logs = function.logs();
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    let said = |message: &str| {
+        lines
+            .iter()
+            .filter(|line| line["fields"]["message"] == message)
+            .count()
+    };
+    assert_eq!(said("approval-gate ready"), 1, "{logs}");
+    assert_eq!(said("decision"), 1, "{logs}");
+    let decision = lines
+        .iter()
+        .find(|line| line["fields"]["message"] == "decision")
+        .unwrap();
+    assert_eq!(decision["level"], "INFO");
+    assert_eq!(decision["fields"]["pipeline"], "web-shop");
+    assert_eq!(decision["fields"]["verdict"], "approve");
+}

@@ -2,6 +2,7 @@
 
 use aws_sdk_codepipeline::Client;
 use aws_sdk_codepipeline::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_codepipeline::operation::get_pipeline::GetPipelineError;
 use aws_sdk_codepipeline::operation::get_pipeline_execution::GetPipelineExecutionError;
 use aws_sdk_codepipeline::operation::get_pipeline_state::{
     GetPipelineStateError, GetPipelineStateOutput,
@@ -17,10 +18,10 @@ use aws_sdk_codepipeline::types::{
 use super::timestamp;
 use crate::notice::ApprovalToken;
 use crate::pipeline::{
-    ActionExecution, ActionState, ActionStatus, AnswerError, ApprovalAnswer, CurrentRevision,
+    ActionExecution, ActionKind, ActionRecord, ActionState, ActionStatus, AnswerError,
+    ApprovalAnswer, ArtifactRevision, CurrentRevision, Declaration, ExecutionRecord,
     PipelineSnapshot, Pipelines, ReadError, StageExecution, StageState,
 };
-use crate::policy::revisions::{ArtifactRevision, SourceVariables};
 
 #[derive(Clone, Debug)]
 pub struct CodePipeline {
@@ -67,11 +68,11 @@ impl Pipelines for CodePipeline {
             .collect())
     }
 
-    async fn artifact_revisions(
+    async fn execution(
         &self,
         pipeline: &str,
         execution_id: &str,
-    ) -> Result<Vec<ArtifactRevision>, ReadError> {
+    ) -> Result<ExecutionRecord, ReadError> {
         let output = self
             .client
             .get_pipeline_execution()
@@ -89,26 +90,33 @@ impl Pipelines for CodePipeline {
                     )
                 })
             })?;
-        let revisions = output
-            .pipeline_execution()
-            .map(|execution| execution.artifact_revisions())
-            .unwrap_or_default();
-        Ok(revisions
-            .iter()
-            .map(|revision| ArtifactRevision {
-                name: revision.name().unwrap_or_default().to_owned(),
-                revision_id: revision.revision_id().map(str::to_owned),
-                revision_summary: revision.revision_summary().map(str::to_owned),
-                created: revision.created().and_then(timestamp),
-            })
-            .collect())
+        let Some(execution) = output.pipeline_execution() else {
+            return Ok(ExecutionRecord::default());
+        };
+        Ok(ExecutionRecord {
+            execution_id: execution.pipeline_execution_id().map(str::to_owned),
+            artifacts: execution
+                .artifact_revisions()
+                .iter()
+                .map(|revision| ArtifactRevision {
+                    name: revision.name().unwrap_or_default().to_owned(),
+                    revision_id: revision.revision_id().map(str::to_owned),
+                    revision_summary: revision.revision_summary().map(str::to_owned),
+                    created: revision.created().and_then(timestamp),
+                })
+                .collect(),
+            trigger: execution
+                .trigger()
+                .and_then(|trigger| trigger.trigger_type())
+                .map(|trigger| trigger.as_str().to_owned()),
+        })
     }
 
-    async fn source_variables(
+    async fn action_records(
         &self,
         pipeline: &str,
         execution_id: &str,
-    ) -> Result<Vec<SourceVariables>, ReadError> {
+    ) -> Result<Vec<ActionRecord>, ReadError> {
         let details: Vec<types::ActionExecutionDetail> = self
             .client
             .list_action_executions()
@@ -133,31 +141,43 @@ impl Pipelines for CodePipeline {
                     )
                 })
             })?;
-        Ok(details
-            .iter()
-            // The filter should already hold, but an execution's variables must never be
-            // mistaken for another's.
-            .filter(|detail| detail.pipeline_execution_id() == Some(execution_id))
-            .filter(|detail| {
-                detail
-                    .input()
-                    .and_then(|input| input.action_type_id())
-                    .is_some_and(|id| id.category() == &ActionCategory::Source)
-            })
-            .map(|detail| SourceVariables {
-                action: detail.action_name().unwrap_or_default().to_owned(),
-                variables: detail
-                    .output()
-                    .and_then(|output| output.output_variables())
-                    .map(|variables| {
-                        variables
-                            .iter()
-                            .map(|(key, value)| (key.clone(), value.clone()))
-                            .collect()
+        Ok(details.iter().map(action_record).collect())
+    }
+
+    async fn declaration(&self, pipeline: &str) -> Result<Declaration, ReadError> {
+        let output = self
+            .client
+            .get_pipeline()
+            .name(pipeline)
+            .send()
+            .await
+            .map_err(|error| {
+                transient_unless_invalid(error, |e| {
+                    matches!(
+                        e,
+                        GetPipelineError::PipelineNotFoundException(_)
+                            | GetPipelineError::PipelineVersionNotFoundException(_)
+                            | GetPipelineError::ValidationException(_)
+                    )
+                })
+            })?;
+        let stages = output
+            .pipeline()
+            .map(|declaration| declaration.stages())
+            .unwrap_or_default();
+        Ok(Declaration {
+            timeouts: stages
+                .iter()
+                .flat_map(|stage| {
+                    stage.actions().iter().map(|action| {
+                        (
+                            (stage.name().to_owned(), action.name().to_owned()),
+                            action.timeout_in_minutes().map(i64::from),
+                        )
                     })
-                    .unwrap_or_default(),
-            })
-            .collect())
+                })
+                .collect(),
+        })
     }
 
     async fn answer(&self, answer: &ApprovalAnswer) -> Result<(), AnswerError> {
@@ -249,6 +269,64 @@ fn answer_error(error: SdkError<PutApprovalResultError>) -> AnswerError {
         }
         Some(E::ValidationException(_)) => AnswerError::Refused("ValidationException".into()),
         _ => AnswerError::Transient(Box::new(error)),
+    }
+}
+
+/// One attempt as the project sees it. Whether it belongs to the execution under approval
+/// is proven later, from the id it carries; a record that does not say what kind of action
+/// it is stays, as a possible source of unknown kind.
+fn action_record(detail: &types::ActionExecutionDetail) -> ActionRecord {
+    let kind = match detail
+        .input()
+        .and_then(|input| input.action_type_id())
+        .map(|id| id.category())
+    {
+        Some(ActionCategory::Source) => ActionKind::Source,
+        Some(
+            ActionCategory::Approval
+            | ActionCategory::Build
+            | ActionCategory::Compute
+            | ActionCategory::Deploy
+            | ActionCategory::Invoke
+            | ActionCategory::Test,
+        ) => ActionKind::Other,
+        // A category this build does not know, or none: it may be a source.
+        _ => ActionKind::Unknown,
+    };
+    let output = detail.output();
+    ActionRecord {
+        execution_id: detail.pipeline_execution_id().map(str::to_owned),
+        stage: detail.stage_name().unwrap_or_default().to_owned(),
+        action: detail.action_name().unwrap_or_default().to_owned(),
+        kind,
+        // A missing status is never taken for success.
+        status: detail
+            .status()
+            .map_or(ActionStatus::Other("(none)".into()), |status| {
+                ActionStatus::parse(status.as_str())
+            }),
+        updated: detail
+            .last_update_time()
+            .or(detail.start_time())
+            .and_then(timestamp),
+        output_artifacts: output
+            .map(|output| {
+                output
+                    .output_artifacts()
+                    .iter()
+                    .filter_map(|artifact| artifact.name().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        variables: output
+            .and_then(|output| output.output_variables())
+            .map(|variables| {
+                variables
+                    .iter()
+                    .map(|(key, value)| (key.clone(), value.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 

@@ -10,7 +10,7 @@ pub mod windows;
 
 use std::collections::HashSet;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use crate::names;
 use crate::notice::ApprovalTarget;
@@ -100,22 +100,49 @@ struct PolicyDocument {
 #[serde(deny_unknown_fields)]
 struct RuleDocument {
     name: String,
-    #[serde(rename = "match", default)]
+    #[serde(rename = "match", default, deserialize_with = "not_null")]
     matcher: MatchDocument,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "not_null")]
     require_succeeded: Vec<String>,
+    #[serde(default, deserialize_with = "present")]
     windows: Option<WindowsDocument>,
+    #[serde(default, deserialize_with = "present")]
     revisions: Option<RevisionsDocument>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "not_null")]
     on_fail: OnFail,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MatchDocument {
+    #[serde(default, deserialize_with = "present")]
     pipeline: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     stage: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     action: Option<String>,
+}
+
+/// For a field with a default (`#[serde(default, deserialize_with = "not_null")]`): `null`
+/// is refused. Serde would read `"revisions": null` as if the field were not there, so a
+/// policy could load without the checks its author meant to configure.
+fn not_null<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer)?
+        .ok_or_else(|| serde::de::Error::custom("null is not allowed: remove the field instead"))
+}
+
+/// For an optional field (`#[serde(default, deserialize_with = "present")]`): a field left
+/// out is `None`, a field set to `null` is refused (see [`not_null`]).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    not_null(deserializer).map(Some)
 }
 
 impl Policy {
@@ -381,6 +408,135 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    /// Every field of the README's example policies, in one rule.
+    fn every_field() -> serde_json::Value {
+        serde_json::json!({"rules": [{
+            "name": "prod",
+            "match": {"pipeline": "web-*", "stage": "Approve-Prod", "action": "*"},
+            "require_succeeded": ["Build/IntegrationTests"],
+            "windows": {
+                "timezone": "Europe/Berlin",
+                "allow": [{"days": ["mon", "tue"], "from": "09:00", "to": "16:30"}],
+                "freeze": [
+                    {"from": "2026-12-21T00:00", "to": "2027-01-04T06:00", "reason": "year-end freeze"},
+                    {"every": "year", "from": "12-24 00:00", "to": "12-27 00:00"},
+                    {"every": "week", "days": ["fri"], "from": "15:00", "to": "24:00"}],
+                "outside": "defer"},
+            "revisions": {
+                "latest": true,
+                "max_age": "72h",
+                "revision_id": {"allow": ["^[0-9a-f]{40}$"], "deny": ["^0{40}$"]},
+                "commit_message": {"deny": ["(?i)^wip"], "require": ["[A-Z]+-[0-9]+"],
+                                   "on_match": "abstain"},
+                "branches": ["main", "release/*"],
+                "artifacts": ["App*"]},
+            "on_fail": "reject"}]})
+    }
+
+    #[test]
+    fn null_is_refused_for_every_field_naming_its_place() {
+        // Given the README's examples, every field set, which load
+        assert!(Policy::from_json(&every_field().to_string()).is_ok());
+        for (pointer, place) in [
+            ("/rules", "rules"),
+            ("/rules/0/name", "rules[0].name"),
+            ("/rules/0/match", "rules[0].match"),
+            ("/rules/0/match/pipeline", "rules[0].match.pipeline"),
+            ("/rules/0/match/stage", "rules[0].match.stage"),
+            ("/rules/0/match/action", "rules[0].match.action"),
+            ("/rules/0/require_succeeded", "rules[0].require_succeeded"),
+            (
+                "/rules/0/require_succeeded/0",
+                "rules[0].require_succeeded[0]",
+            ),
+            ("/rules/0/on_fail", "rules[0].on_fail"),
+            ("/rules/0/windows", "rules[0].windows"),
+            ("/rules/0/windows/timezone", "rules[0].windows.timezone"),
+            ("/rules/0/windows/allow", "rules[0].windows.allow"),
+            (
+                "/rules/0/windows/allow/0/days",
+                "rules[0].windows.allow[0].days",
+            ),
+            (
+                "/rules/0/windows/allow/0/from",
+                "rules[0].windows.allow[0].from",
+            ),
+            ("/rules/0/windows/freeze", "rules[0].windows.freeze"),
+            (
+                "/rules/0/windows/freeze/0/reason",
+                "rules[0].windows.freeze[0].reason",
+            ),
+            (
+                "/rules/0/windows/freeze/0/to",
+                "rules[0].windows.freeze[0].to",
+            ),
+            (
+                "/rules/0/windows/freeze/1/every",
+                "rules[0].windows.freeze[1].every",
+            ),
+            (
+                "/rules/0/windows/freeze/2/days",
+                "rules[0].windows.freeze[2].days",
+            ),
+            ("/rules/0/windows/outside", "rules[0].windows.outside"),
+            ("/rules/0/revisions", "rules[0].revisions"),
+            ("/rules/0/revisions/latest", "rules[0].revisions.latest"),
+            ("/rules/0/revisions/max_age", "rules[0].revisions.max_age"),
+            (
+                "/rules/0/revisions/revision_id",
+                "rules[0].revisions.revision_id",
+            ),
+            (
+                "/rules/0/revisions/revision_id/allow",
+                "rules[0].revisions.revision_id.allow",
+            ),
+            (
+                "/rules/0/revisions/revision_id/deny",
+                "rules[0].revisions.revision_id.deny",
+            ),
+            (
+                "/rules/0/revisions/commit_message",
+                "rules[0].revisions.commit_message",
+            ),
+            (
+                "/rules/0/revisions/commit_message/deny",
+                "rules[0].revisions.commit_message.deny",
+            ),
+            (
+                "/rules/0/revisions/commit_message/require",
+                "rules[0].revisions.commit_message.require",
+            ),
+            (
+                "/rules/0/revisions/commit_message/on_match",
+                "rules[0].revisions.commit_message.on_match",
+            ),
+            ("/rules/0/revisions/branches", "rules[0].revisions.branches"),
+            (
+                "/rules/0/revisions/artifacts",
+                "rules[0].revisions.artifacts",
+            ),
+        ] {
+            // When one field is null
+            let mut document = every_field();
+            *document.pointer_mut(pointer).unwrap() = serde_json::Value::Null;
+            let error = error_of(&document.to_string());
+            // Then the policy is refused at that field, and the message says null
+            assert_eq!(error.path, place, "{error}");
+            assert!(error.message.contains("null"), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_null_optional_field_says_to_remove_it() {
+        let error = error_of(r#"{"rules":[{"name":"a","revisions":null}]}"#);
+        assert_eq!(
+            error.to_string().split(" at line").next(),
+            Some(
+                "invalid policy at rules[0].revisions: null is not allowed: remove the field instead"
+            )
+        );
     }
 
     #[test]

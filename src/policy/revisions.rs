@@ -3,13 +3,13 @@
 //! A rule's `revisions` object can demand that the execution carries the newest revision of
 //! every source (`latest`), that its revisions are recent (`max_age`), that their ids, commit
 //! messages and branches fit patterns, and it can narrow the last four to some sources
-//! (`artifacts`). Everything here is pure: the AWS adapter gathers [`RevisionFacts`], and
-//! [`Revisions::check`] judges them against the clock it is given.
+//! (`artifacts`). Everything here is pure: the handler gathers
+//! [`ExecutionFacts`] (proven to be about the execution under approval) and the sources'
+//! [`SourceHead`]s, and [`Revisions::check`] judges them against the clock it is given.
 //!
 //! Every check fails closed. A fact that is missing, unreadable or cannot be paired with
 //! another one fails the check with a reason; no check ever passes for lack of data.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use jiff::{SignedDuration, Timestamp};
@@ -18,7 +18,11 @@ use serde::Deserialize;
 use wildmatch::WildMatch;
 
 use super::PolicyError;
+use crate::evidence::{ExecutionFacts, SourceHead, SourceRun};
 use crate::names::printable;
+use crate::pipeline::ArtifactRevision;
+#[cfg(test)]
+use crate::pipeline::ExecutionRecord;
 
 /// A compiled pattern may use at most this much memory: policies are trusted, but a typo
 /// such as `\w{1000}{1000}` should be refused at load time rather than exhaust the function.
@@ -33,73 +37,50 @@ const MESSAGE_QUOTE_CHARS: usize = 80;
 /// Branch names are untrusted too, though git keeps them shorter and tamer than messages.
 const BRANCH_QUOTE_CHARS: usize = 60;
 
-/// Output variables that carry a source action's revision id, by source kind: CodeCommit
-/// and CodeStar connections (`CommitId`), ECR (`ImageDigest`), S3 (`VersionId`). Equal ids
-/// are how an artifact revision is paired with the source action that produced it.
-const REVISION_ID_VARIABLES: [&str; 3] = ["CommitId", "ImageDigest", "VersionId"];
+/// Commit dates are written by whoever pushes; a revision dated further ahead than this
+/// is not trusted to be new.
+const CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(5);
 
-/// What the gate knows about the revisions of the execution under approval.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct RevisionFacts {
-    pub execution_id: String,
-    /// GetPipelineExecution `artifactRevisions`; `None` when it was not fetched.
-    pub artifacts: Option<Vec<ArtifactRevision>>,
-    /// Source actions from GetPipelineState with their `currentRevision` id.
-    pub sources: Vec<SourceState>,
-    /// ListActionExecutions output variables of the source actions of this execution;
-    /// `None` when they were not fetched.
-    pub source_variables: Option<Vec<SourceVariables>>,
-}
-
-/// One entry of GetPipelineExecution's `artifactRevisions`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ArtifactRevision {
-    pub name: String,
-    pub revision_id: Option<String>,
-    pub revision_summary: Option<String>,
-    pub created: Option<Timestamp>,
-}
-
-/// A source action as GetPipelineState shows it.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct SourceState {
-    pub action: String,
-    /// The newest revision the source has seen, whichever execution carries it.
-    pub current_revision: Option<String>,
-}
-
-/// The output variables one source action produced in the execution under approval.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct SourceVariables {
-    pub action: String,
-    pub variables: BTreeMap<String, String>,
-}
+/// Triggers that may carry a source revision override (`StartPipelineExecution` with
+/// `sourceRevisions`): a commit id or image digest chosen by the caller, from any branch,
+/// while the source action still reports its configured `BranchName`.
+const OVERRIDABLE_TRIGGERS: [&str; 1] = ["StartPipelineExecution"];
 
 /// The `revisions` object of a rule, as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevisionsDocument {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::not_null")]
     latest: bool,
+    #[serde(default, deserialize_with = "super::present")]
     max_age: Option<String>,
+    #[serde(default, deserialize_with = "super::present")]
     revision_id: Option<RevisionIdDocument>,
+    #[serde(default, deserialize_with = "super::present")]
     commit_message: Option<CommitMessageDocument>,
+    #[serde(default, deserialize_with = "super::present")]
     branches: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "super::present")]
     artifacts: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RevisionIdDocument {
+    #[serde(default, deserialize_with = "super::present")]
     allow: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "super::present")]
     deny: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CommitMessageDocument {
+    #[serde(default, deserialize_with = "super::present")]
     deny: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "super::present")]
     require: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "super::present")]
     on_match: Option<FailAs>,
 }
 
@@ -251,28 +232,32 @@ impl Revisions {
         })
     }
 
-    /// Which calls the checks read. GetPipelineExecution carries the revisions themselves;
-    /// ListActionExecutions carries the source output variables: `BranchName` for
-    /// `branches`, `CommitMessage` as the fallback for `commit_message`, and the revision
-    /// ids that pair artifacts with source actions for `artifacts`.
+    /// Which calls the checks read. GetPipelineExecution carries the revisions themselves
+    /// (and the trigger, which `branches` needs); ListActionExecutions carries the source
+    /// actions of the execution, which pair each artifact with the action that produced it
+    /// (`latest`, `branches`, `artifacts`) and hold the `BranchName` and `CommitMessage`
+    /// output variables.
     pub fn needs(&self) -> Needs {
-        let scoped = self.artifacts.is_some();
         Needs {
-            execution: self.latest
-                || self.max_age.is_some()
-                || self.revision_id.is_some()
+            execution: true,
+            action_executions: self.latest
+                || self.branches.is_some()
                 || self.commit_message.is_some()
-                || scoped,
-            action_executions: self.branches.is_some() || self.commit_message.is_some() || scoped,
+                || self.artifacts.is_some(),
         }
     }
 
     /// Runs every configured check. A check that passes yields one passing entry; a check
     /// that fails yields one failing entry per problem, so every problem is reported.
-    pub fn check(&self, facts: &RevisionFacts, now: Timestamp) -> Vec<RevisionCheck> {
+    pub fn check(
+        &self,
+        facts: &ExecutionFacts,
+        heads: &[SourceHead],
+        now: Timestamp,
+    ) -> Vec<RevisionCheck> {
         let mut checks = Vec::new();
         if self.latest {
-            checks.extend(settle(check_latest(facts), || {
+            checks.extend(settle(check_latest(facts, heads), || {
                 "latest: every source is at its newest revision".into()
             }));
         }
@@ -307,7 +292,7 @@ impl Revisions {
     fn check_max_age(
         &self,
         max_age: &MaxAge,
-        facts: &RevisionFacts,
+        facts: &ExecutionFacts,
         now: Timestamp,
     ) -> Vec<RevisionCheck> {
         let artifacts = match self.artifacts_in_scope("max_age", facts) {
@@ -324,7 +309,14 @@ impl Revisions {
                     )));
                 };
                 let age = now.duration_since(created);
-                // A revision stamped in the future (clock skew) is as new as it gets.
+                if age < -CLOCK_SKEW {
+                    return Some(RevisionCheck::fail(format!(
+                        "max_age: {} is dated {created}, more than {} minutes ahead of the \
+                         gate's clock, so its age is unknown",
+                        label(artifact),
+                        CLOCK_SKEW.as_mins()
+                    )));
+                }
                 (age > SignedDuration::from_secs(max_age.seconds)).then(|| {
                     RevisionCheck::fail(format!(
                         "max_age: {} was created {} ago, more than {max_age}",
@@ -339,7 +331,7 @@ impl Revisions {
     fn check_revision_id(
         &self,
         check: &RevisionIdCheck,
-        facts: &RevisionFacts,
+        facts: &ExecutionFacts,
     ) -> Vec<RevisionCheck> {
         let artifacts = match self.artifacts_in_scope("revision_id", facts) {
             Ok(artifacts) => artifacts,
@@ -374,7 +366,7 @@ impl Revisions {
     fn check_commit_message(
         &self,
         check: &CommitMessageCheck,
-        facts: &RevisionFacts,
+        facts: &ExecutionFacts,
     ) -> Vec<RevisionCheck> {
         let artifacts = match self.artifacts_in_scope("commit_message", facts) {
             Ok(artifacts) => artifacts,
@@ -382,7 +374,7 @@ impl Revisions {
         };
         let mut failures = Vec::new();
         for artifact in artifacts {
-            let message = match commit_message(artifact, facts.source_variables.as_deref()) {
+            let message = match commit_message(artifact, facts) {
                 Ok(message) => message,
                 Err(failure) => {
                     failures.push(failure);
@@ -413,20 +405,65 @@ impl Revisions {
         failures
     }
 
-    /// On success, what each source built, for the passing reason.
+    /// Every artifact in scope must come from a source action that ran in the execution
+    /// and reports a branch that fits; on success, what each source built. An execution
+    /// started by hand may carry a source revision override (a commit from any branch
+    /// while `BranchName` still names the configured one), so its branch is unproven.
     fn check_branches(
         &self,
         branches: &[Glob],
-        facts: &RevisionFacts,
+        facts: &ExecutionFacts,
     ) -> Result<Vec<String>, Vec<RevisionCheck>> {
-        let sources = self
-            .sources_in_scope(facts)
+        let artifacts = self
+            .artifacts_in_scope("branches", facts)
             .map_err(|failure| vec![failure])?;
+        let execution = facts.execution();
+        match facts.trigger() {
+            None => {
+                return Err(vec![RevisionCheck::fail(format!(
+                    "branches: how execution {execution} was started is unknown, so it may \
+                     carry a source revision override from any branch"
+                ))]);
+            }
+            Some(trigger) if OVERRIDABLE_TRIGGERS.contains(&trigger) => {
+                return Err(vec![RevisionCheck::fail(format!(
+                    "branches: execution {execution} was started by {trigger}, which can \
+                     override the source revision with a commit from any branch, so the \
+                     branch it built is unproven"
+                ))]);
+            }
+            Some(_) => {}
+        }
         let mut built = Vec::new();
         let mut failures = Vec::new();
-        for source in sources {
-            let action = printable(&source.action, usize::MAX);
-            match source.variables.get("BranchName") {
+        for artifact in artifacts {
+            let source = match facts.producer(artifact) {
+                Ok(source) if source.classified() && source.succeeded() => source,
+                Ok(source) => {
+                    failures.push(RevisionCheck::fail(format!(
+                        "branches: {} comes from action {}, whose record in execution \
+                         {execution} {}",
+                        label(artifact),
+                        printable(source.action(), 100),
+                        if source.classified() {
+                            "shows no successful run"
+                        } else {
+                            "does not say what kind of action it is"
+                        }
+                    )));
+                    continue;
+                }
+                Err(unpaired) => {
+                    failures.push(RevisionCheck::fail(format!(
+                        "branches: {} cannot be paired with the source action that built \
+                         it: {unpaired}",
+                        label(artifact)
+                    )));
+                    continue;
+                }
+            };
+            let action = printable(source.action(), 100);
+            match source.variable("BranchName") {
                 None => failures.push(RevisionCheck::fail(format!(
                     "branches: source {action} reports no branch (no BranchName output \
                      variable; S3 and ECR sources have none)"
@@ -458,10 +495,10 @@ impl Revisions {
     fn artifacts_in_scope<'a>(
         &self,
         check: &str,
-        facts: &'a RevisionFacts,
+        facts: &'a ExecutionFacts,
     ) -> Result<Vec<&'a ArtifactRevision>, RevisionCheck> {
-        let execution = execution_label(facts);
-        let Some(artifacts) = facts.artifacts.as_deref() else {
+        let execution = facts.execution();
+        let Some(artifacts) = facts.artifacts() else {
             return Err(RevisionCheck::fail(format!(
                 "{check}: the revisions of execution {execution} could not be read"
             )));
@@ -474,77 +511,25 @@ impl Revisions {
         let Some(selector) = &self.artifacts else {
             return Ok(artifacts.iter().collect());
         };
-        let Some(sources) = facts.source_variables.as_deref() else {
+        if !facts.actions_read() {
             return Err(RevisionCheck::fail(format!(
-                "{check}: the output variables of the source actions could not be read, \
+                "{check}: the action executions of execution {execution} could not be read, \
                  so artifacts cannot be applied"
             )));
-        };
+        }
         let selected: Vec<_> = artifacts
             .iter()
             .filter(|artifact| {
-                let producers: Vec<_> = sources
-                    .iter()
-                    .filter(|source| paired(artifact, source))
-                    .collect();
                 selects(selector, &artifact.name)
-                    || producers.is_empty()
-                    || producers
-                        .iter()
-                        .any(|source| selects(selector, &source.action))
+                    || match facts.producer(artifact) {
+                        Ok(source) => !source.classified() || selects(selector, source.action()),
+                        Err(_) => true,
+                    }
             })
             .collect();
         if selected.is_empty() {
             return Err(RevisionCheck::fail(format!(
                 "{check}: no artifact of execution {execution} matches artifacts {}",
-                either(selector)
-            )));
-        }
-        Ok(selected)
-    }
-
-    /// The source actions `branches` applies to, selected like [`Self::artifacts_in_scope`].
-    fn sources_in_scope<'a>(
-        &self,
-        facts: &'a RevisionFacts,
-    ) -> Result<Vec<&'a SourceVariables>, RevisionCheck> {
-        let execution = execution_label(facts);
-        let Some(sources) = facts.source_variables.as_deref() else {
-            return Err(RevisionCheck::fail(
-                "branches: the output variables of the source actions could not be read".into(),
-            ));
-        };
-        if sources.is_empty() {
-            return Err(RevisionCheck::fail(format!(
-                "branches: no source action ran in execution {execution}"
-            )));
-        }
-        let Some(selector) = &self.artifacts else {
-            return Ok(sources.iter().collect());
-        };
-        let Some(artifacts) = facts.artifacts.as_deref() else {
-            return Err(RevisionCheck::fail(format!(
-                "branches: the revisions of execution {execution} could not be read, \
-                 so artifacts cannot be applied"
-            )));
-        };
-        let selected: Vec<_> = sources
-            .iter()
-            .filter(|source| {
-                let products: Vec<_> = artifacts
-                    .iter()
-                    .filter(|artifact| paired(artifact, source))
-                    .collect();
-                selects(selector, &source.action)
-                    || products.is_empty()
-                    || products
-                        .iter()
-                        .any(|artifact| selects(selector, &artifact.name))
-            })
-            .collect();
-        if selected.is_empty() {
-            return Err(RevisionCheck::fail(format!(
-                "branches: no source action of execution {execution} matches artifacts {}",
                 either(selector)
             )));
         }
@@ -573,13 +558,16 @@ fn settle(failures: Vec<RevisionCheck>, passed: impl FnOnce() -> String) -> Vec<
     }
 }
 
-/// Every source's newest revision must be one the execution carries. A source that has
-/// seen a newer revision means a newer execution is on its way, and that one will ask for
-/// its own approval; approving this one would ship code that is already superseded.
-fn check_latest(facts: &RevisionFacts) -> Vec<RevisionCheck> {
-    let execution = execution_label(facts);
+/// Source by source, the revision the execution carries must be the newest the source
+/// has seen. Every artifact must be paired with the source action that produced it in
+/// this execution, every such source must show a current revision, and every source that
+/// shows one must have run in the execution: what cannot be accounted for fails. A source
+/// that has seen a newer revision means a newer execution is on its way, and that one
+/// will ask for its own approval; approving this one would ship code already superseded.
+fn check_latest(facts: &ExecutionFacts, heads: &[SourceHead]) -> Vec<RevisionCheck> {
+    let execution = facts.execution();
     let unconfirmed = format!("so execution {execution} cannot be confirmed as the newest");
-    let Some(artifacts) = facts.artifacts.as_deref() else {
+    let Some(artifacts) = facts.artifacts() else {
         return vec![RevisionCheck::fail(format!(
             "latest: the revisions of execution {execution} could not be read"
         ))];
@@ -589,44 +577,68 @@ fn check_latest(facts: &RevisionFacts) -> Vec<RevisionCheck> {
             "latest: execution {execution} carries no artifact revisions, {unconfirmed}"
         ))];
     }
-    if facts.sources.is_empty() {
+    let Some(sources) = facts.sources() else {
         return vec![RevisionCheck::fail(format!(
-            "latest: no source action reports a current revision, {unconfirmed}"
+            "latest: the action executions of execution {execution} could not be read, \
+             {unconfirmed}"
         ))];
-    }
-    let mut failures: Vec<_> = artifacts
-        .iter()
-        .filter(|artifact| artifact.revision_id.is_none())
-        .map(|artifact| {
-            RevisionCheck::fail(format!(
-                "latest: artifact {} has no revision id, {unconfirmed}",
-                printable(&artifact.name, usize::MAX)
-            ))
-        })
-        .collect();
-    // An artifact without an id may be the very revision a source reports, so a source
-    // whose revision is not among the ids is only called stale when every id is known.
-    let all_ids_known = failures.is_empty();
-    let carried: Vec<&str> = artifacts
-        .iter()
-        .filter_map(|artifact| artifact.revision_id.as_deref())
-        .collect();
-    for source in &facts.sources {
-        let action = printable(&source.action, usize::MAX);
-        match source.current_revision.as_deref() {
-            None => failures.push(RevisionCheck::fail(format!(
-                "latest: source {action} reports no current revision, {unconfirmed}"
-            ))),
-            Some(current) if all_ids_known && !carried.contains(&current) => {
-                let ids: Vec<String> = carried.iter().map(|id| short_id(id)).collect();
+    };
+    let mut failures = Vec::new();
+    let mut accounted: Vec<SourceRun<'_>> = Vec::new();
+    for artifact in artifacts {
+        let name = printable(&artifact.name, 100);
+        let source = match facts.producer(artifact) {
+            Ok(source) => source,
+            Err(unpaired) => {
                 failures.push(RevisionCheck::fail(format!(
-                    "latest: source {action} has seen revision {} since; execution {execution} \
-                     carries {} — the newer execution will ask for its own approval",
-                    short_id(current),
-                    ids.join(", ")
+                    "latest: artifact {name} cannot be paired with a source action: \
+                     {unpaired}, {unconfirmed}"
                 )));
+                continue;
             }
+        };
+        accounted.push(source);
+        let action = printable(source.action(), 100);
+        if !source.classified() {
+            failures.push(RevisionCheck::fail(format!(
+                "latest: artifact {name} comes from action {action}, whose record does not \
+                 say what kind of action it is, {unconfirmed}"
+            )));
+            continue;
+        }
+        let Some(carried) = artifact.revision_id.as_deref() else {
+            failures.push(RevisionCheck::fail(format!(
+                "latest: artifact {name} has no revision id, {unconfirmed}"
+            )));
+            continue;
+        };
+        let head = heads.iter().find(|head| head.action == source.action());
+        match head.and_then(|head| head.current_revision.as_deref()) {
+            None => failures.push(RevisionCheck::fail(format!(
+                "latest: source {action} shows no current revision in the pipeline state, \
+                 {unconfirmed}"
+            ))),
+            Some(current) if current != carried => failures.push(RevisionCheck::fail(format!(
+                "latest: source {action} has seen revision {} since; execution {execution} \
+                 carries {} from it — the newer execution will ask for its own approval",
+                short_id(current),
+                short_id(carried)
+            ))),
             Some(_) => {}
+        }
+    }
+    for head in heads {
+        if !accounted.iter().any(|source| source.action() == head.action) {
+            let ran = sources.iter().any(|source| source.action() == head.action);
+            failures.push(RevisionCheck::fail(format!(
+                "latest: source {} {}, {unconfirmed}",
+                printable(&head.action, 100),
+                if ran {
+                    "produced no artifact that the execution carries"
+                } else {
+                    "did not run in the execution"
+                }
+            )));
         }
     }
     failures
@@ -637,11 +649,11 @@ fn check_latest(facts: &RevisionFacts) -> Vec<RevisionCheck> {
 /// S3 puts there whatever the uploader set as `codepipeline-artifact-revision-summary`
 /// metadata. A summary that looks like JSON but does not yield a `CommitMessage` (the API
 /// cuts summaries at 2048 characters) is never matched as text: deny patterns would then
-/// test the wrapper instead of the message. The source action's `CommitMessage` output
-/// variable is the fallback.
+/// test the wrapper instead of the message. The `CommitMessage` output variable of the
+/// source action that produced the artifact is the fallback.
 fn commit_message(
     artifact: &ArtifactRevision,
-    sources: Option<&[SourceVariables]>,
+    facts: &ExecutionFacts,
 ) -> Result<String, RevisionCheck> {
     if let Some(message) = artifact
         .revision_summary
@@ -650,27 +662,34 @@ fn commit_message(
     {
         return Ok(message);
     }
-    let Some(sources) = sources else {
-        return Err(RevisionCheck::fail(format!(
-            "commit_message: {} has no commit message in its summary, and the output \
-             variables of the source actions could not be read",
+    match facts.producer(artifact) {
+        Ok(source) if source.classified() => source
+            .variable("CommitMessage")
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                RevisionCheck::fail(format!(
+                    "commit_message: {} has no commit message in its summary or output \
+                     variables (S3 and ECR sources carry none)",
+                    label(artifact)
+                ))
+            }),
+        Ok(source) => Err(RevisionCheck::fail(format!(
+            "commit_message: {} has no commit message in its summary, and action {} does \
+             not say what kind of action it is",
+            label(artifact),
+            printable(source.action(), 100)
+        ))),
+        Err(unpaired) => Err(RevisionCheck::fail(format!(
+            "commit_message: {} has no commit message in its summary, and its source \
+             action's variables cannot be used: {unpaired}",
             label(artifact)
-        )));
-    };
-    sources
-        .iter()
-        .filter(|source| paired(artifact, source))
-        .find_map(|source| source.variables.get("CommitMessage").cloned())
-        .ok_or_else(|| {
-            RevisionCheck::fail(format!(
-                "commit_message: {} has no commit message in its summary or output variables \
-                 (S3 and ECR sources carry none)",
-                label(artifact)
-            ))
-        })
+        ))),
+    }
 }
 
-/// The most of a revision summary CodePipeline keeps.
+/// The most of a revision summary CodePipeline keeps. Whether it counts characters,
+/// UTF-16 units or bytes is not documented, so a summary is taken as possibly cut as
+/// soon as it reaches the cap in bytes, the largest of the three counts.
 const SUMMARY_CAP: usize = 2048;
 
 fn message_from_summary(summary: &str) -> Option<String> {
@@ -682,9 +701,9 @@ fn message_from_summary(summary: &str) -> Option<String> {
     if summary.trim().is_empty() {
         return None;
     }
-    // CodePipeline keeps at most 2048 characters of a summary: at the cap, the end of the
-    // message (where trailers such as `[skip auto-approve]` live) may be missing.
-    if summary.chars().count() >= SUMMARY_CAP {
+    // At the cap, the end of the message (where trailers such as `[skip auto-approve]`
+    // live) may be missing.
+    if summary.len() >= SUMMARY_CAP {
         return None;
     }
     if !summary.trim_start().starts_with('{') {
@@ -693,17 +712,6 @@ fn message_from_summary(summary: &str) -> Option<String> {
     serde_json::from_str::<Wrapped>(summary)
         .ok()
         .map(|wrapped| wrapped.commit_message)
-}
-
-/// Whether `source` produced `artifact`: one of its revision-id output variables equals
-/// the artifact's revision id.
-fn paired(artifact: &ArtifactRevision, source: &SourceVariables) -> bool {
-    let Some(id) = artifact.revision_id.as_deref() else {
-        return false;
-    };
-    REVISION_ID_VARIABLES
-        .iter()
-        .any(|name| source.variables.get(*name).is_some_and(|value| value == id))
 }
 
 fn selects(selector: &[Glob], name: &str) -> bool {
@@ -715,14 +723,6 @@ fn label(artifact: &ArtifactRevision) -> String {
     match artifact.revision_id.as_deref() {
         Some(id) => format!("revision {}", short_id(id)),
         None => format!("artifact {}", printable(&artifact.name, usize::MAX)),
-    }
-}
-
-fn execution_label(facts: &RevisionFacts) -> String {
-    if facts.execution_id.is_empty() {
-        "(unknown)".into()
-    } else {
-        printable(&facts.execution_id, usize::MAX)
     }
 }
 
@@ -991,7 +991,85 @@ fn div_ceil(value: i64, by: i64) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
+    use crate::pipeline::{ActionKind, ActionRecord, ActionStatus};
+
+    /// The facts of one execution in the shape the tests write them: artifacts, the
+    /// sources' heads, and the source actions' variables.
+    #[derive(Clone, Debug, Default)]
+    struct RevisionFacts {
+        execution_id: String,
+        artifacts: Option<Vec<ArtifactRevision>>,
+        sources: Vec<SourceState>,
+        source_variables: Option<Vec<SourceVariables>>,
+        /// `None`: started by a push (`Webhook`).
+        trigger: Option<String>,
+    }
+
+    #[derive(Clone, Debug, Default)]
+    struct SourceState {
+        action: String,
+        current_revision: Option<String>,
+    }
+
+    #[derive(Clone, Debug, Default)]
+    struct SourceVariables {
+        action: String,
+        variables: BTreeMap<String, String>,
+    }
+
+    impl RevisionFacts {
+        fn evidence(&self) -> (ExecutionFacts, Vec<SourceHead>) {
+            let id = if self.execution_id.is_empty() {
+                "unknown-execution"
+            } else {
+                &self.execution_id
+            };
+            let mut facts = ExecutionFacts::about(id);
+            if let Some(artifacts) = &self.artifacts {
+                facts = facts.with_execution(ExecutionRecord {
+                    execution_id: Some(id.to_owned()),
+                    artifacts: artifacts.clone(),
+                    trigger: Some(self.trigger.clone().unwrap_or_else(|| "Webhook".into())),
+                });
+            }
+            if let Some(sources) = &self.source_variables {
+                facts = facts.with_actions(
+                    sources
+                        .iter()
+                        .map(|source| ActionRecord {
+                            execution_id: Some(id.to_owned()),
+                            stage: "Source".into(),
+                            action: source.action.clone(),
+                            kind: ActionKind::Source,
+                            status: ActionStatus::Succeeded,
+                            updated: None,
+                            output_artifacts: Vec::new(),
+                            variables: source.variables.clone(),
+                        })
+                        .collect(),
+                );
+            }
+            let heads = self
+                .sources
+                .iter()
+                .map(|source| SourceHead {
+                    action: source.action.clone(),
+                    current_revision: source.current_revision.clone(),
+                })
+                .collect();
+            (facts, heads)
+        }
+    }
+
+    impl Revisions {
+        fn check_fixture(&self, facts: &RevisionFacts, now: Timestamp) -> Vec<RevisionCheck> {
+            let (facts, heads) = facts.evidence();
+            self.check(&facts, &heads, now)
+        }
+    }
 
     const AT: &str = "rules[0].revisions";
     const EXECUTION: &str = "6c7a2f5e-3b1d-4e8a-9f0c-1d2e3f4a5b6c";
@@ -1071,6 +1149,7 @@ mod tests {
     fn codecommit() -> RevisionFacts {
         RevisionFacts {
             execution_id: EXECUTION.into(),
+            trigger: None,
             artifacts: Some(vec![ArtifactRevision {
                 name: "SourceArtifact".into(),
                 revision_id: Some(COMMIT.into()),
@@ -1100,6 +1179,7 @@ mod tests {
         let summary = serde_json::json!({"ProviderType": "GitHub", "CommitMessage": message});
         RevisionFacts {
             execution_id: EXECUTION.into(),
+            trigger: None,
             artifacts: Some(vec![ArtifactRevision {
                 name: "SourceOutput".into(),
                 revision_id: Some(GITHUB_COMMIT.into()),
@@ -1128,6 +1208,7 @@ mod tests {
     fn s3() -> RevisionFacts {
         RevisionFacts {
             execution_id: EXECUTION.into(),
+            trigger: None,
             artifacts: Some(vec![ArtifactRevision {
                 name: "ConfigBundle".into(),
                 revision_id: Some(S3_VERSION.into()),
@@ -1152,6 +1233,7 @@ mod tests {
     fn ecr() -> RevisionFacts {
         RevisionFacts {
             execution_id: EXECUTION.into(),
+            trigger: None,
             artifacts: Some(vec![ArtifactRevision {
                 name: "Image".into(),
                 revision_id: Some(DIGEST.into()),
@@ -1213,7 +1295,7 @@ mod tests {
 
     #[test]
     fn given_the_documented_example_when_a_codecommit_revision_fits_then_every_check_passes() {
-        let checks = revisions(DOCUMENTED).check(&codecommit(), now());
+        let checks = revisions(DOCUMENTED).check_fixture(&codecommit(), now());
         assert_all_pass(&checks);
         let reasons: Vec<_> = checks.iter().map(|check| check.reason.as_str()).collect();
         assert_eq!(
@@ -1475,18 +1557,22 @@ mod tests {
             execution: true,
             action_executions: false,
         };
-        let variables_only = Needs {
-            execution: false,
-            action_executions: true,
-        };
-        assert_eq!(needs(r#"{"latest": true}"#), execution_only);
+        assert_eq!(
+            needs(r#"{"latest": true}"#),
+            both,
+            "latest pairs each artifact with its source action"
+        );
         assert_eq!(needs(r#"{"max_age": "1d"}"#), execution_only);
         assert_eq!(
             needs(r#"{"revision_id": {"deny": ["^0{40}$"]}}"#),
             execution_only
         );
         assert_eq!(needs(r#"{"commit_message": {"deny": ["x"]}}"#), both);
-        assert_eq!(needs(r#"{"branches": ["main"]}"#), variables_only);
+        assert_eq!(
+            needs(r#"{"branches": ["main"]}"#),
+            both,
+            "branches reads how the execution was started"
+        );
         assert_eq!(needs(r#"{"latest": true, "branches": ["main"]}"#), both);
         assert_eq!(
             needs(r#"{"max_age": "1d", "artifacts": ["App*"]}"#),
@@ -1512,7 +1598,7 @@ mod tests {
             ecr(),
             app_and_config(),
         ] {
-            assert_all_pass(&latest.check(&facts, now()));
+            assert_all_pass(&latest.check_fixture(&facts, now()));
         }
     }
 
@@ -1520,13 +1606,13 @@ mod tests {
     fn given_one_of_two_sources_has_seen_a_newer_revision_when_checked_then_latest_names_it() {
         let mut facts = app_and_config();
         facts.sources[0].current_revision = Some(NEWER_COMMIT.into());
-        let checks = revisions(r#"{"latest": true}"#).check(&facts, now());
+        let checks = revisions(r#"{"latest": true}"#).check_fixture(&facts, now());
         assert_eq!(
             only_failure(&checks).reason,
             format!(
                 "latest: source Checkout has seen revision f00dcafe1234 since; execution \
-                 {EXECUTION} carries ddbe7ef25751, 3sL4kqtJlcpX — the newer execution will ask \
-                 for its own approval"
+                 {EXECUTION} carries ddbe7ef25751 from it — the newer execution will ask for \
+                 its own approval"
             )
         );
         assert_eq!(checks[0].on_fail, None);
@@ -1536,11 +1622,11 @@ mod tests {
     fn given_a_source_without_current_revision_when_checked_then_latest_fails() {
         let mut facts = app_and_config();
         facts.sources[1].current_revision = None;
-        let checks = revisions(r#"{"latest": true}"#).check(&facts, now());
+        let checks = revisions(r#"{"latest": true}"#).check_fixture(&facts, now());
         assert!(
             only_failure(&checks)
                 .reason
-                .starts_with("latest: source Config reports no current revision"),
+                .starts_with("latest: source Config shows no current revision"),
             "{checks:#?}"
         );
     }
@@ -1549,7 +1635,7 @@ mod tests {
     fn given_missing_latest_facts_when_checked_then_latest_fails_and_says_why() {
         let latest = revisions(r#"{"latest": true}"#);
         let reason =
-            |facts: RevisionFacts| only_failure(&latest.check(&facts, now())).reason.clone();
+            |facts: RevisionFacts| only_failure(&latest.check_fixture(&facts, now())).reason.clone();
 
         let mut facts = codecommit();
         facts.artifacts = None;
@@ -1564,14 +1650,19 @@ mod tests {
 
         let mut facts = codecommit();
         facts.sources.clear();
-        assert!(reason(facts).contains("no source action reports a current revision"));
+        assert!(reason(facts).contains("source Source shows no current revision"));
+
+        let mut facts = codecommit();
+        facts.source_variables = None;
+        assert!(reason(facts).contains("the action executions of execution"));
 
         let mut facts = codecommit();
         facts.artifacts.as_mut().unwrap()[0].revision_id = None;
-        let text = reason(facts);
+        let checks = latest.check_fixture(&facts, now());
+        let text = failures(&checks)[0].to_owned();
         assert!(
-            text.starts_with("latest: artifact SourceArtifact has no revision id"),
-            "{text}"
+            text.starts_with("latest: artifact SourceArtifact cannot be paired"),
+            "without an id, nothing pairs it with its source: {text}"
         );
     }
 
@@ -1587,7 +1678,7 @@ mod tests {
             ecr(),
             app_and_config(),
         ] {
-            assert_all_pass(&max_age.check(&facts, now()));
+            assert_all_pass(&max_age.check_fixture(&facts, now()));
         }
     }
 
@@ -1595,7 +1686,7 @@ mod tests {
     fn given_a_revision_older_than_max_age_when_checked_then_it_fails_with_its_age() {
         let mut facts = codecommit();
         facts.artifacts.as_mut().unwrap()[0].created = Some(at("2026-11-22T16:00:00Z"));
-        let checks = revisions(r#"{"max_age": "72h"}"#).check(&facts, now());
+        let checks = revisions(r#"{"max_age": "72h"}"#).check_fixture(&facts, now());
         assert_eq!(
             only_failure(&checks).reason,
             "max_age: revision 8d3f1c2b7a6e was created 88h ago, more than 72h"
@@ -1606,9 +1697,9 @@ mod tests {
     fn given_a_revision_exactly_max_age_old_when_checked_then_it_passes_and_a_moment_more_fails() {
         let mut facts = codecommit();
         facts.artifacts.as_mut().unwrap()[0].created = Some(at("2026-11-23T08:00:00Z"));
-        assert_all_pass(&revisions(r#"{"max_age": "72h"}"#).check(&facts, now()));
+        assert_all_pass(&revisions(r#"{"max_age": "72h"}"#).check_fixture(&facts, now()));
         facts.artifacts.as_mut().unwrap()[0].created = Some(at("2026-11-23T07:59:59.999Z"));
-        let checks = revisions(r#"{"max_age": "72h"}"#).check(&facts, now());
+        let checks = revisions(r#"{"max_age": "72h"}"#).check_fixture(&facts, now());
         assert!(only_failure(&checks).reason.contains("created 72h1m ago"));
     }
 
@@ -1616,18 +1707,18 @@ mod tests {
     fn given_a_revision_just_over_max_age_when_checked_then_its_age_never_reads_as_the_limit() {
         let mut facts = codecommit();
         facts.artifacts.as_mut().unwrap()[0].created = Some(at("2026-11-23T07:59:30Z"));
-        let checks = revisions(r#"{"max_age": "72h"}"#).check(&facts, now());
+        let checks = revisions(r#"{"max_age": "72h"}"#).check_fixture(&facts, now());
         assert_eq!(
             only_failure(&checks).reason,
             "max_age: revision 8d3f1c2b7a6e was created 72h1m ago, more than 72h"
         );
-        let checks = revisions(r#"{"max_age": "3d"}"#).check(&facts, now());
+        let checks = revisions(r#"{"max_age": "3d"}"#).check_fixture(&facts, now());
         assert!(
             only_failure(&checks)
                 .reason
                 .contains("created 3d1h ago, more than 3d")
         );
-        let checks = revisions(r#"{"max_age": "4320m"}"#).check(&facts, now());
+        let checks = revisions(r#"{"max_age": "4320m"}"#).check_fixture(&facts, now());
         assert!(
             only_failure(&checks)
                 .reason
@@ -1639,7 +1730,7 @@ mod tests {
     fn given_an_old_ecr_image_when_checked_then_max_age_names_it_by_its_digest() {
         let mut facts = ecr();
         facts.artifacts.as_mut().unwrap()[0].created = Some(at("2026-11-10T06:00:00Z"));
-        let checks = revisions(r#"{"max_age": "14d"}"#).check(&facts, now());
+        let checks = revisions(r#"{"max_age": "14d"}"#).check_fixture(&facts, now());
         assert_eq!(
             only_failure(&checks).reason,
             "max_age: revision sha256:4f3c9e1a0b2d was created 16d2h ago, more than 14d"
@@ -1650,14 +1741,14 @@ mod tests {
     fn given_a_revision_stamped_in_the_future_when_checked_then_max_age_counts_it_as_new() {
         let mut facts = codecommit();
         facts.artifacts.as_mut().unwrap()[0].created = Some(at("2026-11-26T08:05:00Z"));
-        assert_all_pass(&revisions(r#"{"max_age": "90m"}"#).check(&facts, now()));
+        assert_all_pass(&revisions(r#"{"max_age": "90m"}"#).check_fixture(&facts, now()));
     }
 
     #[test]
     fn given_a_revision_without_creation_time_when_checked_then_max_age_fails() {
         let mut facts = s3();
         facts.artifacts.as_mut().unwrap()[0].created = None;
-        let checks = revisions(r#"{"max_age": "72h"}"#).check(&facts, now());
+        let checks = revisions(r#"{"max_age": "72h"}"#).check_fixture(&facts, now());
         assert_eq!(
             only_failure(&checks).reason,
             "max_age: revision 3sL4kqtJlcpX has no creation time, so its age is unknown"
@@ -1667,7 +1758,7 @@ mod tests {
     #[test]
     fn given_two_sources_one_old_when_checked_then_max_age_fails_only_for_that_one() {
         let facts = app_and_config();
-        let checks = revisions(r#"{"max_age": "2h"}"#).check(&facts, now());
+        let checks = revisions(r#"{"max_age": "2h"}"#).check_fixture(&facts, now());
         assert_eq!(
             only_failure(&checks).reason,
             "max_age: revision 3sL4kqtJlcpX was created 12h ago, more than 2h"
@@ -1679,14 +1770,14 @@ mod tests {
     #[test]
     fn given_a_commit_id_allowed_by_pattern_when_checked_then_revision_id_passes() {
         let check = revisions(r#"{"revision_id": {"allow": ["^[0-9a-f]{40}$"]}}"#);
-        assert_all_pass(&check.check(&codecommit(), now()));
-        assert_all_pass(&check.check(&github("Fix", "main"), now()));
+        assert_all_pass(&check.check_fixture(&codecommit(), now()));
+        assert_all_pass(&check.check_fixture(&github("Fix", "main"), now()));
     }
 
     #[test]
     fn given_an_ecr_digest_when_only_commits_are_allowed_then_revision_id_fails() {
         let check = revisions(r#"{"revision_id": {"allow": ["^[0-9a-f]{40}$", "^v[0-9]+$"]}}"#);
-        let checks = check.check(&ecr(), now());
+        let checks = check.check_fixture(&ecr(), now());
         assert_eq!(
             only_failure(&checks).reason,
             "revision_id: revision sha256:4f3c9e1a0b2d matches no allow pattern \
@@ -1697,14 +1788,14 @@ mod tests {
     #[test]
     fn given_an_s3_version_when_allowed_by_its_own_pattern_then_revision_id_passes() {
         let check = revisions(r#"{"revision_id": {"allow": ["^[A-Za-z0-9._+/-]{32,}$"]}}"#);
-        assert_all_pass(&check.check(&s3(), now()));
+        assert_all_pass(&check.check_fixture(&s3(), now()));
     }
 
     #[test]
     fn given_a_denied_revision_id_when_checked_then_revision_id_fails() {
         let check =
             revisions(r#"{"revision_id": {"allow": ["^[0-9a-f]{40}$"], "deny": ["^8d3f1c2b"]}}"#);
-        let checks = check.check(&codecommit(), now());
+        let checks = check.check_fixture(&codecommit(), now());
         assert_eq!(
             only_failure(&checks).reason,
             "revision_id: revision 8d3f1c2b7a6e matches deny pattern ^8d3f1c2b"
@@ -1715,7 +1806,7 @@ mod tests {
     fn given_a_revision_without_id_when_checked_then_revision_id_fails() {
         let mut facts = codecommit();
         facts.artifacts.as_mut().unwrap()[0].revision_id = None;
-        let checks = revisions(r#"{"revision_id": {"deny": ["^0{40}$"]}}"#).check(&facts, now());
+        let checks = revisions(r#"{"revision_id": {"deny": ["^0{40}$"]}}"#).check_fixture(&facts, now());
         assert_eq!(
             only_failure(&checks).reason,
             "revision_id: artifact SourceArtifact has no revision id"
@@ -1730,7 +1821,7 @@ mod tests {
         facts.artifacts.as_mut().unwrap()[0].revision_summary = Some("WIP: try".into());
         let check =
             revisions(r#"{"commit_message": {"deny": ["(?i)^wip"], "on_match": "abstain"}}"#);
-        let failure = only_failure(&check.check(&facts, now())).clone();
+        let failure = only_failure(&check.check_fixture(&facts, now())).clone();
         assert_eq!(
             failure.reason,
             "commit_message: \"WIP: try\" matches deny pattern (?i)^wip"
@@ -1741,7 +1832,7 @@ mod tests {
     #[test]
     fn given_on_match_reject_or_none_when_deny_matches_then_on_fail_follows_it() {
         let facts = github("[skip auto-approve] bump deps", "main");
-        let with = |json: &str| only_failure(&revisions(json).check(&facts, now())).on_fail;
+        let with = |json: &str| only_failure(&revisions(json).check_fixture(&facts, now())).on_fail;
         let deny = r"(?i)\\[(no|skip)[ -]auto[ -]?approve\\]";
         assert_eq!(
             with(&format!(
@@ -1758,12 +1849,12 @@ mod tests {
     #[test]
     fn given_a_codestar_json_summary_when_checked_then_the_commit_message_inside_is_matched() {
         let check = revisions(r#"{"commit_message": {"deny": ["(?i)^wip"]}}"#);
-        let checks = check.check(&github("wip: half a feature", "main"), now());
+        let checks = check.check_fixture(&github("wip: half a feature", "main"), now());
         assert_eq!(
             only_failure(&checks).reason,
             "commit_message: \"wip: half a feature\" matches deny pattern (?i)^wip"
         );
-        assert_all_pass(&check.check(&github("Ship the feature", "main"), now()));
+        assert_all_pass(&check.check_fixture(&github("Ship the feature", "main"), now()));
     }
 
     #[test]
@@ -1772,7 +1863,7 @@ mod tests {
         facts.artifacts.as_mut().unwrap()[0].revision_summary =
             Some(r#"{"ProviderType":"GitHub","CommitMessage":"WIP: a very lo"#.into());
         let check = revisions(r#"{"commit_message": {"deny": ["(?i)^wip"]}}"#);
-        let checks = check.check(&facts, now());
+        let checks = check.check_fixture(&facts, now());
         assert!(
             only_failure(&checks)
                 .reason
@@ -1790,7 +1881,7 @@ mod tests {
             .variables
             .remove("CommitMessage");
         // A deny pattern that the raw wrapper would not match must not pass it.
-        let checks = revisions(r#"{"commit_message": {"deny": ["^Fix"]}}"#).check(&facts, now());
+        let checks = revisions(r#"{"commit_message": {"deny": ["^Fix"]}}"#).check_fixture(&facts, now());
         assert_eq!(
             only_failure(&checks).reason,
             "commit_message: revision ddbe7ef25751 has no commit message in its summary or \
@@ -1806,7 +1897,7 @@ mod tests {
             .variables
             .insert("CommitMessage".into(), "[no auto approve] risky".into());
         let check = revisions(DOCUMENTED);
-        let checks = check.check(&facts, now());
+        let checks = check.check_fixture(&facts, now());
         assert_eq!(
             failures(&checks),
             [
@@ -1819,7 +1910,7 @@ mod tests {
     #[test]
     fn given_an_s3_source_without_summary_when_checked_then_commit_message_fails() {
         let check = revisions(r#"{"commit_message": {"deny": ["(?i)^wip"]}}"#);
-        let checks = check.check(&s3(), now());
+        let checks = check.check_fixture(&s3(), now());
         assert_eq!(
             only_failure(&checks).reason,
             "commit_message: revision 3sL4kqtJlcpX has no commit message in its summary or \
@@ -1829,7 +1920,7 @@ mod tests {
             checks[0].on_fail, None,
             "a missing message is not a deny match"
         );
-        let checks = check.check(&ecr(), now());
+        let checks = check.check_fixture(&ecr(), now());
         assert!(
             only_failure(&checks)
                 .reason
@@ -1844,7 +1935,7 @@ mod tests {
             Some("a1b2c3d WIP: new rate limits".into());
         let check = revisions(r#"{"commit_message": {"deny": ["(?i)\\bwip\\b"]}}"#);
         assert!(
-            only_failure(&check.check(&facts, now()))
+            only_failure(&check.check_fixture(&facts, now()))
                 .reason
                 .contains("matches deny pattern")
         );
@@ -1855,7 +1946,7 @@ mod tests {
         let mut facts = codecommit();
         facts.source_variables = None;
         let check = revisions(r#"{"commit_message": {"deny": ["(?i)^wip"]}}"#);
-        assert_all_pass(&check.check(&facts, now()));
+        assert_all_pass(&check.check_fixture(&facts, now()));
     }
 
     #[test]
@@ -1864,11 +1955,12 @@ mod tests {
         facts.artifacts.as_mut().unwrap()[0].revision_summary = Some("  ".into());
         facts.source_variables = None;
         let checks =
-            revisions(r#"{"commit_message": {"deny": ["(?i)^wip"]}}"#).check(&facts, now());
+            revisions(r#"{"commit_message": {"deny": ["(?i)^wip"]}}"#).check_fixture(&facts, now());
         assert_eq!(
             only_failure(&checks).reason,
             "commit_message: revision 8d3f1c2b7a6e has no commit message in its summary, and \
-             the output variables of the source actions could not be read"
+             its source action's variables cannot be used: the action executions of the \
+             execution could not be read"
         );
     }
 
@@ -1876,7 +1968,7 @@ mod tests {
     fn given_unread_revisions_when_checked_then_commit_message_fails() {
         let mut facts = codecommit();
         facts.artifacts = None;
-        let checks = revisions(r#"{"commit_message": {"deny": ["x"]}}"#).check(&facts, now());
+        let checks = revisions(r#"{"commit_message": {"deny": ["x"]}}"#).check_fixture(&facts, now());
         assert_eq!(
             only_failure(&checks).reason,
             format!("commit_message: the revisions of execution {EXECUTION} could not be read")
@@ -1890,7 +1982,7 @@ mod tests {
                 "on_match": "reject"}}"#,
         );
         let facts = github("SHOP-1423 Add the holiday banner", "main");
-        let checks = check.check(&facts, now());
+        let checks = check.check_fixture(&facts, now());
         assert_eq!(
             only_failure(&checks).reason,
             "commit_message: \"SHOP-1423 Add the holiday banner\" does not match required \
@@ -1899,7 +1991,7 @@ mod tests {
         assert_eq!(checks[0].on_fail, None, "on_match is for deny matches only");
         let facts = github("SHOP-1423 Add the banner\n\nReviewed-by: Dana", "main");
         assert_eq!(
-            check.check(&facts, now())[0].reason,
+            check.check_fixture(&facts, now())[0].reason,
             "commit_message: no message matches a deny pattern, and every one matches the \
              required patterns"
         );
@@ -1909,7 +2001,7 @@ mod tests {
     fn given_an_untrusted_message_when_quoted_then_it_is_one_short_line() {
         let message = format!("WIP\u{1b}[31m\r\nfake: approved\u{202e}{}", "x".repeat(200));
         let checks = revisions(r#"{"commit_message": {"deny": ["^WIP"]}}"#)
-            .check(&github(&message, "main"), now());
+            .check_fixture(&github(&message, "main"), now());
         let reason = &only_failure(&checks).reason;
         assert!(
             reason.chars().all(|c| !c.is_control() && c != '\u{202e}'),
@@ -1933,7 +2025,7 @@ mod tests {
     #[test]
     fn given_allowed_branches_when_checked_then_branches_passes_and_names_them() {
         let check = revisions(r#"{"branches": ["main", "release/*"]}"#);
-        let checks = check.check(&github("Fix", "release/2026/11"), now());
+        let checks = check.check_fixture(&github("Fix", "release/2026/11"), now());
         assert_all_pass(&checks);
         assert_eq!(
             checks[0].reason,
@@ -1944,7 +2036,7 @@ mod tests {
     #[test]
     fn given_a_feature_branch_when_checked_then_branches_fails_naming_the_patterns() {
         let check = revisions(r#"{"branches": ["main", "release/*"]}"#);
-        let checks = check.check(&github("Fix", "feature/x"), now());
+        let checks = check.check_fixture(&github("Fix", "feature/x"), now());
         assert_eq!(
             only_failure(&checks).reason,
             "branches: source Checkout built branch feature/x, not main or release/*"
@@ -1954,16 +2046,16 @@ mod tests {
     #[test]
     fn given_a_question_mark_when_matching_branches_then_it_stands_for_one_character() {
         let check = revisions(r#"{"branches": ["hotfix-?"]}"#);
-        assert_all_pass(&check.check(&github("Fix", "hotfix-1"), now()));
-        assert!(!check.check(&github("Fix", "hotfix-12"), now())[0].passed);
-        assert!(!revisions(r#"{"branches": ["Main"]}"#).check(&codecommit(), now())[0].passed);
+        assert_all_pass(&check.check_fixture(&github("Fix", "hotfix-1"), now()));
+        assert!(!check.check_fixture(&github("Fix", "hotfix-12"), now())[0].passed);
+        assert!(!revisions(r#"{"branches": ["Main"]}"#).check_fixture(&codecommit(), now())[0].passed);
     }
 
     #[test]
     fn given_s3_and_ecr_sources_when_checking_branches_then_they_fail_for_want_of_a_branch() {
         let check = revisions(r#"{"branches": ["main"]}"#);
         for (facts, action) in [(s3(), "Config"), (ecr(), "Image")] {
-            let checks = check.check(&facts, now());
+            let checks = check.check_fixture(&facts, now());
             assert_eq!(
                 only_failure(&checks).reason,
                 format!(
@@ -1980,13 +2072,15 @@ mod tests {
         let mut facts = codecommit();
         facts.source_variables = None;
         assert_eq!(
-            only_failure(&check.check(&facts, now())).reason,
-            "branches: the output variables of the source actions could not be read"
+            only_failure(&check.check_fixture(&facts, now())).reason,
+            "branches: revision 8d3f1c2b7a6e cannot be paired with the source action that \
+             built it: the action executions of the execution could not be read"
         );
         facts.source_variables = Some(Vec::new());
         assert_eq!(
-            only_failure(&check.check(&facts, now())).reason,
-            format!("branches: no source action ran in execution {EXECUTION}")
+            only_failure(&check.check_fixture(&facts, now())).reason,
+            "branches: revision 8d3f1c2b7a6e cannot be paired with the source action that \
+             built it: no source action that ran in the execution produced it"
         );
     }
 
@@ -1998,7 +2092,7 @@ mod tests {
             r#"{"max_age": "2h", "commit_message": {"deny": ["(?i)^wip"]},
                 "branches": ["main"], "artifacts": ["Source*"]}"#,
         );
-        let checks = check.check(&app_and_config(), now());
+        let checks = check.check_fixture(&app_and_config(), now());
         assert_all_pass(&checks);
         assert_eq!(checks.len(), 3);
         assert_eq!(checks[2].reason, "branches: source Checkout built main");
@@ -2007,14 +2101,14 @@ mod tests {
     #[test]
     fn given_artifacts_naming_a_source_action_when_checked_then_its_artifact_is_selected() {
         let check = revisions(r#"{"max_age": "2h", "artifacts": ["Config"]}"#);
-        let checks = check.check(&app_and_config(), now());
+        let checks = check.check_fixture(&app_and_config(), now());
         assert_eq!(
             only_failure(&checks).reason,
             "max_age: revision 3sL4kqtJlcpX was created 12h ago, more than 2h"
         );
         let check = revisions(r#"{"branches": ["main"], "artifacts": ["ConfigBundle"]}"#);
         assert!(
-            only_failure(&check.check(&app_and_config(), now()))
+            only_failure(&check.check_fixture(&app_and_config(), now()))
                 .reason
                 .starts_with("branches: source Config reports no branch")
         );
@@ -2025,14 +2119,12 @@ mod tests {
         let check = revisions(
             r#"{"latest": true, "max_age": "72h", "branches": ["main"], "artifacts": ["Sorce*"]}"#,
         );
-        let checks = check.check(&app_and_config(), now());
+        let checks = check.check_fixture(&app_and_config(), now());
         assert_eq!(
             failures(&checks),
             [
                 format!("max_age: no artifact of execution {EXECUTION} matches artifacts Sorce*"),
-                format!(
-                    "branches: no source action of execution {EXECUTION} matches artifacts Sorce*"
-                ),
+                format!("branches: no artifact of execution {EXECUTION} matches artifacts Sorce*"),
             ]
         );
         assert!(checks[0].passed, "latest is not narrowed by artifacts");
@@ -2046,13 +2138,16 @@ mod tests {
             .remove("VersionId");
         let check =
             revisions(r#"{"max_age": "2h", "branches": ["main"], "artifacts": ["Source*"]}"#);
-        let reasons = failures(&check.check(&facts, now()))
+        let reasons = failures(&check.check_fixture(&facts, now()))
             .into_iter()
             .map(str::to_owned)
             .collect::<Vec<_>>();
         assert_eq!(reasons.len(), 2, "{reasons:#?}");
         assert!(reasons[0].starts_with("max_age: revision 3sL4kqtJlcpX"));
-        assert!(reasons[1].starts_with("branches: source Config reports no branch"));
+        assert!(
+            reasons[1].starts_with("branches: revision 3sL4kqtJlcpX cannot be paired"),
+            "{reasons:#?}"
+        );
     }
 
     #[test]
@@ -2061,26 +2156,28 @@ mod tests {
             revisions(r#"{"max_age": "72h", "branches": ["main"], "artifacts": ["Source*"]}"#);
         let mut facts = app_and_config();
         facts.source_variables = None;
-        let checks = check.check(&facts, now());
+        let checks = check.check_fixture(&facts, now());
         assert_eq!(
             failures(&checks),
             [
-                "max_age: the output variables of the source actions could not be read, so \
-                 artifacts cannot be applied",
-                "branches: the output variables of the source actions could not be read",
+                format!(
+                    "max_age: the action executions of execution {EXECUTION} could not be \
+                     read, so artifacts cannot be applied"
+                ),
+                format!(
+                    "branches: the action executions of execution {EXECUTION} could not be \
+                     read, so artifacts cannot be applied"
+                ),
             ]
         );
         let mut facts = app_and_config();
         facts.artifacts = None;
-        let checks = check.check(&facts, now());
+        let checks = check.check_fixture(&facts, now());
         assert_eq!(
             failures(&checks),
             [
                 format!("max_age: the revisions of execution {EXECUTION} could not be read"),
-                format!(
-                    "branches: the revisions of execution {EXECUTION} could not be read, so \
-                     artifacts cannot be applied"
-                ),
+                format!("branches: the revisions of execution {EXECUTION} could not be read"),
             ]
         );
     }
@@ -2096,14 +2193,14 @@ mod tests {
         facts.source_variables.as_mut().unwrap()[0]
             .variables
             .insert("CommitId".into(), DIGEST.into());
-        let checks = revisions(DOCUMENTED).check(&facts, now());
+        let checks = revisions(DOCUMENTED).check_fixture(&facts, now());
         assert_eq!(
             failures(&checks),
             [
                 format!(
                     "latest: source Checkout has seen revision f00dcafe1234 since; execution \
-                     {EXECUTION} carries sha256:4f3c9e1a0b2d — the newer execution will ask for \
-                     its own approval"
+                     {EXECUTION} carries sha256:4f3c9e1a0b2d from it — the newer execution will \
+                     ask for its own approval"
                 ),
                 "max_age: revision sha256:4f3c9e1a0b2d was created 88h ago, more than 72h".into(),
                 "revision_id: revision sha256:4f3c9e1a0b2d matches no allow pattern \
@@ -2130,10 +2227,11 @@ mod tests {
         let empty = RevisionFacts::default();
         let unread = RevisionFacts {
             execution_id: EXECUTION.into(),
+            trigger: None,
             ..RevisionFacts::default()
         };
         for facts in [empty, unread] {
-            let checks = all.check(&facts, now());
+            let checks = all.check_fixture(&facts, now());
             assert_eq!(checks.len(), 5, "{checks:#?}");
             assert!(checks.iter().all(|check| !check.passed), "{checks:#?}");
         }
@@ -2145,7 +2243,7 @@ mod tests {
             r#"{"latest": true, "max_age": "72h", "revision_id": {"deny": ["^0{40}$"]},
                 "commit_message": {"deny": ["^DO NOT MERGE"]}, "branches": ["*"]}"#,
         );
-        assert_all_pass(&all.check(&codecommit(), now()));
+        assert_all_pass(&all.check_fixture(&codecommit(), now()));
         type Strip = fn(&mut RevisionFacts);
         let strip: [(&str, Strip); 6] = [
             ("latest", |f| f.sources[0].current_revision = None),
@@ -2171,7 +2269,7 @@ mod tests {
         for (check, strip) in strip {
             let mut facts = codecommit();
             strip(&mut facts);
-            let results = all.check(&facts, now());
+            let results = all.check_fixture(&facts, now());
             let failed = results
                 .iter()
                 .find(|result| result.reason.starts_with(&format!("{check}: ")))

@@ -58,11 +58,11 @@ const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 #[serde(deny_unknown_fields)]
 pub struct WindowsDocument {
     timezone: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::not_null")]
     allow: Vec<WeeklyDocument>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::not_null")]
     freeze: Vec<FreezeDocument>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::not_null")]
     outside: Outside,
 }
 
@@ -77,10 +77,13 @@ struct WeeklyDocument {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FreezeDocument {
+    #[serde(default, deserialize_with = "super::present")]
     every: Option<Every>,
+    #[serde(default, deserialize_with = "super::present")]
     days: Option<Vec<String>>,
     from: String,
     to: String,
+    #[serde(default, deserialize_with = "super::present")]
     reason: Option<String>,
 }
 

@@ -22,6 +22,7 @@ impl World {
             "PutApprovalResult" => self.put_approval_result(input),
             "ListPipelines" => self.list_pipelines(input),
             "GetPipelineExecution" => self.get_pipeline_execution(input),
+            "GetPipeline" => self.get_pipeline(input),
             "ListActionExecutions" => self.list_action_executions(input),
             _ => Err(ApiError::new(
                 "UnknownOperationException",
@@ -145,6 +146,28 @@ impl World {
         }
     }
 
+    fn get_pipeline(&self, input: &Value) -> Result<Value, ApiError> {
+        let name = required(input, "name")?;
+        let declaration = match self.declarations.get(name) {
+            Some(declaration) => declaration.clone(),
+            None => declare_from_state(
+                name,
+                self.pipelines
+                    .get(name)
+                    .ok_or_else(|| pipeline_not_found(name))?,
+            ),
+        };
+        let now = epoch_seconds();
+        Ok(json!({
+            "pipeline": declaration,
+            "metadata": {
+                "pipelineArn": format!("arn:aws:codepipeline:us-east-1:123456789012:{name}"),
+                "created": now,
+                "updated": now,
+            }
+        }))
+    }
+
     fn list_action_executions(&self, input: &Value) -> Result<Value, ApiError> {
         let pipeline = required(input, "pipelineName")?;
         if !self.knows_pipeline(pipeline) {
@@ -223,6 +246,39 @@ fn hide_pending_executions(state: &mut Value) {
             }
         }
     }
+}
+
+/// A declaration for a pipeline stored only as its state: its stages and actions, each
+/// action a Manual approval with no `timeoutInMinutes` (so CodePipeline's default).
+fn declare_from_state(name: &str, state: &Value) -> Value {
+    let stages: Vec<Value> = state
+        .get("stageStates")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|stage| {
+            let actions: Vec<Value> = stage
+                .get("actionStates")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|action| {
+                    json!({
+                        "name": action.get("actionName").cloned().unwrap_or_default(),
+                        "actionTypeId": {"category": "Approval", "owner": "AWS",
+                                         "provider": "Manual", "version": "1"},
+                    })
+                })
+                .collect();
+            json!({"name": stage.get("stageName").cloned().unwrap_or_default(), "actions": actions})
+        })
+        .collect();
+    json!({
+        "name": name,
+        "roleArn": "arn:aws:iam::123456789012:role/stand-in",
+        "stages": stages,
+        "version": state.get("pipelineVersion").cloned().unwrap_or(1.into()),
+    })
 }
 
 /// The PipelineSummary ListPipelines reports for a stored pipeline state.

@@ -171,6 +171,20 @@ impl StandIn {
             .insert(pipeline.to_owned(), details);
     }
 
+    /// Stores a GetPipeline declaration (the `pipeline` object), keyed by its `name`.
+    ///
+    /// # Panics
+    ///
+    /// If `declaration` has no string `name`.
+    pub fn put_declaration(&self, declaration: Value) {
+        let name = declaration
+            .get("name")
+            .and_then(Value::as_str)
+            .expect("put_declaration: the declaration needs a string \"name\"")
+            .to_owned();
+        self.world().declarations.insert(name, declaration);
+    }
+
     /// The page size of ListPipelines and ListActionExecutions when the
     /// client does not ask for one (default 100, as in AWS).
     pub fn set_list_page_size(&self, n: usize) {

@@ -17,13 +17,15 @@
 //! {
 //!   "pipelines": [ { "pipelineName": "web-shop", "stageStates": [ ... ] } ],
 //!   "executions": { "web-shop": [ { "pipelineExecutionId": "...", ... } ] },
-//!   "actionExecutions": { "web-shop": [ { "pipelineExecutionId": "...", ... } ] }
+//!   "actionExecutions": { "web-shop": [ { "pipelineExecutionId": "...", ... } ] },
+//!   "declarations": [ { "name": "web-shop", "stages": [ ... ] } ]
 //! }
 //! ```
 //!
 //! `executions` holds GetPipelineExecution `pipelineExecution` objects and
 //! `actionExecutions` holds ListActionExecutions `actionExecutionDetails`
-//! entries, both grouped by pipeline name.
+//! entries, both grouped by pipeline name; `declarations` holds GetPipeline
+//! `pipeline` objects (a pipeline without one is declared from its state).
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -115,8 +117,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
 /// many pipelines it held. Malformed entries are errors rather than being
 /// skipped, so a typo in a demo fixture is noticed at start-up.
 fn load_fixture(stand_in: &StandIn, fixture: Value) -> Result<usize, String> {
-    let (pipelines, executions, action_executions) = match fixture {
-        Value::Array(pipelines) => (pipelines, Value::Null, Value::Null),
+    let (pipelines, executions, action_executions, declarations) = match fixture {
+        Value::Array(pipelines) => (pipelines, Value::Null, Value::Null, Vec::new()),
         Value::Object(mut object) => {
             let pipelines = match object.remove("pipelines") {
                 Some(Value::Array(pipelines)) => pipelines,
@@ -125,7 +127,12 @@ fn load_fixture(stand_in: &StandIn, fixture: Value) -> Result<usize, String> {
             };
             let executions = object.remove("executions").unwrap_or_default();
             let action_executions = object.remove("actionExecutions").unwrap_or_default();
-            (pipelines, executions, action_executions)
+            let declarations = match object.remove("declarations") {
+                Some(Value::Array(declarations)) => declarations,
+                None => Vec::new(),
+                Some(_) => return Err("\"declarations\" must be an array".into()),
+            };
+            (pipelines, executions, action_executions, declarations)
         }
         _ => return Err("the fixture must be an array or an object".into()),
     };
@@ -152,6 +159,12 @@ fn load_fixture(stand_in: &StandIn, fixture: Value) -> Result<usize, String> {
     }
     for (pipeline, details) in grouped(action_executions, "actionExecutions")? {
         stand_in.put_action_executions(&pipeline, details);
+    }
+    for declaration in declarations {
+        if !declaration.get("name").is_some_and(Value::is_string) {
+            return Err("every declaration needs a \"name\"".into());
+        }
+        stand_in.put_declaration(declaration);
     }
     Ok(count)
 }

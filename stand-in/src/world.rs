@@ -18,6 +18,9 @@ pub(crate) struct World {
     pub(crate) executions: HashMap<(String, String), Value>,
     /// ActionExecutionDetail objects per pipeline.
     pub(crate) action_executions: HashMap<String, Vec<Value>>,
+    /// GetPipeline `pipeline` declarations, keyed by pipeline name. A pipeline without
+    /// one is declared from its state (every action a Manual approval without a timeout).
+    pub(crate) declarations: HashMap<String, Value>,
     /// Approvals already answered, so a repeat can be told apart from a
     /// token that never existed.
     pub(crate) answered: HashSet<AnsweredApproval>,
@@ -38,6 +41,7 @@ impl Default for World {
             pipelines: BTreeMap::new(),
             executions: HashMap::new(),
             action_executions: HashMap::new(),
+            declarations: HashMap::new(),
             answered: HashSet::new(),
             faults: HashMap::new(),
             hidden_reads: HashMap::new(),

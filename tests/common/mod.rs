@@ -6,11 +6,13 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use approval_gate::notice::ApprovalToken;
+use std::collections::BTreeMap;
+
 use approval_gate::pipeline::{
-    ActionExecution, ActionState, ActionStatus, AnswerError, ApprovalAnswer, DecisionTopic,
+    ActionExecution, ActionKind, ActionRecord, ActionState, ActionStatus, AnswerError,
+    ApprovalAnswer, ArtifactRevision, DecisionTopic, Declaration, ExecutionRecord,
     PipelineSnapshot, Pipelines, PublishError, ReadError, StageExecution, StageState,
 };
-use approval_gate::policy::revisions::{ArtifactRevision, SourceVariables};
 use approval_gate::report::DecisionNotice;
 use serde_json::Value;
 
@@ -91,6 +93,9 @@ pub async fn demo_stand_in() -> stand_in::StandIn {
     for (pipeline, details) in fixture["actionExecutions"].as_object().unwrap() {
         stand_in.put_action_executions(pipeline, details.as_array().unwrap().clone());
     }
+    for declaration in fixture["declarations"].as_array().into_iter().flatten() {
+        stand_in.put_declaration(declaration.clone());
+    }
     stand_in
 }
 
@@ -104,9 +109,59 @@ fn action(name: &str, status: ActionStatus, token: Option<&str>) -> ActionState 
         execution: Some(ActionExecution {
             status,
             token: token.map(ApprovalToken::new),
-            last_status_change: None,
+            last_status_change: Some(WAITING_SINCE.parse().unwrap()),
         }),
         current_revision: None,
+    }
+}
+
+/// When the approvals of [`waiting`] started waiting.
+pub const WAITING_SINCE: &str = "2026-11-26T07:55:00Z";
+
+/// The attempts a snapshot implies when every stage ran as it shows: each action that is
+/// not waiting for approval, in the execution its stage shows.
+pub fn runs_shown_by(snapshot: &PipelineSnapshot) -> Vec<ActionRecord> {
+    let mut records = Vec::new();
+    for stage in &snapshot.stages {
+        let Some(stage_execution) = &stage.execution else {
+            continue;
+        };
+        for action in &stage.actions {
+            let Some(execution) = &action.execution else {
+                continue;
+            };
+            if execution.token.is_some() {
+                continue;
+            }
+            records.push(ActionRecord {
+                execution_id: Some(stage_execution.pipeline_execution_id.clone()),
+                stage: stage.name.clone(),
+                action: action.name.clone(),
+                kind: ActionKind::Other,
+                status: execution.status.clone(),
+                updated: execution.last_status_change,
+                output_artifacts: Vec::new(),
+                variables: BTreeMap::new(),
+            });
+        }
+    }
+    records
+}
+
+/// A source action's successful attempt in `execution`, with its output variables.
+pub fn source_run(execution: &str, action: &str, variables: &[(&str, &str)]) -> ActionRecord {
+    ActionRecord {
+        execution_id: Some(execution.into()),
+        stage: "Source".into(),
+        action: action.into(),
+        kind: ActionKind::Source,
+        status: ActionStatus::Succeeded,
+        updated: None,
+        output_artifacts: Vec::new(),
+        variables: variables
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
     }
 }
 
@@ -158,22 +213,34 @@ pub fn not_yet_waiting(snapshot: &PipelineSnapshot) -> PipelineSnapshot {
 }
 
 /// A fake CodePipeline: answers reads from queued results (the last one repeats) and
-/// records every answer.
+/// records every answer. A state given with [`FakePipelines::with_state`] ran as it shows
+/// ([`runs_shown_by`]) unless the test says otherwise with [`FakePipelines::with_runs`].
 #[derive(Default)]
 pub struct FakePipelines {
     states: Mutex<HashMap<String, VecDeque<Result<PipelineSnapshot, ReadError>>>>,
     answer_results: Mutex<VecDeque<Result<(), AnswerError>>>,
     pub reads: Mutex<Vec<String>>,
     pub answers: Mutex<Vec<ApprovalAnswer>>,
-    /// Artifact revisions and source variables by execution id.
-    pub artifacts: Mutex<HashMap<String, Vec<ArtifactRevision>>>,
-    pub variables: Mutex<HashMap<String, Vec<SourceVariables>>>,
-    /// `GetPipelineExecution` and `ListActionExecutions` calls, by name.
+    /// GetPipelineExecution answers and action attempts, by execution id.
+    pub executions: Mutex<HashMap<String, ExecutionRecord>>,
+    pub runs: Mutex<HashMap<String, Vec<ActionRecord>>>,
+    pub declarations: Mutex<HashMap<String, Declaration>>,
+    /// `GetPipelineExecution`, `ListActionExecutions` and `GetPipeline` calls, by name.
     pub revision_reads: Mutex<Vec<&'static str>>,
 }
 
 impl FakePipelines {
     pub fn with_state(self, snapshot: PipelineSnapshot) -> Self {
+        for record in runs_shown_by(&snapshot) {
+            if let Some(execution) = record.execution_id.clone() {
+                self.runs
+                    .lock()
+                    .unwrap()
+                    .entry(execution)
+                    .or_default()
+                    .push(record);
+            }
+        }
         self.queue_state(&snapshot.name.clone(), Ok(snapshot));
         self
     }
@@ -191,19 +258,44 @@ impl FakePipelines {
         self.answer_results.lock().unwrap().push_back(result);
     }
 
+    /// The execution carries `artifacts`, and was started by a push.
     pub fn with_artifacts(self, execution_id: &str, artifacts: Vec<ArtifactRevision>) -> Self {
-        self.artifacts
-            .lock()
-            .unwrap()
-            .insert(execution_id.into(), artifacts);
+        self.executions.lock().unwrap().insert(
+            execution_id.into(),
+            ExecutionRecord {
+                execution_id: Some(execution_id.into()),
+                artifacts,
+                trigger: Some("Webhook".into()),
+            },
+        );
         self
     }
 
-    pub fn with_variables(self, execution_id: &str, variables: Vec<SourceVariables>) -> Self {
-        self.variables
+    /// Replaces the attempts of `execution_id`.
+    pub fn with_runs(self, execution_id: &str, records: Vec<ActionRecord>) -> Self {
+        self.runs
             .lock()
             .unwrap()
-            .insert(execution_id.into(), variables);
+            .insert(execution_id.into(), records);
+        self
+    }
+
+    /// Adds attempts to `execution_id`.
+    pub fn with_more_runs(self, execution_id: &str, records: Vec<ActionRecord>) -> Self {
+        self.runs
+            .lock()
+            .unwrap()
+            .entry(execution_id.into())
+            .or_default()
+            .extend(records);
+        self
+    }
+
+    pub fn with_declaration(self, pipeline: &str, declaration: Declaration) -> Self {
+        self.declarations
+            .lock()
+            .unwrap()
+            .insert(pipeline.into(), declaration);
         self
     }
 
@@ -242,16 +334,16 @@ impl Pipelines for FakePipelines {
         Ok(names)
     }
 
-    async fn artifact_revisions(
+    async fn execution(
         &self,
         _pipeline: &str,
         execution_id: &str,
-    ) -> Result<Vec<ArtifactRevision>, ReadError> {
+    ) -> Result<ExecutionRecord, ReadError> {
         self.revision_reads
             .lock()
             .unwrap()
             .push("GetPipelineExecution");
-        self.artifacts
+        self.executions
             .lock()
             .unwrap()
             .get(execution_id)
@@ -259,22 +351,32 @@ impl Pipelines for FakePipelines {
             .ok_or_else(|| ReadError::Final("PipelineExecutionNotFoundException".into()))
     }
 
-    async fn source_variables(
+    async fn action_records(
         &self,
         _pipeline: &str,
         execution_id: &str,
-    ) -> Result<Vec<SourceVariables>, ReadError> {
+    ) -> Result<Vec<ActionRecord>, ReadError> {
         self.revision_reads
             .lock()
             .unwrap()
             .push("ListActionExecutions");
         Ok(self
-            .variables
+            .runs
             .lock()
             .unwrap()
             .get(execution_id)
             .cloned()
             .unwrap_or_default())
+    }
+
+    async fn declaration(&self, pipeline: &str) -> Result<Declaration, ReadError> {
+        self.revision_reads.lock().unwrap().push("GetPipeline");
+        self.declarations
+            .lock()
+            .unwrap()
+            .get(pipeline)
+            .cloned()
+            .ok_or_else(|| ReadError::Final("PipelineNotFoundException".into()))
     }
 
     async fn answer(&self, answer: &ApprovalAnswer) -> Result<(), AnswerError> {
@@ -326,20 +428,24 @@ impl Pipelines for &FakePipelines {
         (*self).list_pipelines().await
     }
 
-    async fn artifact_revisions(
+    async fn execution(
         &self,
         pipeline: &str,
         execution_id: &str,
-    ) -> Result<Vec<ArtifactRevision>, ReadError> {
-        (*self).artifact_revisions(pipeline, execution_id).await
+    ) -> Result<ExecutionRecord, ReadError> {
+        (*self).execution(pipeline, execution_id).await
     }
 
-    async fn source_variables(
+    async fn action_records(
         &self,
         pipeline: &str,
         execution_id: &str,
-    ) -> Result<Vec<SourceVariables>, ReadError> {
-        (*self).source_variables(pipeline, execution_id).await
+    ) -> Result<Vec<ActionRecord>, ReadError> {
+        (*self).action_records(pipeline, execution_id).await
+    }
+
+    async fn declaration(&self, pipeline: &str) -> Result<Declaration, ReadError> {
+        (*self).declaration(pipeline).await
     }
 
     async fn answer(&self, answer: &ApprovalAnswer) -> Result<(), AnswerError> {

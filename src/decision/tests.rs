@@ -1,0 +1,455 @@
+//! `decide()` on hand-made evidence: one spec a test.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::notice::{ApprovalTarget, ApprovalToken};
+use crate::pipeline::{
+    ActionExecution, ActionKind, ActionRecord, ActionState, ArtifactRevision, ExecutionRecord,
+    PipelineSnapshot, StageExecution, StageState,
+};
+
+const POLICY: &str = r#"{"rules": [{"name": "prod-after-tests",
+    "match": {"pipeline": "web-*", "stage": "Approve-Prod"},
+    "require_succeeded": ["Build/IntegrationTests", "Build/Unit"],
+    "on_fail": "reject"},
+    {"name": "staging-soft", "match": {"stage": "Approve-Staging"},
+     "require_succeeded": ["Build/Unit"]},
+    {"name": "sandbox", "match": {"pipeline": "sandbox-*"}}]}"#;
+
+const TOKEN: &str = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+const EXECUTION: &str = "exec-1";
+const SWEEP: SignedDuration = SignedDuration::from_mins(5);
+
+fn at(text: &str) -> Timestamp {
+    text.parse().unwrap()
+}
+
+fn now() -> Timestamp {
+    at("2026-11-26T08:00:00Z")
+}
+
+fn target(pipeline: &str, stage: &str) -> ApprovalTarget {
+    ApprovalTarget {
+        pipeline: pipeline.into(),
+        stage: stage.into(),
+        action: "Manual".into(),
+    }
+}
+
+/// A pipeline waiting for approval of `EXECUTION` at `stage`, since `since`. Its Build
+/// stage shows the given execution and statuses: what GetPipelineState says, which the
+/// decision must not trust.
+fn snapshot(pipeline: &str, stage: &str, since: Option<Timestamp>) -> PipelineSnapshot {
+    let action = |name: &str, status: ActionStatus, token: Option<&str>| ActionState {
+        name: name.into(),
+        execution: Some(ActionExecution {
+            status,
+            token: token.map(ApprovalToken::new),
+            last_status_change: since,
+        }),
+        current_revision: None,
+    };
+    PipelineSnapshot {
+        name: pipeline.into(),
+        stages: vec![
+            StageState {
+                name: "Build".into(),
+                execution: Some(StageExecution {
+                    pipeline_execution_id: EXECUTION.into(),
+                }),
+                actions: vec![
+                    action("IntegrationTests", ActionStatus::Succeeded, None),
+                    action("Unit", ActionStatus::Succeeded, None),
+                ],
+            },
+            StageState {
+                name: stage.into(),
+                execution: Some(StageExecution {
+                    pipeline_execution_id: EXECUTION.into(),
+                }),
+                actions: vec![action("Manual", ActionStatus::InProgress, Some(TOKEN))],
+            },
+        ],
+    }
+}
+
+fn record(stage: &str, action: &str, status: ActionStatus, updated: Option<&str>) -> ActionRecord {
+    ActionRecord {
+        execution_id: Some(EXECUTION.into()),
+        stage: stage.into(),
+        action: action.into(),
+        kind: ActionKind::Other,
+        status,
+        updated: updated.map(at),
+        output_artifacts: Vec::new(),
+        variables: BTreeMap::new(),
+    }
+}
+
+fn both_builds(status: ActionStatus) -> Vec<ActionRecord> {
+    vec![
+        record("Build", "IntegrationTests", status.clone(), None),
+        record("Build", "Unit", status, None),
+    ]
+}
+
+struct Given {
+    policy: Policy,
+    snapshot: PipelineSnapshot,
+    target: ApprovalTarget,
+    records: Option<Vec<ActionRecord>>,
+    execution: Option<ExecutionRecord>,
+    expiry: Option<Timestamp>,
+}
+
+impl Given {
+    fn new(policy: &str, pipeline: &str, stage: &str) -> Self {
+        Self {
+            policy: Policy::from_json(policy).unwrap(),
+            snapshot: snapshot(pipeline, stage, Some(at("2026-11-26T07:55:00Z"))),
+            target: target(pipeline, stage),
+            records: Some(both_builds(ActionStatus::Succeeded)),
+            execution: None,
+            expiry: Some(at("2026-12-03T07:55:00Z")),
+        }
+    }
+
+    fn prod() -> Self {
+        Self::new(POLICY, "web-shop", "Approve-Prod")
+    }
+
+    fn decide_at(&self, now: Timestamp) -> Decision {
+        let approval =
+            LiveApproval::prove(&self.snapshot, &self.target, &ApprovalToken::new(TOKEN)).unwrap();
+        let mut facts = ExecutionFacts::of(&approval);
+        if let Some(execution) = self.execution.clone() {
+            facts = facts.with_execution(execution);
+        }
+        if let Some(records) = self.records.clone() {
+            facts = facts.with_actions(records);
+        }
+        let heads = SourceHead::of(&self.snapshot);
+        let evidence = Evidence {
+            approval: &approval,
+            execution: &facts,
+            heads: &heads,
+            expiry: self.expiry,
+        };
+        decide(&self.policy, &evidence, now, SWEEP)
+    }
+
+    fn decide(&self) -> Decision {
+        self.decide_at(now())
+    }
+}
+
+#[test]
+fn approves_when_required_actions_succeeded_in_the_execution() {
+    let decision = Given::prod().decide();
+    assert_eq!(decision.verdict, Verdict::Approve);
+    assert_eq!(decision.rule.as_deref(), Some("prod-after-tests"));
+    assert_eq!(
+        decision.reasons,
+        vec![
+            "Build/IntegrationTests succeeded in execution exec-1",
+            "Build/Unit succeeded in execution exec-1"
+        ]
+    );
+}
+
+#[test]
+fn a_skipped_stage_proves_nothing_whatever_its_actions_show() {
+    // The state shows Build's actions Succeeded (from a run three days ago); the execution
+    // under approval skipped the stage, so ListActionExecutions has no attempt of them.
+    let mut given = Given::prod();
+    given.records = Some(Vec::new());
+    let decision = given.decide();
+    assert_eq!(decision.verdict, Verdict::Reject);
+    assert_eq!(
+        decision.reasons,
+        vec![
+            "Build/IntegrationTests did not run in execution exec-1 (a skipped stage, or no such stage or action)",
+            "Build/Unit did not run in execution exec-1 (a skipped stage, or no such stage or action)"
+        ]
+    );
+}
+
+#[test]
+fn attempts_of_another_execution_are_not_evidence() {
+    let mut given = Given::prod();
+    let mut records = both_builds(ActionStatus::Succeeded);
+    for record in &mut records {
+        record.execution_id = Some("exec-0".into());
+    }
+    given.records = Some(records);
+    assert_eq!(given.decide().verdict, Verdict::Reject);
+}
+
+#[test]
+fn unread_action_executions_fail_the_check() {
+    let mut given = Given::prod();
+    given.records = None;
+    let decision = given.decide();
+    assert_eq!(decision.verdict, Verdict::Reject);
+    assert!(decision.reasons[0].contains("could not be read"), "{decision:?}");
+}
+
+#[test]
+fn a_retried_action_counts_by_its_last_attempt() {
+    let mut given = Given::prod();
+    given.records = Some(vec![
+        record("Build", "IntegrationTests", ActionStatus::Failed, Some("2026-11-26T07:00:00Z")),
+        record("Build", "IntegrationTests", ActionStatus::Succeeded, Some("2026-11-26T07:20:00Z")),
+        record("Build", "Unit", ActionStatus::Succeeded, Some("2026-11-26T07:20:00Z")),
+        record("Build", "Unit", ActionStatus::Failed, Some("2026-11-26T07:30:00Z")),
+    ]);
+    let decision = given.decide();
+    assert_eq!(decision.verdict, Verdict::Reject);
+    assert_eq!(
+        decision.reasons,
+        vec!["Build/Unit is Failed in execution exec-1, not Succeeded"]
+    );
+}
+
+#[test]
+fn attempts_that_cannot_be_ordered_count_only_if_all_succeeded() {
+    let mut given = Given::prod();
+    given.records = Some(vec![
+        record("Build", "IntegrationTests", ActionStatus::Succeeded, None),
+        record("Build", "IntegrationTests", ActionStatus::Failed, None),
+        record("Build", "Unit", ActionStatus::Succeeded, None),
+    ]);
+    assert_eq!(given.decide().verdict, Verdict::Reject);
+}
+
+#[test]
+fn rejects_with_every_failing_check_when_on_fail_is_reject() {
+    let mut given = Given::prod();
+    given.records = Some(vec![
+        record("Build", "IntegrationTests", ActionStatus::Failed, None),
+        record("Build", "Unit", ActionStatus::InProgress, None),
+    ]);
+    let decision = given.decide();
+    assert_eq!(decision.verdict, Verdict::Reject);
+    assert_eq!(
+        decision.reasons,
+        vec![
+            "Build/IntegrationTests is Failed in execution exec-1, not Succeeded",
+            "Build/Unit is InProgress in execution exec-1, not Succeeded"
+        ]
+    );
+}
+
+#[test]
+fn abstains_on_failure_when_on_fail_defaults() {
+    let mut given = Given::new(POLICY, "api", "Approve-Staging");
+    given.records = Some(both_builds(ActionStatus::Failed));
+    let decision = given.decide();
+    assert_eq!(decision.verdict, Verdict::Abstain);
+    assert_eq!(decision.rule.as_deref(), Some("staging-soft"));
+}
+
+#[test]
+fn an_action_of_the_approvals_own_stage_counts_once_it_ran_in_the_execution() {
+    let policy = r#"{"rules":[{"name":"same-stage","require_succeeded":["Approve-Prod/Smoke"]}]}"#;
+    let mut given = Given::new(policy, "web-shop", "Approve-Prod");
+    assert_eq!(given.decide().verdict, Verdict::Abstain);
+    given.records = Some(vec![record(
+        "Approve-Prod",
+        "Smoke",
+        ActionStatus::Succeeded,
+        None,
+    )]);
+    assert_eq!(given.decide().verdict, Verdict::Approve);
+}
+
+#[test]
+fn abstains_without_rule_when_nothing_matches() {
+    let decision = Given::new(POLICY, "api", "Deploy").decide();
+    assert_eq!(decision.verdict, Verdict::Abstain);
+    assert_eq!(decision.rule, None);
+    assert_eq!(decision.reasons, vec!["no rule matches api/Deploy/Manual"]);
+}
+
+#[test]
+fn a_rule_without_checks_approves_what_it_matches() {
+    let mut given = Given::new(POLICY, "sandbox-1", "Go");
+    given.records = None;
+    let decision = given.decide();
+    assert_eq!(decision.verdict, Verdict::Approve);
+    assert_eq!(decision.rule.as_deref(), Some("sandbox"));
+}
+
+#[test]
+fn never_approves_past_the_trusted_expiry() {
+    let mut given = Given::new(POLICY, "sandbox-1", "Go");
+    given.expiry = Some(now());
+    let decision = given.decide();
+    assert_eq!(decision.verdict, Verdict::Abstain);
+    assert!(decision.reasons[0].contains("expired"));
+}
+
+const DEFER_AT_NINE: &str = r#"{"rules": [{"name": "office",
+    "windows": {"timezone": "UTC",
+                "allow": [{"days": ["mon","tue","wed","thu","fri","sat","sun"],
+                           "from": "09:00", "to": "17:00"}],
+                "outside": "defer"}}]}"#;
+
+#[test]
+fn a_deferral_whose_window_opens_before_expiry_is_kept_even_in_the_last_half_hour() {
+    // Sweep at 08:50, the approval expires at 09:10, the window opens at 09:00.
+    let mut given = Given::new(DEFER_AT_NINE, "web-shop", "Approve-Prod");
+    given.expiry = Some(at("2026-11-26T09:10:00Z"));
+    let decision = given.decide_at(at("2026-11-26T08:50:00Z"));
+    assert_eq!(decision.verdict, Verdict::Defer, "{decision:?}");
+}
+
+#[test]
+fn a_deferral_that_no_sweep_can_answer_in_time_is_rejected_in_the_last_half_hour() {
+    let mut given = Given::new(DEFER_AT_NINE, "web-shop", "Approve-Prod");
+    given.expiry = Some(at("2026-11-26T09:03:00Z"));
+    assert_eq!(
+        given.decide_at(at("2026-11-26T08:10:00Z")).verdict,
+        Verdict::Defer,
+        "more than half an hour left: still deferred"
+    );
+    let decision = given.decide_at(at("2026-11-26T08:40:00Z"));
+    assert_eq!(decision.verdict, Verdict::Reject);
+    assert!(
+        decision.reasons.last().unwrap().contains("expires at 2026-11-26T09:03:00Z"),
+        "{decision:?}"
+    );
+}
+
+#[test]
+fn without_a_trusted_expiry_a_deferral_is_never_rejected() {
+    let mut given = Given::new(DEFER_AT_NINE, "web-shop", "Approve-Prod");
+    given.expiry = None;
+    let decision = given.decide_at(at("2026-11-26T08:59:00Z"));
+    assert_eq!(decision.verdict, Verdict::Defer);
+}
+
+#[test]
+fn abstain_at_the_start_of_the_wait_stays_abstain_when_the_window_opens() {
+    let policy = DEFER_AT_NINE.replace("\"defer\"", "\"abstain\"");
+    let mut given = Given::new(&policy, "web-shop", "Approve-Prod");
+    given.snapshot = snapshot("web-shop", "Approve-Prod", Some(at("2026-11-26T07:00:00Z")));
+    let decision = given.decide_at(at("2026-11-26T10:00:00Z"));
+    assert_eq!(decision.verdict, Verdict::Abstain);
+    assert!(decision.reasons[0].contains("stays with a human"), "{decision:?}");
+
+    // A deferral, by contrast, is answered once the window opens, and says it waited.
+    let mut given = Given::new(DEFER_AT_NINE, "web-shop", "Approve-Prod");
+    given.snapshot = snapshot("web-shop", "Approve-Prod", Some(at("2026-11-26T07:00:00Z")));
+    let decision = given.decide_at(at("2026-11-26T10:00:00Z"));
+    assert_eq!(decision.verdict, Verdict::Approve);
+    assert!(decision.reasons.last().unwrap().starts_with("it waited"));
+}
+
+#[test]
+fn facts_about_another_execution_are_refused() {
+    let given = Given::prod();
+    let approval =
+        LiveApproval::prove(&given.snapshot, &given.target, &ApprovalToken::new(TOKEN)).unwrap();
+    let facts = ExecutionFacts::about("exec-0").with_actions(vec![ActionRecord {
+        execution_id: Some("exec-0".into()),
+        ..record("Build", "Unit", ActionStatus::Succeeded, None)
+    }]);
+    let evidence = Evidence {
+        approval: &approval,
+        execution: &facts,
+        heads: &[],
+        expiry: None,
+    };
+    let decision = decide(&given.policy, &evidence, now(), SWEEP);
+    assert_eq!(decision.verdict, Verdict::Abstain);
+}
+
+#[test]
+fn no_reason_carries_the_token() {
+    let policy = r#"{"rules":[{"name":"r","require_succeeded":["Build/Unit"]}]}"#;
+    let mut given = Given::new(policy, "web-shop", "Approve-Prod");
+    given.records = Some(vec![record(
+        "Build",
+        "Unit",
+        ActionStatus::Other(format!("Weird-{}", TOKEN.to_uppercase())),
+        None,
+    )]);
+    let decision = given.decide();
+    let text = decision.reasons.join(" ").to_lowercase();
+    assert!(!text.contains(TOKEN), "{decision:?}");
+    assert!(text.contains("<redacted>"), "{decision:?}");
+}
+
+fn claims(execution_id: Option<&str>, commit_id: Option<&str>) -> Claims {
+    Claims {
+        execution_id: execution_id.map(str::to_owned),
+        commit_id: commit_id.map(str::to_owned),
+        ..Claims::default()
+    }
+}
+
+fn facts_with_commit(commit: &str) -> ExecutionFacts {
+    ExecutionFacts::about(EXECUTION).with_execution(ExecutionRecord {
+        execution_id: Some(EXECUTION.into()),
+        artifacts: vec![ArtifactRevision {
+            name: "SourceArtifact".into(),
+            revision_id: Some(commit.into()),
+            ..ArtifactRevision::default()
+        }],
+        trigger: Some("Webhook".into()),
+    })
+}
+
+#[test]
+fn claims_that_agree_with_the_evidence_do_not_veto() {
+    let full = "9f2c1e7aa0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5";
+    let facts = facts_with_commit(full);
+    assert_eq!(claims_veto(&claims(Some(EXECUTION), Some(full)), &facts), None);
+    assert_eq!(claims_veto(&claims(None, Some("9F2C1E7")), &facts), None);
+    assert_eq!(claims_veto(&Claims::default(), &facts), None);
+}
+
+#[test]
+fn a_claim_that_disagrees_vetoes_whatever_the_checks_say() {
+    let facts = facts_with_commit("9f2c1e7aa0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5");
+    let veto = claims_veto(&claims(Some("exec-0"), None), &facts).unwrap();
+    assert!(veto.contains("names execution exec-0"), "{veto}");
+    let veto = claims_veto(&claims(None, Some("9f2c1e8")), &facts).unwrap();
+    assert!(veto.contains("does not carry it"), "{veto}");
+    assert!(claims_veto(&claims(None, Some("9f2c1e")), &facts).is_some(), "too short");
+    let unread = ExecutionFacts::about(EXECUTION);
+    assert!(claims_veto(&claims(None, Some("9f2c1e7")), &unread).is_some());
+}
+
+#[test]
+fn claims_that_quote_the_token_or_cannot_be_read_veto_without_quoting() {
+    let facts = facts_with_commit("9f2c1e7aa0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5");
+    let quoting = Claims {
+        quotes_token: true,
+        ..Claims::default()
+    };
+    assert!(claims_veto(&quoting, &facts).unwrap().contains("quotes the approval token"));
+    let unreadable = Claims {
+        unreadable: true,
+        ..Claims::default()
+    };
+    assert!(claims_veto(&unreadable, &facts).is_some());
+}
+
+#[test]
+fn summary_names_rule_and_reasons_within_512_bytes() {
+    let decision = Decision {
+        verdict: Verdict::Reject,
+        rule: Some("prod-after-tests".into()),
+        reasons: vec!["Build/Unit is Failed".into(), "😀".repeat(1000)],
+    };
+    let summary = decision.summary();
+    assert!(summary.starts_with(
+        "Rejected by approval-gate rule \"prod-after-tests\": Build/Unit is Failed; 😀"
+    ));
+    assert!(summary.len() <= MAX_SUMMARY_BYTES, "{}", summary.len());
+    assert!(summary.len() > MAX_SUMMARY_BYTES - 4);
+    assert!(summary.ends_with('…'));
+}

@@ -1,0 +1,380 @@
+//! What the gate may rely on, each fact with the proof of where it came from.
+//!
+//! The state (`GetPipelineState`) shows an action's *latest* status, which may belong to an
+//! older execution (a skipped stage keeps the statuses of the last run that executed it),
+//! and a source's *current* revision, which says nothing about what an execution carries.
+//! So the decision never reads those. It reads:
+//!
+//! - a [`LiveApproval`]: the notice's token waiting right now on the approval action, and
+//!   the execution it waits in, proven from the same state;
+//! - [`ExecutionFacts`]: what `GetPipelineExecution` and `ListActionExecutions` answered,
+//!   kept only when the answer names that same execution;
+//! - [`SourceHead`]s: the newest revision each source has seen, which `latest` compares
+//!   with what the execution carries, source by source.
+//!
+//! The types have private fields and are built only by the functions here, which check
+//! the execution id, so a fact about another execution cannot reach `decide()`.
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::names::printable;
+use crate::notice::{ApprovalTarget, ApprovalToken};
+use crate::pipeline::{
+    ActionKind, ActionRecord, ActionStatus, ArtifactRevision, Declaration, ExecutionRecord,
+    PipelineSnapshot, Staleness,
+};
+
+/// Output variables that carry a source action's revision id, by source kind: CodeCommit
+/// and CodeStar connections (`CommitId`), ECR (`ImageDigest`), S3 (`VersionId`).
+const REVISION_ID_VARIABLES: [&str; 3] = ["CommitId", "ImageDigest", "VersionId"];
+
+/// The id of a pipeline execution: never empty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExecutionId(String);
+
+impl ExecutionId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ExecutionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&printable(&self.0, 100))
+    }
+}
+
+/// An approval whose token the state shows waiting (`InProgress`) right now, and the
+/// execution it waits in (the approval stage's `latestExecution`).
+#[derive(Clone, Debug)]
+pub struct LiveApproval {
+    target: ApprovalTarget,
+    token: ApprovalToken,
+    execution: ExecutionId,
+    since: Option<Timestamp>,
+}
+
+impl LiveApproval {
+    /// Proves that `token` is the one the approval at `target` waits on in `snapshot`.
+    pub fn prove(
+        snapshot: &PipelineSnapshot,
+        target: &ApprovalTarget,
+        token: &ApprovalToken,
+    ) -> Result<Self, Staleness> {
+        let approval = snapshot.approval(target)?;
+        approval.check_live(token)?;
+        let execution = approval
+            .execution_id()
+            .map(|id| ExecutionId(id.to_owned()))
+            .ok_or(Staleness::NoExecution)?;
+        let since = approval
+            .action
+            .execution
+            .as_ref()
+            .and_then(|execution| execution.last_status_change);
+        Ok(Self {
+            target: target.clone(),
+            token: token.clone(),
+            execution,
+            since,
+        })
+    }
+
+    pub fn target(&self) -> &ApprovalTarget {
+        &self.target
+    }
+
+    pub fn token(&self) -> &ApprovalToken {
+        &self.token
+    }
+
+    pub fn execution(&self) -> &ExecutionId {
+        &self.execution
+    }
+
+    /// When the approval started waiting (`lastStatusChange`), if the state says.
+    pub fn since(&self) -> Option<Timestamp> {
+        self.since
+    }
+
+    /// When CodePipeline fails the approval: when it started waiting plus its declared
+    /// timeout. `None` when either is unknown; the notice's `expires` is never used,
+    /// since anyone who can publish to the topic can write it.
+    pub fn expiry(&self, declaration: Option<&Declaration>) -> Option<Timestamp> {
+        let timeout: SignedDuration = declaration?.approval_timeout(&self.target)?;
+        self.since?.checked_add(timeout).ok()
+    }
+}
+
+/// The newest revision a source action has seen (`currentRevision` in the state). It is
+/// not tied to any execution: `latest` compares it with what the execution carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceHead {
+    pub action: String,
+    pub current_revision: Option<String>,
+}
+
+impl SourceHead {
+    /// Every action of the pipeline that shows a current revision.
+    pub fn of(snapshot: &PipelineSnapshot) -> Vec<Self> {
+        snapshot
+            .stages
+            .iter()
+            .flat_map(|stage| &stage.actions)
+            .filter_map(|action| {
+                let revision = action.current_revision.as_ref()?;
+                Some(Self {
+                    action: action.name.clone(),
+                    current_revision: Some(revision.revision_id.clone())
+                        .filter(|id| !id.is_empty()),
+                })
+            })
+            .collect()
+    }
+}
+
+/// What was read about the execution under approval, and only what was proven to be
+/// about it. A part that was not read, could not be read, or answered for another
+/// execution is `None`, and every check that needs it fails.
+#[derive(Clone, Debug)]
+pub struct ExecutionFacts {
+    execution: ExecutionId,
+    artifacts: Option<Vec<ArtifactRevision>>,
+    trigger: Option<String>,
+    actions: Option<Vec<ActionRecord>>,
+}
+
+impl ExecutionFacts {
+    /// Nothing known yet about `approval`'s execution.
+    pub fn of(approval: &LiveApproval) -> Self {
+        Self {
+            execution: approval.execution.clone(),
+            artifacts: None,
+            trigger: None,
+            actions: None,
+        }
+    }
+
+    /// Nothing known yet about the execution with this id. [`crate::decision::decide`]
+    /// uses facts only when their id is the one the live approval waits in.
+    pub fn about(execution_id: &str) -> Self {
+        Self {
+            execution: ExecutionId(execution_id.to_owned()),
+            artifacts: None,
+            trigger: None,
+            actions: None,
+        }
+    }
+
+    /// Adds what `GetPipelineExecution` answered, if it names this execution.
+    pub fn with_execution(mut self, record: ExecutionRecord) -> Self {
+        if record.execution_id.as_deref() == Some(self.execution.as_str()) {
+            self.artifacts = Some(record.artifacts);
+            self.trigger = record.trigger;
+        } else {
+            tracing::warn!(
+                execution_id = %self.execution,
+                "GetPipelineExecution answered about another execution; its revisions are not used"
+            );
+        }
+        self
+    }
+
+    /// Adds the action attempts `ListActionExecutions` answered, keeping only those that
+    /// name this execution.
+    pub fn with_actions(mut self, records: Vec<ActionRecord>) -> Self {
+        let execution = self.execution.as_str();
+        self.actions = Some(
+            records
+                .into_iter()
+                .filter(|record| record.execution_id.as_deref() == Some(execution))
+                .collect(),
+        );
+        self
+    }
+
+    pub fn execution(&self) -> &ExecutionId {
+        &self.execution
+    }
+
+    /// The artifact revisions the execution carries; `None` when unread.
+    pub fn artifacts(&self) -> Option<&[ArtifactRevision]> {
+        self.artifacts.as_deref()
+    }
+
+    /// How the execution was started; `None` when unread or unknown.
+    pub fn trigger(&self) -> Option<&str> {
+        self.trigger.as_deref()
+    }
+
+    /// Whether the action attempts were read.
+    pub fn actions_read(&self) -> bool {
+        self.actions.is_some()
+    }
+
+    /// How `stage/action` ended in this execution: its latest attempt.
+    pub fn action_outcome(&self, stage: &str, action: &str) -> ActionOutcome {
+        let Some(records) = self.actions.as_deref() else {
+            return ActionOutcome::Unread;
+        };
+        let attempts: Vec<&ActionRecord> = records
+            .iter()
+            .filter(|record| record.stage == stage && record.action == action)
+            .collect();
+        match attempts.as_slice() {
+            [] => ActionOutcome::NotRun,
+            [only] => ActionOutcome::Ran(only.status.clone()),
+            several => {
+                // A retried stage runs its actions again; the last attempt counts. Attempts
+                // that cannot be ordered count as succeeded only if every one did.
+                if several.iter().any(|record| record.updated.is_none()) {
+                    return match several
+                        .iter()
+                        .find(|record| record.status != ActionStatus::Succeeded)
+                    {
+                        Some(record) => ActionOutcome::Ran(record.status.clone()),
+                        None => ActionOutcome::Ran(ActionStatus::Succeeded),
+                    };
+                }
+                let last = several.iter().max_by_key(|record| record.updated);
+                last.map_or(ActionOutcome::NotRun, |record| {
+                    ActionOutcome::Ran(record.status.clone())
+                })
+            }
+        }
+    }
+
+    /// The source actions that ran in this execution, one per action: the attempt that
+    /// succeeded (the last one, if several did), or the last attempt if none did. Records
+    /// that do not say what kind of action they are count as sources of unknown kind.
+    pub fn sources(&self) -> Option<Vec<SourceRun<'_>>> {
+        let records = self.actions.as_deref()?;
+        let mut runs: Vec<SourceRun<'_>> = Vec::new();
+        for record in records
+            .iter()
+            .filter(|record| record.kind != ActionKind::Other)
+        {
+            let better = |current: &ActionRecord| {
+                let succeeded = |r: &ActionRecord| r.status == ActionStatus::Succeeded;
+                (succeeded(record), record.updated) > (succeeded(current), current.updated)
+            };
+            match runs
+                .iter_mut()
+                .find(|run| run.record.stage == record.stage && run.record.action == record.action)
+            {
+                Some(run) if better(run.record) => run.record = record,
+                Some(_) => {}
+                None => runs.push(SourceRun { record }),
+            }
+        }
+        Some(runs)
+    }
+
+    /// The source action that produced `artifact` in this execution: the one whose record
+    /// names the artifact among its outputs, or else the one whose revision-id output
+    /// variable equals the artifact's revision id. Several candidates, or none, is an
+    /// error that says why.
+    pub fn producer<'a>(
+        &'a self,
+        artifact: &ArtifactRevision,
+    ) -> Result<SourceRun<'a>, Unpaired> {
+        let sources = self.sources().ok_or(Unpaired::Unread)?;
+        let by_name: Vec<_> = sources
+            .iter()
+            .filter(|run| run.record.output_artifacts.contains(&artifact.name))
+            .collect();
+        let candidates: Vec<_> = if by_name.is_empty() {
+            let Some(id) = artifact.revision_id.as_deref() else {
+                return Err(Unpaired::NoProducer);
+            };
+            sources
+                .iter()
+                .filter(|run| run.revision_id_variables().any(|value| value == id))
+                .collect()
+        } else {
+            by_name
+        };
+        match candidates.as_slice() {
+            [] => Err(Unpaired::NoProducer),
+            [only] => Ok(**only),
+            several => Err(Unpaired::Ambiguous(
+                several.iter().map(|run| run.action().to_owned()).collect(),
+            )),
+        }
+    }
+}
+
+/// How an action ended in the execution under approval.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActionOutcome {
+    /// `ListActionExecutions` was not read, or could not be.
+    Unread,
+    /// No attempt in this execution (e.g. its stage was skipped).
+    NotRun,
+    /// The status of its last attempt in this execution.
+    Ran(ActionStatus),
+}
+
+/// A source action's attempt in the execution under approval.
+#[derive(Clone, Copy, Debug)]
+pub struct SourceRun<'a> {
+    record: &'a ActionRecord,
+}
+
+impl<'a> SourceRun<'a> {
+    pub fn action(&self) -> &'a str {
+        &self.record.action
+    }
+
+    /// Whether the record said it is a source action; a record of unknown kind is kept
+    /// (it may be one) but never vouches for anything.
+    pub fn classified(&self) -> bool {
+        self.record.kind == ActionKind::Source
+    }
+
+    pub fn succeeded(&self) -> bool {
+        self.record.status == ActionStatus::Succeeded
+    }
+
+    pub fn variable(&self, name: &str) -> Option<&'a str> {
+        self.record.variables.get(name).map(String::as_str)
+    }
+
+    fn revision_id_variables(&self) -> impl Iterator<Item = &'a str> {
+        let record = self.record;
+        REVISION_ID_VARIABLES
+            .iter()
+            .filter_map(move |name| record.variables.get(*name).map(String::as_str))
+    }
+}
+
+/// Why an artifact could not be paired with the source action that produced it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unpaired {
+    /// The action attempts of the execution could not be read.
+    Unread,
+    /// No source action of the execution produced it.
+    NoProducer,
+    /// Several did (by name or by revision id): which one is unknown.
+    Ambiguous(Vec<String>),
+}
+
+impl std::fmt::Display for Unpaired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unread => f.write_str("the action executions of the execution could not be read"),
+            Self::NoProducer => {
+                f.write_str("no source action that ran in the execution produced it")
+            }
+            Self::Ambiguous(actions) => write!(
+                f,
+                "source actions {} could each have produced it",
+                actions
+                    .iter()
+                    .map(|action| printable(action, 100))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}

@@ -257,7 +257,9 @@ fn judge(
         Severity::Reject => Verdict::Reject,
         Severity::Abstain => Verdict::Abstain,
         Severity::Defer => match evidence.expiry {
-            Some(expiry) if at + EXPIRY_MARGIN >= expiry && !in_time(opens, expiry, sweep_every) => {
+            Some(expiry)
+                if at + EXPIRY_MARGIN >= expiry && !in_time(opens, expiry, sweep_every) =>
+            {
                 reasons.push(format!(
                     "the approval expires at {expiry}, before the gate may approve it, so \
                      it is rejected rather than left to fail"

@@ -274,10 +274,7 @@ impl ExecutionFacts {
     /// names the artifact among its outputs, or else the one whose revision-id output
     /// variable equals the artifact's revision id. Several candidates, or none, is an
     /// error that says why.
-    pub fn producer<'a>(
-        &'a self,
-        artifact: &ArtifactRevision,
-    ) -> Result<SourceRun<'a>, Unpaired> {
+    pub fn producer<'a>(&'a self, artifact: &ArtifactRevision) -> Result<SourceRun<'a>, Unpaired> {
         let sources = self.sources().ok_or(Unpaired::Unread)?;
         let by_name: Vec<_> = sources
             .iter()

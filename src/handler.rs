@@ -18,7 +18,7 @@ use crate::error::GateError;
 use crate::evidence::{ExecutionFacts, LiveApproval, SourceHead};
 use crate::notice::{self, ApprovalRequest, Claims};
 use crate::pipeline::{
-    AnswerError, ApprovalAnswer, Declaration, DecisionTopic, PipelineSnapshot, Pipelines,
+    AnswerError, ApprovalAnswer, DecisionTopic, Declaration, PipelineSnapshot, Pipelines,
     ReadError, Staleness,
 };
 use crate::policy::windows::Outside;
@@ -221,8 +221,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
                     claims: Some(request.claims()),
                     console_link: request.console_link.clone(),
                 };
-                self.decide_and_answer(case, &Declarations::default())
-                    .await
+                self.decide_and_answer(case, &Declarations::default()).await
             }
             Liveness::Stale(reason) => Ok(Report::about(
                 message_id,
@@ -468,9 +467,9 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         // Owned names, so that the futures borrow nothing from the stream's items (which
         // keeps them `Send` for the runtime).
         let swept: Vec<Swept> = futures_util::stream::iter(pipelines.clone())
-            .map(|pipeline| async move {
-                self.sweep_pipeline(&pipeline, pacer, declarations).await
-            })
+            .map(
+                |pipeline| async move { self.sweep_pipeline(&pipeline, pacer, declarations).await },
+            )
             .buffer_unordered(self.settings.sweep_concurrency.max(1))
             .collect()
             .await;

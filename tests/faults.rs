@@ -419,6 +419,10 @@ async fn fifty_notices_for_fifty_pipelines_at_once_are_each_decided_and_answered
     let fails = |i: usize| i % 2 == 1;
     for i in 0..50 {
         stand_in.put_pipeline(numbered_pipeline(i, fails(i)));
+        stand_in.put_action_executions(
+            &format!("web-{i:02}"),
+            shop_runs(if fails(i) { "Failed" } else { "Succeeded" }),
+        );
     }
     // Production timeouts: fifty calls at once on a busy machine must not time out.
     let sdk = aws::configure(

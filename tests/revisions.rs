@@ -46,7 +46,7 @@ async fn approves_the_newest_commit_from_main_and_checks_the_notices_claims() {
     let (report, stand_in) = decide("revision-latest-main").await;
 
     assert_eq!(report.outcome, Outcome::Approve, "{}", reasons(&report));
-    assert!(reasons(&report).contains("the notice's commit 3f9a2c1d7e8b is in the execution"));
+    assert!(reasons(&report).contains("branches: source Source built main"));
     let summary = stand_in.accepted_answers()[0].body["result"]["summary"].clone();
     assert!(
         summary
@@ -143,9 +143,10 @@ async fn a_multi_source_pipeline_with_one_stale_source_is_not_approved() {
         "names the stale source: {}",
         reasons(report)
     );
-    assert!(
-        stand_in.calls_to("ListActionExecutions").is_empty(),
-        "latest needs no source variables"
+    assert_eq!(
+        stand_in.calls_to("ListActionExecutions").len(),
+        1,
+        "latest pairs artifacts with the source actions that ran"
     );
 }
 
@@ -154,7 +155,12 @@ async fn revisions_are_read_only_when_the_rule_needs_them() {
     let (_, stand_in) = decide("approved-by-rule").await;
 
     assert!(stand_in.calls_to("GetPipelineExecution").is_empty());
-    assert!(stand_in.calls_to("ListActionExecutions").is_empty());
+    assert_eq!(
+        stand_in.calls_to("ListActionExecutions").len(),
+        1,
+        "require_succeeded reads what ran in the execution"
+    );
+    assert!(stand_in.calls_to("GetPipeline").is_empty());
 }
 
 #[tokio::test]

@@ -57,6 +57,15 @@ async fn gate(
 async fn fleet() -> StandIn {
     let stand_in = StandIn::start().await.unwrap();
     stand_in.set_list_page_size(2);
+    for (name, tests) in [
+        ("web-shop", "Succeeded"),
+        ("web-api", "Failed"),
+        ("web-idle", "Succeeded"),
+        ("web-busy", "Succeeded"),
+        ("data-etl", "Succeeded"),
+    ] {
+        stand_in.put_action_executions(name, shop_runs(tests));
+    }
     stand_in.put_pipeline(pipeline(
         "web-shop",
         "00000000-0000-4000-8000-000000000001",

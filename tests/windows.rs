@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::time::Duration;
 
 use approval_gate::handler::{Gate, Settings};
-use approval_gate::pipeline::{ActionStatus, PipelineSnapshot};
+use approval_gate::pipeline::{ActionStatus, Declaration, PipelineSnapshot};
 use approval_gate::policy::Policy;
 use approval_gate::report::{Answer, Outcome};
 use common::*;
@@ -57,6 +57,23 @@ fn gate<'a>(
         Some(topic),
     )
     .with_clock(clock)
+}
+
+/// web-shop's declaration: its approval action times out after `minutes`, or after
+/// CodePipeline's default of seven days.
+fn declared_timeout(minutes: Option<i64>) -> Declaration {
+    Declaration {
+        timeouts: [(("Approve-Prod".to_owned(), "Manual".to_owned()), minutes)].into(),
+    }
+}
+
+/// An event for web-shop's approval whose notice says it expires at `expires` (anyone who
+/// can publish to the topic and has seen the token can send this).
+fn notice_expiring(expires: &str) -> serde_json::Value {
+    let mut notice = notice_of(&event("approved-by-rule"));
+    notice["approval"]["token"] = SHOP_TOKEN.into();
+    notice["approval"]["expires"] = expires.into();
+    sns_event(&notice.to_string())
 }
 
 /// web-shop, tests passed, its approval waiting since `since`.
@@ -174,7 +191,9 @@ async fn outside_abstain_leaves_it_to_a_human() {
 async fn a_deferral_that_would_outlive_the_approval_is_rejected_before_it_expires() {
     // Arrived Sunday 2026-12-20 12:00 Berlin; the freeze lasts until 2027-01-04, and the
     // approval expires seven days after it started waiting.
-    let pipelines = FakePipelines::default().with_state(shop_waiting_since("2026-12-20T11:00:00Z"));
+    let pipelines = FakePipelines::default()
+        .with_state(shop_waiting_since("2026-12-20T11:00:00Z"))
+        .with_declaration("web-shop", declared_timeout(None));
     let topic = FakeTopic::default();
     let gate = gate(POLICY, &pipelines, &topic);
 
@@ -209,4 +228,103 @@ async fn a_rule_without_windows_is_never_deferred() {
     let response = gate.handle(&event("approved-by-rule")).await.unwrap();
 
     assert_eq!(response.records[0].outcome, Outcome::Approve);
+}
+
+#[tokio::test]
+async fn a_deferral_whose_window_opens_before_expiry_is_not_rejected() {
+    // Waiting since Wednesday 09:10 Berlin with a 24-hour timeout: it expires Thursday
+    // 09:10, and the window opens Thursday 09:00. The sweep at 08:50 keeps it deferred;
+    // the one at 09:00 approves it.
+    let pipelines = FakePipelines::default()
+        .with_state(shop_waiting_since("2026-11-25T08:10:00Z"))
+        .with_declaration("web-shop", declared_timeout(Some(24 * 60)));
+    let topic = FakeTopic::default();
+    let gate = gate(POLICY, &pipelines, &topic);
+
+    set_now("2026-11-26T07:50:00Z");
+    let before = gate.handle(&event("scheduled-sweep")).await.unwrap();
+    assert_eq!(
+        before.sweep.unwrap().answered,
+        0,
+        "{:?}",
+        pipelines.answers()
+    );
+
+    set_now("2026-11-26T08:00:00Z");
+    let opened = gate.handle(&event("scheduled-sweep")).await.unwrap();
+    assert_eq!(opened.sweep.unwrap().answered, 1);
+    assert!(pipelines.answers()[0].approve);
+}
+
+#[tokio::test]
+async fn a_forged_expiry_in_the_notice_never_causes_a_rejection() {
+    // The approval started waiting an hour ago and has days left; a notice with the live
+    // token claims it expires in 15 minutes, outside the window.
+    let pipelines = FakePipelines::default()
+        .with_state(shop_waiting_since("2026-11-25T18:00:00Z"))
+        .with_declaration("web-shop", declared_timeout(None));
+    let topic = FakeTopic::default();
+    let gate = gate(POLICY, &pipelines, &topic);
+    set_now("2026-11-25T19:00:00Z");
+
+    let response = gate
+        .handle(&notice_expiring("2026-11-25T19:15Z"))
+        .await
+        .unwrap();
+
+    assert_eq!(response.records[0].outcome, Outcome::Defer);
+    assert!(pipelines.answers().is_empty());
+}
+
+#[tokio::test]
+async fn the_sweep_takes_the_expiry_from_the_declared_timeout() {
+    // A 30-day timeout: on day 6.5 the approval has weeks left, so the freeze defers it.
+    let pipelines = FakePipelines::default()
+        .with_state(shop_waiting_since("2026-12-20T11:00:00Z"))
+        .with_declaration("web-shop", declared_timeout(Some(30 * 24 * 60)));
+    let topic = FakeTopic::default();
+    let gate = gate(POLICY, &pipelines, &topic);
+
+    set_now("2026-12-27T10:40:00Z");
+    let response = gate.handle(&event("scheduled-sweep")).await.unwrap();
+
+    assert_eq!(response.sweep.unwrap().answered, 0);
+    assert!(pipelines.answers().is_empty());
+    assert_eq!(
+        pipelines
+            .revision_reads()
+            .iter()
+            .filter(|read| **read == "GetPipeline")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn without_a_readable_declaration_no_deferral_is_rejected_for_expiry() {
+    let pipelines = FakePipelines::default().with_state(shop_waiting_since("2026-12-20T11:00:00Z"));
+    let topic = FakeTopic::default();
+    let gate = gate(POLICY, &pipelines, &topic);
+
+    set_now("2026-12-27T10:50:00Z");
+    let response = gate.handle(&event("scheduled-sweep")).await.unwrap();
+
+    assert_eq!(response.sweep.unwrap().answered, 0);
+    assert!(pipelines.answers().is_empty());
+}
+
+#[tokio::test]
+async fn an_approval_left_to_a_human_is_not_answered_when_the_window_opens() {
+    // Arrived Wednesday 20:00 Berlin under `outside: abstain`; Thursday 09:00 the window
+    // is open, but the rule left the approval to a human when it arrived.
+    let pipelines = FakePipelines::default().with_state(shop_waiting_since("2026-11-25T19:00:00Z"));
+    let topic = FakeTopic::default();
+    let policy = POLICY.replace(r#""outside": "defer""#, r#""outside": "abstain""#);
+    let gate = gate(&policy, &pipelines, &topic);
+
+    set_now("2026-11-26T08:05:00Z");
+    let response = gate.handle(&event("scheduled-sweep")).await.unwrap();
+
+    assert_eq!(response.sweep.unwrap().answered, 0);
+    assert!(pipelines.answers().is_empty());
 }

@@ -192,17 +192,40 @@ fn unread_action_executions_fail_the_check() {
     given.records = None;
     let decision = given.decide();
     assert_eq!(decision.verdict, Verdict::Reject);
-    assert!(decision.reasons[0].contains("could not be read"), "{decision:?}");
+    assert!(
+        decision.reasons[0].contains("could not be read"),
+        "{decision:?}"
+    );
 }
 
 #[test]
 fn a_retried_action_counts_by_its_last_attempt() {
     let mut given = Given::prod();
     given.records = Some(vec![
-        record("Build", "IntegrationTests", ActionStatus::Failed, Some("2026-11-26T07:00:00Z")),
-        record("Build", "IntegrationTests", ActionStatus::Succeeded, Some("2026-11-26T07:20:00Z")),
-        record("Build", "Unit", ActionStatus::Succeeded, Some("2026-11-26T07:20:00Z")),
-        record("Build", "Unit", ActionStatus::Failed, Some("2026-11-26T07:30:00Z")),
+        record(
+            "Build",
+            "IntegrationTests",
+            ActionStatus::Failed,
+            Some("2026-11-26T07:00:00Z"),
+        ),
+        record(
+            "Build",
+            "IntegrationTests",
+            ActionStatus::Succeeded,
+            Some("2026-11-26T07:20:00Z"),
+        ),
+        record(
+            "Build",
+            "Unit",
+            ActionStatus::Succeeded,
+            Some("2026-11-26T07:20:00Z"),
+        ),
+        record(
+            "Build",
+            "Unit",
+            ActionStatus::Failed,
+            Some("2026-11-26T07:30:00Z"),
+        ),
     ]);
     let decision = given.decide();
     assert_eq!(decision.verdict, Verdict::Reject);
@@ -317,7 +340,11 @@ fn a_deferral_that_no_sweep_can_answer_in_time_is_rejected_in_the_last_half_hour
     let decision = given.decide_at(at("2026-11-26T08:40:00Z"));
     assert_eq!(decision.verdict, Verdict::Reject);
     assert!(
-        decision.reasons.last().unwrap().contains("expires at 2026-11-26T09:03:00Z"),
+        decision
+            .reasons
+            .last()
+            .unwrap()
+            .contains("expires at 2026-11-26T09:03:00Z"),
         "{decision:?}"
     );
 }
@@ -337,7 +364,10 @@ fn abstain_at_the_start_of_the_wait_stays_abstain_when_the_window_opens() {
     given.snapshot = snapshot("web-shop", "Approve-Prod", Some(at("2026-11-26T07:00:00Z")));
     let decision = given.decide_at(at("2026-11-26T10:00:00Z"));
     assert_eq!(decision.verdict, Verdict::Abstain);
-    assert!(decision.reasons[0].contains("stays with a human"), "{decision:?}");
+    assert!(
+        decision.reasons[0].contains("stays with a human"),
+        "{decision:?}"
+    );
 
     // A deferral, by contrast, is answered once the window opens, and says it waited.
     let mut given = Given::new(DEFER_AT_NINE, "web-shop", "Approve-Prod");
@@ -406,7 +436,10 @@ fn facts_with_commit(commit: &str) -> ExecutionFacts {
 fn claims_that_agree_with_the_evidence_do_not_veto() {
     let full = "9f2c1e7aa0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5";
     let facts = facts_with_commit(full);
-    assert_eq!(claims_veto(&claims(Some(EXECUTION), Some(full)), &facts), None);
+    assert_eq!(
+        claims_veto(&claims(Some(EXECUTION), Some(full)), &facts),
+        None
+    );
     assert_eq!(claims_veto(&claims(None, Some("9F2C1E7")), &facts), None);
     assert_eq!(claims_veto(&Claims::default(), &facts), None);
 }
@@ -418,7 +451,10 @@ fn a_claim_that_disagrees_vetoes_whatever_the_checks_say() {
     assert!(veto.contains("names execution exec-0"), "{veto}");
     let veto = claims_veto(&claims(None, Some("9f2c1e8")), &facts).unwrap();
     assert!(veto.contains("does not carry it"), "{veto}");
-    assert!(claims_veto(&claims(None, Some("9f2c1e")), &facts).is_some(), "too short");
+    assert!(
+        claims_veto(&claims(None, Some("9f2c1e")), &facts).is_some(),
+        "too short"
+    );
     let unread = ExecutionFacts::about(EXECUTION);
     assert!(claims_veto(&claims(None, Some("9f2c1e7")), &unread).is_some());
 }
@@ -430,7 +466,11 @@ fn claims_that_quote_the_token_or_cannot_be_read_veto_without_quoting() {
         quotes_token: true,
         ..Claims::default()
     };
-    assert!(claims_veto(&quoting, &facts).unwrap().contains("quotes the approval token"));
+    assert!(
+        claims_veto(&quoting, &facts)
+            .unwrap()
+            .contains("quotes the approval token")
+    );
     let unreadable = Claims {
         unreadable: true,
         ..Claims::default()

@@ -628,7 +628,10 @@ fn check_latest(facts: &ExecutionFacts, heads: &[SourceHead]) -> Vec<RevisionChe
         }
     }
     for head in heads {
-        if !accounted.iter().any(|source| source.action() == head.action) {
+        if !accounted
+            .iter()
+            .any(|source| source.action() == head.action)
+        {
             let ran = sources.iter().any(|source| source.action() == head.action);
             failures.push(RevisionCheck::fail(format!(
                 "latest: source {} {}, {unconfirmed}",
@@ -1634,8 +1637,11 @@ mod tests {
     #[test]
     fn given_missing_latest_facts_when_checked_then_latest_fails_and_says_why() {
         let latest = revisions(r#"{"latest": true}"#);
-        let reason =
-            |facts: RevisionFacts| only_failure(&latest.check_fixture(&facts, now())).reason.clone();
+        let reason = |facts: RevisionFacts| {
+            only_failure(&latest.check_fixture(&facts, now()))
+                .reason
+                .clone()
+        };
 
         let mut facts = codecommit();
         facts.artifacts = None;
@@ -1806,7 +1812,8 @@ mod tests {
     fn given_a_revision_without_id_when_checked_then_revision_id_fails() {
         let mut facts = codecommit();
         facts.artifacts.as_mut().unwrap()[0].revision_id = None;
-        let checks = revisions(r#"{"revision_id": {"deny": ["^0{40}$"]}}"#).check_fixture(&facts, now());
+        let checks =
+            revisions(r#"{"revision_id": {"deny": ["^0{40}$"]}}"#).check_fixture(&facts, now());
         assert_eq!(
             only_failure(&checks).reason,
             "revision_id: artifact SourceArtifact has no revision id"
@@ -1881,7 +1888,8 @@ mod tests {
             .variables
             .remove("CommitMessage");
         // A deny pattern that the raw wrapper would not match must not pass it.
-        let checks = revisions(r#"{"commit_message": {"deny": ["^Fix"]}}"#).check_fixture(&facts, now());
+        let checks =
+            revisions(r#"{"commit_message": {"deny": ["^Fix"]}}"#).check_fixture(&facts, now());
         assert_eq!(
             only_failure(&checks).reason,
             "commit_message: revision ddbe7ef25751 has no commit message in its summary or \
@@ -1968,7 +1976,8 @@ mod tests {
     fn given_unread_revisions_when_checked_then_commit_message_fails() {
         let mut facts = codecommit();
         facts.artifacts = None;
-        let checks = revisions(r#"{"commit_message": {"deny": ["x"]}}"#).check_fixture(&facts, now());
+        let checks =
+            revisions(r#"{"commit_message": {"deny": ["x"]}}"#).check_fixture(&facts, now());
         assert_eq!(
             only_failure(&checks).reason,
             format!("commit_message: the revisions of execution {EXECUTION} could not be read")
@@ -2048,7 +2057,9 @@ mod tests {
         let check = revisions(r#"{"branches": ["hotfix-?"]}"#);
         assert_all_pass(&check.check_fixture(&github("Fix", "hotfix-1"), now()));
         assert!(!check.check_fixture(&github("Fix", "hotfix-12"), now())[0].passed);
-        assert!(!revisions(r#"{"branches": ["Main"]}"#).check_fixture(&codecommit(), now())[0].passed);
+        assert!(
+            !revisions(r#"{"branches": ["Main"]}"#).check_fixture(&codecommit(), now())[0].passed
+        );
     }
 
     #[test]

@@ -99,6 +99,21 @@ pub async fn demo_stand_in() -> stand_in::StandIn {
     stand_in
 }
 
+/// What ListActionExecutions shows for the demo's `web-shop` execution, with its
+/// integration tests ended as `tests`.
+pub fn shop_runs(tests: &str) -> Vec<Value> {
+    let mut runs = demo_fixture()["actionExecutions"]["web-shop"]
+        .as_array()
+        .unwrap()
+        .clone();
+    for run in &mut runs {
+        if run["actionName"] == "IntegrationTests" {
+            run["status"] = tests.into();
+        }
+    }
+    runs
+}
+
 pub fn demo_policy() -> String {
     std::fs::read_to_string(format!("{}/demo/policy.json", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
@@ -223,7 +238,8 @@ pub struct FakePipelines {
     pub answers: Mutex<Vec<ApprovalAnswer>>,
     /// GetPipelineExecution answers and action attempts, by execution id.
     pub executions: Mutex<HashMap<String, ExecutionRecord>>,
-    pub runs: Mutex<HashMap<String, Vec<ActionRecord>>>,
+    /// Action attempts by pipeline and execution id.
+    pub runs: Mutex<HashMap<(String, String), Vec<ActionRecord>>>,
     pub declarations: Mutex<HashMap<String, Declaration>>,
     /// `GetPipelineExecution`, `ListActionExecutions` and `GetPipeline` calls, by name.
     pub revision_reads: Mutex<Vec<&'static str>>,
@@ -231,21 +247,28 @@ pub struct FakePipelines {
 
 impl FakePipelines {
     pub fn with_state(self, snapshot: PipelineSnapshot) -> Self {
-        for record in runs_shown_by(&snapshot) {
-            if let Some(execution) = record.execution_id.clone() {
-                self.runs
-                    .lock()
-                    .unwrap()
-                    .entry(execution)
-                    .or_default()
-                    .push(record);
-            }
-        }
         self.queue_state(&snapshot.name.clone(), Ok(snapshot));
         self
     }
 
+    /// Queues a read; a state read also records the attempts it shows, unless the test
+    /// gave the attempts of that execution itself.
     pub fn queue_state(&self, pipeline: &str, result: Result<PipelineSnapshot, ReadError>) {
+        if let Ok(snapshot) = &result {
+            let mut runs = self.runs.lock().unwrap();
+            let mut shown: HashMap<(String, String), Vec<ActionRecord>> = HashMap::new();
+            for record in runs_shown_by(snapshot) {
+                if let Some(execution) = record.execution_id.clone() {
+                    shown
+                        .entry((pipeline.to_owned(), execution))
+                        .or_default()
+                        .push(record);
+                }
+            }
+            for (key, records) in shown {
+                runs.entry(key).or_insert(records);
+            }
+        }
         self.states
             .lock()
             .unwrap()
@@ -271,21 +294,26 @@ impl FakePipelines {
         self
     }
 
-    /// Replaces the attempts of `execution_id`.
-    pub fn with_runs(self, execution_id: &str, records: Vec<ActionRecord>) -> Self {
+    /// Replaces the attempts of `execution_id` in `pipeline`.
+    pub fn with_runs(self, pipeline: &str, execution_id: &str, records: Vec<ActionRecord>) -> Self {
         self.runs
             .lock()
             .unwrap()
-            .insert(execution_id.into(), records);
+            .insert((pipeline.into(), execution_id.into()), records);
         self
     }
 
-    /// Adds attempts to `execution_id`.
-    pub fn with_more_runs(self, execution_id: &str, records: Vec<ActionRecord>) -> Self {
+    /// Adds attempts to `execution_id` in `pipeline`.
+    pub fn with_more_runs(
+        self,
+        pipeline: &str,
+        execution_id: &str,
+        records: Vec<ActionRecord>,
+    ) -> Self {
         self.runs
             .lock()
             .unwrap()
-            .entry(execution_id.into())
+            .entry((pipeline.into(), execution_id.into()))
             .or_default()
             .extend(records);
         self
@@ -353,7 +381,7 @@ impl Pipelines for FakePipelines {
 
     async fn action_records(
         &self,
-        _pipeline: &str,
+        pipeline: &str,
         execution_id: &str,
     ) -> Result<Vec<ActionRecord>, ReadError> {
         self.revision_reads
@@ -364,7 +392,7 @@ impl Pipelines for FakePipelines {
             .runs
             .lock()
             .unwrap()
-            .get(execution_id)
+            .get(&(pipeline.to_owned(), execution_id.to_owned()))
             .cloned()
             .unwrap_or_default())
     }

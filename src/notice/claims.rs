@@ -166,7 +166,9 @@ impl Reader<'_> {
             });
         if self.token.is_some_and(|token| quotes(value, token)) {
             self.claims.quotes_token = true;
-            self.quoting.push(name);
+            if !self.quoting.contains(&name) {
+                self.quoting.push(name);
+            }
         } else if value.contains("#{") {
             // An unresolved variable is no claim.
         } else if !is_identifier(value) {
@@ -570,6 +572,14 @@ mod tests {
             "{log}"
         );
         assert!(!log.contains("secret-text"), "{log}");
+
+        // Given many claims quoting the token, when read, then one short warning names the
+        // key once and never the value
+        let text = "CommitId=XAMPLETOKEN ".repeat(1000);
+        let log = logged(|| Claims::read(&text, Some("1a2b3c4d-573f-4ea7-a67E-XAMPLETOKEN")));
+        assert_eq!(log.matches("WARN").count(), 1, "{log}");
+        assert_eq!(log.matches("CommitId").count(), 1, "{log}");
+        assert!(!log.to_ascii_lowercase().contains("xampletoken"), "{log}");
     }
 
     #[test]

@@ -218,3 +218,285 @@ async fn a_notice_claiming_another_execution_is_not_approved() {
     assert!(reasons(&response.records[0]).contains("the notice names execution ffffffff"));
     assert!(stand_in.calls_to("PutApprovalResult").is_empty());
 }
+
+// ---- Evidence per execution, through the SDK: each test is one way the gate once
+// approved (or rejected) what it must not ----
+
+const ORDERS_EXECUTION: &str = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+const OLD: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+const NEW: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+const LIB_COMMIT: &str = "c0ffee0000000000000000000000000000000001";
+
+/// api-orders with the given source actions (name, current revision) in its Source stage,
+/// an execution carrying `artifacts` (name, revision id), and ListActionExecutions
+/// answering `runs`.
+async fn orders_with(
+    sources: &[(&str, Option<&str>)],
+    artifacts: &[(&str, &str)],
+    runs: Vec<serde_json::Value>,
+) -> StandIn {
+    let stand_in = demo_stand_in().await;
+    let mut state = stand_in.pipeline("api-orders").unwrap();
+    let template = state["stageStates"][0]["actionStates"][0].clone();
+    state["stageStates"][0]["actionStates"] = sources
+        .iter()
+        .map(|(name, current)| {
+            let mut action = template.clone();
+            action["actionName"] = (*name).into();
+            match current {
+                Some(id) => action["currentRevision"]["revisionId"] = (*id).into(),
+                None => {
+                    action.as_object_mut().unwrap().remove("currentRevision");
+                }
+            }
+            action
+        })
+        .collect();
+    stand_in.put_pipeline(state);
+    let mut execution = demo_fixture()["executions"]["api-orders"][0].clone();
+    execution["artifactRevisions"] = artifacts
+        .iter()
+        .map(|(name, id)| json!({"name": name, "revisionId": id, "created": 1795680000.0}))
+        .collect();
+    stand_in.put_execution("api-orders", execution);
+    stand_in.put_action_executions("api-orders", runs);
+    stand_in
+}
+
+/// A source action's attempt in the api-orders execution, as ListActionExecutions sends it.
+fn source_run(
+    action: &str,
+    category: Option<&str>,
+    output: Option<&str>,
+    variables: serde_json::Value,
+) -> serde_json::Value {
+    let mut run = json!({
+        "pipelineExecutionId": ORDERS_EXECUTION,
+        "actionExecutionId": format!("ae-{action}"),
+        "stageName": "Source",
+        "actionName": action,
+        "status": "Succeeded",
+        "lastUpdateTime": 1795680060.0,
+        "output": {"outputVariables": variables},
+    });
+    if let Some(category) = category {
+        run["input"] = json!({"actionTypeId": {"category": category, "owner": "AWS",
+                                               "provider": "ECR", "version": "1"}});
+    }
+    if let Some(output) = output {
+        run["output"]["outputArtifacts"] = json!([{"name": output}]);
+    }
+    run
+}
+
+/// The api-orders notice, without the customData claims that name the demo's commit.
+async fn decide_orders(stand_in: &StandIn, policy: &str) -> Report {
+    let gate = gate(stand_in, policy).await;
+    let mut notice = notice_of(&event("revision-latest-main"));
+    notice["approval"]["customData"] = serde_json::Value::Null;
+    let response = gate.handle(&sns_event(&notice.to_string())).await.unwrap();
+    response.records[0].clone()
+}
+
+const LATEST: &str = r#"{"rules":[{"name":"latest","match":{"pipeline":"api-*"},
+    "revisions":{"latest":true},"on_fail":"reject"}]}"#;
+const MAIN_ONLY: &str = r#"{"rules":[{"name":"main","match":{"pipeline":"api-*"},
+    "revisions":{"branches":["main"]},"on_fail":"reject"}]}"#;
+
+#[tokio::test]
+async fn latest_compares_each_source_with_the_revision_it_gave_this_execution() {
+    // App and Canary read one ECR repository; the execution carries App=new, Canary=old,
+    // and the canary tag has moved since, so both sources now show new.
+    let stand_in = orders_with(
+        &[("App", Some(NEW)), ("Canary", Some(NEW))],
+        &[("AppImage", NEW), ("CanaryImage", OLD)],
+        vec![
+            source_run(
+                "App",
+                Some("Source"),
+                Some("AppImage"),
+                json!({"ImageDigest": NEW}),
+            ),
+            source_run(
+                "Canary",
+                Some("Source"),
+                Some("CanaryImage"),
+                json!({"ImageDigest": OLD}),
+            ),
+        ],
+    )
+    .await;
+
+    let report = decide_orders(&stand_in, LATEST).await;
+
+    assert_eq!(report.outcome, Outcome::Reject, "{}", reasons(&report));
+    assert!(
+        reasons(&report).contains("source Canary has seen revision"),
+        "{}",
+        reasons(&report)
+    );
+    assert!(stand_in.accepted_answers()[0].body["result"]["status"] == "Rejected");
+}
+
+#[tokio::test]
+async fn latest_fails_when_a_carried_artifact_has_no_current_revision_to_compare() {
+    let stand_in = orders_with(
+        &[("App", Some(NEW)), ("Lib", None)],
+        &[("AppImage", NEW), ("LibSource", LIB_COMMIT)],
+        vec![
+            source_run(
+                "App",
+                Some("Source"),
+                Some("AppImage"),
+                json!({"ImageDigest": NEW}),
+            ),
+            source_run(
+                "Lib",
+                Some("Source"),
+                Some("LibSource"),
+                json!({"CommitId": LIB_COMMIT}),
+            ),
+        ],
+    )
+    .await;
+
+    let report = decide_orders(&stand_in, LATEST).await;
+
+    assert_eq!(report.outcome, Outcome::Reject, "{}", reasons(&report));
+    assert!(
+        reasons(&report).contains("source Lib shows no current revision"),
+        "{}",
+        reasons(&report)
+    );
+}
+
+#[tokio::test]
+async fn branches_fails_when_a_carried_artifact_has_no_source_record() {
+    let stand_in = orders_with(
+        &[("App", Some(LIB_COMMIT)), ("Lib", Some(LIB_COMMIT))],
+        &[
+            ("SourceArtifact", "3f9a2c1d7e8b6a5f4c3d2e1f0a9b8c7d6e5f4a3b"),
+            ("LibSource", LIB_COMMIT),
+        ],
+        vec![source_run(
+            "App",
+            Some("Source"),
+            Some("SourceArtifact"),
+            json!({"BranchName": "main", "CommitId": "3f9a2c1d7e8b6a5f4c3d2e1f0a9b8c7d6e5f4a3b"}),
+        )],
+    )
+    .await;
+
+    let report = decide_orders(&stand_in, MAIN_ONLY).await;
+
+    assert_eq!(report.outcome, Outcome::Reject, "{}", reasons(&report));
+    assert!(
+        reasons(&report).contains("cannot be paired"),
+        "{}",
+        reasons(&report)
+    );
+}
+
+#[tokio::test]
+async fn a_source_record_without_an_action_type_is_kept_and_fails_branches() {
+    // Lib's record names the carried commit and a feature branch, but not its kind.
+    let stand_in = orders_with(
+        &[("App", Some(LIB_COMMIT)), ("Lib", Some(LIB_COMMIT))],
+        &[("SourceArtifact", "3f9a2c1d7e8b6a5f4c3d2e1f0a9b8c7d6e5f4a3b"), ("LibSource", LIB_COMMIT)],
+        vec![
+            source_run(
+                "App",
+                Some("Source"),
+                Some("SourceArtifact"),
+                json!({"BranchName": "main", "CommitId": "3f9a2c1d7e8b6a5f4c3d2e1f0a9b8c7d6e5f4a3b"}),
+            ),
+            source_run(
+                "Lib",
+                None,
+                None,
+                json!({"BranchName": "feature/x", "CommitId": LIB_COMMIT}),
+            ),
+        ],
+    )
+    .await;
+
+    let report = decide_orders(&stand_in, MAIN_ONLY).await;
+
+    assert_eq!(report.outcome, Outcome::Reject, "{}", reasons(&report));
+    assert!(
+        reasons(&report).contains("does not say what kind of action it is"),
+        "{}",
+        reasons(&report)
+    );
+}
+
+#[tokio::test]
+async fn a_skipped_stage_keeps_old_successes_that_never_count() {
+    // web-shop's Build stage was skipped in the execution under approval: the state shows
+    // its actions Succeeded (from an earlier run), ListActionExecutions has no attempt.
+    let stand_in = demo_stand_in().await;
+    let mut state = stand_in.pipeline("web-shop").unwrap();
+    state["stageStates"][1]["latestExecution"]["status"] = "Skipped".into();
+    stand_in.put_pipeline(state);
+    let runs: Vec<_> = demo_fixture()["actionExecutions"]["web-shop"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|run| run["stageName"] != "Build")
+        .cloned()
+        .collect();
+    stand_in.put_action_executions("web-shop", runs);
+    let gate = gate(&stand_in, &demo_policy()).await;
+
+    let response = gate.handle(&event("approved-by-rule")).await.unwrap();
+
+    let report = &response.records[0];
+    assert_eq!(report.outcome, Outcome::Reject, "{}", reasons(report));
+    assert!(
+        reasons(report).contains("Build/IntegrationTests did not run in execution"),
+        "{}",
+        reasons(report)
+    );
+    let filter = &stand_in.calls_to("ListActionExecutions")[0].body["filter"];
+    assert_eq!(
+        filter["pipelineExecutionId"],
+        "5e3f9a1c-2b4d-4c6e-8f0a-1b2c3d4e5f60"
+    );
+}
+
+#[tokio::test]
+async fn attempts_of_other_executions_are_never_evidence_even_if_the_api_returns_them() {
+    // A ListActionExecutions answer that ignores the filter: the older execution's
+    // successful tests must not count for the execution under approval.
+    let stand_in = demo_stand_in().await;
+    let runs: Vec<_> = demo_fixture()["actionExecutions"]["web-shop"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|run| {
+            let mut run = run.clone();
+            if run["stageName"] == "Build" {
+                run["pipelineExecutionId"] = "00000000-0000-4000-8000-0000000000aa".into();
+            }
+            run
+        })
+        .collect();
+    stand_in.put_action_executions("web-shop", runs.clone());
+    // The stand-in filters as AWS does; answer unfiltered by naming the old execution's
+    // records with no execution id at all.
+    let unfiltered: Vec<_> = runs
+        .into_iter()
+        .map(|mut run| {
+            if run["stageName"] == "Build" {
+                run.as_object_mut().unwrap().remove("pipelineExecutionId");
+            }
+            run
+        })
+        .collect();
+    stand_in.put_action_executions("web-shop", unfiltered);
+    let gate = gate(&stand_in, &demo_policy()).await;
+
+    let response = gate.handle(&event("approved-by-rule")).await.unwrap();
+
+    assert_eq!(response.records[0].outcome, Outcome::Reject);
+}

@@ -367,3 +367,83 @@ async fn at_error_level_the_decision_line_is_still_logged() {
     assert_eq!(decision["fields"]["pipeline"], "web-shop");
     assert_eq!(decision["fields"]["verdict"], "approve");
 }
+
+/// The release binary on pipelines shaped a little differently from the samples: each
+/// once got an answer it must not have.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn odd_pipelines_and_forged_notice_fields_never_get_an_answer_they_must_not() {
+    let stand_in = demo_stand_in().await;
+    // web-shop's Build stage was skipped in the execution under approval: the state keeps
+    // the successes of an earlier run, ListActionExecutions has no Build attempt.
+    let mut shop = stand_in.pipeline("web-shop").unwrap();
+    shop["stageStates"][1]["latestExecution"]["status"] = "Skipped".into();
+    stand_in.put_pipeline(shop);
+    let source_only: Vec<_> = demo_fixture()["actionExecutions"]["web-shop"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|run| run["stageName"] == "Source")
+        .cloned()
+        .collect();
+    stand_in.put_action_executions("web-shop", source_only);
+    let runtime = RuntimeApi::start().await.unwrap();
+    let function = Function::start(&runtime, &stand_in, &demo_policy());
+
+    // A notice for web-api (tests failed, rule rejects) whose customData quotes its token.
+    let api_token = "9a7d2c4e-1b3f-4d5a-8e6c-7b9a0d1c2e42";
+    let mut quoting = notice_of(&event("rejected-by-rule"));
+    quoting["approval"]["customData"] = format!("PipelineExecutionId={api_token}").into();
+    // A notice for reports-nightly (deferred by a freeze) claiming it expires in minutes.
+    let mut expiring = notice_of(&event("outside-window"));
+    let soon = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(10);
+    expiring["approval"]["expires"] = soon.strftime("%Y-%m-%dT%H:%MZ").to_string().into();
+    // The api-orders notice with a short and a full id of the same commit.
+    let mut both_ids = notice_of(&event("revision-latest-main"));
+    both_ids["approval"]["customData"] =
+        "CommitId=3f9a2c1, RevisionId=3f9a2c1d7e8b6a5f4c3d2e1f0a9b8c7d6e5f4a3b".into();
+
+    let cases = [
+        ("skipped stage", event("approved-by-rule"), "reject"),
+        (
+            "token in customData",
+            sns_event(&quoting.to_string()),
+            "abstain",
+        ),
+        ("forged expiry", sns_event(&expiring.to_string()), "defer"),
+        (
+            "short and full commit id",
+            sns_event(&both_ids.to_string()),
+            "approve",
+        ),
+    ];
+    let mut outcomes = Vec::new();
+    for (name, event, _) in &cases {
+        let invocation = runtime.invoke(event.clone(), WAIT).await.unwrap();
+        outcomes.push((*name, outcome(&invocation)));
+    }
+
+    let expected: Vec<_> = cases.iter().map(|(n, _, o)| (*n, o.to_string())).collect();
+    assert_eq!(outcomes, expected);
+    let answers: Vec<_> = stand_in
+        .accepted_answers()
+        .iter()
+        .map(|call| {
+            format!(
+                "{} {}",
+                call.body["pipelineName"], call.body["result"]["status"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        answers,
+        vec!["\"web-shop\" \"Rejected\"", "\"api-orders\" \"Approved\""]
+    );
+    let logs = function.logs();
+    let published: String = stand_in
+        .calls_to("Publish")
+        .iter()
+        .map(|call| call.body.to_string())
+        .collect();
+    assert!(!logs.contains(api_token), "the token reached the logs");
+    assert!(!published.contains(api_token), "the token reached a notice");
+}

@@ -44,6 +44,7 @@ async fn gate(
         Settings {
             dry_run,
             sweep_read_interval: Duration::from_millis(5),
+            region: Some("us-east-1".into()),
             ..Settings::default()
         },
         CodePipeline::new(&sdk),
@@ -144,11 +145,17 @@ async fn decides_every_waiting_approval_a_rule_covers_and_nothing_else() {
     );
     let outcomes: Vec<Outcome> = response.records.iter().map(|r| r.outcome).collect();
     assert_eq!(outcomes.len(), 2);
-    assert_eq!(
-        stand_in.calls_to("Publish").len(),
-        2,
-        "one notice per answer"
-    );
+    let published = stand_in.calls_to("Publish");
+    assert_eq!(published.len(), 2, "one notice per answer");
+    for call in &published {
+        let message = call.body["Message"].as_str().unwrap();
+        assert!(
+            message.contains(
+                "Review: https://us-east-1.console.aws.amazon.com/codesuite/codepipeline/pipelines/web-"
+            ),
+            "the sweep's notice links the console: {message}"
+        );
+    }
     assert!(
         stand_in.calls_to("ListPipelines").len() >= 3,
         "every page was read"

@@ -43,6 +43,31 @@ use crate::world::{ApiError, AwsRequest, Protocol, World};
 
 pub use crate::runtime::{Invocation, InvokeTimedOut, RuntimeApi};
 
+/// Makes every approval waiting in `state` (an action `InProgress` with a token) look as
+/// if it started waiting `seconds` ago. Fixtures are written once, while an approval's
+/// expiry counts from when it started waiting: a demo fixture seeded this way never holds
+/// approvals that expired on the calendar.
+pub fn waiting_for(state: &mut Value, seconds: f64) {
+    let since = crate::http::epoch_seconds() - seconds;
+    let stages = state.get_mut("stageStates").and_then(Value::as_array_mut);
+    for stage in stages.into_iter().flatten() {
+        let actions = stage.get_mut("actionStates").and_then(Value::as_array_mut);
+        for action in actions.into_iter().flatten() {
+            let Some(execution) = action
+                .get_mut("latestExecution")
+                .and_then(Value::as_object_mut)
+            else {
+                continue;
+            };
+            let waiting = execution.get("status").and_then(Value::as_str) == Some("InProgress")
+                && execution.contains_key("token");
+            if waiting {
+                execution.insert("lastStatusChange".into(), since.into());
+            }
+        }
+    }
+}
+
 /// A running CodePipeline + SNS stand-in.
 ///
 /// Clones share the same state and server. The server stops when the last

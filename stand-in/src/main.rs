@@ -26,6 +26,8 @@
 //! `actionExecutions` holds ListActionExecutions `actionExecutionDetails`
 //! entries, both grouped by pipeline name; `declarations` holds GetPipeline
 //! `pipeline` objects (a pipeline without one is declared from its state).
+//! Approvals waiting in the fixture's states are taken to have started waiting an hour
+//! before the stand-in started, so they never expire on the calendar.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -113,6 +115,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
     Ok(Some(parsed))
 }
 
+/// How long the fixture's approvals have been waiting when the stand-in starts.
+const WAITING_SECONDS: f64 = 3600.0;
+
 /// Seeds the stand-in from a fixture (see the module docs) and returns how
 /// many pipelines it held. Malformed entries are errors rather than being
 /// skipped, so a typo in a demo fixture is noticed at start-up.
@@ -138,10 +143,11 @@ fn load_fixture(stand_in: &StandIn, fixture: Value) -> Result<usize, String> {
     };
 
     let count = pipelines.len();
-    for state in pipelines {
+    for mut state in pipelines {
         if !state.get("pipelineName").is_some_and(Value::is_string) {
             return Err("every pipeline needs a \"pipelineName\"".into());
         }
+        stand_in::waiting_for(&mut state, WAITING_SECONDS);
         stand_in.put_pipeline(state);
     }
     for (pipeline, list) in grouped(executions, "executions")? {

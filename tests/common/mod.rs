@@ -82,7 +82,8 @@ pub async fn sdk_for(stand_in: &stand_in::StandIn) -> aws_config::SdkConfig {
 pub async fn demo_stand_in() -> stand_in::StandIn {
     let stand_in = stand_in::StandIn::start().await.unwrap();
     let fixture = demo_fixture();
-    for pipeline in demo_pipelines() {
+    for mut pipeline in demo_pipelines() {
+        stand_in::waiting_for(&mut pipeline, 3600.0);
         stand_in.put_pipeline(pipeline);
     }
     for (pipeline, executions) in fixture["executions"].as_object().unwrap() {

@@ -68,8 +68,6 @@ pub struct ApprovalRequest {
     /// The pipeline's console page (the review link is not kept: it embeds the token).
     pub console_link: Option<String>,
     pub custom_data: Option<String>,
-    /// When the approval started waiting, if known (the sweep reads it from the state).
-    pub waiting_since: Option<Timestamp>,
 }
 
 impl ApprovalRequest {
@@ -198,7 +196,6 @@ pub fn parse_notice(message: &str) -> Result<ApprovalRequest, NoticeError> {
         expires: parse_expires(&approval.expires)?,
         region,
         custom_data: approval.custom_data,
-        waiting_since: None,
     })
 }
 

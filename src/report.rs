@@ -323,7 +323,6 @@ mod tests {
             region: Some("eu-west-1".into()),
             console_link: Some("https://console.example/web-shop".into()),
             custom_data: None,
-            waiting_since: None,
         }
     }
 

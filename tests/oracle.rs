@@ -1,0 +1,1667 @@
+//! A second, deliberately naive implementation of the decision rules (the oracle), written
+//! from README's wording ("Policy reference", "Revision checks", "The sweep and deferred
+//! approvals"), and a property test that holds `decide()` to it.
+//!
+//! The oracle reads the raw inputs only: the `GetPipelineState` snapshot, the attempts as
+//! `ListActionExecutions` returned them (other executions' included), the
+//! `GetPipelineExecution` record, the declaration, the clock, and its own description of the
+//! policy. It shares no code with `decide()` or the evidence types: plain loops over plain
+//! data. Where README could be read two ways, it takes the reading that approves less.
+//!
+//! The property: `decide()` approves only what the oracle approves (naming the README rule
+//! that forbids it otherwise), and rejects only what the oracle rejects.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use approval_gate::decision::{Decision, Evidence, Verdict, decide};
+use approval_gate::evidence::{ExecutionFacts, LiveApproval, SourceHead};
+use approval_gate::notice::{ApprovalTarget, ApprovalToken};
+use approval_gate::pipeline::{
+    ActionExecution, ActionKind, ActionRecord, ActionState, ActionStatus, ArtifactRevision,
+    CurrentRevision, Declaration, ExecutionRecord, PipelineSnapshot, StageExecution, StageState,
+};
+use approval_gate::policy::Policy;
+use jiff::{SignedDuration, Timestamp};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+
+// ---------------------------------------------------------------------------------------
+// The raw world: what CodePipeline answered, the clock, and the policy.
+// ---------------------------------------------------------------------------------------
+
+const PIPELINE: &str = "web-shop";
+const E0: &str = "e0-older";
+const E1: &str = "e1-under-approval";
+const E2: &str = "e2-newer";
+const SWEEP_EVERY_SECONDS: i64 = 5 * 60;
+
+#[derive(Clone, Debug)]
+struct World {
+    snapshot: PipelineSnapshot,
+    target: ApprovalTarget,
+    /// The notice's token (kept as text: `ApprovalToken`'s `Debug` hides it).
+    token: String,
+    /// `ListActionExecutions`, as returned; `None` when it could not be read.
+    records: Option<Vec<ActionRecord>>,
+    /// `GetPipelineExecution`; `None` when it could not be read.
+    execution: Option<ExecutionRecord>,
+    declaration: Declaration,
+    now: Timestamp,
+    rules: Vec<RuleSpec>,
+}
+
+/// What one rule says, in the oracle's own terms; also rendered as the policy JSON.
+#[derive(Clone, Debug)]
+struct RuleSpec {
+    pipeline: &'static str,
+    stage: &'static str,
+    action: &'static str,
+    require_succeeded: Vec<(&'static str, &'static str)>,
+    windows: Option<WindowsSpec>,
+    revisions: Option<RevisionsSpec>,
+    on_fail: Option<Answer>,
+}
+
+#[derive(Clone, Debug)]
+struct WindowsSpec {
+    allow: Vec<AllowSpec>,
+    outside: Option<Answer>,
+}
+
+#[derive(Clone, Debug)]
+struct AllowSpec {
+    /// 0 = Monday … 6 = Sunday.
+    days: Vec<i64>,
+    from_hour: i64,
+    /// 1..=24; not after `from_hour` means the window crosses midnight.
+    to_hour: i64,
+}
+
+#[derive(Clone, Debug)]
+struct RevisionsSpec {
+    latest: bool,
+    /// As written, and in seconds.
+    max_age: Option<(&'static str, i64)>,
+    revision_id_allow: Vec<IdPattern>,
+    branches: Vec<&'static str>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum IdPattern {
+    /// `^[0-9a-f]{40}$`
+    Hex40,
+    /// `^sha256:`
+    Sha256,
+}
+
+/// What a failing check asks for, weakest first: the strictest wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Answer {
+    Defer,
+    Abstain,
+    Reject,
+}
+
+impl Answer {
+    fn json(self) -> &'static str {
+        match self {
+            Answer::Defer => "defer",
+            Answer::Abstain => "abstain",
+            Answer::Reject => "reject",
+        }
+    }
+}
+
+const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+fn policy_json(rules: &[RuleSpec]) -> String {
+    let rules: Vec<serde_json::Value> = rules
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| {
+            let mut object = serde_json::Map::new();
+            object.insert("name".into(), format!("rule-{index}").into());
+            object.insert(
+                "match".into(),
+                serde_json::json!({"pipeline": rule.pipeline, "stage": rule.stage, "action": rule.action}),
+            );
+            if !rule.require_succeeded.is_empty() {
+                let names: Vec<String> = rule
+                    .require_succeeded
+                    .iter()
+                    .map(|(stage, action)| format!("{stage}/{action}"))
+                    .collect();
+                object.insert("require_succeeded".into(), names.into());
+            }
+            if let Some(windows) = &rule.windows {
+                let mut w = serde_json::Map::new();
+                w.insert("timezone".into(), "UTC".into());
+                let allow: Vec<serde_json::Value> = windows
+                    .allow
+                    .iter()
+                    .map(|allow| {
+                        let days: Vec<&str> =
+                            allow.days.iter().map(|d| DAY_NAMES[*d as usize]).collect();
+                        serde_json::json!({
+                            "days": days,
+                            "from": format!("{:02}:00", allow.from_hour),
+                            "to": format!("{:02}:00", allow.to_hour),
+                        })
+                    })
+                    .collect();
+                w.insert("allow".into(), allow.into());
+                if let Some(outside) = windows.outside {
+                    w.insert("outside".into(), outside.json().into());
+                }
+                object.insert("windows".into(), w.into());
+            }
+            if let Some(revisions) = &rule.revisions {
+                let mut r = serde_json::Map::new();
+                if revisions.latest {
+                    r.insert("latest".into(), true.into());
+                }
+                if let Some((written, _)) = revisions.max_age {
+                    r.insert("max_age".into(), written.into());
+                }
+                if !revisions.revision_id_allow.is_empty() {
+                    let allow: Vec<&str> = revisions
+                        .revision_id_allow
+                        .iter()
+                        .map(|pattern| match pattern {
+                            IdPattern::Hex40 => "^[0-9a-f]{40}$",
+                            IdPattern::Sha256 => "^sha256:",
+                        })
+                        .collect();
+                    r.insert("revision_id".into(), serde_json::json!({"allow": allow}));
+                }
+                if !revisions.branches.is_empty() {
+                    r.insert("branches".into(), revisions.branches.clone().into());
+                }
+                object.insert("revisions".into(), r.into());
+            }
+            if let Some(on_fail) = rule.on_fail {
+                object.insert("on_fail".into(), on_fail.json().into());
+            }
+            serde_json::Value::Object(object)
+        })
+        .collect();
+    serde_json::json!({ "rules": rules }).to_string()
+}
+
+// ---------------------------------------------------------------------------------------
+// The oracle.
+// ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Said {
+    /// Not the token waiting right now: nothing may be answered.
+    Stale,
+    /// At or after the trusted expiry: nothing may be answered.
+    Expired,
+    Approve,
+    Reject,
+    Abstain,
+    Defer,
+}
+
+#[derive(Clone, Debug)]
+struct Oracle {
+    said: Said,
+    /// Every README rule that stood in the way, in README's words.
+    why: Vec<String>,
+}
+
+impl Oracle {
+    fn new(said: Said, why: impl Into<String>) -> Self {
+        Oracle {
+            said,
+            why: vec![why.into()],
+        }
+    }
+}
+
+fn oracle(w: &World) -> Oracle {
+    // README decision table, first row: the token must be the one the approval waits on
+    // right now, the stage and action must exist, the approval stage must show an execution.
+    let mut approval_stage = None;
+    for stage in &w.snapshot.stages {
+        if stage.name == w.target.stage {
+            approval_stage = Some(stage);
+        }
+    }
+    let Some(stage) = approval_stage else {
+        return Oracle::new(Said::Stale, "stale: the approval stage is gone");
+    };
+    let mut approval_action = None;
+    for action in &stage.actions {
+        if action.name == w.target.action {
+            approval_action = Some(action);
+        }
+    }
+    let Some(action) = approval_action else {
+        return Oracle::new(Said::Stale, "stale: the approval action is gone");
+    };
+    let Some(run) = &action.execution else {
+        return Oracle::new(Said::Stale, "stale: the approval action has not run");
+    };
+    let shown_token = run.token.as_ref().map(|token| token.expose().to_owned());
+    if shown_token != Some(w.token.clone()) {
+        return Oracle::new(Said::Stale, "stale: the approval waits on another token");
+    }
+    if run.status != ActionStatus::InProgress {
+        return Oracle::new(Said::Stale, "stale: the approval is not waiting");
+    }
+    let execution_id = match &stage.execution {
+        Some(execution) if !execution.pipeline_execution_id.is_empty() => {
+            execution.pipeline_execution_id.clone()
+        }
+        _ => return Oracle::new(Said::Stale, "stale: the approval stage shows no execution"),
+    };
+
+    // The trusted expiry: lastStatusChange plus the declared timeout (seven days unset).
+    let since = run.last_status_change;
+    let key = (w.target.stage.clone(), w.target.action.clone());
+    let timeout_minutes = match w.declaration.timeouts.get(&key) {
+        None => None,
+        Some(None) => Some(7 * 24 * 60),
+        Some(Some(minutes)) if *minutes >= 5 && *minutes <= 86_400 => Some(*minutes),
+        // CodePipeline refuses such a declaration; nothing can be said about the expiry.
+        Some(Some(_)) => None,
+    };
+    let expiry = match (since, timeout_minutes) {
+        (Some(since), Some(minutes)) => Some(since.as_second() + minutes * 60),
+        _ => None,
+    };
+    let now = w.now.as_second();
+    if let Some(expiry) = expiry {
+        if now >= expiry {
+            return Oracle::new(Said::Expired, "the approval has expired (trusted expiry)");
+        }
+    }
+
+    // The first rule whose match fits decides; none leaves it to a human.
+    let mut rule = None;
+    for candidate in &w.rules {
+        if glob(candidate.pipeline, &w.target.pipeline)
+            && glob(candidate.stage, &w.target.stage)
+            && glob(candidate.action, &w.target.action)
+        {
+            rule = Some(candidate);
+            break;
+        }
+    }
+    let Some(rule) = rule else {
+        return Oracle::new(Said::Abstain, "no rule matches");
+    };
+
+    // Abstain is stable: the decision is also taken at lastStatusChange.
+    let Some(since) = since else {
+        // README says the sweep leaves such an approval alone, "since that cannot be
+        // judged"; the oracle is no bolder for a notice.
+        return Oracle::new(
+            Said::Abstain,
+            "abstain is stable: no lastStatusChange, so it cannot be judged",
+        );
+    };
+    let at_since = evaluate(w, rule, &execution_id, since.as_second(), expiry);
+    if at_since.said == Said::Abstain {
+        let mut why = vec![
+            "abstain is stable: the rule left it to a human when it started waiting".to_owned(),
+        ];
+        why.extend(at_since.why);
+        return Oracle {
+            said: Said::Abstain,
+            why,
+        };
+    }
+    evaluate(w, rule, &execution_id, now, expiry)
+}
+
+/// The matched rule's checks at `now` (seconds).
+fn evaluate(w: &World, rule: &RuleSpec, execution: &str, now: i64, expiry: Option<i64>) -> Oracle {
+    let on_fail = rule.on_fail.unwrap_or(Answer::Abstain);
+    let mut failing: Vec<(Answer, String)> = Vec::new();
+
+    for (stage, action) in &rule.require_succeeded {
+        if let Err(why) = required_succeeded(w, execution, stage, action) {
+            failing.push((
+                on_fail,
+                format!("require_succeeded {stage}/{action}: {why}"),
+            ));
+        }
+    }
+
+    if let Some(windows) = &rule.windows {
+        if !window_open(windows, now) {
+            let outside = windows.outside.unwrap_or(Answer::Abstain);
+            failing.push((outside, "windows: outside every allow window".to_owned()));
+        }
+    }
+
+    if let Some(revisions) = &rule.revisions {
+        if revisions.latest {
+            if let Err(why) = latest_holds(w, execution) {
+                failing.push((on_fail, format!("latest: {why}")));
+            }
+        }
+        if let Some((written, seconds)) = revisions.max_age {
+            if let Err(why) = max_age_holds(w, execution, seconds, now) {
+                failing.push((on_fail, format!("max_age {written}: {why}")));
+            }
+        }
+        if !revisions.revision_id_allow.is_empty() {
+            if let Err(why) = revision_ids_allowed(w, execution, &revisions.revision_id_allow) {
+                failing.push((on_fail, format!("revision_id: {why}")));
+            }
+        }
+        if !revisions.branches.is_empty() {
+            if let Err(why) = branches_hold(w, execution, &revisions.branches) {
+                failing.push((on_fail, format!("branches: {why}")));
+            }
+        }
+    }
+
+    if failing.is_empty() {
+        return Oracle {
+            said: Said::Approve,
+            why: Vec::new(),
+        };
+    }
+    let mut strictest = Answer::Defer;
+    for (answer, _) in &failing {
+        if *answer > strictest {
+            strictest = *answer;
+        }
+    }
+    let mut why: Vec<String> = failing.into_iter().map(|(_, why)| why).collect();
+    let said = match strictest {
+        Answer::Reject => Said::Reject,
+        Answer::Abstain => Said::Abstain,
+        Answer::Defer => {
+            // Only a window asks for defer. Rejected in the last 30 minutes before the
+            // trusted expiry, unless a window opens at least one sweep period before it.
+            match (expiry, &rule.windows) {
+                (Some(expiry), Some(windows)) if now + 30 * 60 >= expiry => {
+                    if opens_by(windows, now, expiry - SWEEP_EVERY_SECONDS) {
+                        Said::Defer
+                    } else {
+                        why.push("deferred, and no window opens before it expires".to_owned());
+                        Said::Reject
+                    }
+                }
+                _ => Said::Defer,
+            }
+        }
+    };
+    Oracle { said, why }
+}
+
+/// The attempts `ListActionExecutions` reported for `execution` only.
+fn attempts_in<'a>(w: &'a World, execution: &str) -> Option<Vec<&'a ActionRecord>> {
+    let records = w.records.as_ref()?;
+    let mut mine = Vec::new();
+    for record in records {
+        if record.execution_id.as_deref() == Some(execution) {
+            mine.push(record);
+        }
+    }
+    Some(mine)
+}
+
+/// The artifact revisions `GetPipelineExecution` reported, if it named `execution`.
+fn artifacts_of<'a>(w: &'a World, execution: &str) -> Option<&'a Vec<ArtifactRevision>> {
+    let record = w.execution.as_ref()?;
+    if record.execution_id.as_deref() != Some(execution) {
+        return None;
+    }
+    Some(&record.artifacts)
+}
+
+fn required_succeeded(w: &World, execution: &str, stage: &str, action: &str) -> Result<(), String> {
+    let Some(records) = attempts_in(w, execution) else {
+        return Err("ListActionExecutions could not be read".into());
+    };
+    let mut attempts = Vec::new();
+    for record in records {
+        if record.stage == stage && record.action == action {
+            attempts.push(record);
+        }
+    }
+    if attempts.is_empty() {
+        return Err(format!("did not run in execution {execution}"));
+    }
+    let mut all_succeeded = true;
+    for attempt in &attempts {
+        if attempt.status != ActionStatus::Succeeded {
+            all_succeeded = false;
+        }
+    }
+    // Ordered only when every attempt has a time and one is strictly the latest.
+    let mut latest: Option<&ActionRecord> = None;
+    let mut orderable = true;
+    for attempt in &attempts {
+        let Some(updated) = attempt.updated else {
+            orderable = false;
+            continue;
+        };
+        match latest {
+            None => latest = Some(attempt),
+            Some(best) => {
+                let best_time = best.updated.unwrap_or(Timestamp::MIN);
+                if updated > best_time {
+                    latest = Some(attempt);
+                }
+            }
+        }
+    }
+    if let Some(best) = latest {
+        let mut at_latest = 0;
+        for attempt in &attempts {
+            if attempt.updated == best.updated {
+                at_latest += 1;
+            }
+        }
+        if at_latest > 1 {
+            orderable = false;
+        }
+    }
+    if !orderable {
+        return if all_succeeded {
+            Ok(())
+        } else {
+            Err("attempts that cannot be ordered did not all succeed".into())
+        };
+    }
+    match latest {
+        Some(last) if last.status == ActionStatus::Succeeded => Ok(()),
+        Some(last) => Err(format!("its last attempt ended {:?}", last.status)),
+        None => Err("no attempt".into()),
+    }
+}
+
+/// The source action that produced `artifact` in the execution: among the attempts that
+/// may be sources (not known to be of another kind), the one action whose attempt names
+/// the artifact among its outputs, or else the one whose `CommitId`, `ImageDigest` or
+/// `VersionId` variable is the artifact's revision id.
+fn producer<'a>(
+    attempts: &[&'a ActionRecord],
+    artifact: &ArtifactRevision,
+) -> Result<&'a ActionRecord, String> {
+    let mut by_name: Vec<&ActionRecord> = Vec::new();
+    for attempt in attempts {
+        if attempt.kind != ActionKind::Other && attempt.output_artifacts.contains(&artifact.name) {
+            by_name.push(attempt);
+        }
+    }
+    let candidates = if !by_name.is_empty() {
+        by_name
+    } else {
+        let Some(id) = &artifact.revision_id else {
+            return Err(format!("artifact {} has no revision id", artifact.name));
+        };
+        let mut by_id: Vec<&ActionRecord> = Vec::new();
+        for attempt in attempts {
+            if attempt.kind == ActionKind::Other {
+                continue;
+            }
+            let mut carries = false;
+            for variable in ["CommitId", "ImageDigest", "VersionId"] {
+                if attempt.variables.get(variable) == Some(id) {
+                    carries = true;
+                }
+            }
+            if carries {
+                by_id.push(attempt);
+            }
+        }
+        by_id
+    };
+    match candidates.as_slice() {
+        [] => Err(format!(
+            "artifact {} was produced by no source action of the execution",
+            artifact.name
+        )),
+        [only] => Ok(only),
+        several => Err(format!(
+            "artifact {} could have been produced by {} attempts",
+            artifact.name,
+            several.len()
+        )),
+    }
+}
+
+/// The current revision the state shows for an action, if it shows one.
+fn current_revision<'a>(w: &'a World, stage: &str, action: &str) -> Option<&'a str> {
+    for s in &w.snapshot.stages {
+        for a in &s.actions {
+            if s.name == stage && a.name == action {
+                if let Some(revision) = &a.current_revision {
+                    return Some(revision.revision_id.as_str());
+                }
+            }
+        }
+    }
+    None
+}
+
+fn latest_holds(w: &World, execution: &str) -> Result<(), String> {
+    let Some(artifacts) = artifacts_of(w, execution) else {
+        return Err("GetPipelineExecution did not answer for this execution".into());
+    };
+    let Some(attempts) = attempts_in(w, execution) else {
+        return Err("ListActionExecutions could not be read".into());
+    };
+    if artifacts.is_empty() {
+        return Err("the execution carries no revision to compare".into());
+    }
+    for attempt in &attempts {
+        if attempt.kind == ActionKind::Unknown {
+            return Err(format!(
+                "the record of {}/{} does not say what kind of action it is",
+                attempt.stage, attempt.action
+            ));
+        }
+        if attempt.kind == ActionKind::Source
+            && current_revision(w, &attempt.stage, &attempt.action).is_none()
+        {
+            return Err(format!(
+                "source {} shows no current revision",
+                attempt.action
+            ));
+        }
+    }
+    let mut producers: Vec<(String, String)> = Vec::new();
+    for artifact in artifacts {
+        let Some(id) = &artifact.revision_id else {
+            return Err(format!("artifact {} has no revision id", artifact.name));
+        };
+        let source = producer(&attempts, artifact)?;
+        if source.kind != ActionKind::Source {
+            return Err(format!("{} is not known to be a source", source.action));
+        }
+        match current_revision(w, &source.stage, &source.action) {
+            None => {
+                return Err(format!(
+                    "source {} shows no current revision",
+                    source.action
+                ));
+            }
+            Some(current) if current != id => {
+                return Err(format!(
+                    "source {} has seen revision {current} since; the execution carries {id}",
+                    source.action
+                ));
+            }
+            Some(_) => {}
+        }
+        producers.push((source.stage.clone(), source.action.clone()));
+    }
+    for stage in &w.snapshot.stages {
+        for action in &stage.actions {
+            if action.current_revision.is_some()
+                && !producers.contains(&(stage.name.clone(), action.name.clone()))
+            {
+                return Err(format!(
+                    "source {} shows a current revision but produced no artifact of the execution",
+                    action.name
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn max_age_holds(w: &World, execution: &str, max_age: i64, now: i64) -> Result<(), String> {
+    let Some(artifacts) = artifacts_of(w, execution) else {
+        return Err("GetPipelineExecution did not answer for this execution".into());
+    };
+    if artifacts.is_empty() {
+        return Err("the execution carries no revision".into());
+    }
+    for artifact in artifacts {
+        let Some(created) = artifact.created else {
+            return Err(format!("artifact {} has no creation time", artifact.name));
+        };
+        let created = created.as_second();
+        if created > now + 5 * 60 {
+            return Err(format!("artifact {} is dated in the future", artifact.name));
+        }
+        if now - created > max_age {
+            return Err(format!("artifact {} is too old", artifact.name));
+        }
+    }
+    Ok(())
+}
+
+fn id_matches(pattern: IdPattern, id: &str) -> bool {
+    match pattern {
+        IdPattern::Hex40 => {
+            let mut all_hex = true;
+            for c in id.chars() {
+                if !(c.is_ascii_digit() || ('a'..='f').contains(&c)) {
+                    all_hex = false;
+                }
+            }
+            id.len() == 40 && all_hex
+        }
+        IdPattern::Sha256 => id.starts_with("sha256:"),
+    }
+}
+
+fn revision_ids_allowed(w: &World, execution: &str, allow: &[IdPattern]) -> Result<(), String> {
+    let Some(artifacts) = artifacts_of(w, execution) else {
+        return Err("GetPipelineExecution did not answer for this execution".into());
+    };
+    if artifacts.is_empty() {
+        return Err("the execution carries no revision".into());
+    }
+    for artifact in artifacts {
+        let Some(id) = &artifact.revision_id else {
+            return Err(format!("artifact {} has no revision id", artifact.name));
+        };
+        let mut allowed = false;
+        for pattern in allow {
+            if id_matches(*pattern, id) {
+                allowed = true;
+            }
+        }
+        if !allowed {
+            return Err(format!("revision {id} matches no allow pattern"));
+        }
+    }
+    Ok(())
+}
+
+fn branches_hold(w: &World, execution: &str, patterns: &[&str]) -> Result<(), String> {
+    let Some(record) = &w.execution else {
+        return Err("GetPipelineExecution could not be read".into());
+    };
+    if record.execution_id.as_deref() != Some(execution) {
+        return Err("GetPipelineExecution answered about another execution".into());
+    }
+    // Only executions started by a push are trusted to carry their branch's revision.
+    let pushed = [
+        "Webhook",
+        "WebhookV2",
+        "CloudWatchEvent",
+        "PollForSourceChanges",
+    ];
+    match record.trigger.as_deref() {
+        Some(trigger) if pushed.contains(&trigger) => {}
+        Some(trigger) => return Err(format!("the execution was started by {trigger}")),
+        None => return Err("the execution's trigger is unknown".into()),
+    }
+    let Some(attempts) = attempts_in(w, execution) else {
+        return Err("ListActionExecutions could not be read".into());
+    };
+    if record.artifacts.is_empty() {
+        return Err("the execution carries no revision".into());
+    }
+    let branch_fits = |attempt: &ActionRecord| -> Result<(), String> {
+        let Some(branch) = attempt.variables.get("BranchName") else {
+            return Err(format!("source {} reports no branch", attempt.action));
+        };
+        for pattern in patterns {
+            if glob(pattern, branch) {
+                return Ok(());
+            }
+        }
+        Err(format!("source {} built branch {branch}", attempt.action))
+    };
+    for attempt in &attempts {
+        if attempt.kind == ActionKind::Unknown {
+            return Err(format!(
+                "the record of {}/{} does not say what kind of action it is",
+                attempt.stage, attempt.action
+            ));
+        }
+        if attempt.kind == ActionKind::Source {
+            branch_fits(attempt)?;
+        }
+    }
+    for artifact in &record.artifacts {
+        let source = producer(&attempts, artifact)?;
+        if source.kind != ActionKind::Source {
+            return Err(format!("{} is not known to be a source", source.action));
+        }
+        branch_fits(source)?;
+    }
+    Ok(())
+}
+
+/// `*` any run of characters, `?` one character, everything else literal.
+fn glob(pattern: &str, text: &str) -> bool {
+    let pattern: Vec<char> = pattern.chars().collect();
+    let text: Vec<char> = text.chars().collect();
+    fn at(p: &[char], t: &[char]) -> bool {
+        match p.first() {
+            None => t.is_empty(),
+            Some('*') => {
+                for skip in 0..=t.len() {
+                    if at(&p[1..], &t[skip..]) {
+                        return true;
+                    }
+                }
+                false
+            }
+            Some('?') => !t.is_empty() && at(&p[1..], &t[1..]),
+            Some(c) => t.first() == Some(c) && at(&p[1..], &t[1..]),
+        }
+    }
+    at(&pattern, &text)
+}
+
+/// Whether the UTC allow windows are open at `moment` (seconds since the epoch).
+fn window_open(windows: &WindowsSpec, moment: i64) -> bool {
+    if windows.allow.is_empty() {
+        return true;
+    }
+    let day = moment.div_euclid(86_400);
+    let weekday = (day + 3).rem_euclid(7); // 1970-01-01 was a Thursday; 0 = Monday
+    let yesterday = (weekday + 6).rem_euclid(7);
+    let minute = moment.rem_euclid(86_400) / 60;
+    for allow in &windows.allow {
+        let from = allow.from_hour * 60;
+        let to = allow.to_hour * 60;
+        if from < to {
+            if allow.days.contains(&weekday) && from <= minute && minute < to {
+                return true;
+            }
+        } else {
+            // Crosses midnight and belongs to the day it starts.
+            if allow.days.contains(&weekday) && minute >= from {
+                return true;
+            }
+            if allow.days.contains(&yesterday) && minute < to {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Whether the windows are open at some moment from `now` up to `deadline`. Windows open
+/// on whole minutes, so looking at `now` and every whole minute after it is enough.
+fn opens_by(windows: &WindowsSpec, now: i64, deadline: i64) -> bool {
+    if now <= deadline && window_open(windows, now) {
+        return true;
+    }
+    let mut moment = (now.div_euclid(60) + 1) * 60;
+    while moment <= deadline {
+        if window_open(windows, moment) {
+            return true;
+        }
+        moment += 60;
+    }
+    false
+}
+
+// ---------------------------------------------------------------------------------------
+// The gate, driven the way the handler drives it.
+// ---------------------------------------------------------------------------------------
+
+/// `None` when the token cannot be proven live.
+fn gate(w: &World) -> Option<Decision> {
+    let policy = Policy::from_json(&policy_json(&w.rules))
+        .unwrap_or_else(|error| panic!("generated an invalid policy: {error}"));
+    let token = ApprovalToken::new(w.token.clone());
+    let approval = LiveApproval::prove(&w.snapshot, &w.target, &token).ok()?;
+    let mut facts = ExecutionFacts::of(&approval);
+    if let Some(record) = &w.execution {
+        facts = facts.with_execution(record.clone());
+    }
+    if let Some(records) = &w.records {
+        facts = facts.with_actions(records.clone());
+    }
+    let heads = SourceHead::of(&w.snapshot);
+    let evidence = Evidence {
+        approval: &approval,
+        execution: &facts,
+        heads: &heads,
+        expiry: approval.expiry(Some(&w.declaration)),
+    };
+    Some(decide(
+        &policy,
+        &evidence,
+        w.now,
+        SignedDuration::from_secs(SWEEP_EVERY_SECONDS),
+    ))
+}
+
+/// Holds `decide()` to the oracle on one world; returns both answers.
+fn compare(w: &World) -> Result<(Option<Verdict>, Said), String> {
+    let said = oracle(w);
+    let decision = gate(w);
+    let verdict = decision.as_ref().map(|decision| decision.verdict);
+    let context = || {
+        format!(
+            "\n  oracle: {:?} because {:?}\n  decide: {decision:?}\n  policy: {}\n  now: {}",
+            said.said,
+            said.why,
+            policy_json(&w.rules),
+            w.now
+        )
+    };
+    match (verdict, said.said) {
+        (None, Said::Stale) => {}
+        (None, _) => {
+            return Err(format!(
+                "decide was never asked: the token did not prove live{}",
+                context()
+            ));
+        }
+        (Some(_), Said::Stale) => {
+            return Err(format!(
+                "the token proved live, but README calls it stale{}",
+                context()
+            ));
+        }
+        // P1, P3: an approval the README does not allow, with the rules it breaks.
+        (Some(Verdict::Approve), said_now) if said_now != Said::Approve => {
+            return Err(format!(
+                "decide approved what README forbids: {}{}",
+                said.why.join("; "),
+                context()
+            ));
+        }
+        // P2: a rejection the README does not ask for.
+        (Some(Verdict::Reject), said_now) if said_now != Said::Reject => {
+            return Err(format!(
+                "decide rejected where README says {said_now:?}{}",
+                context()
+            ));
+        }
+        _ => {}
+    }
+    Ok((verdict, said.said))
+}
+
+// ---------------------------------------------------------------------------------------
+// Generating worlds: knobs, then a plain builder.
+// ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Exec {
+    E0,
+    E1,
+    E2,
+    /// The record names no execution.
+    Unnamed,
+}
+
+impl Exec {
+    fn id(self) -> Option<String> {
+        match self {
+            Exec::E0 => Some(E0.into()),
+            Exec::E1 => Some(E1.into()),
+            Exec::E2 => Some(E2.into()),
+            Exec::Unnamed => None,
+        }
+    }
+}
+
+const SOURCES: [(&str, &str); 3] = [
+    ("App", "AppArtifact"),
+    ("Canary", "CanaryArtifact"),
+    ("Lib", "LibArtifact"),
+];
+
+const GIT_IDS: [&str; 4] = [
+    "8d3f1c2b7a6e5d4c3b2a19087f6e5d4c3b2a1908",
+    "f00dcafe1234567890abcdef1234567890abcdef",
+    "0123456789abcdef0123456789abcdef01234567",
+    // Upper case: no `^[0-9a-f]{40}$` match.
+    "8D3F1C2B7A6E5D4C3B2A19087F6E5D4C3B2A1908",
+];
+
+const ECR_IDS: [&str; 4] = [
+    "sha256:4f3c9e1a0b2d4c6e8f0a1b3c5d7e9f1a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e",
+    "sha256:9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b",
+    "sha256:1111111111111111111111111111111111111111111111111111111111111111",
+    // An S3 version id, in the wrong place.
+    "3sL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo",
+];
+
+#[derive(Clone, Copy, Debug)]
+enum Head {
+    Same,
+    /// A newer revision than the execution carries.
+    Moved(usize),
+    Missing,
+    Empty,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Outputs {
+    Own,
+    Nothing,
+    /// Another source's artifact name.
+    Neighbour,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum IdVariable {
+    Carried,
+    Other(usize),
+    Absent,
+}
+
+#[derive(Clone, Debug)]
+struct SourceRecordKnobs {
+    kind: u8, // 0 Source, 1 Unknown, 2 Other
+    succeeded: bool,
+    outputs: Outputs,
+    id_variable: IdVariable,
+    branch: Option<&'static str>,
+}
+
+#[derive(Clone, Debug)]
+struct ArtifactKnobs {
+    own_name: bool,
+    has_id: bool,
+    /// Minutes after `since` (negative: before).
+    created: Option<i64>,
+}
+
+#[derive(Clone, Debug)]
+struct SourceKnobs {
+    ecr: bool,
+    carried: usize,
+    head: Head,
+    record: Option<SourceRecordKnobs>,
+    artifact: Option<ArtifactKnobs>,
+    /// A record of the same source in another execution, carrying the head.
+    foreign: Option<Exec>,
+}
+
+#[derive(Clone, Debug)]
+struct BuildKnobs {
+    state_execution: Option<Exec>,
+    state_statuses: (u8, u8),
+    /// Per action (Unit, IntegrationTests): attempts in E1 as (succeeded, updated slot).
+    attempts: [Vec<(bool, Option<u8>)>; 2],
+    /// Attempts of other executions: (action, execution, succeeded).
+    foreign: Vec<(usize, Exec, bool)>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Timeout {
+    Default,
+    Minutes(i64),
+    Undeclared,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Now {
+    Uniform(i64),
+    /// Minutes and seconds before the expiry (after `since` when it is unknown).
+    BeforeExpiry(i64, i64),
+    AtSince,
+    Soon(i64),
+}
+
+#[derive(Clone, Debug)]
+struct ApprovalKnobs {
+    /// 0 E1, 1 E2, 2 none, 3 empty id.
+    prod_execution: u8,
+    staging: Option<Exec>,
+    target_staging: bool,
+    wrong_token: bool,
+    answered: bool,
+    since_minutes: i64,
+    since_seconds: i64,
+    timeouts: (Timeout, Timeout),
+    now: Now,
+}
+
+#[derive(Clone, Debug)]
+struct Knobs {
+    sources: Vec<SourceKnobs>,
+    build: BuildKnobs,
+    /// `GetPipelineExecution`: which execution it names, and the trigger.
+    execution: Option<(Exec, Option<&'static str>)>,
+    records_read: bool,
+    reverse_records: bool,
+    approval: ApprovalKnobs,
+    rules: Vec<RuleSpec>,
+}
+
+fn base_time() -> Timestamp {
+    // A Monday.
+    "2026-03-02T00:00:00Z".parse().unwrap()
+}
+
+fn at(seconds: i64) -> Timestamp {
+    Timestamp::from_second(seconds).unwrap()
+}
+
+fn status(code: u8) -> ActionStatus {
+    match code % 4 {
+        0 => ActionStatus::Succeeded,
+        1 => ActionStatus::Failed,
+        2 => ActionStatus::InProgress,
+        _ => ActionStatus::Abandoned,
+    }
+}
+
+fn build(k: &Knobs) -> World {
+    let a = &k.approval;
+    let since = base_time().as_second() + a.since_minutes * 60 + a.since_seconds;
+    let ids = |ecr: bool| if ecr { ECR_IDS } else { GIT_IDS };
+
+    // GetPipelineState.
+    let mut source_actions = Vec::new();
+    for (index, source) in k.sources.iter().enumerate() {
+        let pool = ids(source.ecr);
+        let carried = pool[source.carried];
+        let current = match source.head {
+            Head::Same => Some(carried.to_owned()),
+            Head::Moved(step) => Some(pool[(source.carried + 1 + step % 3) % 4].to_owned()),
+            Head::Missing => None,
+            Head::Empty => Some(String::new()),
+        };
+        source_actions.push(ActionState {
+            name: SOURCES[index].0.into(),
+            execution: Some(ActionExecution {
+                status: ActionStatus::Succeeded,
+                token: None,
+                last_status_change: Some(at(since - 3_600)),
+            }),
+            current_revision: current.map(|revision_id| CurrentRevision {
+                revision_id,
+                created: Some(at(since - 7_200)),
+            }),
+        });
+    }
+    let build_actions = ["Unit", "IntegrationTests"];
+    let mut stages =
+        vec![
+            StageState {
+                name: "Source".into(),
+                execution: Some(StageExecution {
+                    pipeline_execution_id: E2.into(),
+                }),
+                actions: source_actions,
+            },
+            StageState {
+                name: "Build".into(),
+                execution: k.build.state_execution.and_then(Exec::id).map(
+                    |pipeline_execution_id| StageExecution {
+                        pipeline_execution_id,
+                    },
+                ),
+                actions: vec![
+                    ActionState {
+                        name: build_actions[0].into(),
+                        execution: Some(ActionExecution {
+                            status: status(k.build.state_statuses.0),
+                            token: None,
+                            last_status_change: Some(at(since - 600)),
+                        }),
+                        current_revision: None,
+                    },
+                    ActionState {
+                        name: build_actions[1].into(),
+                        execution: Some(ActionExecution {
+                            status: status(k.build.state_statuses.1),
+                            token: None,
+                            last_status_change: Some(at(since - 300)),
+                        }),
+                        current_revision: None,
+                    },
+                ],
+            },
+        ];
+    let approval_stage = |name: &str, execution: Option<String>, token: &str| StageState {
+        name: name.into(),
+        execution: execution.map(|pipeline_execution_id| StageExecution {
+            pipeline_execution_id,
+        }),
+        actions: vec![ActionState {
+            name: "Manual".into(),
+            execution: Some(ActionExecution {
+                status: if a.answered {
+                    ActionStatus::Succeeded
+                } else {
+                    ActionStatus::InProgress
+                },
+                token: Some(ApprovalToken::new(token)),
+                last_status_change: Some(at(since)),
+            }),
+            current_revision: None,
+        }],
+    };
+    if let Some(execution) = a.staging {
+        stages.push(approval_stage(
+            "Approve-Staging",
+            execution.id(),
+            "tok-staging",
+        ));
+    }
+    let prod_execution = match a.prod_execution {
+        0 => Some(E1.to_owned()),
+        1 => Some(E2.to_owned()),
+        2 => None,
+        _ => Some(String::new()),
+    };
+    stages.push(approval_stage("Approve-Prod", prod_execution, "tok-prod"));
+    let snapshot = PipelineSnapshot {
+        name: PIPELINE.into(),
+        stages,
+    };
+
+    let staging = a.target_staging && a.staging.is_some();
+    let target = ApprovalTarget {
+        pipeline: PIPELINE.into(),
+        stage: if staging {
+            "Approve-Staging"
+        } else {
+            "Approve-Prod"
+        }
+        .into(),
+        action: "Manual".into(),
+    };
+    let token = match (staging, a.wrong_token) {
+        (true, false) | (false, true) => "tok-staging",
+        (false, false) | (true, true) => "tok-prod",
+    }
+    .to_owned();
+
+    // ListActionExecutions.
+    let mut records = Vec::new();
+    for (index, source) in k.sources.iter().enumerate() {
+        let pool = ids(source.ecr);
+        let (name, artifact) = SOURCES[index];
+        let id_variable = if source.ecr {
+            "ImageDigest"
+        } else {
+            "CommitId"
+        };
+        if let Some(r) = &source.record {
+            let mut variables = BTreeMap::new();
+            match r.id_variable {
+                IdVariable::Carried => {
+                    variables.insert(id_variable.to_owned(), pool[source.carried].to_owned());
+                }
+                IdVariable::Other(step) => {
+                    variables.insert(
+                        id_variable.to_owned(),
+                        pool[(source.carried + 1 + step % 3) % 4].to_owned(),
+                    );
+                }
+                IdVariable::Absent => {}
+            }
+            if let Some(branch) = r.branch {
+                variables.insert("BranchName".into(), branch.into());
+            }
+            records.push(ActionRecord {
+                execution_id: Some(E1.into()),
+                stage: "Source".into(),
+                action: name.into(),
+                kind: match r.kind {
+                    0 => ActionKind::Source,
+                    1 => ActionKind::Unknown,
+                    _ => ActionKind::Other,
+                },
+                status: if r.succeeded {
+                    ActionStatus::Succeeded
+                } else {
+                    ActionStatus::Failed
+                },
+                updated: Some(at(since - 3_000)),
+                output_artifacts: match r.outputs {
+                    Outputs::Own => vec![artifact.into()],
+                    Outputs::Nothing => vec![],
+                    Outputs::Neighbour => vec![SOURCES[(index + 1) % 3].1.into()],
+                },
+                variables,
+            });
+        }
+        if let Some(execution) = source.foreign {
+            let head = snapshot.stages[0].actions[index]
+                .current_revision
+                .as_ref()
+                .map_or(pool[0].to_owned(), |revision| revision.revision_id.clone());
+            let mut variables = BTreeMap::new();
+            variables.insert(id_variable.to_owned(), head);
+            variables.insert("BranchName".into(), "main".into());
+            records.push(ActionRecord {
+                execution_id: execution.id(),
+                stage: "Source".into(),
+                action: name.into(),
+                kind: ActionKind::Source,
+                status: ActionStatus::Succeeded,
+                updated: Some(at(since - 1_000)),
+                output_artifacts: vec![artifact.into()],
+                variables,
+            });
+        }
+    }
+    for (which, attempts) in k.build.attempts.iter().enumerate() {
+        for (succeeded, slot) in attempts {
+            records.push(ActionRecord {
+                execution_id: Some(E1.into()),
+                stage: "Build".into(),
+                action: build_actions[which].into(),
+                kind: ActionKind::Other,
+                status: if *succeeded {
+                    ActionStatus::Succeeded
+                } else {
+                    ActionStatus::Failed
+                },
+                updated: slot.map(|slot| at(since - 2_000 + i64::from(slot) * 60)),
+                output_artifacts: vec!["BuildOutput".into()],
+                variables: BTreeMap::new(),
+            });
+        }
+    }
+    for (which, execution, succeeded) in &k.build.foreign {
+        records.push(ActionRecord {
+            execution_id: execution.id(),
+            stage: "Build".into(),
+            action: build_actions[*which].into(),
+            kind: ActionKind::Other,
+            status: if *succeeded {
+                ActionStatus::Succeeded
+            } else {
+                ActionStatus::Failed
+            },
+            updated: Some(at(since - 500)),
+            output_artifacts: vec![],
+            variables: BTreeMap::new(),
+        });
+    }
+    if k.reverse_records {
+        records.reverse();
+    }
+
+    // GetPipelineExecution.
+    let execution = k.execution.map(|(names, trigger)| {
+        let mut artifacts = Vec::new();
+        for (index, source) in k.sources.iter().enumerate() {
+            let Some(artifact) = &source.artifact else {
+                continue;
+            };
+            artifacts.push(ArtifactRevision {
+                name: if artifact.own_name {
+                    SOURCES[index].1.into()
+                } else {
+                    "Unnamed".into()
+                },
+                revision_id: artifact
+                    .has_id
+                    .then(|| ids(source.ecr)[source.carried].to_owned()),
+                revision_summary: None,
+                created: artifact.created.map(|minutes| at(since + minutes * 60)),
+            });
+        }
+        ExecutionRecord {
+            execution_id: names.id(),
+            artifacts,
+            trigger: trigger.map(str::to_owned),
+        }
+    });
+
+    // GetPipeline.
+    let mut timeouts = BTreeMap::new();
+    let mut expiry_minutes = None;
+    for (stage, timeout) in [
+        ("Approve-Prod", a.timeouts.0),
+        ("Approve-Staging", a.timeouts.1),
+    ] {
+        let declared = match timeout {
+            Timeout::Default => Some(None),
+            Timeout::Minutes(minutes) => Some(Some(minutes)),
+            Timeout::Undeclared => None,
+        };
+        if let Some(declared) = declared {
+            timeouts.insert((stage.to_owned(), "Manual".to_owned()), declared);
+            if stage == target.stage {
+                expiry_minutes = Some(declared.unwrap_or(7 * 24 * 60));
+            }
+        }
+    }
+    let now = match a.now {
+        Now::Uniform(minutes) => since + minutes * 60,
+        Now::BeforeExpiry(minutes, seconds) => {
+            let end = since + expiry_minutes.unwrap_or(0) * 60;
+            (end - minutes * 60 - seconds).max(since)
+        }
+        Now::AtSince => since,
+        Now::Soon(minutes) => since + minutes * 60,
+    };
+
+    World {
+        snapshot,
+        target,
+        token,
+        records: k.records_read.then_some(records),
+        execution,
+        declaration: Declaration { timeouts },
+        now: at(now),
+        rules: k.rules.clone(),
+    }
+}
+
+fn exec_strategy() -> impl Strategy<Value = Exec> {
+    prop_oneof![
+        Just(Exec::E0),
+        Just(Exec::E1),
+        Just(Exec::E2),
+        Just(Exec::Unnamed)
+    ]
+}
+
+fn source_strategy() -> impl Strategy<Value = SourceKnobs> {
+    let record = (
+        prop_oneof![8 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)],
+        proptest::bool::weighted(0.9),
+        prop_oneof![6 => Just(Outputs::Own), 2 => Just(Outputs::Nothing), 1 => Just(Outputs::Neighbour)],
+        prop_oneof![
+            6 => Just(IdVariable::Carried),
+            1 => (0..3usize).prop_map(IdVariable::Other),
+            1 => Just(IdVariable::Absent)
+        ],
+        prop_oneof![
+            6 => Just(Some("main")),
+            1 => Just(Some("release/2026/11")),
+            1 => Just(Some("feature/x")),
+            1 => Just(None)
+        ],
+    )
+        .prop_map(
+            |(kind, succeeded, outputs, id_variable, branch)| SourceRecordKnobs {
+                kind,
+                succeeded,
+                outputs,
+                id_variable,
+                branch,
+            },
+        );
+    let artifact = (
+        proptest::bool::weighted(0.85),
+        proptest::bool::weighted(0.9),
+        proptest::option::weighted(0.9, prop_oneof![3 => -12_000i64..0, 1 => 0i64..2_880]),
+    )
+        .prop_map(|(own_name, has_id, created)| ArtifactKnobs {
+            own_name,
+            has_id,
+            created,
+        });
+    (
+        proptest::bool::weighted(0.3),
+        prop_oneof![9 => 0..3usize, 1 => Just(3usize)],
+        prop_oneof![
+            6 => Just(Head::Same),
+            2 => (0..3usize).prop_map(Head::Moved),
+            1 => Just(Head::Missing),
+            1 => Just(Head::Empty)
+        ],
+        proptest::option::weighted(0.92, record),
+        proptest::option::weighted(0.92, artifact),
+        proptest::option::weighted(0.3, exec_strategy()),
+    )
+        .prop_map(
+            |(ecr, carried, head, record, artifact, foreign)| SourceKnobs {
+                ecr,
+                carried,
+                head,
+                record,
+                artifact,
+                foreign,
+            },
+        )
+}
+
+fn build_strategy() -> impl Strategy<Value = BuildKnobs> {
+    let attempt = (
+        proptest::bool::weighted(0.8),
+        proptest::option::weighted(0.85, 0..4u8),
+    );
+    let attempts = prop_oneof![
+        1 => Just(Vec::new()),
+        6 => proptest::collection::vec(attempt.clone(), 1..=1),
+        2 => proptest::collection::vec(attempt, 2..=3),
+    ];
+    (
+        proptest::option::weighted(0.9, exec_strategy()),
+        (0..4u8, 0..4u8),
+        attempts.clone(),
+        attempts,
+        proptest::collection::vec((0..2usize, exec_strategy(), any::<bool>()), 0..=2),
+    )
+        .prop_map(
+            |(state_execution, state_statuses, unit, integration, foreign)| BuildKnobs {
+                state_execution,
+                state_statuses,
+                attempts: [unit, integration],
+                foreign,
+            },
+        )
+}
+
+fn timeout_strategy() -> impl Strategy<Value = Timeout> {
+    prop_oneof![
+        4 => Just(Timeout::Default),
+        2 => (5i64..=60).prop_map(Timeout::Minutes),
+        2 => (60i64..=1_440).prop_map(Timeout::Minutes),
+        1 => (1_440i64..=86_400).prop_map(Timeout::Minutes),
+        1 => Just(Timeout::Undeclared),
+    ]
+}
+
+fn approval_strategy() -> impl Strategy<Value = ApprovalKnobs> {
+    (
+        prop_oneof![40 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8), 1 => Just(3u8)],
+        proptest::option::weighted(0.3, prop_oneof![Just(Exec::E1), Just(Exec::E2)]),
+        any::<bool>(),
+        proptest::bool::weighted(0.03),
+        proptest::bool::weighted(0.03),
+        0i64..10_080,
+        prop_oneof![4 => Just(0i64), 1 => 1i64..60],
+        (timeout_strategy(), timeout_strategy()),
+        prop_oneof![
+            3 => (0i64..=57_600).prop_map(Now::Uniform),
+            3 => (0i64..=90, 0i64..60).prop_map(|(m, s)| Now::BeforeExpiry(m, s)),
+            1 => Just(Now::AtSince),
+            2 => (0i64..=180).prop_map(Now::Soon),
+        ],
+    )
+        .prop_map(
+            |(
+                prod_execution,
+                staging,
+                target_staging,
+                wrong_token,
+                answered,
+                since_minutes,
+                since_seconds,
+                timeouts,
+                now,
+            )| ApprovalKnobs {
+                prod_execution,
+                staging,
+                target_staging,
+                wrong_token,
+                answered,
+                since_minutes,
+                since_seconds,
+                timeouts,
+                now,
+            },
+        )
+}
+
+fn allow_strategy() -> impl Strategy<Value = AllowSpec> {
+    (1u8..=127, 0i64..24, 1i64..=24)
+        .prop_filter("from equal to to is refused", |(_, from, to)| from != to)
+        .prop_map(|(days, from_hour, to_hour)| AllowSpec {
+            days: (0..7).filter(|day| days & (1 << day) != 0).collect(),
+            from_hour,
+            to_hour,
+        })
+}
+
+fn answer_strategy() -> impl Strategy<Value = Answer> {
+    prop_oneof![
+        Just(Answer::Reject),
+        Just(Answer::Abstain),
+        Just(Answer::Defer)
+    ]
+}
+
+fn rule_strategy() -> impl Strategy<Value = RuleSpec> {
+    let windows = (
+        proptest::collection::vec(allow_strategy(), 1..=2),
+        proptest::option::weighted(0.8, answer_strategy()),
+    )
+        .prop_map(|(allow, outside)| WindowsSpec { allow, outside });
+    let revisions = (
+        any::<bool>(),
+        proptest::option::weighted(
+            0.35,
+            prop_oneof![
+                Just(("90m", 90 * 60)),
+                Just(("72h", 72 * 3_600)),
+                Just(("14d", 14 * 86_400)),
+                Just(("1h", 3_600)),
+            ],
+        ),
+        prop_oneof![
+            2 => Just(vec![]),
+            1 => Just(vec![IdPattern::Hex40]),
+            1 => Just(vec![IdPattern::Sha256]),
+            1 => Just(vec![IdPattern::Hex40, IdPattern::Sha256]),
+        ],
+        prop_oneof![
+            2 => Just(vec![]),
+            1 => Just(vec!["main"]),
+            1 => Just(vec!["main", "release/*"]),
+        ],
+    )
+        .prop_map(|(latest, max_age, revision_id_allow, branches)| {
+            let nothing = !latest && max_age.is_none();
+            RevisionsSpec {
+                // A revisions object must set at least one check.
+                latest: latest || (nothing && revision_id_allow.is_empty() && branches.is_empty()),
+                max_age,
+                revision_id_allow,
+                branches,
+            }
+        });
+    (
+        prop_oneof![4 => Just("*"), 2 => Just("web-shop"), 2 => Just("web-*"), 1 => Just("api-*")],
+        prop_oneof![
+            3 => Just("*"),
+            2 => Just("Approve-Prod"),
+            2 => Just("Approve-*"),
+            1 => Just("Approve-Staging"),
+            1 => Just("Deploy")
+        ],
+        prop_oneof![4 => Just("*"), 2 => Just("Manual"), 1 => Just("Man?al"), 1 => Just("Auto")],
+        prop_oneof![
+            2 => Just(vec![]),
+            2 => Just(vec![("Build", "Unit")]),
+            1 => Just(vec![("Build", "IntegrationTests")]),
+            2 => Just(vec![("Build", "Unit"), ("Build", "IntegrationTests")]),
+        ],
+        proptest::option::weighted(0.4, windows),
+        proptest::option::weighted(0.6, revisions),
+        proptest::option::weighted(
+            0.7,
+            prop_oneof![Just(Answer::Reject), Just(Answer::Abstain)],
+        ),
+    )
+        .prop_map(
+            |(pipeline, stage, action, require_succeeded, windows, revisions, on_fail)| RuleSpec {
+                pipeline,
+                stage,
+                action,
+                require_succeeded,
+                windows,
+                revisions,
+                on_fail,
+            },
+        )
+}
+
+fn world_strategy() -> impl Strategy<Value = World> {
+    (
+        proptest::collection::vec(source_strategy(), 1..=3),
+        build_strategy(),
+        proptest::option::weighted(
+            0.9,
+            (
+                prop_oneof![8 => Just(Exec::E1), 1 => Just(Exec::E0), 1 => Just(Exec::E2)],
+                prop_oneof![
+                    6 => Just(Some("Webhook")),
+                    2 => Just(Some("StartPipelineExecution")),
+                    1 => Just(None)
+                ],
+            ),
+        ),
+        proptest::bool::weighted(0.92),
+        any::<bool>(),
+        approval_strategy(),
+        proptest::collection::vec(rule_strategy(), 1..=2),
+    )
+        .prop_map(
+            |(sources, build_knobs, execution, records_read, reverse_records, approval, rules)| {
+                build(&Knobs {
+                    sources,
+                    build: build_knobs,
+                    execution,
+                    records_read,
+                    reverse_records,
+                    approval,
+                    rules,
+                })
+            },
+        )
+}
+
+// ---------------------------------------------------------------------------------------
+// The property.
+// ---------------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct Tally {
+    cases: usize,
+    both_approve: usize,
+    both_reject: usize,
+}
+
+#[test]
+fn decide_answers_only_what_the_readme_oracle_allows() {
+    let config = Config {
+        cases: 4096,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let tally = RefCell::new(Tally::default());
+    let result = TestRunner::new(config).run(&world_strategy(), |world| {
+        let (verdict, said) = compare(&world).map_err(TestCaseError::fail)?;
+        let mut tally = tally.borrow_mut();
+        tally.cases += 1;
+        if verdict == Some(Verdict::Approve) && said == Said::Approve {
+            tally.both_approve += 1;
+        }
+        if verdict == Some(Verdict::Reject) && said == Said::Reject {
+            tally.both_reject += 1;
+        }
+        Ok(())
+    });
+    if let Err(error) = result {
+        panic!("{error}");
+    }
+    // The property means something only if the worlds reach both answers often.
+    let tally = tally.into_inner();
+    assert!(
+        tally.both_approve * 20 >= tally.cases && tally.both_reject * 20 >= tally.cases,
+        "too few approvals ({}) or rejections ({}) in {} cases",
+        tally.both_approve,
+        tally.both_reject,
+        tally.cases
+    );
+}

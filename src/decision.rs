@@ -161,14 +161,18 @@ fn decide_by_rule(
     {
         return Decision::abstain(Some(rule), format!("the approval expired at {expiry}"));
     }
+    let mut decision = judge(rule, evidence, now, sweep_every);
     // Abstain is stable: what the rule left to a human when the approval started waiting
     // is not answered later, when a window has opened.
-    if let Some(since) = approval.since().filter(|since| *since < now) {
+    if decision.verdict != Verdict::Abstain
+        && let Some(since) = approval.since().filter(|since| *since < now)
+    {
         let first = judge(rule, evidence, since, sweep_every);
         if first.verdict == Verdict::Abstain {
             let mut reasons = vec![format!(
-                "when the approval started waiting ({since}) the rule left it to a human, \
-                 and it stays with a human"
+                "when the approval started waiting ({}) the rule left it to a human, and it \
+                 stays with a human",
+                since.strftime("%Y-%m-%d %H:%M UTC")
             )];
             reasons.extend(first.reasons);
             return Decision {
@@ -178,7 +182,6 @@ fn decide_by_rule(
             };
         }
     }
-    let mut decision = judge(rule, evidence, now, sweep_every);
     if decision.verdict == Verdict::Approve
         && let Some(waited) = why_it_waited(rule, approval)
     {

@@ -456,6 +456,7 @@ impl fmt::Display for Call {
                 field("actionName")
             )?,
             "GetPipelineState" => write!(f, "GetPipelineState {}", field("name"))?,
+            "GetPipeline" => write!(f, "GetPipeline {}", field("name"))?,
             "GetPipelineExecution" => write!(
                 f,
                 "GetPipelineExecution {}/{}",

@@ -110,8 +110,16 @@ impl LiveApproval {
 /// not tied to any execution: `latest` compares it with what the execution carries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceHead {
+    pub stage: String,
     pub action: String,
     pub current_revision: Option<String>,
+}
+
+impl SourceHead {
+    /// Whether `run` is an attempt of this source action.
+    pub fn is(&self, run: &SourceRun<'_>) -> bool {
+        self.stage == run.record.stage && self.action == run.record.action
+    }
 }
 
 impl SourceHead {
@@ -120,10 +128,11 @@ impl SourceHead {
         snapshot
             .stages
             .iter()
-            .flat_map(|stage| &stage.actions)
-            .filter_map(|action| {
+            .flat_map(|stage| stage.actions.iter().map(move |action| (stage, action)))
+            .filter_map(|(stage, action)| {
                 let revision = action.current_revision.as_ref()?;
                 Some(Self {
+                    stage: stage.name.clone(),
                     action: action.name.clone(),
                     current_revision: Some(revision.revision_id.clone())
                         .filter(|id| !id.is_empty()),
@@ -271,9 +280,9 @@ impl ExecutionFacts {
     }
 
     /// The source action that produced `artifact` in this execution: the one whose record
-    /// names the artifact among its outputs, or else the one whose revision-id output
-    /// variable equals the artifact's revision id. Several candidates, or none, is an
-    /// error that says why.
+    /// names the artifact among its outputs, or else, among the records that name no
+    /// outputs at all, the one whose revision-id output variable equals the artifact's
+    /// revision id. Several candidates, or none, is an error that says why.
     pub fn producer<'a>(&'a self, artifact: &ArtifactRevision) -> Result<SourceRun<'a>, Unpaired> {
         let sources = self.sources().ok_or(Unpaired::Unread)?;
         let by_name: Vec<_> = sources
@@ -286,6 +295,7 @@ impl ExecutionFacts {
             };
             sources
                 .iter()
+                .filter(|run| run.record.output_artifacts.is_empty())
                 .filter(|run| run.revision_id_variables().any(|value| value == id))
                 .collect()
         } else {

@@ -487,6 +487,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         }
         summary.answered = records.len();
         tracing::info!(
+            target: crate::logging::AUDIT,
             pipelines = summary.pipelines,
             pending = summary.pending,
             answered = summary.answered,

@@ -76,8 +76,8 @@ where
     let cap =
         filter_fn(|meta: &Metadata<'_>| !is_capped(meta.target()) || *meta.level() <= Level::INFO)
             .with_max_level_hint(LevelFilter::TRACE);
-    // The user's filter comes first: it keeps per-callsite state, which the combinators
-    // only build for their first operand unconditionally.
+    // The user's filter comes first: it records per-callsite state when asked, and `and`
+    // asks its second operand only when the first is interested.
     user.or(audit).and(cap)
 }
 

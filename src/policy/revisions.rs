@@ -612,7 +612,7 @@ fn check_latest(facts: &ExecutionFacts, heads: &[SourceHead]) -> Vec<RevisionChe
             )));
             continue;
         };
-        let head = heads.iter().find(|head| head.action == source.action());
+        let head = heads.iter().find(|head| head.is(&source));
         match head.and_then(|head| head.current_revision.as_deref()) {
             None => failures.push(RevisionCheck::fail(format!(
                 "latest: source {action} shows no current revision in the pipeline state, \
@@ -628,11 +628,8 @@ fn check_latest(facts: &ExecutionFacts, heads: &[SourceHead]) -> Vec<RevisionChe
         }
     }
     for head in heads {
-        if !accounted
-            .iter()
-            .any(|source| source.action() == head.action)
-        {
-            let ran = sources.iter().any(|source| source.action() == head.action);
+        if !accounted.iter().any(|source| head.is(source)) {
+            let ran = sources.iter().any(|source| head.is(source));
             failures.push(RevisionCheck::fail(format!(
                 "latest: source {} {}, {unconfirmed}",
                 printable(&head.action, 100),
@@ -1059,6 +1056,7 @@ mod tests {
                 .sources
                 .iter()
                 .map(|source| SourceHead {
+                    stage: "Source".into(),
                     action: source.action.clone(),
                     current_revision: source.current_revision.clone(),
                 })
@@ -2331,6 +2329,7 @@ mod tests {
 
     fn head(action: &str, current: Option<&str>) -> SourceHead {
         SourceHead {
+            stage: "Source".into(),
             action: action.into(),
             current_revision: current.map(str::to_owned),
         }

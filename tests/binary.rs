@@ -447,3 +447,178 @@ async fn odd_pipelines_and_forged_notice_fields_never_get_an_answer_they_must_no
     assert!(!logs.contains(api_token), "the token reached the logs");
     assert!(!published.contains(api_token), "the token reached a notice");
 }
+
+/// One invocation of the release binary under `policy` against `stand_in`.
+async fn invoke_once(stand_in: &StandIn, policy: &str, event: serde_json::Value) -> String {
+    let runtime = RuntimeApi::start().await.unwrap();
+    let _function = Function::start(&runtime, stand_in, policy);
+    let invocation = runtime.invoke(event, WAIT).await.unwrap();
+    outcome(&invocation)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_are_checked_one_by_one_and_nothing_unaccounted_for_passes() {
+    use serde_json::json;
+    const OLD: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+    const NEW: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+    const APP_COMMIT: &str = "3f9a2c1d7e8b6a5f4c3d2e1f0a9b8c7d6e5f4a3b";
+    const LIB_COMMIT: &str = "c0ffee0000000000000000000000000000000001";
+    let latest = r#"{"rules":[{"name":"latest","match":{"pipeline":"api-*"},
+        "revisions":{"latest":true},"on_fail":"reject"}]}"#;
+    let main_only = r#"{"rules":[{"name":"main","match":{"pipeline":"api-*"},
+        "revisions":{"branches":["main"]},"on_fail":"reject"}]}"#;
+    let app_on_main = || {
+        source_attempt(
+            "App",
+            Some("Source"),
+            Some("SourceArtifact"),
+            json!({"BranchName": "main", "CommitId": APP_COMMIT}),
+        )
+    };
+    let cases = [
+        (
+            "a moved canary tag",
+            latest,
+            orders_with(
+                &[("App", Some(NEW)), ("Canary", Some(NEW))],
+                &[("AppImage", NEW), ("CanaryImage", OLD)],
+                vec![
+                    source_attempt(
+                        "App",
+                        Some("Source"),
+                        Some("AppImage"),
+                        json!({"ImageDigest": NEW}),
+                    ),
+                    source_attempt(
+                        "Canary",
+                        Some("Source"),
+                        Some("CanaryImage"),
+                        json!({"ImageDigest": OLD}),
+                    ),
+                ],
+            )
+            .await,
+        ),
+        (
+            "a source without current revision",
+            latest,
+            orders_with(
+                &[("App", Some(NEW)), ("Lib", None)],
+                &[("AppImage", NEW), ("LibSource", LIB_COMMIT)],
+                vec![
+                    source_attempt(
+                        "App",
+                        Some("Source"),
+                        Some("AppImage"),
+                        json!({"ImageDigest": NEW}),
+                    ),
+                    source_attempt(
+                        "Lib",
+                        Some("Source"),
+                        Some("LibSource"),
+                        json!({"CommitId": LIB_COMMIT}),
+                    ),
+                ],
+            )
+            .await,
+        ),
+        (
+            "an artifact without source record",
+            main_only,
+            orders_with(
+                &[("App", Some(APP_COMMIT)), ("Lib", Some(LIB_COMMIT))],
+                &[("SourceArtifact", APP_COMMIT), ("LibSource", LIB_COMMIT)],
+                vec![app_on_main()],
+            )
+            .await,
+        ),
+        (
+            "a source record of unknown kind",
+            main_only,
+            orders_with(
+                &[("App", Some(APP_COMMIT)), ("Lib", Some(LIB_COMMIT))],
+                &[("SourceArtifact", APP_COMMIT), ("LibSource", LIB_COMMIT)],
+                vec![
+                    app_on_main(),
+                    source_attempt(
+                        "Lib",
+                        None,
+                        None,
+                        json!({"BranchName": "feature/x", "CommitId": LIB_COMMIT}),
+                    ),
+                ],
+            )
+            .await,
+        ),
+    ];
+    let mut outcomes = Vec::new();
+    for (name, policy, stand_in) in &cases {
+        outcomes.push((*name, invoke_once(stand_in, policy, orders_event()).await));
+        assert_eq!(
+            stand_in
+                .accepted_answers()
+                .iter()
+                .map(|call| call.body["result"]["status"].to_string())
+                .collect::<Vec<_>>(),
+            vec!["\"Rejected\""],
+            "{name}"
+        );
+    }
+    assert!(
+        outcomes.iter().all(|(_, outcome)| outcome == "reject"),
+        "{outcomes:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deferral_whose_window_opens_before_expiry_is_kept() {
+    // reports-nightly started waiting an hour ago and times out after 80 minutes; its
+    // window opens in eleven minutes. Twenty minutes before the expiry (which the notice
+    // states too), the gate defers: a sweep will come while the window is open.
+    let stand_in = demo_stand_in().await;
+    stand_in.put_declaration(serde_json::json!({
+        "name": "reports-nightly",
+        "roleArn": "arn:aws:iam::123456789012:role/pipeline",
+        "stages": [{"name": "Approve-Prod", "actions": [{"name": "Manual",
+            "actionTypeId": {"category": "Approval", "owner": "AWS", "provider": "Manual", "version": "1"},
+            "timeoutInMinutes": 80}]}],
+    }));
+    let opens = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(11);
+    let day = opens.strftime("%a").to_string().to_lowercase();
+    let policy = format!(
+        r#"{{"rules":[{{"name":"nightly","match":{{"pipeline":"reports-*"}},
+            "windows":{{"timezone":"UTC","outside":"defer",
+            "allow":[{{"days":["{day}"],"from":"{}","to":"{}"}}]}}}}]}}"#,
+        opens.strftime("%H:%M"),
+        (opens + jiff::SignedDuration::from_hours(1)).strftime("%H:%M"),
+    );
+
+    let runtime = RuntimeApi::start().await.unwrap();
+    let _function = Function::start(&runtime, &stand_in, &policy);
+    let sweep = runtime
+        .invoke(event("scheduled-sweep"), WAIT)
+        .await
+        .unwrap();
+
+    let Invocation::Response(sweep) = sweep else {
+        panic!("the sweep failed: {sweep:?}");
+    };
+    assert_eq!(sweep["sweep"]["answered"], 0, "{sweep}");
+    assert!(stand_in.accepted_answers().is_empty());
+    assert_eq!(stand_in.calls_to("GetPipeline").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_dry_run_or_mode_stops_the_function_at_init() {
+    for variable in ["GATE_DRY_RUN", "GATE_MODE"] {
+        let stand_in = demo_stand_in().await;
+        let runtime = RuntimeApi::start().await.unwrap();
+        let mut function =
+            Function::start_with(&runtime, &stand_in, &demo_policy(), &[(variable, "")]);
+
+        let status = function.child.wait().unwrap();
+
+        assert!(!status.success(), "{variable}=\"\" must not start the gate");
+        assert!(stand_in.calls().is_empty());
+    }
+}

@@ -222,79 +222,13 @@ async fn a_notice_claiming_another_execution_is_not_approved() {
 // ---- Evidence per execution, through the SDK: each test is one way the gate once
 // approved (or rejected) what it must not ----
 
-const ORDERS_EXECUTION: &str = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 const OLD: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 const NEW: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
 const LIB_COMMIT: &str = "c0ffee0000000000000000000000000000000001";
 
-/// api-orders with the given source actions (name, current revision) in its Source stage,
-/// an execution carrying `artifacts` (name, revision id), and ListActionExecutions
-/// answering `runs`.
-async fn orders_with(
-    sources: &[(&str, Option<&str>)],
-    artifacts: &[(&str, &str)],
-    runs: Vec<serde_json::Value>,
-) -> StandIn {
-    let stand_in = demo_stand_in().await;
-    let mut state = stand_in.pipeline("api-orders").unwrap();
-    let template = state["stageStates"][0]["actionStates"][0].clone();
-    state["stageStates"][0]["actionStates"] = sources
-        .iter()
-        .map(|(name, current)| {
-            let mut action = template.clone();
-            action["actionName"] = (*name).into();
-            match current {
-                Some(id) => action["currentRevision"]["revisionId"] = (*id).into(),
-                None => {
-                    action.as_object_mut().unwrap().remove("currentRevision");
-                }
-            }
-            action
-        })
-        .collect();
-    stand_in.put_pipeline(state);
-    let mut execution = demo_fixture()["executions"]["api-orders"][0].clone();
-    execution["artifactRevisions"] = artifacts
-        .iter()
-        .map(|(name, id)| json!({"name": name, "revisionId": id, "created": 1795680000.0}))
-        .collect();
-    stand_in.put_execution("api-orders", execution);
-    stand_in.put_action_executions("api-orders", runs);
-    stand_in
-}
-
-/// A source action's attempt in the api-orders execution, as ListActionExecutions sends it.
-fn source_run(
-    action: &str,
-    category: Option<&str>,
-    output: Option<&str>,
-    variables: serde_json::Value,
-) -> serde_json::Value {
-    let mut run = json!({
-        "pipelineExecutionId": ORDERS_EXECUTION,
-        "actionExecutionId": format!("ae-{action}"),
-        "stageName": "Source",
-        "actionName": action,
-        "status": "Succeeded",
-        "lastUpdateTime": 1795680060.0,
-        "output": {"outputVariables": variables},
-    });
-    if let Some(category) = category {
-        run["input"] = json!({"actionTypeId": {"category": category, "owner": "AWS",
-                                               "provider": "ECR", "version": "1"}});
-    }
-    if let Some(output) = output {
-        run["output"]["outputArtifacts"] = json!([{"name": output}]);
-    }
-    run
-}
-
-/// The api-orders notice, without the customData claims that name the demo's commit.
 async fn decide_orders(stand_in: &StandIn, policy: &str) -> Report {
     let gate = gate(stand_in, policy).await;
-    let mut notice = notice_of(&event("revision-latest-main"));
-    notice["approval"]["customData"] = serde_json::Value::Null;
-    let response = gate.handle(&sns_event(&notice.to_string())).await.unwrap();
+    let response = gate.handle(&orders_event()).await.unwrap();
     response.records[0].clone()
 }
 
@@ -311,13 +245,13 @@ async fn latest_compares_each_source_with_the_revision_it_gave_this_execution() 
         &[("App", Some(NEW)), ("Canary", Some(NEW))],
         &[("AppImage", NEW), ("CanaryImage", OLD)],
         vec![
-            source_run(
+            source_attempt(
                 "App",
                 Some("Source"),
                 Some("AppImage"),
                 json!({"ImageDigest": NEW}),
             ),
-            source_run(
+            source_attempt(
                 "Canary",
                 Some("Source"),
                 Some("CanaryImage"),
@@ -344,13 +278,13 @@ async fn latest_fails_when_a_carried_artifact_has_no_current_revision_to_compare
         &[("App", Some(NEW)), ("Lib", None)],
         &[("AppImage", NEW), ("LibSource", LIB_COMMIT)],
         vec![
-            source_run(
+            source_attempt(
                 "App",
                 Some("Source"),
                 Some("AppImage"),
                 json!({"ImageDigest": NEW}),
             ),
-            source_run(
+            source_attempt(
                 "Lib",
                 Some("Source"),
                 Some("LibSource"),
@@ -378,7 +312,7 @@ async fn branches_fails_when_a_carried_artifact_has_no_source_record() {
             ("SourceArtifact", "3f9a2c1d7e8b6a5f4c3d2e1f0a9b8c7d6e5f4a3b"),
             ("LibSource", LIB_COMMIT),
         ],
-        vec![source_run(
+        vec![source_attempt(
             "App",
             Some("Source"),
             Some("SourceArtifact"),
@@ -404,13 +338,13 @@ async fn a_source_record_without_an_action_type_is_kept_and_fails_branches() {
         &[("App", Some(LIB_COMMIT)), ("Lib", Some(LIB_COMMIT))],
         &[("SourceArtifact", "3f9a2c1d7e8b6a5f4c3d2e1f0a9b8c7d6e5f4a3b"), ("LibSource", LIB_COMMIT)],
         vec![
-            source_run(
+            source_attempt(
                 "App",
                 Some("Source"),
                 Some("SourceArtifact"),
                 json!({"BranchName": "main", "CommitId": "3f9a2c1d7e8b6a5f4c3d2e1f0a9b8c7d6e5f4a3b"}),
             ),
-            source_run(
+            source_attempt(
                 "Lib",
                 None,
                 None,

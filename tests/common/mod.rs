@@ -115,6 +115,79 @@ pub fn shop_runs(tests: &str) -> Vec<Value> {
     runs
 }
 
+/// The execution under approval in the demo's `api-orders`.
+pub const ORDERS_EXECUTION: &str = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+
+/// The demo with `api-orders` reshaped: the given source actions (name, current revision)
+/// in its Source stage, an execution carrying `artifacts` (name, revision id), and
+/// ListActionExecutions answering `runs`.
+pub async fn orders_with(
+    sources: &[(&str, Option<&str>)],
+    artifacts: &[(&str, &str)],
+    runs: Vec<Value>,
+) -> stand_in::StandIn {
+    let stand_in = demo_stand_in().await;
+    let mut state = stand_in.pipeline("api-orders").unwrap();
+    let template = state["stageStates"][0]["actionStates"][0].clone();
+    state["stageStates"][0]["actionStates"] = sources
+        .iter()
+        .map(|(name, current)| {
+            let mut action = template.clone();
+            action["actionName"] = (*name).into();
+            match current {
+                Some(id) => action["currentRevision"]["revisionId"] = (*id).into(),
+                None => {
+                    action.as_object_mut().unwrap().remove("currentRevision");
+                }
+            }
+            action
+        })
+        .collect();
+    stand_in.put_pipeline(state);
+    let mut execution = demo_fixture()["executions"]["api-orders"][0].clone();
+    execution["artifactRevisions"] = artifacts
+        .iter()
+        .map(|(name, id)| serde_json::json!({"name": name, "revisionId": id, "created": 1795680000.0}))
+        .collect();
+    stand_in.put_execution("api-orders", execution);
+    stand_in.put_action_executions("api-orders", runs);
+    stand_in
+}
+
+/// A source action's attempt in the api-orders execution, as ListActionExecutions sends
+/// it; `category` `None` leaves out `input.actionTypeId`.
+pub fn source_attempt(
+    action: &str,
+    category: Option<&str>,
+    output: Option<&str>,
+    variables: Value,
+) -> Value {
+    let mut run = serde_json::json!({
+        "pipelineExecutionId": ORDERS_EXECUTION,
+        "actionExecutionId": format!("ae-{action}"),
+        "stageName": "Source",
+        "actionName": action,
+        "status": "Succeeded",
+        "lastUpdateTime": 1795680060.0,
+        "output": {"outputVariables": variables},
+    });
+    if let Some(category) = category {
+        run["input"] = serde_json::json!({"actionTypeId": {"category": category, "owner": "AWS",
+                                                           "provider": "ECR", "version": "1"}});
+    }
+    if let Some(output) = output {
+        run["output"]["outputArtifacts"] = serde_json::json!([{"name": output}]);
+    }
+    run
+}
+
+/// The api-orders notice, without the customData claims that name the demo's commit.
+pub fn orders_event() -> Value {
+    let mut notice = notice_of(&event("revision-latest-main"));
+    notice["approval"]["customData"] = Value::Null;
+    sns_event(&notice.to_string())
+}
+
 pub fn demo_policy() -> String {
     std::fs::read_to_string(format!("{}/demo/policy.json", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
@@ -162,23 +235,6 @@ pub fn runs_shown_by(snapshot: &PipelineSnapshot) -> Vec<ActionRecord> {
         }
     }
     records
-}
-
-/// A source action's successful attempt in `execution`, with its output variables.
-pub fn source_run(execution: &str, action: &str, variables: &[(&str, &str)]) -> ActionRecord {
-    ActionRecord {
-        execution_id: Some(execution.into()),
-        stage: "Source".into(),
-        action: action.into(),
-        kind: ActionKind::Source,
-        status: ActionStatus::Succeeded,
-        updated: None,
-        output_artifacts: Vec::new(),
-        variables: variables
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-    }
 }
 
 fn stage(name: &str, execution: &str, actions: Vec<ActionState>) -> StageState {

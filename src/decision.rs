@@ -93,8 +93,8 @@ impl Decision {
 
     /// The notice's claims stopped the answer: whatever the rule's checks say, an
     /// approval the notice may not be about gets no answer.
-    pub fn vetoed(rule: Option<&Rule>, reason: String) -> Self {
-        Self::abstain(rule, reason)
+    pub fn vetoed(rule: &Rule, reason: String) -> Self {
+        Self::abstain(Some(rule), reason)
     }
 }
 

@@ -269,7 +269,8 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
     ) -> Result<Report, GateError> {
         let approval = &case.approval;
         let target = approval.target();
-        let (facts, declaration) = match self.policy.rule_for(target) {
+        let rule = self.policy.rule_for(target);
+        let (facts, declaration) = match rule {
             Some(rule) => {
                 self.read_evidence(rule, approval, case.claims.as_ref(), declarations)
                     .await?
@@ -284,14 +285,12 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
             expiry: approval.expiry(declaration.as_ref()),
         };
         let now = (self.clock)();
-        let veto = case
-            .claims
-            .as_ref()
-            .and_then(|claims| claims_veto(claims, &facts));
-        let decision = match veto {
-            Some(reason) => Decision::vetoed(self.policy.rule_for(target), reason),
-            None => decide(&self.policy, &evidence, now, self.sweep_every()),
-        };
+        // Claims only matter where a rule would decide: without one, nothing is answered.
+        let veto = rule.zip(case.claims.as_ref()).and_then(|(rule, claims)| {
+            claims_veto(claims, &facts).map(|reason| Decision::vetoed(rule, reason))
+        });
+        let decision =
+            veto.unwrap_or_else(|| decide(&self.policy, &evidence, now, self.sweep_every()));
         let answer = self.answer(approval, &decision).await?;
         Ok(Report::decided(
             case.message_id,

@@ -56,6 +56,9 @@ impl fmt::Display for Verdict {
 /// The sweep must run more often than this.
 pub const EXPIRY_MARGIN: SignedDuration = SignedDuration::from_mins(30);
 
+/// How far ahead of the gate's clock a time in the state may be and still be believed.
+const CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(5);
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decision {
     pub verdict: Verdict,
@@ -161,12 +164,19 @@ fn decide_by_rule(
     {
         return Decision::abstain(Some(rule), format!("the approval expired at {expiry}"));
     }
-    let mut decision = judge(rule, evidence, now, sweep_every);
     // Abstain is stable: what the rule left to a human when the approval started waiting
-    // is not answered later, when a window has opened.
-    if decision.verdict != Verdict::Abstain
-        && let Some(since) = approval.since().filter(|since| *since < now)
-    {
+    // is not answered later, when a window has opened. That takes knowing when it started.
+    let Some(since) = approval.since().filter(|since| *since <= now + CLOCK_SKEW) else {
+        return Decision::abstain(
+            Some(rule),
+            "the state does not say when the approval started waiting (or names a time \
+             ahead of the gate's clock), so whether the rule left it to a human then cannot \
+             be judged"
+                .into(),
+        );
+    };
+    let mut decision = judge(rule, evidence, now, sweep_every);
+    if decision.verdict != Verdict::Abstain && since < now {
         let first = judge(rule, evidence, since, sweep_every);
         if first.verdict == Verdict::Abstain {
             let mut reasons = vec![format!(

@@ -234,21 +234,31 @@ impl ExecutionFacts {
             [] => ActionOutcome::NotRun,
             [only] => ActionOutcome::Ran(only.status.clone()),
             several => {
-                // A retried stage runs its actions again; the last attempt counts. Attempts
-                // that cannot be ordered count as succeeded only if every one did.
-                if several.iter().any(|record| record.updated.is_none()) {
-                    return match several
+                // A retried stage runs its actions again; the last attempt counts. When the
+                // attempts cannot be ordered (a time is missing, or the latest is shared),
+                // the action counts as succeeded only if every attempt did.
+                let last = several.iter().filter_map(|record| record.updated).max();
+                let ordered = several.iter().all(|record| record.updated.is_some())
+                    && several
                         .iter()
-                        .find(|record| record.status != ActionStatus::Succeeded)
-                    {
-                        Some(record) => ActionOutcome::Ran(record.status.clone()),
-                        None => ActionOutcome::Ran(ActionStatus::Succeeded),
-                    };
+                        .filter(|record| record.updated == last)
+                        .count()
+                        == 1;
+                let counted: Vec<&&ActionRecord> = if ordered {
+                    several
+                        .iter()
+                        .filter(|record| record.updated == last)
+                        .collect()
+                } else {
+                    several.iter().collect()
+                };
+                match counted
+                    .iter()
+                    .find(|record| record.status != ActionStatus::Succeeded)
+                {
+                    Some(record) => ActionOutcome::Ran(record.status.clone()),
+                    None => ActionOutcome::Ran(ActionStatus::Succeeded),
                 }
-                let last = several.iter().max_by_key(|record| record.updated);
-                last.map_or(ActionOutcome::NotRun, |record| {
-                    ActionOutcome::Ran(record.status.clone())
-                })
             }
         }
     }
@@ -329,6 +339,10 @@ pub struct SourceRun<'a> {
 }
 
 impl<'a> SourceRun<'a> {
+    pub fn stage(&self) -> &'a str {
+        &self.record.stage
+    }
+
     pub fn action(&self) -> &'a str {
         &self.record.action
     }

@@ -200,8 +200,21 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
             .and_then(|sns| notice::parse_notice(&sns.sns.message))
         {
             Ok(request) => request,
-            Err(error) => return Ok(Report::dropped(message_id, error.to_string(), dry_run)),
+            Err(error) => {
+                // Anyone who can publish chooses the message id too: it never carries a
+                // token, even that of a notice refused as malformed.
+                let token = record
+                    .pointer("/Sns/Message")
+                    .and_then(serde_json::Value::as_str)
+                    .and_then(notice::token_in);
+                let message_id = match token {
+                    Some(token) => message_id.map(|id| crate::names::redact(&id, &token)),
+                    None => message_id,
+                };
+                return Ok(Report::dropped(message_id, error.to_string(), dry_run));
+            }
         };
+        let message_id = message_id.map(|id| crate::names::redact(&id, request.token.expose()));
         if (self.clock)() >= request.expires {
             let reason = format!("the approval expired at {}", request.expires);
             return Ok(Report::about(

@@ -199,6 +199,17 @@ pub fn parse_notice(message: &str) -> Result<ApprovalRequest, NoticeError> {
     })
 }
 
+/// The token a message carries at `approval.token`, however malformed the rest: what must
+/// be kept out of the reports about a notice that is refused.
+pub fn token_in(message: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(message).ok()?;
+    value
+        .pointer("/approval/token")?
+        .as_str()
+        .filter(|token| token.len() >= 8)
+        .map(str::to_owned)
+}
+
 /// AWS region names: `us-east-1`, `eu-central-2`, `us-gov-west-1`.
 fn is_region(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();
@@ -248,9 +259,10 @@ fn valid_token(token: String) -> Result<ApprovalToken, NoticeError> {
 pub fn parse_expires(text: &str) -> Result<Timestamp, NoticeError> {
     let invalid = || NoticeError::Invalid {
         field: "approval.expires",
+        // The value is not quoted: it could be anything, the token included.
         message: format!(
-            "expected a UTC time like 2016-07-07T20:22Z, got {:?}",
-            names::printable(text, 40)
+            "expected a UTC time like 2016-07-07T20:22Z, got {} characters that are not one",
+            text.chars().count()
         ),
     };
     if let Some(minutes) = text.strip_suffix('Z').filter(|t| t.len() == 16) {

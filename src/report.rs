@@ -249,10 +249,10 @@ impl Report {
             "approval-gate: {headline}\n\n\
              Pipeline:  {}\nStage:     {}\nAction:    {}\nExecution: {}\n\
              Verdict:   {}\nRule:      {}\nAnswer:    {answer}\nDry run:   {}\n\nReasons:\n",
-            self.pipeline.as_deref().unwrap_or("-"),
-            self.stage.as_deref().unwrap_or("-"),
-            self.action.as_deref().unwrap_or("-"),
-            self.execution_id.as_deref().unwrap_or("-"),
+            names::printable(self.pipeline.as_deref().unwrap_or("-"), 100),
+            names::printable(self.stage.as_deref().unwrap_or("-"), 100),
+            names::printable(self.action.as_deref().unwrap_or("-"), 100),
+            names::printable(self.execution_id.as_deref().unwrap_or("-"), 100),
             self.outcome.as_str(),
             self.rule
                 .as_deref()

@@ -486,3 +486,41 @@ async fn fifty_notices_for_fifty_pipelines_at_once_are_each_decided_and_answered
         );
     }
 }
+
+#[tokio::test]
+async fn a_failure_that_echoes_the_token_never_repeats_it() {
+    // Given CodePipeline failing every answer with a body that quotes the request
+    let stand_in = demo_stand_in().await;
+    let echo = format!(
+        r#"{{"__type":"InternalFailure","message":"could not answer token {SHOP_TOKEN}"}}"#
+    );
+    stand_in.inject_times(
+        "PutApprovalResult",
+        Fault::RawBody {
+            status: 500,
+            body: echo,
+        },
+        10,
+    );
+    let gate = gate(&stand_in).await;
+
+    // When the approval is decided and answering fails for good
+    let error = gate
+        .handle(&event("approved-by-rule"))
+        .await
+        .expect_err("a 500 is worth a retry");
+
+    // Then what Lambda is told names the failure, not the body
+    let diagnostic = lambda_runtime::Diagnostic::from(error);
+    assert_eq!(diagnostic.error_type, "ApprovalGate.AnswerFailed");
+    assert!(
+        diagnostic.error_message.contains("InternalFailure"),
+        "{}",
+        diagnostic.error_message
+    );
+    assert!(
+        !diagnostic.error_message.contains(SHOP_TOKEN),
+        "{}",
+        diagnostic.error_message
+    );
+}

@@ -1288,3 +1288,42 @@ async fn records_that_are_not_sns_notifications_are_dropped() {
     ];
     assert_all_fail_closed(cases).await;
 }
+
+#[tokio::test]
+async fn a_token_put_in_the_expiry_or_the_message_id_is_never_repeated() {
+    // Given a notice whose `expires` and SNS MessageId are the live token
+    let mut notice = notice_of(&event("approved-by-rule"));
+    notice["approval"]["expires"] = SHOP_TOKEN.into();
+    let mut bad_expiry = sns_event(&notice.to_string());
+    bad_expiry["Records"][0]["Sns"]["MessageId"] = SHOP_TOKEN.into();
+    let mut good_expiry = event("approved-by-rule");
+    good_expiry["Records"][0]["Sns"]["MessageId"] = SHOP_TOKEN.into();
+    let pipelines = FakePipelines::default().with_state(waiting(
+        "web-shop",
+        "Approve-Prod",
+        "Manual",
+        SHOP_TOKEN,
+        ActionStatus::Succeeded,
+    ));
+    let topic = FakeTopic::default();
+    let gate = Gate::new(
+        Policy::from_json(APPROVE_ANYTHING).unwrap(),
+        settings(),
+        &pipelines,
+        Some(&topic),
+    );
+
+    for event in [bad_expiry, good_expiry] {
+        // When it is handled
+        let response = gate.handle(&event).await.unwrap();
+
+        // Then neither the response nor the notice repeats the token
+        let said = serde_json::to_string(&response).unwrap()
+            + &topic
+                .notices()
+                .iter()
+                .map(|n| n.body.clone())
+                .collect::<String>();
+        assert!(!said.contains(SHOP_TOKEN), "{said}");
+    }
+}

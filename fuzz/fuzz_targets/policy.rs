@@ -1,17 +1,23 @@
 //! Bytes as a policy document. Nothing may panic; an accepted policy must keep its promises
-//! (unique, non-empty rule names), and no policy may approve a notice whose token is not
-//! the live one, or one that has expired.
+//! (unique, non-empty rule names), no policy may approve an approval past its expiry, and
+//! a token that is not the live one is never proven live.
 
 #![no_main]
 
-use approval_gate::decision::{Evidence, Verdict, decide};
-use approval_gate::notice::{self, ApprovalRequest, ApprovalTarget, ApprovalToken};
+use std::collections::BTreeMap;
+
+use approval_gate::decision::{Evidence, MAX_SUMMARY_BYTES, Verdict, decide};
+use approval_gate::evidence::{ExecutionFacts, LiveApproval, SourceHead};
+use approval_gate::notice::{ApprovalTarget, ApprovalToken};
 use approval_gate::pipeline::{
-    ActionExecution, ActionState, ActionStatus, PipelineSnapshot, StageExecution, StageState,
+    ActionExecution, ActionKind, ActionRecord, ActionState, ActionStatus, PipelineSnapshot,
+    StageExecution, StageState,
 };
 use approval_gate::policy::Policy;
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use libfuzzer_sys::fuzz_target;
+
+const EXECUTION: &str = "exec-1";
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -27,6 +33,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = policy.named_pipelines();
     let now: Timestamp = "2026-11-26T09:00:00Z".parse().unwrap();
+    let sweep_every = SignedDuration::from_mins(5);
     for (pipeline, stage, action) in [
         ("web-shop", "Approve-Prod", "Manual"),
         ("data-etl", "Approve", "SignOff"),
@@ -38,44 +45,53 @@ fuzz_target!(|data: &[u8]| {
             stage: stage.into(),
             action: action.into(),
         };
-        let live = snapshot(&target, "live-token");
-        let evidence = Evidence {
-            snapshot: &live,
-            revisions: None,
+        let state = snapshot(&target, "live-token", now - SignedDuration::from_hours(1));
+        assert!(
+            LiveApproval::prove(&state, &target, &ApprovalToken::new("other-token")).is_err(),
+            "proved a stale token live"
+        );
+        let approval = LiveApproval::prove(&state, &target, &ApprovalToken::new("live-token"))
+            .expect("the waiting token is live");
+        let facts = ExecutionFacts::of(&approval).with_actions(builds_succeeded());
+        let heads = SourceHead::of(&state);
+        let mut evidence = Evidence {
+            approval: &approval,
+            execution: &facts,
+            heads: &heads,
+            expiry: Some(now - SignedDuration::from_mins(1)),
         };
-        let stale = request(&target, "other-token", "2099-12-31T23:59:00Z");
-        let verdict = decide(&policy, &stale, evidence, now).verdict;
-        assert_ne!(verdict, Verdict::Approve, "approved a stale token");
-        let expired = request(&target, "live-token", "2026-11-26T08:59:00Z");
-        let verdict = decide(&policy, &expired, evidence, now).verdict;
+        let verdict = decide(&policy, &evidence, now, sweep_every).verdict;
         assert_ne!(verdict, Verdict::Approve, "approved an expired approval");
-        let fresh = request(&target, "live-token", "2099-12-31T23:59:00Z");
-        let decision = decide(&policy, &fresh, evidence, now);
+        evidence.expiry = Some(now + SignedDuration::from_hours(24 * 6));
+        let decision = decide(&policy, &evidence, now, sweep_every);
         if decision.verdict == Verdict::Approve {
-            assert!(decision.summary().chars().count() <= 512);
+            assert!(decision.summary().len() <= MAX_SUMMARY_BYTES);
         }
     }
 });
 
-/// The request a notice for `target` makes (built by the notice parser, so the request
-/// stays what the gate itself would build).
-fn request(target: &ApprovalTarget, token: &str, expires: &str) -> ApprovalRequest {
-    let notice = serde_json::json!({"approval": {
-        "pipelineName": target.pipeline,
-        "stageName": target.stage,
-        "actionName": target.action,
-        "token": token,
-        "expires": expires,
-    }});
-    notice::parse_notice(&notice.to_string()).unwrap()
+/// What ListActionExecutions shows: the `Build` actions succeeded in the execution.
+fn builds_succeeded() -> Vec<ActionRecord> {
+    ["IntegrationTests", "Unit"]
+        .into_iter()
+        .map(|action| ActionRecord {
+            execution_id: Some(EXECUTION.into()),
+            stage: "Build".into(),
+            action: action.into(),
+            kind: ActionKind::Other,
+            status: ActionStatus::Succeeded,
+            updated: None,
+            output_artifacts: Vec::new(),
+            variables: BTreeMap::new(),
+        })
+        .collect()
 }
 
-/// The pipeline waiting at `target` for `token`, after a `Build` stage whose actions all
-/// succeeded in the same execution.
-fn snapshot(target: &ApprovalTarget, token: &str) -> PipelineSnapshot {
+/// The pipeline waiting at `target` for `token` since `since`, in execution `exec-1`.
+fn snapshot(target: &ApprovalTarget, token: &str, since: Timestamp) -> PipelineSnapshot {
     let execution = || {
         Some(StageExecution {
-            pipeline_execution_id: "exec-1".into(),
+            pipeline_execution_id: EXECUTION.into(),
         })
     };
     let action = |name: &str, status: ActionStatus, token: Option<&str>| ActionState {
@@ -83,7 +99,7 @@ fn snapshot(target: &ApprovalTarget, token: &str) -> PipelineSnapshot {
         execution: Some(ActionExecution {
             status,
             token: token.map(ApprovalToken::new),
-            last_status_change: None,
+            last_status_change: Some(since),
         }),
         current_revision: None,
     };

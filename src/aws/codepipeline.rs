@@ -1,7 +1,7 @@
 //! CodePipeline: the state, executions and action executions of pipelines, and answers.
 
 use aws_sdk_codepipeline::Client;
-use aws_sdk_codepipeline::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_codepipeline::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_codepipeline::operation::get_pipeline::GetPipelineError;
 use aws_sdk_codepipeline::operation::get_pipeline_execution::GetPipelineExecutionError;
 use aws_sdk_codepipeline::operation::get_pipeline_state::{
@@ -15,7 +15,7 @@ use aws_sdk_codepipeline::types::{
     ActionCategory, ActionExecutionFilter, ApprovalResult, ApprovalStatus,
 };
 
-use super::timestamp;
+use super::{SdkFailure, timestamp};
 use crate::notice::ApprovalToken;
 use crate::pipeline::{
     ActionExecution, ActionKind, ActionRecord, ActionState, ActionStatus, AnswerError,
@@ -215,7 +215,7 @@ fn access_denied<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
 
 fn read_error(error: SdkError<GetPipelineStateError>) -> ReadError {
     if access_denied(&error) {
-        tracing::error!(error = %DisplayErrorContext(&error), "access denied: is the pipeline in the template's PipelineNames?");
+        tracing::error!(error = %SdkFailure::of(&error), "access denied: is the pipeline in the template's PipelineNames?");
         return ReadError::Final("access to the pipeline was denied".into());
     }
     match error.as_service_error() {
@@ -225,7 +225,7 @@ fn read_error(error: SdkError<GetPipelineStateError>) -> ReadError {
         Some(GetPipelineStateError::ValidationException(_)) => {
             ReadError::Final("CodePipeline refused the request as invalid".into())
         }
-        _ => ReadError::Transient(Box::new(error)),
+        _ => ReadError::Transient(Box::new(SdkFailure::of(&error))),
     }
 }
 
@@ -236,21 +236,22 @@ where
     E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
 {
     if access_denied(&error) {
-        tracing::error!(error = %DisplayErrorContext(&error), "access denied: is the pipeline in the template's PipelineNames?");
+        tracing::error!(error = %SdkFailure::of(&error), "access denied: is the pipeline in the template's PipelineNames?");
         return ReadError::Final("access was denied".into());
     }
     match error.as_service_error() {
-        Some(service_error) if is_final(service_error) => {
-            ReadError::Final(service_error.to_string())
-        }
-        _ => ReadError::Transient(Box::new(error)),
+        Some(service_error) if is_final(service_error) => ReadError::Final(format!(
+            "CodePipeline answered {}",
+            service_error.code().unwrap_or("an error")
+        )),
+        _ => ReadError::Transient(Box::new(SdkFailure::of(&error))),
     }
 }
 
 fn answer_error(error: SdkError<PutApprovalResultError>) -> AnswerError {
     use PutApprovalResultError as E;
     if access_denied(&error) {
-        tracing::error!(error = %DisplayErrorContext(&error), "access denied: is the pipeline in the template's PipelineNames?");
+        tracing::error!(error = %SdkFailure::of(&error), "access denied: is the pipeline in the template's PipelineNames?");
         return AnswerError::Refused("AccessDeniedException".into());
     }
     match error.as_service_error() {
@@ -268,7 +269,7 @@ fn answer_error(error: SdkError<PutApprovalResultError>) -> AnswerError {
             AnswerError::Refused("PipelineNotFoundException".into())
         }
         Some(E::ValidationException(_)) => AnswerError::Refused("ValidationException".into()),
-        _ => AnswerError::Transient(Box::new(error)),
+        _ => AnswerError::Transient(Box::new(SdkFailure::of(&error))),
     }
 }
 

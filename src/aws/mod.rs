@@ -9,6 +9,8 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_sdk_codepipeline::config::http::HttpResponse;
+use aws_sdk_codepipeline::error::{ProvideErrorMetadata, SdkError};
 
 pub use codepipeline::CodePipeline;
 pub use sns::SnsDecisionTopic;
@@ -68,6 +70,38 @@ pub async fn load_sdk_config() -> SdkConfig {
     )
     .load()
     .await
+}
+
+/// What the gate keeps of a failed SDK call: what kind of failure it was, the service's
+/// error code and the HTTP status. Never the service's message or the response body: a
+/// service may echo the request there, and a request to answer an approval carries its
+/// token.
+#[derive(Debug, thiserror::Error)]
+#[error("{kind}{}{}", code.as_deref().map(|code| format!(" ({code})")).unwrap_or_default(), status.map(|status| format!(", HTTP {status}")).unwrap_or_default())]
+pub struct SdkFailure {
+    kind: &'static str,
+    code: Option<String>,
+    status: Option<u16>,
+}
+
+impl SdkFailure {
+    pub fn of<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> Self {
+        let kind = match error {
+            SdkError::ConstructionFailure(_) => "the request could not be built",
+            SdkError::TimeoutError(_) => "the call timed out",
+            SdkError::DispatchFailure(_) => "the request could not be sent",
+            SdkError::ResponseError(_) => "the answer could not be read",
+            SdkError::ServiceError(_) => "the service answered with an error",
+            _ => "the call failed",
+        };
+        Self {
+            kind,
+            code: error.code().map(|code| crate::names::printable(code, 80)),
+            status: error
+                .raw_response()
+                .map(|response| response.status().as_u16()),
+        }
+    }
 }
 
 fn timestamp(time: &aws_smithy_types::DateTime) -> Option<jiff::Timestamp> {

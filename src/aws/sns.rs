@@ -42,6 +42,6 @@ impl DecisionTopic for SnsDecisionTopic {
             .send()
             .await
             .map(|_| ())
-            .map_err(|error| PublishError(Box::new(error)))
+            .map_err(|error| PublishError(Box::new(super::SdkFailure::of(&error))))
     }
 }

@@ -493,3 +493,21 @@ fn summary_names_rule_and_reasons_within_512_bytes() {
     assert!(summary.len() > MAX_SUMMARY_BYTES - 4);
     assert!(summary.ends_with('…'));
 }
+
+#[test]
+fn without_knowing_when_the_approval_started_waiting_nothing_is_answered() {
+    let mut given = Given::new(POLICY, "sandbox-1", "Go");
+    given.snapshot = snapshot("sandbox-1", "Go", None);
+    let decision = given.decide();
+    assert_eq!(decision.verdict, Verdict::Abstain);
+    assert!(
+        decision.reasons[0].contains("cannot be judged"),
+        "{decision:?}"
+    );
+
+    // A start far ahead of the clock is not believed either; a few seconds ahead is.
+    given.snapshot = snapshot("sandbox-1", "Go", Some(at("2026-11-26T09:00:00Z")));
+    assert_eq!(given.decide().verdict, Verdict::Abstain);
+    given.snapshot = snapshot("sandbox-1", "Go", Some(at("2026-11-26T08:00:30Z")));
+    assert_eq!(given.decide().verdict, Verdict::Approve);
+}

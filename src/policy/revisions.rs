@@ -41,10 +41,19 @@ const BRANCH_QUOTE_CHARS: usize = 60;
 /// is not trusted to be new.
 const CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(5);
 
-/// Triggers that may carry a source revision override (`StartPipelineExecution` with
-/// `sourceRevisions`): a commit id or image digest chosen by the caller, from any branch,
-/// while the source action still reports its configured `BranchName`.
-const OVERRIDABLE_TRIGGERS: [&str; 1] = ["StartPipelineExecution"];
+/// Triggers that start an execution from the head of each source's configured branch:
+/// a push (webhooks, EventBridge), polling, or the pipeline's creation. Every other
+/// trigger may carry a revision its caller chose, from any branch, while the source action
+/// still reports its configured `BranchName`: `StartPipelineExecution` with
+/// `sourceRevisions`, `PutActionRevision`, and rollbacks, which replay an earlier
+/// execution's revisions.
+const HEAD_OF_BRANCH_TRIGGERS: [&str; 5] = [
+    "Webhook",
+    "WebhookV2",
+    "CloudWatchEvent",
+    "PollForSourceChanges",
+    "CreatePipeline",
+];
 
 /// The `revisions` object of a rule, as written.
 #[derive(Debug, Default, Deserialize)]
@@ -419,23 +428,74 @@ impl Revisions {
             .map_err(|failure| vec![failure])?;
         let execution = facts.execution();
         match facts.trigger() {
+            Some(trigger) if HEAD_OF_BRANCH_TRIGGERS.contains(&trigger) => {}
+            Some(trigger) => {
+                return Err(vec![RevisionCheck::fail(format!(
+                    "branches: execution {execution} was started by {}, which can carry a \
+                     revision chosen by its caller from any branch, so the branch it built \
+                     is unproven",
+                    printable(trigger, 40)
+                ))]);
+            }
             None => {
                 return Err(vec![RevisionCheck::fail(format!(
                     "branches: how execution {execution} was started is unknown, so it may \
-                     carry a source revision override from any branch"
+                     carry a revision chosen from any branch"
                 ))]);
             }
-            Some(trigger) if OVERRIDABLE_TRIGGERS.contains(&trigger) => {
-                return Err(vec![RevisionCheck::fail(format!(
-                    "branches: execution {execution} was started by {trigger}, which can \
-                     override the source revision with a commit from any branch, so the \
-                     branch it built is unproven"
-                ))]);
-            }
-            Some(_) => {}
         }
         let mut built = Vec::new();
         let mut failures = Vec::new();
+        // A source action that ran but that no carried artifact pairs with is checked too:
+        // what cannot be paired is never skipped.
+        let producers: Vec<SourceRun<'_>> = facts
+            .artifacts()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|artifact| facts.producer(artifact).ok())
+            .collect();
+        let unpaired_sources: Vec<SourceRun<'_>> = facts
+            .sources()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|source| {
+                !producers.iter().any(|producer| {
+                    producer.stage() == source.stage() && producer.action() == source.action()
+                })
+            })
+            .collect();
+        for source in unpaired_sources {
+            let action = printable(source.action(), 100);
+            if !source.classified() {
+                failures.push(RevisionCheck::fail(format!(
+                    "branches: action {action} ran in execution {execution}, but its record \
+                     does not say what kind of action it is"
+                )));
+                continue;
+            }
+            match source.variable("BranchName") {
+                Some(branch)
+                    if source.succeeded() && branches.iter().any(|g| g.matches(branch)) =>
+                {
+                    built.push(format!(
+                        "source {action} built {}",
+                        printable(branch, BRANCH_QUOTE_CHARS)
+                    ));
+                }
+                Some(branch) if source.succeeded() => failures.push(RevisionCheck::fail(format!(
+                    "branches: source {action} built branch {}, not {}",
+                    printable(branch, BRANCH_QUOTE_CHARS),
+                    either(branches)
+                ))),
+                Some(_) => failures.push(RevisionCheck::fail(format!(
+                    "branches: source {action} shows no successful run in execution {execution}"
+                ))),
+                None => failures.push(RevisionCheck::fail(format!(
+                    "branches: source {action} reports no branch (no BranchName output \
+                     variable; S3 and ECR sources have none)"
+                ))),
+            }
+        }
         for artifact in artifacts {
             let source = match facts.producer(artifact) {
                 Ok(source) if source.classified() && source.succeeded() => source,
@@ -599,6 +659,13 @@ fn check_latest(facts: &ExecutionFacts, heads: &[SourceHead]) -> Vec<RevisionChe
         };
         accounted.push(source);
         let action = printable(source.action(), 100);
+        if !source.succeeded() {
+            failures.push(RevisionCheck::fail(format!(
+                "latest: artifact {name} comes from action {action}, which shows no \
+                 successful run in the execution, {unconfirmed}"
+            )));
+            continue;
+        }
         if !source.classified() {
             failures.push(RevisionCheck::fail(format!(
                 "latest: artifact {name} comes from action {action}, whose record does not \
@@ -627,17 +694,29 @@ fn check_latest(facts: &ExecutionFacts, heads: &[SourceHead]) -> Vec<RevisionChe
             Some(_) => {}
         }
     }
-    for head in heads {
-        if !accounted.iter().any(|source| head.is(source)) {
-            let ran = sources.iter().any(|source| head.is(source));
+    for source in &sources {
+        let paired = accounted
+            .iter()
+            .any(|other| other.action() == source.action() && other.stage() == source.stage());
+        if !paired {
             failures.push(RevisionCheck::fail(format!(
-                "latest: source {} {}, {unconfirmed}",
-                printable(&head.action, 100),
-                if ran {
-                    "produced no artifact that the execution carries"
+                "latest: action {} ran in the execution as a {} but produced no artifact that \
+                 the execution carries, {unconfirmed}",
+                printable(source.action(), 100),
+                if source.classified() {
+                    "source"
                 } else {
-                    "did not run in the execution"
+                    "possible source (its record does not say what kind of action it is)"
                 }
+            )));
+        }
+    }
+    for head in heads {
+        let ran = sources.iter().any(|source| head.is(source));
+        if !ran {
+            failures.push(RevisionCheck::fail(format!(
+                "latest: source {} did not run in the execution, {unconfirmed}",
+                printable(&head.action, 100)
             )));
         }
     }
@@ -2151,10 +2230,14 @@ mod tests {
             .into_iter()
             .map(str::to_owned)
             .collect::<Vec<_>>();
-        assert_eq!(reasons.len(), 2, "{reasons:#?}");
+        assert_eq!(reasons.len(), 3, "{reasons:#?}");
         assert!(reasons[0].starts_with("max_age: revision 3sL4kqtJlcpX"));
         assert!(
-            reasons[1].starts_with("branches: revision 3sL4kqtJlcpX cannot be paired"),
+            reasons[1].starts_with("branches: source Config reports no branch"),
+            "the source no artifact pairs with is checked too: {reasons:#?}"
+        );
+        assert!(
+            reasons[2].starts_with("branches: revision 3sL4kqtJlcpX cannot be paired"),
             "{reasons:#?}"
         );
     }
@@ -2528,9 +2611,27 @@ mod tests {
         assert!(
             only_failure(&checks)
                 .reason
-                .contains("override the source revision"),
+                .contains("chosen by its caller"),
             "{checks:#?}"
         );
+        for trigger in [
+            "PutActionRevision",
+            "ManualRollback",
+            "AutomatedRollback",
+            "",
+            "Future",
+        ] {
+            let facts = ExecutionFacts::about(EXECUTION)
+                .with_execution(execution(vec![artifact("App", COMMIT)], trigger))
+                .with_actions(vec![run(
+                    "AppSource",
+                    ActionKind::Source,
+                    &["App"],
+                    &[("BranchName", "main"), ("CommitId", COMMIT)],
+                )]);
+            let checks = revisions(r#"{"branches": ["main"]}"#).check(&facts, &[], now());
+            assert_eq!(failures(&checks).len(), 1, "{trigger:?}: {checks:#?}");
+        }
         let unknown = ExecutionFacts::about(EXECUTION)
             .with_execution(ExecutionRecord {
                 trigger: None,

@@ -458,97 +458,22 @@ async fn invoke_once(stand_in: &StandIn, policy: &str, event: serde_json::Value)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sources_are_checked_one_by_one_and_nothing_unaccounted_for_passes() {
-    use serde_json::json;
-    const OLD: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
-    const NEW: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
-    const APP_COMMIT: &str = "3f9a2c1d7e8b6a5f4c3d2e1f0a9b8c7d6e5f4a3b";
-    const LIB_COMMIT: &str = "c0ffee0000000000000000000000000000000001";
-    let latest = r#"{"rules":[{"name":"latest","match":{"pipeline":"api-*"},
-        "revisions":{"latest":true},"on_fail":"reject"}]}"#;
-    let main_only = r#"{"rules":[{"name":"main","match":{"pipeline":"api-*"},
-        "revisions":{"branches":["main"]},"on_fail":"reject"}]}"#;
-    let app_on_main = || {
-        source_attempt(
-            "App",
-            Some("Source"),
-            Some("SourceArtifact"),
-            json!({"BranchName": "main", "CommitId": APP_COMMIT}),
-        )
-    };
     let cases = [
-        (
-            "a moved canary tag",
-            latest,
-            orders_with(
-                &[("App", Some(NEW)), ("Canary", Some(NEW))],
-                &[("AppImage", NEW), ("CanaryImage", OLD)],
-                vec![
-                    source_attempt(
-                        "App",
-                        Some("Source"),
-                        Some("AppImage"),
-                        json!({"ImageDigest": NEW}),
-                    ),
-                    source_attempt(
-                        "Canary",
-                        Some("Source"),
-                        Some("CanaryImage"),
-                        json!({"ImageDigest": OLD}),
-                    ),
-                ],
-            )
-            .await,
-        ),
+        ("a moved canary tag", LATEST_ONLY, moved_canary_tag().await),
         (
             "a source without current revision",
-            latest,
-            orders_with(
-                &[("App", Some(NEW)), ("Lib", None)],
-                &[("AppImage", NEW), ("LibSource", LIB_COMMIT)],
-                vec![
-                    source_attempt(
-                        "App",
-                        Some("Source"),
-                        Some("AppImage"),
-                        json!({"ImageDigest": NEW}),
-                    ),
-                    source_attempt(
-                        "Lib",
-                        Some("Source"),
-                        Some("LibSource"),
-                        json!({"CommitId": LIB_COMMIT}),
-                    ),
-                ],
-            )
-            .await,
+            LATEST_ONLY,
+            source_without_current_revision().await,
         ),
         (
             "an artifact without source record",
-            main_only,
-            orders_with(
-                &[("App", Some(APP_COMMIT)), ("Lib", Some(LIB_COMMIT))],
-                &[("SourceArtifact", APP_COMMIT), ("LibSource", LIB_COMMIT)],
-                vec![app_on_main()],
-            )
-            .await,
+            MAIN_ONLY,
+            artifact_without_source_record().await,
         ),
         (
             "a source record of unknown kind",
-            main_only,
-            orders_with(
-                &[("App", Some(APP_COMMIT)), ("Lib", Some(LIB_COMMIT))],
-                &[("SourceArtifact", APP_COMMIT), ("LibSource", LIB_COMMIT)],
-                vec![
-                    app_on_main(),
-                    source_attempt(
-                        "Lib",
-                        None,
-                        None,
-                        json!({"BranchName": "feature/x", "CommitId": LIB_COMMIT}),
-                    ),
-                ],
-            )
-            .await,
+            MAIN_ONLY,
+            source_record_of_unknown_kind().await,
         ),
     ];
     let mut outcomes = Vec::new();

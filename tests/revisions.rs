@@ -222,46 +222,17 @@ async fn a_notice_claiming_another_execution_is_not_approved() {
 // ---- Evidence per execution, through the SDK: each test is one way the gate once
 // approved (or rejected) what it must not ----
 
-const OLD: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
-const NEW: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
-const LIB_COMMIT: &str = "c0ffee0000000000000000000000000000000001";
-
 async fn decide_orders(stand_in: &StandIn, policy: &str) -> Report {
     let gate = gate(stand_in, policy).await;
     let response = gate.handle(&orders_event()).await.unwrap();
     response.records[0].clone()
 }
 
-const LATEST: &str = r#"{"rules":[{"name":"latest","match":{"pipeline":"api-*"},
-    "revisions":{"latest":true},"on_fail":"reject"}]}"#;
-const MAIN_ONLY: &str = r#"{"rules":[{"name":"main","match":{"pipeline":"api-*"},
-    "revisions":{"branches":["main"]},"on_fail":"reject"}]}"#;
-
 #[tokio::test]
 async fn latest_compares_each_source_with_the_revision_it_gave_this_execution() {
-    // App and Canary read one ECR repository; the execution carries App=new, Canary=old,
-    // and the canary tag has moved since, so both sources now show new.
-    let stand_in = orders_with(
-        &[("App", Some(NEW)), ("Canary", Some(NEW))],
-        &[("AppImage", NEW), ("CanaryImage", OLD)],
-        vec![
-            source_attempt(
-                "App",
-                Some("Source"),
-                Some("AppImage"),
-                json!({"ImageDigest": NEW}),
-            ),
-            source_attempt(
-                "Canary",
-                Some("Source"),
-                Some("CanaryImage"),
-                json!({"ImageDigest": OLD}),
-            ),
-        ],
-    )
-    .await;
+    let stand_in = moved_canary_tag().await;
 
-    let report = decide_orders(&stand_in, LATEST).await;
+    let report = decide_orders(&stand_in, LATEST_ONLY).await;
 
     assert_eq!(report.outcome, Outcome::Reject, "{}", reasons(&report));
     assert!(
@@ -274,27 +245,9 @@ async fn latest_compares_each_source_with_the_revision_it_gave_this_execution() 
 
 #[tokio::test]
 async fn latest_fails_when_a_carried_artifact_has_no_current_revision_to_compare() {
-    let stand_in = orders_with(
-        &[("App", Some(NEW)), ("Lib", None)],
-        &[("AppImage", NEW), ("LibSource", LIB_COMMIT)],
-        vec![
-            source_attempt(
-                "App",
-                Some("Source"),
-                Some("AppImage"),
-                json!({"ImageDigest": NEW}),
-            ),
-            source_attempt(
-                "Lib",
-                Some("Source"),
-                Some("LibSource"),
-                json!({"CommitId": LIB_COMMIT}),
-            ),
-        ],
-    )
-    .await;
+    let stand_in = source_without_current_revision().await;
 
-    let report = decide_orders(&stand_in, LATEST).await;
+    let report = decide_orders(&stand_in, LATEST_ONLY).await;
 
     assert_eq!(report.outcome, Outcome::Reject, "{}", reasons(&report));
     assert!(
@@ -306,20 +259,7 @@ async fn latest_fails_when_a_carried_artifact_has_no_current_revision_to_compare
 
 #[tokio::test]
 async fn branches_fails_when_a_carried_artifact_has_no_source_record() {
-    let stand_in = orders_with(
-        &[("App", Some(LIB_COMMIT)), ("Lib", Some(LIB_COMMIT))],
-        &[
-            ("SourceArtifact", "3f9a2c1d7e8b6a5f4c3d2e1f0a9b8c7d6e5f4a3b"),
-            ("LibSource", LIB_COMMIT),
-        ],
-        vec![source_attempt(
-            "App",
-            Some("Source"),
-            Some("SourceArtifact"),
-            json!({"BranchName": "main", "CommitId": "3f9a2c1d7e8b6a5f4c3d2e1f0a9b8c7d6e5f4a3b"}),
-        )],
-    )
-    .await;
+    let stand_in = artifact_without_source_record().await;
 
     let report = decide_orders(&stand_in, MAIN_ONLY).await;
 
@@ -333,26 +273,7 @@ async fn branches_fails_when_a_carried_artifact_has_no_source_record() {
 
 #[tokio::test]
 async fn a_source_record_without_an_action_type_is_kept_and_fails_branches() {
-    // Lib's record names the carried commit and a feature branch, but not its kind.
-    let stand_in = orders_with(
-        &[("App", Some(LIB_COMMIT)), ("Lib", Some(LIB_COMMIT))],
-        &[("SourceArtifact", "3f9a2c1d7e8b6a5f4c3d2e1f0a9b8c7d6e5f4a3b"), ("LibSource", LIB_COMMIT)],
-        vec![
-            source_attempt(
-                "App",
-                Some("Source"),
-                Some("SourceArtifact"),
-                json!({"BranchName": "main", "CommitId": "3f9a2c1d7e8b6a5f4c3d2e1f0a9b8c7d6e5f4a3b"}),
-            ),
-            source_attempt(
-                "Lib",
-                None,
-                None,
-                json!({"BranchName": "feature/x", "CommitId": LIB_COMMIT}),
-            ),
-        ],
-    )
-    .await;
+    let stand_in = source_record_of_unknown_kind().await;
 
     let report = decide_orders(&stand_in, MAIN_ONLY).await;
 

@@ -181,6 +181,98 @@ pub fn source_attempt(
     run
 }
 
+// ---- api-orders reshaped as pipelines that once got a wrong answer ----
+
+const OLD_DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+const NEW_DIGEST: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+const APP_COMMIT: &str = "3f9a2c1d7e8b6a5f4c3d2e1f0a9b8c7d6e5f4a3b";
+const LIB_COMMIT: &str = "c0ffee0000000000000000000000000000000001";
+
+/// A rule for api-orders that checks `latest` only, and rejects.
+pub const LATEST_ONLY: &str = r#"{"rules":[{"name":"latest","match":{"pipeline":"api-*"},
+    "revisions":{"latest":true},"on_fail":"reject"}]}"#;
+/// A rule for api-orders that checks `branches` only, and rejects.
+pub const MAIN_ONLY: &str = r#"{"rules":[{"name":"main","match":{"pipeline":"api-*"},
+    "revisions":{"branches":["main"]},"on_fail":"reject"}]}"#;
+
+fn image_attempt(action: &str, artifact: &str, digest: &str) -> Value {
+    source_attempt(
+        action,
+        Some("Source"),
+        Some(artifact),
+        serde_json::json!({"ImageDigest": digest}),
+    )
+}
+
+fn app_on_main() -> Value {
+    source_attempt(
+        "App",
+        Some("Source"),
+        Some("SourceArtifact"),
+        serde_json::json!({"BranchName": "main", "CommitId": APP_COMMIT}),
+    )
+}
+
+/// App and Canary read one ECR repository; the execution carries App=new, Canary=old, and
+/// the canary tag has moved since, so both sources now show new.
+pub async fn moved_canary_tag() -> stand_in::StandIn {
+    orders_with(
+        &[("App", Some(NEW_DIGEST)), ("Canary", Some(NEW_DIGEST))],
+        &[("AppImage", NEW_DIGEST), ("CanaryImage", OLD_DIGEST)],
+        vec![
+            image_attempt("App", "AppImage", NEW_DIGEST),
+            image_attempt("Canary", "CanaryImage", OLD_DIGEST),
+        ],
+    )
+    .await
+}
+
+/// The execution carries two artifacts; the state shows a current revision for App only.
+pub async fn source_without_current_revision() -> stand_in::StandIn {
+    orders_with(
+        &[("App", Some(NEW_DIGEST)), ("Lib", None)],
+        &[("AppImage", NEW_DIGEST), ("LibSource", LIB_COMMIT)],
+        vec![
+            image_attempt("App", "AppImage", NEW_DIGEST),
+            source_attempt(
+                "Lib",
+                Some("Source"),
+                Some("LibSource"),
+                serde_json::json!({"CommitId": LIB_COMMIT}),
+            ),
+        ],
+    )
+    .await
+}
+
+/// The execution carries App and Lib artifacts; ListActionExecutions has App's record only.
+pub async fn artifact_without_source_record() -> stand_in::StandIn {
+    orders_with(
+        &[("App", Some(APP_COMMIT)), ("Lib", Some(LIB_COMMIT))],
+        &[("SourceArtifact", APP_COMMIT), ("LibSource", LIB_COMMIT)],
+        vec![app_on_main()],
+    )
+    .await
+}
+
+/// Lib's record names the carried commit and a feature branch, but not its kind.
+pub async fn source_record_of_unknown_kind() -> stand_in::StandIn {
+    orders_with(
+        &[("App", Some(APP_COMMIT)), ("Lib", Some(LIB_COMMIT))],
+        &[("SourceArtifact", APP_COMMIT), ("LibSource", LIB_COMMIT)],
+        vec![
+            app_on_main(),
+            source_attempt(
+                "Lib",
+                None,
+                None,
+                serde_json::json!({"BranchName": "feature/x", "CommitId": LIB_COMMIT}),
+            ),
+        ],
+    )
+    .await
+}
+
 /// The api-orders notice, without the customData claims that name the demo's commit.
 pub fn orders_event() -> Value {
     let mut notice = notice_of(&event("revision-latest-main"));

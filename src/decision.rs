@@ -10,7 +10,7 @@ use std::fmt;
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::evidence::{ActionOutcome, ExecutionFacts, LiveApproval, SourceHead};
+use crate::evidence::{ActionOutcome, ExecutionFacts, Expiry, LiveApproval, SourceHead};
 use crate::names;
 use crate::notice::Claims;
 use crate::pipeline::ActionStatus;
@@ -111,7 +111,7 @@ pub struct Evidence<'a> {
     pub heads: &'a [SourceHead],
     /// When CodePipeline fails the approval: when it started waiting plus its declared
     /// timeout; `None` when either is unknown, and then the gate never rejects for expiry.
-    pub expiry: Option<Timestamp>,
+    pub expiry: Option<Expiry>,
 }
 
 /// Decides one approval at `now`. `sweep_every` is how often the sweep runs: a deferral
@@ -159,7 +159,7 @@ fn decide_by_rule(
             ),
         );
     }
-    if let Some(expiry) = evidence.expiry
+    if let Some(expiry) = evidence.expiry.map(Expiry::at)
         && now >= expiry
     {
         return Decision::abstain(Some(rule), format!("the approval expired at {expiry}"));
@@ -269,7 +269,7 @@ fn judge(
     let verdict = match severity {
         Severity::Reject => Verdict::Reject,
         Severity::Abstain => Verdict::Abstain,
-        Severity::Defer => match evidence.expiry {
+        Severity::Defer => match evidence.expiry.map(Expiry::at) {
             Some(expiry)
                 if at + EXPIRY_MARGIN >= expiry && !in_time(opens, expiry, sweep_every) =>
             {

@@ -100,9 +100,20 @@ impl LiveApproval {
     /// When CodePipeline fails the approval: when it started waiting plus its declared
     /// timeout. `None` when either is unknown; the notice's `expires` is never used,
     /// since anyone who can publish to the topic can write it.
-    pub fn expiry(&self, declaration: Option<&Declaration>) -> Option<Timestamp> {
+    pub fn expiry(&self, declaration: Option<&Declaration>) -> Option<Expiry> {
         let timeout: SignedDuration = declaration?.approval_timeout(&self.target)?;
-        self.since?.checked_add(timeout).ok()
+        self.since?.checked_add(timeout).ok().map(Expiry)
+    }
+}
+
+/// When CodePipeline fails an approval nobody answers, proven from the state and the
+/// declaration ([`LiveApproval::expiry`]): the only expiry the decision may act on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Expiry(Timestamp);
+
+impl Expiry {
+    pub fn at(self) -> Timestamp {
+        self.0
     }
 }
 

@@ -10,8 +10,8 @@ use approval_gate::decision::{Evidence, MAX_SUMMARY_BYTES, Verdict, decide};
 use approval_gate::evidence::{ExecutionFacts, LiveApproval, SourceHead};
 use approval_gate::notice::{ApprovalTarget, ApprovalToken};
 use approval_gate::pipeline::{
-    ActionExecution, ActionKind, ActionRecord, ActionState, ActionStatus, PipelineSnapshot,
-    StageExecution, StageState,
+    ActionExecution, ActionKind, ActionRecord, ActionState, ActionStatus, Declaration,
+    PipelineSnapshot, StageExecution, StageState,
 };
 use approval_gate::policy::Policy;
 use jiff::{SignedDuration, Timestamp};
@@ -54,15 +54,19 @@ fuzz_target!(|data: &[u8]| {
             .expect("the waiting token is live");
         let facts = ExecutionFacts::of(&approval).with_actions(builds_succeeded());
         let heads = SourceHead::of(&state);
+        // Waiting for an hour: a 59-minute timeout has expired, a 7-day one has not.
+        let timeout = |minutes: i64| Declaration {
+            timeouts: [((target.stage.clone(), target.action.clone()), Some(minutes))].into(),
+        };
         let mut evidence = Evidence {
             approval: &approval,
             execution: &facts,
             heads: &heads,
-            expiry: Some(now - SignedDuration::from_mins(1)),
+            expiry: approval.expiry(Some(&timeout(59))),
         };
         let verdict = decide(&policy, &evidence, now, sweep_every).verdict;
         assert_ne!(verdict, Verdict::Approve, "approved an expired approval");
-        evidence.expiry = Some(now + SignedDuration::from_hours(24 * 6));
+        evidence.expiry = approval.expiry(Some(&timeout(7 * 24 * 60)));
         let decision = decide(&policy, &evidence, now, sweep_every);
         if decision.verdict == Verdict::Approve {
             assert!(decision.summary().len() <= MAX_SUMMARY_BYTES);

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use super::*;
 use crate::notice::{ApprovalTarget, ApprovalToken};
 use crate::pipeline::{
-    ActionExecution, ActionKind, ActionRecord, ActionState, ArtifactRevision, ExecutionRecord,
-    PipelineSnapshot, StageExecution, StageState,
+    ActionExecution, ActionKind, ActionRecord, ActionState, ArtifactRevision, Declaration,
+    ExecutionRecord, PipelineSnapshot, StageExecution, StageState,
 };
 
 const POLICY: &str = r#"{"rules": [{"name": "prod-after-tests",
@@ -130,11 +130,28 @@ impl Given {
             facts = facts.with_actions(records);
         }
         let heads = SourceHead::of(&self.snapshot);
+        // The expiry the test names, as the declared timeout that yields it.
+        let declaration = self.expiry.zip(approval.since()).map(|(expiry, since)| {
+            let minutes = expiry.duration_since(since).as_mins();
+            Declaration {
+                timeouts: [(
+                    (self.target.stage.clone(), self.target.action.clone()),
+                    Some(minutes),
+                )]
+                .into(),
+            }
+        });
+        let expiry = approval.expiry(declaration.as_ref());
+        assert_eq!(
+            expiry.map(Expiry::at),
+            self.expiry,
+            "a timeout CodePipeline allows"
+        );
         let evidence = Evidence {
             approval: &approval,
             execution: &facts,
             heads: &heads,
-            expiry: self.expiry,
+            expiry,
         };
         decide(&self.policy, &evidence, now, SWEEP)
     }
@@ -497,6 +514,7 @@ fn summary_names_rule_and_reasons_within_512_bytes() {
 #[test]
 fn without_knowing_when_the_approval_started_waiting_nothing_is_answered() {
     let mut given = Given::new(POLICY, "sandbox-1", "Go");
+    given.expiry = None;
     given.snapshot = snapshot("sandbox-1", "Go", None);
     let decision = given.decide();
     assert_eq!(decision.verdict, Verdict::Abstain);

@@ -292,7 +292,9 @@ fn judge(
 /// Whether a deferral opening at `opens` leaves a sweep (one every `sweep_every`) the
 /// time to approve before `expiry`.
 fn in_time(opens: Option<Timestamp>, expiry: Timestamp, sweep_every: SignedDuration) -> bool {
-    opens.is_some_and(|opens| opens + sweep_every < expiry)
+    opens
+        .and_then(|opens| opens.checked_add(sweep_every).ok())
+        .is_some_and(|swept| swept < expiry)
 }
 
 /// What a failing check asks for. The order is the precedence: the strictest wins.

@@ -214,7 +214,7 @@ fn judge(
         .map(|required| check_succeeded(evidence.execution, required, on_fail))
         .collect();
     if let Some(windows) = &rule.windows {
-        checks.push(check_windows(windows, at));
+        checks.push(check_windows(windows, at, sweep_every));
     }
     if let Some(revisions) = &rule.revisions {
         checks.extend(
@@ -411,7 +411,9 @@ fn why_it_waited(rule: &Rule, approval: &LiveApproval) -> Option<String> {
     }
 }
 
-fn check_windows(windows: &Windows, at: Timestamp) -> Check {
+/// A closed window defers until it opens; the opening counts only if the window then stays
+/// open for a whole sweep period, so that a sweep is sure to come while it is open.
+fn check_windows(windows: &Windows, at: Timestamp, sweep_every: SignedDuration) -> Check {
     match windows.check(at) {
         TimeCheck::Open { reason } => Check::pass(reason),
         TimeCheck::Closed {
@@ -419,6 +421,12 @@ fn check_windows(windows: &Windows, at: Timestamp) -> Check {
             next_open,
             next_open_text,
         } => {
+            let last_sweep_moment = sweep_every - SignedDuration::from_secs(1);
+            let next_open = next_open.filter(|opens| {
+                opens
+                    .checked_add(last_sweep_moment)
+                    .is_ok_and(|until| windows.check(until).is_open())
+            });
             let severity = match windows.outside() {
                 Outside::Reject => Severity::Reject,
                 Outside::Abstain => Severity::Abstain,

@@ -322,13 +322,22 @@ impl ExecutionFacts {
         } else {
             by_name
         };
-        match candidates.as_slice() {
-            [] => Err(Unpaired::NoProducer),
-            [only] => Ok(**only),
-            several => Err(Unpaired::Ambiguous(
-                several.iter().map(|run| run.action().to_owned()).collect(),
-            )),
+        let run = match candidates.as_slice() {
+            [] => return Err(Unpaired::NoProducer),
+            [only] => **only,
+            several => {
+                return Err(Unpaired::Ambiguous(
+                    several.iter().map(|run| run.action().to_owned()).collect(),
+                ));
+            }
+        };
+        // The attempt must vouch for this very revision: a retried source, or an artifact
+        // name carried twice, may pair a name with an attempt that produced another one.
+        let mut ids = run.revision_id_variables().peekable();
+        if ids.peek().is_some() && !ids.any(|id| artifact.revision_id.as_deref() == Some(id)) {
+            return Err(Unpaired::OtherRevision(run.action().to_owned()));
         }
+        Ok(run)
     }
 }
 
@@ -389,6 +398,8 @@ pub enum Unpaired {
     NoProducer,
     /// Several did (by name or by revision id): which one is unknown.
     Ambiguous(Vec<String>),
+    /// The action that names it as its output reports another revision.
+    OtherRevision(String),
 }
 
 impl std::fmt::Display for Unpaired {
@@ -398,6 +409,11 @@ impl std::fmt::Display for Unpaired {
             Self::NoProducer => {
                 f.write_str("no source action that ran in the execution produced it")
             }
+            Self::OtherRevision(action) => write!(
+                f,
+                "source action {} names it as its output but reports another revision",
+                printable(action, 100)
+            ),
             Self::Ambiguous(actions) => write!(
                 f,
                 "source actions {} could each have produced it",

@@ -529,3 +529,14 @@ fn without_knowing_when_the_approval_started_waiting_nothing_is_answered() {
     given.snapshot = snapshot("sandbox-1", "Go", Some(at("2026-11-26T08:00:30Z")));
     assert_eq!(given.decide().verdict, Verdict::Approve);
 }
+
+#[test]
+fn a_window_shorter_than_the_sweep_period_does_not_save_a_deferral_from_expiry() {
+    // The window is open for two minutes, 09:00-09:02, and the approval expires at 09:10:
+    // a sweep every five minutes may miss it entirely.
+    let policy = DEFER_AT_NINE.replace("\"17:00\"", "\"09:02\"");
+    let mut given = Given::new(&policy, "web-shop", "Approve-Prod");
+    given.expiry = Some(at("2026-11-26T09:10:00Z"));
+    let decision = given.decide_at(at("2026-11-26T08:50:00Z"));
+    assert_eq!(decision.verdict, Verdict::Reject, "{decision:?}");
+}

@@ -287,7 +287,7 @@ impl Revisions {
             ));
         }
         if let Some(branches) = &self.branches {
-            match self.check_branches(branches, facts) {
+            match self.check_branches(branches, facts, heads) {
                 Ok(built) => checks.push(RevisionCheck::pass(format!(
                     "branches: {}",
                     built.join(", ")
@@ -422,6 +422,7 @@ impl Revisions {
         &self,
         branches: &[Glob],
         facts: &ExecutionFacts,
+        heads: &[SourceHead],
     ) -> Result<Vec<String>, Vec<RevisionCheck>> {
         let artifacts = self
             .artifacts_in_scope("branches", facts)
@@ -464,6 +465,18 @@ impl Revisions {
                 })
             })
             .collect();
+        // A source the state shows (it has a current revision) must have run in the
+        // execution as a source; a record that says otherwise proves nothing about it.
+        let sources = facts.sources().unwrap_or_default();
+        for head in heads {
+            if !sources.iter().any(|source| head.is(source)) {
+                failures.push(RevisionCheck::fail(format!(
+                    "branches: source {} has no source record in execution {execution}, so \
+                     the branch it built is unproven",
+                    printable(&head.action, 100)
+                )));
+            }
+        }
         for source in unpaired_sources {
             let action = printable(source.action(), 100);
             if !source.classified() {
@@ -2158,6 +2171,7 @@ mod tests {
     fn given_missing_source_variables_when_checking_branches_then_it_fails() {
         let check = revisions(r#"{"branches": ["main"]}"#);
         let mut facts = codecommit();
+        facts.sources.clear();
         facts.source_variables = None;
         assert_eq!(
             only_failure(&check.check_fixture(&facts, now())).reason,
@@ -2677,6 +2691,89 @@ mod tests {
             failures(&checks)
                 .iter()
                 .any(|reason| reason.starts_with("commit_message:")),
+            "{checks:#?}"
+        );
+    }
+
+    #[test]
+    fn given_a_retried_source_whose_attempts_built_different_commits_then_branches_fails() {
+        // Attempt one built feature/x at the carried commit; attempt two built main at
+        // another commit. The artifact is attempt one's.
+        let mut first = run(
+            "AppSource",
+            ActionKind::Source,
+            &["App"],
+            &[("BranchName", "feature/x"), ("CommitId", COMMIT)],
+        );
+        first.updated = Some(at("2026-11-26T06:00:00Z"));
+        let mut second = run(
+            "AppSource",
+            ActionKind::Source,
+            &["App"],
+            &[("BranchName", "main"), ("CommitId", NEWER_COMMIT)],
+        );
+        second.updated = Some(at("2026-11-26T06:10:00Z"));
+        let facts = ExecutionFacts::about(EXECUTION)
+            .with_execution(execution(vec![artifact("App", COMMIT)], "Webhook"))
+            .with_actions(vec![first, second]);
+        let checks = revisions(r#"{"branches": ["main"]}"#).check(&facts, &[], now());
+        assert!(
+            only_failure(&checks)
+                .reason
+                .contains("reports another revision"),
+            "{checks:#?}"
+        );
+    }
+
+    #[test]
+    fn given_an_artifact_name_carried_twice_then_the_revision_its_source_did_not_build_fails() {
+        let facts = ExecutionFacts::about(EXECUTION)
+            .with_execution(execution(
+                vec![artifact("App", COMMIT), artifact("App", NEWER_COMMIT)],
+                "Webhook",
+            ))
+            .with_actions(vec![run(
+                "AppSource",
+                ActionKind::Source,
+                &["App"],
+                &[("BranchName", "main"), ("CommitId", COMMIT)],
+            )]);
+        let checks = revisions(r#"{"branches": ["main"]}"#).check(&facts, &[], now());
+        assert!(
+            only_failure(&checks)
+                .reason
+                .starts_with("branches: revision f00dcafe1234"),
+            "{checks:#?}"
+        );
+    }
+
+    #[test]
+    fn given_a_source_of_the_state_whose_record_says_it_is_no_source_then_branches_fails() {
+        let facts = ExecutionFacts::about(EXECUTION)
+            .with_execution(execution(vec![artifact("App", COMMIT)], "Webhook"))
+            .with_actions(vec![
+                run(
+                    "AppSource",
+                    ActionKind::Source,
+                    &["App"],
+                    &[("BranchName", "main"), ("CommitId", COMMIT)],
+                ),
+                run(
+                    "Feat",
+                    ActionKind::Other,
+                    &[],
+                    &[("BranchName", "feature/x")],
+                ),
+            ]);
+        let heads = [
+            head("AppSource", Some(COMMIT)),
+            head("Feat", Some(NEWER_COMMIT)),
+        ];
+        let checks = revisions(r#"{"branches": ["main"]}"#).check(&facts, &heads, now());
+        assert!(
+            only_failure(&checks)
+                .reason
+                .contains("source Feat has no source record"),
             "{checks:#?}"
         );
     }

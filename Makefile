@@ -15,8 +15,8 @@ FUZZ_SECONDS ?= 10
 demo: $(TOOLS)
 	$(VENV)/bin/python scripts/demo.py
 
-## make test: formatting, lints, the whole test suite, the template's lint and IAM check,
-## and a short fuzz run of the parsers
+## make test: formatting, lints, the whole test suite, the template's lint and IAM check
+## (and that check's own tests), and a short fuzz run of the parsers
 test: $(TOOLS)
 	cargo fmt --all --check
 	cargo fmt --manifest-path fuzz/Cargo.toml --check
@@ -24,6 +24,7 @@ test: $(TOOLS)
 	cargo test --workspace
 	cfn-lint template.yaml
 	$(VENV)/bin/python scripts/check_template.py
+	$(VENV)/bin/python scripts/test_check_template.py
 	scripts/fuzz $(FUZZ_SECONDS)
 
 ## make fuzz: each fuzz target for FUZZ_SECONDS from its seeds; fails on a crash

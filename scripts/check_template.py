@@ -1,21 +1,47 @@
 #!/usr/bin/env python3
 """Checks the IAM permissions template.yaml gives the function, beyond what cfn-lint checks.
 
-Every statement of every AWS::Serverless::Function's `Policies` must:
-  - name only actions from ALLOWED_ACTIONS, none with a wildcard;
+The function's permissions are its role's, so first the role must be one this script can
+read whole:
+  - every AWS::Serverless::Function has `Role: !GetAtt ROLE.Arn`, ROLE an AWS::IAM::Role of
+    this template (without it SAM makes a role with the managed policy
+    AWSLambdaBasicExecutionRole, logs on "*", and policies of its own);
+  - the function has no `Policies` (managed policy names or ARNs, SAM policy templates, or
+    documents SAM would ignore beside a Role) and no `Connectors`;
+  - the role trusts lambda.amazonaws.com only, has no `ManagedPolicyArns`, and only inline
+    `Policies` documents (a `PermissionsBoundary` is fine: it can only narrow);
+  - the template has no AWS::IAM::Policy, AWS::IAM::ManagedPolicy, AWS::IAM::RolePolicy or
+    AWS::Serverless::Connector, which could attach more to the role.
+Then every statement of the role's policies (both branches of each Fn::If) must:
+  - name only actions from ALLOWED_ACTIONS, none with a wildcard, and no NotAction,
+    NotResource or NotPrincipal;
   - use the resource "*" only for codepipeline:ListPipelines (IAM accepts nothing else there);
-  - for codepipeline:PutApprovalResult, name resources that end in "/*" after one pipeline
-    name each (PIPELINE/* covers that pipeline's stages and actions, never all pipelines).
-Policies that cannot be checked (managed policies, SAM policy templates, NotAction,
-NotResource, intrinsic functions this script does not evaluate) fail the check too.
+  - for the pipeline actions, name one ARN per pipeline given (PipelineNames), PIPELINE for
+    the reads and PIPELINE/* for PutApprovalResult; a pipeline segment that is or starts with
+    a wildcard (arn:*:codepipeline:*:*:*) fails;
+  - pin the region with `aws:RequestedRegion` = AWS::Region where a codepipeline ARN's
+    region segment does not;
+  - publish (sns:Publish) only to the function's decision topic (GATE_DECISION_TOPIC_ARN);
+  - send (sqs:SendMessage) only to the function's OnFailure destination;
+  - write logs (CreateLogStream, PutLogEvents) only to the function's log group
+    (LoggingConfig.LogGroup) and its log streams.
+And, since failure records hold approval tokens and a flood must not starve the account:
+  - the function sets ReservedConcurrentExecutions (at least 1);
+  - its OnFailure queue has a queue policy that denies sqs:ReceiveMessage, DeleteMessage and
+    ChangeMessageVisibility to every principal but the account root and one given by a
+    parameter (StringNotEquals aws:PrincipalArn: no wildcards), and allows nothing else;
+  - the parameters that name pipelines refuse a name that starts with a wildcard.
+Anything this script cannot evaluate fails the check too.
 
 Resources built with intrinsic functions are rendered with sample parameter values, so
 `!Split`/`!Sub`/`!Join` over `PipelineNames` are checked as CloudFormation would expand them.
 
 Usage: .venv/bin/python scripts/check_template.py [template.yaml]
-Exit status 0 when every statement passes, 1 otherwise (each problem on stderr).
+Exit status 0 when every check passes, 1 otherwise (each problem on stderr).
 """
 
+import json
+import re
 import sys
 from pathlib import Path
 
@@ -29,20 +55,47 @@ ALLOWED_ACTIONS = {
     "codepipeline:GetPipeline",
     "codepipeline:ListPipelines",
     "sns:Publish",
+    "sqs:SendMessage",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
 }
 # IAM accepts no resource but "*" for these.
 ANY_RESOURCE_ACTIONS = {"codepipeline:ListPipelines"}
+# Resource: one pipeline ARN per pipeline given.
+PIPELINE_ACTIONS = {
+    "codepipeline:GetPipelineState",
+    "codepipeline:GetPipelineExecution",
+    "codepipeline:ListActionExecutions",
+    "codepipeline:GetPipeline",
+}
+# Resource: PIPELINE/* (the pipeline's stages and actions) per pipeline given.
 PIPELINE_SCOPED_ACTIONS = {"codepipeline:PutApprovalResult"}
+LOG_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
+# Resources that attach policies to roles beside the role's own inline Policies.
+POLICY_RESOURCES = {
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::IAM::RolePolicy",
+    "AWS::Serverless::Connector",
+}
+# Who may read the failed-decisions queue is what its policy must restrict.
+QUEUE_READ_ACTIONS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
+# Names a pipeline parameter's AllowedPattern must refuse.
+WILDCARD_LEADING_NAMES = ["*", "*-prod", "**", "?*", "*?"]
 
 # Sample values for rendering resources; two pipelines, one of them a pattern.
 SAMPLE_PIPELINES = ["web-shop", "api-*"]
+REGION, ACCOUNT, PARTITION = "us-east-1", "123456789012", "aws"
 PSEUDO = {
-    "AWS::Region": "us-east-1",
-    "AWS::AccountId": "123456789012",
-    "AWS::Partition": "aws",
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::Partition": PARTITION,
     "AWS::StackName": "approval-gate",
     "AWS::URLSuffix": "amazonaws.com",
 }
+ROOT = f"arn:{PARTITION}:iam::{ACCOUNT}:root"
+NO_VALUE = object()
+MAX_VARIANTS = 256
 
 
 class Unverifiable(Exception):
@@ -62,7 +115,7 @@ class Renderer:
                 self.parameters[name] = f"sample-{name}"
         for name in ("DecisionTopicArn", "ApprovalTopicArn"):
             if name in self.parameters:
-                self.parameters[name] = f"arn:aws:sns:us-east-1:123456789012:{name}"
+                self.parameters[name] = f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
         self.resources = template.get("Resources") or {}
 
     def ref(self, name):
@@ -71,11 +124,35 @@ class Renderer:
         if name in self.parameters:
             return self.parameters[name]
         if name in self.resources:
-            return f"arn:aws:sample:us-east-1:123456789012:{name}"
+            kind = self.resources[name].get("Type")
+            properties = self.resources[name].get("Properties") or {}
+            if kind == "AWS::Logs::LogGroup":
+                if "LogGroupName" in properties:
+                    return self.render(properties["LogGroupName"])
+                return f"sample-log-group-{name}"
+            if kind == "AWS::SQS::Queue":
+                return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+            return f"arn:aws:sample:{REGION}:{ACCOUNT}:{name}"
         raise Unverifiable(f"Ref to unknown {name}")
+
+    def get_att(self, name, attribute):
+        if name not in self.resources:
+            raise Unverifiable(f"Fn::GetAtt of unknown {name}")
+        kind = self.resources[name].get("Type")
+        if attribute == "Arn" and kind == "AWS::SQS::Queue":
+            return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+        if attribute == "Arn" and kind == "AWS::IAM::Role":
+            return f"arn:aws:iam::{ACCOUNT}:role/{name}"
+        if attribute == "Arn":
+            return f"arn:aws:sample:{REGION}:{ACCOUNT}:{name}"
+        return f"sample-{name}.{attribute}"
 
     def render(self, value):
         """A string or a list of strings, as CloudFormation would produce."""
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, (int, float)):
+            return str(value)
         if isinstance(value, str):
             return value
         if isinstance(value, list):
@@ -90,7 +167,7 @@ class Renderer:
                 return self.ref(args)
             if function == "Fn::GetAtt":
                 target = args if isinstance(args, list) else args.split(".", 1)
-                return f"arn:aws:sample:us-east-1:123456789012:{target[0]}"
+                return self.get_att(target[0], target[1] if len(target) > 1 else "")
             if function == "Fn::Join":
                 delimiter, items = args
                 items = self.render(items)
@@ -107,7 +184,7 @@ class Renderer:
                 else:
                     text, variables = args[0], args[1]
                 return self.substitute(text, variables)
-        raise Unverifiable(f"cannot evaluate {dict(value) if isinstance(value, dict) else value!r}")
+        raise Unverifiable(f"cannot evaluate {plain(value)!r}")
 
     def substitute(self, text, variables):
         out, rest = "", text
@@ -130,39 +207,113 @@ class Renderer:
         return out + rest
 
 
+def plain(value):
+    """The decoded template's nodes as plain dicts, lists and strings (for messages)."""
+    return json.loads(json.dumps(value))
+
+
 def as_list(value):
     return value if isinstance(value, list) else [value]
 
 
-def documents(policy):
-    """The policy documents a `Policies` entry can stand for (both branches of an Fn::If)."""
-    if isinstance(policy, dict) and set(policy) == {"Fn::If"}:
-        _, yes, no = policy["Fn::If"]
-        return documents(yes) + documents(no)
-    if isinstance(policy, dict) and set(policy) == {"Ref"} and policy["Ref"] == "AWS::NoValue":
-        return []
-    if isinstance(policy, dict) and "Statement" in policy:
-        return [policy]
-    raise Unverifiable(
-        f"policy {policy!r} is not an inline policy document (managed policies and SAM "
-        "policy templates grant what this check cannot see)"
-    )
+def variants(value):
+    """Every value `value` can take, each condition of its Fn::Ifs taken both ways (the same
+    way wherever it recurs), with AWS::NoValue removed."""
+    return [v for v, _ in choices(value, {})]
 
 
-def statements(document):
-    found = []
-    for statement in as_list(document["Statement"]):
-        if isinstance(statement, dict) and set(statement) == {"Fn::If"}:
-            _, yes, no = statement["Fn::If"]
-            found += [s for s in (yes, no) if s != {"Ref": "AWS::NoValue"}]
-        else:
-            found.append(statement)
-    return found
+def choices(value, conditions):
+    """(value, conditions) pairs: each value under the condition values that give it."""
+    if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] == "AWS::NoValue":
+        return [(NO_VALUE, conditions)]
+    if isinstance(value, dict) and set(value) == {"Fn::If"}:
+        args = value["Fn::If"]
+        if not isinstance(args, list) or len(args) != 3 or not isinstance(args[0], str):
+            raise Unverifiable(f"malformed Fn::If {plain(value)!r}")
+        condition, yes, no = args
+        if condition in conditions:
+            return choices(yes if conditions[condition] else no, conditions)
+        return choices(yes, {**conditions, condition: True}) + choices(
+            no, {**conditions, condition: False}
+        )
+    if isinstance(value, (dict, list)):
+        items = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
+        partials = [([], conditions)]
+        for key, item in items:
+            grown = []
+            for partial, known in partials:
+                for choice, now in choices(item, known):
+                    grown.append((partial + [(key, choice)], now))
+            if len(grown) > MAX_VARIANTS:
+                raise Unverifiable(f"more than {MAX_VARIANTS} combinations of Fn::If")
+            partials = grown
+        out = []
+        for partial, known in partials:
+            kept = [(k, v) for k, v in partial if v is not NO_VALUE]
+            out.append((dict(kept) if isinstance(value, dict) else [v for _, v in kept], known))
+        return out
+    return [(value, conditions)]
 
 
-def check_statement(statement, renderer):
-    """The problems of one statement (empty when it passes)."""
+def unique(items):
+    seen, out = set(), []
+    for item in items:
+        key = json.dumps(item, sort_keys=True, default=str)
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
+def statements_of(document):
+    if not isinstance(document, dict) or "Statement" not in document:
+        raise Unverifiable(f"{plain(document)!r} is not a policy document")
+    return [s for s in as_list(document["Statement"]) if s is not NO_VALUE]
+
+
+class Context:
+    """What one function may touch: its decision topic, failure queue and log group."""
+
+    def __init__(self, function, renderer):
+        properties = function.get("Properties") or {}
+        environment = ((properties.get("Environment") or {}).get("Variables")) or {}
+        self.decision_topics = set()
+        if "GATE_DECISION_TOPIC_ARN" in environment:
+            for topic in variants(environment["GATE_DECISION_TOPIC_ARN"]):
+                if topic is not NO_VALUE:
+                    self.decision_topics.update(as_list(renderer.render(topic)))
+        self.decision_topics.discard("")
+        self.failure_destination = failure_destination(function)
+        self.failure_queues = set()
+        if self.failure_destination is not None:
+            self.failure_queues.update(as_list(renderer.render(self.failure_destination)))
+        log_group = (properties.get("LoggingConfig") or {}).get("LogGroup")
+        self.log_group = renderer.render(log_group) if log_group is not None else None
+        self.log_arns = set()
+        if isinstance(self.log_group, str):
+            group = f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT}:log-group:{self.log_group}"
+            self.log_arns = {group, f"{group}:*", f"{group}:log-stream:*"}
+
+
+def failure_destination(function):
+    properties = function.get("Properties") or {}
+    config = ((properties.get("EventInvokeConfig") or {}).get("DestinationConfig")) or {}
+    return (config.get("OnFailure") or {}).get("Destination")
+
+
+def pipeline_segment(resource):
+    """(resource part after the account, True) for a codepipeline ARN, else (None, False)."""
+    parts = resource.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn" and parts[2] == "codepipeline":
+        return parts[5], True
+    return None, False
+
+
+def check_statement(statement, renderer, context):
+    """The problems of one statement of the function's role (empty when it passes)."""
     problems = []
+    if not isinstance(statement, dict):
+        return [f"statement {plain(statement)!r} is not an object"]
     for key in ("NotAction", "NotResource", "NotPrincipal"):
         if key in statement:
             problems.append(f"uses {key}, which grants everything it does not name")
@@ -170,7 +321,7 @@ def check_statement(statement, renderer):
         return problems
     actions = as_list(statement.get("Action", []))
     if not actions or not all(isinstance(a, str) for a in actions):
-        return problems + [f"Action {statement.get('Action')!r} is not a list of names"]
+        return problems + [f"Action {plain(statement.get('Action'))!r} is not a list of names"]
     allowed = {a.lower(): a for a in ALLOWED_ACTIONS}
     for action in actions:
         if "*" in action or "?" in action:
@@ -183,32 +334,428 @@ def check_statement(statement, renderer):
         return problems + [f"Resource cannot be checked: {error}"]
     if not resources:
         problems.append("no Resource")
-    canonical = {allowed.get(a.lower(), a) for a in actions}
+    canonical = {allowed[a.lower()] for a in actions if a.lower() in allowed}
     if "*" in resources and canonical - ANY_RESOURCE_ACTIONS:
         problems.append(
             f'Resource "*" for {sorted(canonical - ANY_RESOURCE_ACTIONS)}; only '
             f"{sorted(ANY_RESOURCE_ACTIONS)} may use it"
         )
-    if canonical & PIPELINE_SCOPED_ACTIONS:
-        pipelines = set()
-        for resource in resources:
-            parts = resource.split(":", 5)
-            name = parts[5] if len(parts) == 6 else ""
-            pipeline = name[: -len("/*")] if name.endswith("/*") else None
-            is_codepipeline = len(parts) == 6 and parts[0] == "arn" and parts[2] == "codepipeline"
-            if not is_codepipeline or pipeline in (None, "", "*"):
+    specific = [r for r in resources if r != "*"]
+    if "*" not in resources:
+        for action in sorted(canonical & (PIPELINE_ACTIONS | PIPELINE_SCOPED_ACTIONS)):
+            problems += check_pipeline_resources(action, specific)
+    if "sns:Publish" in canonical:
+        for resource in specific:
+            if resource not in context.decision_topics:
                 problems.append(
-                    f"PutApprovalResult resource {resource!r} is not "
-                    "arn:...:codepipeline:...:PIPELINE/* for one pipeline"
+                    f"sns:Publish on {resource!r}, which is not the decision topic (the "
+                    f"function's GATE_DECISION_TOPIC_ARN: {sorted(context.decision_topics)})"
                 )
-            else:
-                pipelines.add(pipeline)
-        if not problems and pipelines != set(SAMPLE_PIPELINES):
+    if "sqs:SendMessage" in canonical:
+        for resource in specific:
+            if resource not in context.failure_queues:
+                problems.append(
+                    f"sqs:SendMessage on {resource!r}, which is not the function's OnFailure "
+                    f"destination ({sorted(context.failure_queues)})"
+                )
+    for action in sorted(canonical & LOG_ACTIONS):
+        for resource in specific:
+            if resource not in context.log_arns:
+                problems.append(
+                    f"{action} on {resource!r}, which is not the function's log group "
+                    f"({context.log_group!r}: {sorted(context.log_arns)})"
+                )
+    if any(a.startswith("codepipeline:") for a in canonical):
+        problems += check_region_pinned(statement, resources, renderer)
+    return problems
+
+
+def check_pipeline_resources(action, resources):
+    problems, pipelines = [], []
+    scoped = action in PIPELINE_SCOPED_ACTIONS
+    shape = "arn:...:codepipeline:...:PIPELINE" + ("/*" if scoped else "")
+    for resource in resources:
+        rest, is_codepipeline = pipeline_segment(resource)
+        if not is_codepipeline:
+            problems.append(f"{action} resource {resource!r} is not {shape}")
+            continue
+        pipeline = rest.split("/", 1)[0]
+        if pipeline.startswith(("*", "?")) and "*" in pipeline:
             problems.append(
-                f"PutApprovalResult resources name {sorted(pipelines)}, not one each of the "
-                f"pipelines given ({SAMPLE_PIPELINES} as a sample)"
+                f"{action} resource {resource!r} covers every pipeline: its pipeline segment "
+                f"{pipeline!r} is or starts with a wildcard"
+            )
+            continue
+        if scoped:
+            name = rest[: -len("/*")] if rest.endswith("/*") else None
+        else:
+            name = rest if "/" not in rest else None
+        if name in (None, ""):
+            problems.append(f"{action} resource {resource!r} is not {shape} for one pipeline")
+        else:
+            pipelines.append(name)
+    if not problems and sorted(pipelines) != sorted(SAMPLE_PIPELINES):
+        problems.append(
+            f"{action} resources name {sorted(pipelines)}, not one each of the pipelines "
+            f"given ({SAMPLE_PIPELINES} as a sample)"
+        )
+    return problems
+
+
+def check_region_pinned(statement, resources, renderer):
+    unpinned = []
+    for resource in resources:
+        parts = resource.split(":")
+        if resource == "*" or len(parts) < 4 or parts[3] != REGION:
+            unpinned.append(resource)
+    if not unpinned:
+        return []
+    condition = statement.get("Condition") or {}
+    value = (condition.get("StringEquals") or {}).get("aws:RequestedRegion")
+    try:
+        pinned = value is not None and as_list(renderer.render(value)) == [REGION]
+    except Unverifiable:
+        pinned = False
+    if pinned:
+        return []
+    return [
+        f"codepipeline resources {unpinned} hold no region, and the statement has no "
+        "condition StringEquals aws:RequestedRegion = AWS::Region: it grants every region"
+    ]
+
+
+def role_target(function, resources):
+    """The logical name of the function's role in this template, or a problem."""
+    role = (function.get("Properties") or {}).get("Role")
+    if role is None:
+        return None, (
+            "no Role: SAM would make one with the managed policy AWSLambdaBasicExecutionRole "
+            '(logs:CreateLogGroup, CreateLogStream, PutLogEvents on "*") and policies of its '
+            "own; give it this template's AWS::IAM::Role"
+        )
+    if isinstance(role, dict) and set(role) == {"Fn::GetAtt"}:
+        target = role["Fn::GetAtt"]
+        target = target if isinstance(target, list) else str(target).split(".", 1)
+        if (
+            len(target) == 2
+            and target[1] == "Arn"
+            and (resources.get(target[0]) or {}).get("Type") == "AWS::IAM::Role"
+        ):
+            return target[0], None
+    return None, (
+        f"Role {plain(role)!r} points elsewhere than an AWS::IAM::Role of this template "
+        "(!GetAtt ROLE.Arn): this check cannot see what it grants"
+    )
+
+
+def describe_policy_entry(entry):
+    if isinstance(entry, str):
+        return f"managed policy {entry!r}"
+    if isinstance(entry, dict) and "Statement" in entry:
+        return "an inline policy document (SAM ignores Policies beside a Role)"
+    if isinstance(entry, dict) and len(entry) == 1 and not next(iter(entry)).startswith("Fn::"):
+        return f"SAM policy template {next(iter(entry))}"
+    return f"policy {plain(entry)!r}"
+
+
+def check_trust(name, role):
+    problems = []
+    document = (role.get("Properties") or {}).get("AssumeRolePolicyDocument")
+    try:
+        found = unique(s for d in variants(document) for s in statements_of(d))
+    except Unverifiable as error:
+        return [f"{name}.AssumeRolePolicyDocument: {error}"]
+    for statement in found:
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal")
+        services = principal.get("Service") if isinstance(principal, dict) else None
+        actions = as_list(statement.get("Action", []))
+        if (
+            set(principal or {}) != {"Service"}
+            or as_list(services) != ["lambda.amazonaws.com"]
+            or actions != ["sts:AssumeRole"]
+            or "NotPrincipal" in statement
+            or "NotAction" in statement
+        ):
+            problems.append(
+                f"{name}.AssumeRolePolicyDocument lets {plain(principal)!r} "
+                f"{plain(statement.get('Action'))!r}: only lambda.amazonaws.com may "
+                "sts:AssumeRole the function's role"
             )
     return problems
+
+
+def check_role(name, role, renderer, context):
+    """(statements checked, problems) of the function's role."""
+    properties = role.get("Properties") or {}
+    problems = check_trust(name, role)
+    if properties.get("ManagedPolicyArns"):
+        problems.append(
+            f"{name}.ManagedPolicyArns {plain(properties['ManagedPolicyArns'])!r}: managed "
+            "policies grant what this check cannot see; put statements in Policies"
+        )
+    checked = 0
+    try:
+        entries = unique(e for v in variants(properties.get("Policies") or []) for e in v)
+    except Unverifiable as error:
+        return checked, problems + [f"{name}.Policies: {error}"]
+    for entry in entries:
+        if not isinstance(entry, dict) or set(entry) != {"PolicyName", "PolicyDocument"}:
+            problems.append(
+                f"{name}.Policies entry {plain(entry)!r} is not an inline policy "
+                "(PolicyName and PolicyDocument only)"
+            )
+            continue
+        label = f"{name}.Policies[{plain(entry['PolicyName'])}]"
+        try:
+            found = statements_of(entry["PolicyDocument"])
+        except Unverifiable as error:
+            problems.append(f"{label}: {error}")
+            continue
+        for statement in found:
+            checked += 1
+            sid = statement.get("Sid", "(no Sid)") if isinstance(statement, dict) else ""
+            where = f"{label} {sid}"
+            problems += [f"{where}: {p}" for p in check_statement(statement, renderer, context)]
+    return checked, problems
+
+
+def check_concurrency(name, function, parameters):
+    value = (function.get("Properties") or {}).get("ReservedConcurrentExecutions")
+    if value is None:
+        return [
+            f"{name}: no ReservedConcurrentExecutions: a flood of notices could take the "
+            "account's whole concurrency and CodePipeline request quota"
+        ]
+    if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in parameters:
+        spec = parameters[value["Ref"]]
+        minimum = spec.get("MinValue")
+        if spec.get("Type") != "Number" or minimum is None or float(minimum) < 1:
+            return [
+                f"{name}: ReservedConcurrentExecutions parameter {value['Ref']} must be a "
+                "Number with MinValue 1 or more"
+            ]
+        return []
+    if isinstance(value, (int, str)) and str(value).isdigit() and int(value) >= 1:
+        return []
+    return [f"{name}: ReservedConcurrentExecutions {plain(value)!r} is not a number of 1 or more"]
+
+
+def check_failure_queue(name, function, template, renderer):
+    """The OnFailure queue's policy must keep failure records (approval tokens) to one reader."""
+    destination = failure_destination(function)
+    if destination is None:
+        return []
+    resources = template.get("Resources") or {}
+    target = destination.get("Fn::GetAtt") if isinstance(destination, dict) else None
+    target = target if isinstance(target, list) or target is None else str(target).split(".", 1)
+    if (
+        not target
+        or len(target) != 2
+        or (resources.get(target[0]) or {}).get("Type") != "AWS::SQS::Queue"
+    ):
+        return [
+            f"{name}: OnFailure destination {plain(destination)!r} is not a queue of this "
+            "template: who reads the failure records (approval tokens) cannot be checked"
+        ]
+    queue = target[0]
+    queue_arn = renderer.get_att(queue, "Arn")
+    policies = [
+        (policy_name, resource)
+        for policy_name, resource in resources.items()
+        if resource.get("Type") == "AWS::SQS::QueuePolicy"
+        and {"Ref": queue} in as_list((resource.get("Properties") or {}).get("Queues") or [])
+    ]
+    if not policies:
+        return [
+            f"{queue}: no AWS::SQS::QueuePolicy restricting sqs:ReceiveMessage: failure "
+            "records hold approval tokens"
+        ]
+    exemptable = {ROOT} | {v for v in renderer.parameters.values() if isinstance(v, str)}
+    problems = []
+    for policy_name, resource in policies:
+        document = (resource.get("Properties") or {}).get("PolicyDocument")
+        try:
+            documents = variants(document)
+        except Unverifiable as error:
+            problems.append(f"{policy_name}: {error}")
+            continue
+        for variant in documents:
+            try:
+                found = statements_of(variant)
+                problems += check_queue_statements(
+                    policy_name, found, renderer, queue_arn, exemptable
+                )
+            except Unverifiable as error:
+                problems.append(f"{policy_name}: {error}")
+    return unique(problems)
+
+
+def check_queue_statements(policy_name, statements, renderer, queue_arn, exemptable):
+    problems, exempt, restricted = [], None, False
+    for statement in statements:
+        if not isinstance(statement, dict) or statement.get("Effect") != "Deny":
+            continue
+        actions = {str(a).lower() for a in as_list(statement.get("Action", []))}
+        covers = "sqs:*" in actions or {a.lower() for a in QUEUE_READ_ACTIONS} <= actions
+        principal = statement.get("Principal")
+        everyone = principal == "*" or principal == {"AWS": "*"}
+        if not covers or not everyone or "NotAction" in statement:
+            continue
+        if not set(as_list(renderer.render(statement.get("Resource", [])))) & {queue_arn, "*"}:
+            continue
+        condition = statement.get("Condition") or {}
+        operators = list(condition)
+        # Only StringNotEquals: ArnNotEquals, like ArnNotLike, reads * and ? as wildcards.
+        if operators != ["StringNotEquals"]:
+            continue
+        keys = condition[operators[0]]
+        if not isinstance(keys, dict) or [k.lower() for k in keys] != ["aws:principalarn"]:
+            continue
+        values = as_list(renderer.render(next(iter(keys.values()))))
+        restricted = True
+        # Every Deny applies: a principal may read only if each one spares it.
+        exempt = set(values) if exempt is None else exempt & set(values)
+        for value in values:
+            if value not in exemptable:
+                problems.append(
+                    f"{policy_name}: the read Deny exempts {value!r}: only the account root and "
+                    "a principal given as a parameter may read failure records"
+                )
+    if not restricted:
+        problems.append(
+            f"{policy_name}: no Deny of {sorted(QUEUE_READ_ACTIONS)} to every principal "
+            "(Principal \"*\") but those named in a StringNotEquals aws:PrincipalArn condition: "
+            "failure records hold approval tokens"
+        )
+        return problems
+    for statement in statements:
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal")
+        principals = as_list(principal.get("AWS")) if isinstance(principal, dict) else [principal]
+        rendered = set(as_list(renderer.render(principals))) if principals else {"*"}
+        actions = as_list(statement.get("Action", []))
+        if (
+            "NotAction" in statement
+            or "NotPrincipal" in statement
+            or not rendered <= exempt
+            or not {str(a).lower() for a in actions} <= {a.lower() for a in QUEUE_READ_ACTIONS}
+        ):
+            problems.append(
+                f"{policy_name} {statement.get('Sid', '(no Sid)')}: allows {plain(actions)!r} to "
+                f"{plain(principal)!r}: the queue policy may allow only the reader to read"
+            )
+    return problems
+
+
+def refs_in(value):
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and isinstance(value["Ref"], str):
+            return {value["Ref"]}
+        found = set()
+        for item in value.values():
+            found |= refs_in(item)
+        if set(value) == {"Fn::Sub"}:
+            args = value["Fn::Sub"]
+            text = args if isinstance(args, str) else args[0]
+            found |= {n for n in re.findall(r"\$\{([^!}][^}]*)\}", str(text)) if "." not in n}
+        return found
+    if isinstance(value, list):
+        found = set()
+        for item in value:
+            found |= refs_in(item)
+        return found
+    return set()
+
+
+def check_pipeline_parameters(statements, parameters):
+    """Parameters that name pipelines in the role's codepipeline resources refuse `*...`."""
+    used = set()
+    for statement in statements:
+        if not isinstance(statement, dict):
+            continue
+        actions = [a for a in as_list(statement.get("Action", [])) if isinstance(a, str)]
+        if any(a.lower().startswith("codepipeline:") for a in actions):
+            used |= refs_in(statement.get("Resource"))
+    problems = []
+    for name in sorted(used & set(parameters)):
+        pattern = parameters[name].get("AllowedPattern")
+        accepted = [
+            n for n in WILDCARD_LEADING_NAMES if pattern is None or re.fullmatch(pattern, n)
+        ]
+        if accepted:
+            problems.append(
+                f"parameter {name} accepts {accepted}: a pipeline segment that starts with a "
+                "wildcard covers every pipeline (its AllowedPattern must refuse them)"
+            )
+    return problems
+
+
+def merged_functions(template):
+    """Each AWS::Serverless::Function with the Globals it inherits (local values win)."""
+    defaults = ((template.get("Globals") or {}).get("Function")) or {}
+    functions = {}
+    for name, resource in (template.get("Resources") or {}).items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        properties = dict(defaults)
+        for key, value in (resource.get("Properties") or {}).items():
+            if key in ("Policies",) and key in properties:
+                value = as_list(properties[key]) + as_list(value)
+            properties[key] = value
+        functions[name] = dict(resource, Properties=properties)
+    return functions
+
+
+def check(template):
+    """(statements checked, problems) for a decoded template."""
+    renderer = Renderer(template)
+    resources = template.get("Resources") or {}
+    parameters = template.get("Parameters") or {}
+    checked, problems = 0, []
+    for name, resource in resources.items():
+        if resource.get("Type") in POLICY_RESOURCES:
+            problems.append(
+                f"{name}: {resource.get('Type')} attaches policies beside the function's role's "
+                "own inline Policies, which are all this check allows"
+            )
+    functions = merged_functions(template)
+    if not functions:
+        problems.append("no AWS::Serverless::Function in the template")
+    for name, function in functions.items():
+        properties = function.get("Properties") or {}
+        for index, entry in enumerate(as_list(properties.get("Policies") or [])):
+            problems.append(
+                f"{name}.Policies[{index}]: {describe_policy_entry(entry)}: the function's "
+                "permissions belong in its role's inline Policies"
+            )
+        if properties.get("Connectors"):
+            problems.append(f"{name}.Connectors: SAM connectors attach policies to the role")
+        problems += check_concurrency(name, function, parameters)
+        problems += check_failure_queue(name, function, template, renderer)
+        role_name, problem = role_target(function, resources)
+        if problem:
+            problems.append(f"{name}: {problem}")
+            continue
+        context = Context(function, renderer)
+        count, found = check_role(role_name, resources[role_name], renderer, context)
+        checked += count
+        problems += found
+        try:
+            role_policies = (resources[role_name].get("Properties") or {}).get("Policies") or []
+            statements = [
+                s
+                for variant in variants(role_policies)
+                for entry in variant
+                if isinstance(entry, dict)
+                for s in statements_of(entry.get("PolicyDocument"))
+            ]
+        except Unverifiable:
+            statements = []
+        problems += check_pipeline_parameters(statements, parameters)
+    return checked, unique(problems)
 
 
 def main():
@@ -220,30 +767,17 @@ def main():
             print(f"template IAM: {path}: {match}", file=sys.stderr)
         print(f"template IAM: {path} could not be read", file=sys.stderr)
         return 1
-    renderer = Renderer(template)
-    checked, problems = 0, []
-    functions = {
-        name: resource
-        for name, resource in (template.get("Resources") or {}).items()
-        if resource.get("Type") == "AWS::Serverless::Function"
-    }
-    if not functions:
-        problems.append("no AWS::Serverless::Function in the template")
-    for name, function in functions.items():
-        for index, policy in enumerate((function.get("Properties") or {}).get("Policies") or []):
-            try:
-                found = [s for document in documents(policy) for s in statements(document)]
-            except Unverifiable as error:
-                problems.append(f"{name}.Policies[{index}]: {error}")
-                continue
-            for statement in found:
-                checked += 1
-                where = f"{name}.Policies[{index}] {statement.get('Sid', '(no Sid)')}"
-                problems += [f"{where}: {p}" for p in check_statement(statement, renderer)]
+    try:
+        checked, problems = check(template)
+    except Unverifiable as error:
+        checked, problems = 0, [f"cannot be checked: {error}"]
     if problems:
         for problem in problems:
             print(f"template IAM: {problem}", file=sys.stderr)
-        print(f"template IAM: {checked} statements checked, {len(problems)} problem(s)", file=sys.stderr)
+        print(
+            f"template IAM: {checked} statements checked, {len(problems)} problem(s)",
+            file=sys.stderr,
+        )
         return 1
     print(f"template IAM: {checked} statements checked, ok")
     return 0

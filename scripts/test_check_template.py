@@ -1,0 +1,595 @@
+#!/usr/bin/env python3
+"""Tests scripts/check_template.py: the real template passes, and every widened copy of it
+fails with a message that names what was widened.
+
+Each case copies template.yaml (decoded by cfn-lint, as the check reads it: the intrinsics
+!Sub, !Join, !If, !Ref become Fn::Sub, Fn::Join, Fn::If, Ref), changes one thing and writes
+the copy as JSON, which the check reads like YAML.
+
+Usage: .venv/bin/python scripts/test_check_template.py   (run by `make test`)
+"""
+
+import copy
+import json
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+from cfnlint.decode import decode
+
+SCRIPTS = Path(__file__).resolve().parent
+ROOT = SCRIPTS.parent
+TEMPLATE = ROOT / "template.yaml"
+sys.path.insert(0, str(SCRIPTS))
+sys.dont_write_bytecode = True  # no scripts/__pycache__ in the work tree
+
+import check_template  # noqa: E402
+
+FUNCTION = "ApprovalGateFunction"
+ROLE = "ApprovalGateRole"
+QUEUE_POLICY = "FailedDecisionsQueuePolicy"
+
+
+def load_real():
+    template, matches = decode(str(TEMPLATE))
+    assert not matches, matches
+    return json.loads(json.dumps(template))
+
+
+def resources(t):
+    return t["Resources"]
+
+
+def function(t):
+    return t["Resources"][FUNCTION]["Properties"]
+
+
+def role(t):
+    return t["Resources"][ROLE]["Properties"]
+
+
+def find_sid(value, sid):
+    """The statement with this Sid anywhere in value (Fn::If branches included)."""
+    if isinstance(value, dict):
+        if value.get("Sid") == sid:
+            return value
+        value = list(value.values())
+    if isinstance(value, list):
+        for item in value:
+            found = find_sid(item, sid)
+            if found is not None:
+                return found
+    return None
+
+
+def statement(t, sid):
+    found = find_sid(role(t)["Policies"], sid)
+    assert found is not None, f"no statement {sid} in the role"
+    return found
+
+
+def queue_statement(t, sid):
+    found = find_sid(resources(t)[QUEUE_POLICY]["Properties"]["PolicyDocument"], sid)
+    assert found is not None, f"no statement {sid} in the queue policy"
+    return found
+
+
+def add_resource(name, kind, properties):
+    def change(t):
+        resources(t)[name] = {"Type": kind, "Properties": properties}
+
+    return change
+
+
+def set_key(getter, key, value):
+    def change(t):
+        getter(t)[key] = value
+
+    return change
+
+
+def delete_key(getter, key):
+    def change(t):
+        del getter(t)[key]
+
+    return change
+
+
+def in_statement(sid, key, value):
+    return set_key(lambda t: statement(t, sid), key, value)
+
+
+def append_to(sid, key, value):
+    def change(t):
+        target = statement(t, sid)
+        items = target[key] if isinstance(target[key], list) else [target[key]]
+        target[key] = items + [value]
+
+    return change
+
+
+def both(*changes):
+    def change(t):
+        for each in changes:
+            each(t)
+
+    return change
+
+
+BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+EXTRA_POLICY = {
+    "PolicyName": "extra",
+    "PolicyDocument": {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "codepipeline:ListPipelines", "Resource": "*"}],
+    },
+}
+LOG_GROUP = "${ApprovalGateLogGroup}"
+
+# (name, change, words the failure must contain)
+WIDENINGS = [
+    # Resources that cover every pipeline.
+    (
+        "reads every pipeline",
+        in_statement("ReadPipelineState", "Resource", "arn:*:codepipeline:*:*:*"),
+        "covers every pipeline",
+    ),
+    (
+        "reads pipelines named *-prod",
+        append_to("ReadExecutions", "Resource", "arn:aws:codepipeline:us-east-1:123456789012:*-prod"),
+        "'*-prod' is or starts with a wildcard",
+    ),
+    (
+        "answers every pipeline",
+        in_statement("AnswerApprovals", "Resource", "arn:*:codepipeline:*:*:*/*"),
+        "covers every pipeline",
+    ),
+    (
+        "answers every pipeline, segment ?*",
+        in_statement("AnswerApprovals", "Resource", "arn:*:codepipeline:*:*:?*/*"),
+        "covers every pipeline",
+    ),
+    (
+        "reads on resource *",
+        in_statement("ReadExecutions", "Resource", "*"),
+        'Resource "*" for',
+    ),
+    (
+        "reads a pipeline PipelineNames does not name",
+        append_to("ReadPipelineState", "Resource", "arn:*:codepipeline:*:*:other-pipeline"),
+        "not one each of the pipelines given",
+    ),
+    (
+        "answers whole pipelines, not their actions",
+        in_statement(
+            "AnswerApprovals",
+            "Resource",
+            {
+                "Fn::Split": [
+                    ",",
+                    {
+                        "Fn::Sub": [
+                            "arn:*:codepipeline:*:*:${Names}",
+                            {"Names": {"Fn::Join": [",arn:*:codepipeline:*:*:", {"Ref": "PipelineNames"}]}},
+                        ]
+                    },
+                ]
+            },
+        ),
+        "is not arn:...:codepipeline:...:PIPELINE/* for one pipeline",
+    ),
+    (
+        "PipelineNames refuses no leading wildcard",
+        delete_key(lambda t: t["Parameters"]["PipelineNames"], "AllowedPattern"),
+        "parameter PipelineNames accepts",
+    ),
+    (
+        "PipelineNames pattern lets * lead",
+        set_key(lambda t: t["Parameters"]["PipelineNames"], "AllowedPattern", "^[A-Za-z0-9.@_*?-]{1,100}$"),
+        "parameter PipelineNames accepts ['*'",
+    ),
+    (
+        "region condition dropped",
+        delete_key(lambda t: statement(t, "ReadPipelineState"), "Condition"),
+        "grants every region",
+    ),
+    (
+        "region condition names another region",
+        in_statement(
+            "ListPipelinesForSweep",
+            "Condition",
+            {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}},
+        ),
+        "grants every region",
+    ),
+    # sns:Publish beyond the decision topic.
+    (
+        "publishes to the approvals topic",
+        in_statement("PublishDecisions", "Resource", {"Ref": "ApprovalTopicArn"}),
+        "sns:Publish on 'arn:aws:sns:us-east-1:123456789012:ApprovalTopicArn', "
+        "which is not the decision topic",
+    ),
+    (
+        "publishes to every topic",
+        in_statement("PublishDecisions", "Resource", "arn:aws:sns:*:*:*"),
+        "sns:Publish on 'arn:aws:sns:*:*:*', which is not the decision topic",
+    ),
+    (
+        "publishes on resource *",
+        in_statement("PublishDecisions", "Resource", "*"),
+        "Resource \"*\" for ['sns:Publish']",
+    ),
+    (
+        "publishes from the read statement",
+        append_to("ReadPipelineState", "Action", "sns:Publish"),
+        "which is not the decision topic",
+    ),
+    (
+        "publishes everywhere in the else branch of an Fn::If",
+        lambda t: role(t)["Policies"].append(
+            {
+                "Fn::If": [
+                    "HasDecisionTopic",
+                    {"Ref": "AWS::NoValue"},
+                    {
+                        "PolicyName": "hidden",
+                        "PolicyDocument": {
+                            "Statement": [
+                                {
+                                    "Sid": "Hidden",
+                                    "Effect": "Allow",
+                                    "Action": "sns:Publish",
+                                    "Resource": "*",
+                                }
+                            ]
+                        },
+                    },
+                ]
+            }
+        ),
+        "Policies[hidden] Hidden: Resource \"*\" for ['sns:Publish']",
+    ),
+    # Actions off the allow-list.
+    (
+        "an action off the allow-list",
+        append_to("AnswerApprovals", "Action", "codepipeline:StartPipelineExecution"),
+        "Action 'codepipeline:StartPipelineExecution' is not one of",
+    ),
+    (
+        "an action wildcard",
+        in_statement("ReadExecutions", "Action", "codepipeline:Get*"),
+        "Action 'codepipeline:Get*' has a wildcard",
+    ),
+    (
+        "NotAction",
+        both(
+            delete_key(lambda t: statement(t, "AnswerApprovals"), "Action"),
+            in_statement("AnswerApprovals", "NotAction", "iam:*"),
+        ),
+        "uses NotAction",
+    ),
+    (
+        "logs:CreateLogGroup",
+        append_to("WriteLogs", "Action", "logs:CreateLogGroup"),
+        "Action 'logs:CreateLogGroup' is not one of",
+    ),
+    # Logs beyond the function's log group.
+    (
+        "logs on resource *",
+        in_statement("WriteLogs", "Resource", "*"),
+        'Resource "*" for',
+    ),
+    (
+        "logs on every log group",
+        in_statement("WriteLogs", "Resource", "arn:aws:logs:*:*:log-group:*"),
+        "logs:PutLogEvents on 'arn:aws:logs:*:*:log-group:*', which is not the function's log group",
+    ),
+    (
+        "logs on the group's name in every region",
+        append_to(
+            "WriteLogs",
+            "Resource",
+            {"Fn::Sub": "arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:" + LOG_GROUP + ":*"},
+        ),
+        "which is not the function's log group",
+    ),
+    # sqs:SendMessage beyond the failure destination.
+    (
+        "sends to every queue",
+        in_statement("SendFailedInvocations", "Resource", "arn:aws:sqs:*:*:*"),
+        "sqs:SendMessage on 'arn:aws:sqs:*:*:*', which is not the function's OnFailure destination",
+    ),
+    (
+        "sends to another queue",
+        both(
+            add_resource("OtherQueue", "AWS::SQS::Queue", {}),
+            in_statement("SendFailedInvocations", "Resource", {"Fn::GetAtt": ["OtherQueue", "Arn"]}),
+        ),
+        "which is not the function's OnFailure destination",
+    ),
+    # Other policies attached to the role, or a role that is not the template's.
+    (
+        "AWSLambdaBasicExecutionRole on the role",
+        set_key(role, "ManagedPolicyArns", [BASIC_EXECUTION]),
+        "ApprovalGateRole.ManagedPolicyArns",
+    ),
+    (
+        "an AWS::IAM::Policy on the role",
+        add_resource("Extra", "AWS::IAM::Policy", dict(EXTRA_POLICY, Roles=[{"Ref": ROLE}])),
+        "Extra: AWS::IAM::Policy attaches policies",
+    ),
+    (
+        "an AWS::IAM::ManagedPolicy on the role",
+        add_resource(
+            "Extra",
+            "AWS::IAM::ManagedPolicy",
+            {"PolicyDocument": EXTRA_POLICY["PolicyDocument"], "Roles": [{"Ref": ROLE}]},
+        ),
+        "Extra: AWS::IAM::ManagedPolicy attaches policies",
+    ),
+    (
+        "an AWS::IAM::RolePolicy on the role",
+        add_resource("Extra", "AWS::IAM::RolePolicy", dict(EXTRA_POLICY, RoleName={"Ref": ROLE})),
+        "Extra: AWS::IAM::RolePolicy attaches policies",
+    ),
+    (
+        "a SAM connector",
+        add_resource(
+            "Extra",
+            "AWS::Serverless::Connector",
+            {
+                "Source": {"Id": FUNCTION},
+                "Destination": {"Id": "FailedDecisionsQueue"},
+                "Permissions": ["Read"],
+            },
+        ),
+        "Extra: AWS::Serverless::Connector attaches policies",
+    ),
+    (
+        "a managed policy name in the function's Policies",
+        set_key(function, "Policies", ["AWSLambdaBasicExecutionRole"]),
+        "Policies[0]: managed policy 'AWSLambdaBasicExecutionRole'",
+    ),
+    (
+        "a managed policy ARN in the function's Policies",
+        set_key(function, "Policies", ["arn:aws:iam::aws:policy/AdministratorAccess"]),
+        "managed policy 'arn:aws:iam::aws:policy/AdministratorAccess'",
+    ),
+    (
+        "a SAM policy template in the function's Policies",
+        set_key(function, "Policies", [{"SQSPollerPolicy": {"QueueName": "anything"}}]),
+        "Policies[0]: SAM policy template SQSPollerPolicy",
+    ),
+    (
+        "a policy document in the function's Policies",
+        set_key(function, "Policies", [EXTRA_POLICY["PolicyDocument"]]),
+        "SAM ignores Policies beside a Role",
+    ),
+    (
+        "a managed policy in Globals",
+        set_key(lambda t: t, "Globals", {"Function": {"Policies": ["AmazonS3FullAccess"]}}),
+        "managed policy 'AmazonS3FullAccess'",
+    ),
+    (
+        "a managed policy name among the role's Policies",
+        lambda t: role(t)["Policies"].append("AdministratorAccess"),
+        "Policies entry 'AdministratorAccess' is not an inline policy",
+    ),
+    (
+        "no Role: SAM's own role and AWSLambdaBasicExecutionRole",
+        delete_key(function, "Role"),
+        "no Role: SAM would make one with the managed policy AWSLambdaBasicExecutionRole",
+    ),
+    (
+        "Role is some other role's ARN",
+        set_key(function, "Role", "arn:aws:iam::123456789012:role/admin"),
+        "Role 'arn:aws:iam::123456789012:role/admin' points elsewhere",
+    ),
+    (
+        "Role from a parameter",
+        both(
+            set_key(lambda t: t["Parameters"], "RoleArn", {"Type": "String"}),
+            set_key(function, "Role", {"Ref": "RoleArn"}),
+        ),
+        "points elsewhere",
+    ),
+    (
+        "Role behind an Fn::If",
+        set_key(
+            function,
+            "Role",
+            {"Fn::If": ["HasDecisionTopic", {"Fn::GetAtt": [ROLE, "Arn"]}, {"Ref": "AWS::NoValue"}]},
+        ),
+        "points elsewhere",
+    ),
+    (
+        "Role is another resource's Arn",
+        set_key(function, "Role", {"Fn::GetAtt": ["FailedDecisionsQueue", "Arn"]}),
+        "points elsewhere",
+    ),
+    (
+        "anyone may assume the role",
+        set_key(
+            lambda t: role(t)["AssumeRolePolicyDocument"]["Statement"][0], "Principal", {"AWS": "*"}
+        ),
+        "only lambda.amazonaws.com may sts:AssumeRole",
+    ),
+    (
+        "another service may assume the role",
+        set_key(
+            lambda t: role(t)["AssumeRolePolicyDocument"]["Statement"][0],
+            "Principal",
+            {"Service": ["lambda.amazonaws.com", "ec2.amazonaws.com"]},
+        ),
+        "only lambda.amazonaws.com may sts:AssumeRole",
+    ),
+    # Reserved concurrency, and who reads the failure records.
+    (
+        "no reserved concurrency",
+        delete_key(function, "ReservedConcurrentExecutions"),
+        "no ReservedConcurrentExecutions",
+    ),
+    (
+        "reserved concurrency may be 0",
+        set_key(lambda t: t["Parameters"]["ReservedConcurrency"], "MinValue", 0),
+        "must be a Number with MinValue 1 or more",
+    ),
+    (
+        "no queue policy",
+        lambda t: resources(t).pop(QUEUE_POLICY),
+        "FailedDecisionsQueue: no AWS::SQS::QueuePolicy",
+    ),
+    (
+        "queue policy without the read Deny",
+        lambda t: resources(t)[QUEUE_POLICY]["Properties"]["PolicyDocument"]["Statement"].pop(0),
+        "no Deny of ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage']",
+    ),
+    (
+        "read Deny that spares every role (ArnNotLike)",
+        set_key(
+            lambda t: queue_statement(t, "OnlyTheFailureReaderReads"),
+            "Condition",
+            {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/*"}},
+        ),
+        "no Deny of",
+    ),
+    (
+        "read Deny that spares principals by ArnNotEquals, which reads wildcards",
+        lambda t: queue_statement(t, "OnlyTheFailureReaderReads").update(
+            Condition={
+                "ArnNotEquals": queue_statement(t, "OnlyTheFailureReaderReads")["Condition"][
+                    "StringNotEquals"
+                ]
+            }
+        ),
+        "no Deny of",
+    ),
+    (
+        "read Deny that leaves out ReceiveMessage",
+        set_key(
+            lambda t: queue_statement(t, "OnlyTheFailureReaderReads"),
+            "Action",
+            ["sqs:DeleteMessage", "sqs:ChangeMessageVisibility"],
+        ),
+        "no Deny of",
+    ),
+    (
+        "read Deny that spares a hard-coded role",
+        set_key(
+            lambda t: queue_statement(t, "OnlyTheFailureReaderReads"),
+            "Condition",
+            {
+                "StringNotEquals": {
+                    "aws:PrincipalArn": [
+                        "arn:aws:iam::123456789012:role/ops",
+                        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"},
+                    ]
+                }
+            },
+        ),
+        "the read Deny exempts 'arn:aws:iam::123456789012:role/ops'",
+    ),
+    (
+        "queue policy allows everyone",
+        lambda t: resources(t)[QUEUE_POLICY]["Properties"]["PolicyDocument"]["Statement"].append(
+            {"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": "sqs:*", "Resource": "*"}
+        ),
+        "Everyone: allows ['sqs:*'] to '*'",
+    ),
+]
+
+# Changes that must not fail the check.
+NARROWINGS = [
+    (
+        "a permissions boundary on the role",
+        set_key(role, "PermissionsBoundary", "arn:aws:iam::123456789012:policy/boundary"),
+    ),
+    (
+        "a literal reserved concurrency",
+        set_key(function, "ReservedConcurrentExecutions", 3),
+    ),
+]
+
+
+class CheckTemplate(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.real = load_real()
+        cls.directory = tempfile.TemporaryDirectory()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.directory.cleanup()
+
+    def write(self, template, name):
+        path = Path(self.directory.name) / (name.replace(" ", "-").replace("/", "-") + ".json")
+        path.write_text(json.dumps(template, indent=1))
+        return path
+
+    def problems(self, change, name):
+        template = copy.deepcopy(self.real)
+        change(template)
+        self.assertNotEqual(template, self.real, f"{name}: the change changed nothing")
+        decoded, matches = decode(str(self.write(template, name)))
+        self.assertEqual(matches, [], name)
+        return check_template.check(decoded)
+
+    def test_real_template_passes(self):
+        decoded, matches = decode(str(TEMPLATE))
+        self.assertEqual(matches, [])
+        checked, problems = check_template.check(decoded)
+        self.assertEqual(problems, [])
+        # read state, read executions, list, answer, publish, send failures, write logs
+        self.assertEqual(checked, 7)
+
+    def test_script_exit_status(self):
+        ok = subprocess.run(
+            [sys.executable, str(SCRIPTS / "check_template.py")], capture_output=True, text=True
+        )
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        self.assertIn("statements checked, ok", ok.stdout)
+        widened = copy.deepcopy(self.real)
+        statement(widened, "ReadPipelineState")["Resource"] = "arn:*:codepipeline:*:*:*"
+        failed = subprocess.run(
+            [sys.executable, str(SCRIPTS / "check_template.py"), str(self.write(widened, "exit"))],
+            capture_output=True,
+            text=True,
+        )
+        self.assertEqual(failed.returncode, 1)
+        self.assertIn("covers every pipeline", failed.stderr)
+
+    def test_every_case_is_distinct(self):
+        names = [name for name, _, _ in WIDENINGS] + [name for name, _ in NARROWINGS]
+        self.assertEqual(len(names), len(set(names)))
+
+
+def widening_test(change, words, name):
+    def test(self):
+        checked, problems = self.problems(change, name)
+        self.assertTrue(problems, f"{name}: passed the check")
+        self.assertTrue(
+            any(words in problem for problem in problems),
+            f"{name}: no problem says {words!r}:\n" + "\n".join(problems),
+        )
+
+    return test
+
+
+def narrowing_test(change, name):
+    def test(self):
+        checked, problems = self.problems(change, name)
+        self.assertEqual(problems, [], name)
+
+    return test
+
+
+for _name, _change, _words in WIDENINGS:
+    setattr(CheckTemplate, "test_fails_" + _name.replace(" ", "_"), widening_test(_change, _words, _name))
+for _name, _change in NARROWINGS:
+    setattr(CheckTemplate, "test_passes_" + _name.replace(" ", "_"), narrowing_test(_change, _name))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=1)

@@ -1,10 +1,26 @@
 //! Configuration from the environment, read once at cold start. Anything doubtful is an
 //! error that stops the function before it decides anything.
 
+use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::time::Duration;
 
 use crate::handler::Settings;
+use crate::names;
 use crate::policy::{Policy, PolicyError};
+
+/// Every variable the gate reads. Any other `GATE_` variable is an error: a misspelt
+/// switch (`GATE_DRYRUN=true`) would otherwise leave its default, answering live, in place.
+pub const KNOWN_VARIABLES: [&str; 8] = [
+    "GATE_POLICY",
+    "GATE_POLICY_FILE",
+    "GATE_MODE",
+    "GATE_DRY_RUN",
+    "GATE_DECISION_TOPIC_ARN",
+    "GATE_ALLOWED_TOPIC_ARNS",
+    "GATE_TOKEN_WAIT_SECONDS",
+    "GATE_SWEEP_MINUTES",
+];
 
 /// Everything the function needs besides its AWS clients.
 #[derive(Debug)]
@@ -30,6 +46,16 @@ pub enum ConfigError {
     Policy(#[from] PolicyError),
     #[error("{name} is invalid: {message}")]
     Variable { name: &'static str, message: String },
+    #[error(
+        "{name} is not a setting of approval-gate (did you mean {closest}?): a misspelt \
+         setting leaves its default in place, so rename or remove it"
+    )]
+    UnknownVariable { name: String, closest: &'static str },
+    #[error(
+        "the environment variable {name} is not valid UTF-8: a GATE_ setting that cannot be \
+         read cannot be trusted"
+    )]
+    NotUnicode { name: String },
 }
 
 impl ConfigError {
@@ -41,32 +67,66 @@ impl ConfigError {
     }
 }
 
+/// The kill switch, `GATE_MODE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    On,
+    DryRun,
+    Off,
+}
+
 impl Config {
+    /// Reads the process environment. Every `GATE_` variable must be valid UTF-8 and one of
+    /// [`KNOWN_VARIABLES`]; other variables are read only by name (`AWS_REGION`).
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_vars(unicode_vars(std::env::vars_os())?)
     }
 
-    /// Reads the configuration through `lookup`, so tests need not touch the process
-    /// environment. Empty variables count as unset, except for the switches
-    /// (`GATE_MODE`, `GATE_DRY_RUN`, `GATE_ALLOWED_TOPIC_ARNS`, `GATE_SWEEP_MINUTES`): an
-    /// empty switch is an error.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    /// Reads the configuration from `(name, value)` pairs, as [`Config::from_env`] passes
+    /// the process environment, so tests need not touch it. A `GATE_` name the gate does
+    /// not read is an error naming the closest one it does, except when `GATE_MODE=off`:
+    /// the kill switch works whatever else is wrong.
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        // Sorted, so that the first unknown name reported does not depend on the
+        // environment's order.
+        let vars: BTreeMap<String, String> = vars.into_iter().collect();
+        let lookup = |name: &str| vars.get(name).cloned();
+        if mode(&lookup)? != Mode::Off
+            && let Some(name) = vars.keys().find(|name| {
+                is_gate_name(name.as_bytes()) && !KNOWN_VARIABLES.contains(&name.as_str())
+            })
+        {
+            return Err(ConfigError::UnknownVariable {
+                name: names::printable(name, 64),
+                closest: closest_known(name),
+            });
+        }
+        Self::from_lookup(lookup)
+    }
+
+    /// Reads the configuration through `lookup`. Empty variables count as unset, except for
+    /// the switches (`GATE_MODE`, `GATE_DRY_RUN`, `GATE_ALLOWED_TOPIC_ARNS`,
+    /// `GATE_SWEEP_MINUTES`): an empty switch is an error.
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        // The kill switch is read first and, when off, alone: an operator turns the gate off
+        // because something is wrong, perhaps the policy itself, and an init error would
+        // fail every notice, have Lambda retry it and park it, token and all, in the
+        // failure queue. Off reads nothing and answers nothing, so nothing else matters.
+        let mode = mode(&lookup)?;
+        if mode == Mode::Off {
+            return Ok(Self {
+                policy: Policy { rules: Vec::new() },
+                settings: Settings {
+                    off: true,
+                    ..Settings::default()
+                },
+                decision_topic_arn: None,
+            });
+        }
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-        // CloudFormation and Terraform turn a missing parameter into an empty string, so an
-        // empty switch more likely means a broken template than "use the default": the
-        // default of GATE_MODE is `on` and of GATE_ALLOWED_TOPIC_ARNS any topic.
-        let switch = |name: &'static str, expected: &str| match lookup(name) {
-            None => Ok(None),
-            Some(value) if value.trim().is_empty() => Err(ConfigError::Variable {
-                name,
-                message: format!(
-                    "it is set but empty, and an empty value is not \"unset\" (CloudFormation \
-                     and Terraform produce empty strings from missing parameters): set \
-                     {expected}, or remove the variable"
-                ),
-            }),
-            Some(value) => Ok(Some(value.trim().to_owned())),
-        };
+        let switch = |name: &'static str, expected: &str| read_switch(&lookup, name, expected);
         let policy_text = match (get("GATE_POLICY"), get("GATE_POLICY_FILE")) {
             (Some(text), None) => text,
             (None, Some(path)) => std::fs::read_to_string(&path)
@@ -76,20 +136,8 @@ impl Config {
         };
         let policy = Policy::from_json(&policy_text)?;
 
-        // The kill switch: `off` stops every read and answer, `dry-run` every answer. Where
-        // GATE_MODE and GATE_DRY_RUN disagree, the more cautious one wins.
-        let (off, mode_dry_run) = match switch("GATE_MODE", "on, dry-run or off")?.as_deref() {
-            None | Some("on") => (false, false),
-            Some("dry-run") => (false, true),
-            Some("off") => (true, false),
-            Some(other) => {
-                return Err(ConfigError::Variable {
-                    name: "GATE_MODE",
-                    message: format!("expected on, dry-run or off, got {other:?}"),
-                });
-            }
-        };
-        let dry_run = mode_dry_run
+        // Where GATE_MODE and GATE_DRY_RUN disagree, the more cautious one wins.
+        let dry_run = mode == Mode::DryRun
             || match switch("GATE_DRY_RUN", "true or false")?.as_deref() {
                 None | Some("false") => false,
                 Some("true") => true,
@@ -103,21 +151,24 @@ impl Config {
         let allowed_topics = match switch("GATE_ALLOWED_TOPIC_ARNS", "comma-separated topic ARNs")?
         {
             None => None,
-            Some(list) => {
-                let arns: Vec<String> = list
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|arn| !arn.is_empty())
-                    .map(str::to_owned)
-                    .collect();
-                if arns.is_empty() {
-                    return Err(ConfigError::Variable {
-                        name: "GATE_ALLOWED_TOPIC_ARNS",
-                        message: format!("{list:?} names no topic ARN"),
-                    });
-                }
-                Some(arns)
-            }
+            Some(list) => Some(
+                list.split(',')
+                    .enumerate()
+                    .map(|(index, item)| {
+                        let item = item.trim();
+                        check_topic_arn(item)
+                            .map(|()| item.to_owned())
+                            .map_err(|problem| ConfigError::Variable {
+                                name: "GATE_ALLOWED_TOPIC_ARNS",
+                                message: format!(
+                                    "item {} ({:?}) is not an SNS topic ARN: {problem}",
+                                    index + 1,
+                                    names::printable(item, 80)
+                                ),
+                            })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
         };
         let token_wait = match get("GATE_TOKEN_WAIT_SECONDS") {
             None => Settings::default().token_wait,
@@ -145,12 +196,26 @@ impl Config {
                 }
             },
         };
+        // Empty stays unset: the template passes an empty string when there is no topic.
+        let decision_topic_arn = get("GATE_DECISION_TOPIC_ARN")
+            .map(|text| {
+                let arn = text.trim();
+                check_topic_arn(arn)
+                    .map(|()| arn.to_owned())
+                    .map_err(|problem| ConfigError::Variable {
+                        name: "GATE_DECISION_TOPIC_ARN",
+                        message: format!(
+                            "{:?} is not an SNS topic ARN: {problem}",
+                            names::printable(arn, 80)
+                        ),
+                    })
+            })
+            .transpose()?;
         // Set by Lambda; it goes into console links, so only a region's shape is kept.
         let region = lookup("AWS_REGION").filter(|region| looks_like_region(region));
         Ok(Self {
             policy,
             settings: Settings {
-                off,
                 dry_run,
                 allowed_topics,
                 token_wait,
@@ -158,9 +223,162 @@ impl Config {
                 region,
                 ..Settings::default()
             },
-            decision_topic_arn: get("GATE_DECISION_TOPIC_ARN"),
+            decision_topic_arn,
         })
     }
+}
+
+/// The variables that are valid UTF-8. A `GATE_` variable that is not, in its name or its
+/// value, is an error; any other is left out (a non-UTF-8 `AWS_REGION` counts as unset).
+fn unicode_vars(
+    vars: impl IntoIterator<Item = (OsString, OsString)>,
+) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut unicode = Vec::new();
+    for (name, value) in vars {
+        let ours = is_gate_name(name.as_encoded_bytes());
+        match (name.into_string(), value.into_string()) {
+            (Ok(name), Ok(value)) => unicode.push((name, value)),
+            (Ok(name), Err(_)) if ours => {
+                return Err(ConfigError::NotUnicode {
+                    name: names::printable(&name, 64),
+                });
+            }
+            (Err(name), _) if ours => {
+                return Err(ConfigError::NotUnicode {
+                    name: names::printable(&name.to_string_lossy(), 64),
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(unicode)
+}
+
+/// The value of a switch: `None` when the variable is not set, an error when it is set but
+/// empty. CloudFormation and Terraform turn a missing parameter into an empty string, so an
+/// empty switch more likely means a broken template than "use the default": the default of
+/// GATE_MODE is `on` and of GATE_ALLOWED_TOPIC_ARNS any topic.
+fn read_switch(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    expected: &str,
+) -> Result<Option<String>, ConfigError> {
+    match lookup(name) {
+        None => Ok(None),
+        Some(value) if value.trim().is_empty() => Err(ConfigError::Variable {
+            name,
+            message: format!(
+                "it is set but empty, and an empty value is not \"unset\" (CloudFormation \
+                 and Terraform produce empty strings from missing parameters): set \
+                 {expected}, or remove the variable"
+            ),
+        }),
+        Some(value) => Ok(Some(value.trim().to_owned())),
+    }
+}
+
+/// The kill switch: `off` stops every read and answer, `dry-run` every answer.
+fn mode(lookup: &impl Fn(&str) -> Option<String>) -> Result<Mode, ConfigError> {
+    match read_switch(lookup, "GATE_MODE", "on, dry-run or off")?.as_deref() {
+        None | Some("on") => Ok(Mode::On),
+        Some("dry-run") => Ok(Mode::DryRun),
+        Some("off") => Ok(Mode::Off),
+        Some(other) => Err(ConfigError::Variable {
+            name: "GATE_MODE",
+            message: format!("expected on, dry-run or off, got {other:?}"),
+        }),
+    }
+}
+
+/// `GATE_…` in any case: Lambda's variable names are case-sensitive, so `Gate_Mode` would
+/// be silently ignored like any other typo.
+fn is_gate_name(name: &[u8]) -> bool {
+    name.get(..5)
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case(b"GATE_"))
+}
+
+/// The known variable nearest to `name`: one that `name` is the start of (`GATE_TOKEN_WAIT`
+/// is nearer `GATE_TOKEN_WAIT_SECONDS` than `GATE_MODE`, which an edit distance alone
+/// would not say), else the nearest by edit distance.
+fn closest_known(name: &str) -> &'static str {
+    let name = name.to_ascii_uppercase();
+    KNOWN_VARIABLES
+        .into_iter()
+        .min_by_key(|known| (!known.starts_with(&name), edit_distance(&name, known)))
+        .unwrap_or(KNOWN_VARIABLES[0])
+}
+
+/// Levenshtein distance. Written out rather than taken from a crate: a dozen lines, used
+/// once, on names a few dozen characters long.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    // `row[j]`: the distance between the prefix of `a` read so far and `b[..j]`.
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// `arn:<partition>:sns:<region>:<account>:<topic>`, as SNS names a topic: a 12-digit
+/// account, and a topic name of 1 to 256 letters, digits, `-` and `_`, where a FIFO topic's
+/// ends in `.fifo` (the suffix counts toward the 256). Anything else (a wildcard, a list
+/// joined with `;`, a bare topic name) could never equal a record's `TopicArn`.
+fn check_topic_arn(text: &str) -> Result<(), String> {
+    if text.is_empty() {
+        return Err("an empty item (a comma too many?)".into());
+    }
+    if text.contains(['*', '?']) {
+        return Err("wildcards are not allowed: list every topic's ARN".into());
+    }
+    if text.contains(';') {
+        return Err("separate ARNs with commas, not ';'".into());
+    }
+    let parts: Vec<&str> = text.split(':').collect();
+    let [arn, partition, service, region, account, topic] = parts.as_slice() else {
+        return Err("expected arn:<partition>:sns:<region>:<account>:<topic name>".into());
+    };
+    if *arn != "arn" || !(*partition == "aws" || partition.starts_with("aws-")) {
+        return Err("expected it to start with arn:aws: (or another AWS partition)".into());
+    }
+    if !partition
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b == b'-')
+        || partition.ends_with('-')
+    {
+        return Err(format!("{partition:?} is not an AWS partition"));
+    }
+    if *service != "sns" {
+        return Err("not an SNS ARN".into());
+    }
+    if !looks_like_region(region) {
+        return Err("the region is missing or malformed".into());
+    }
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("the account must be 12 digits".into());
+    }
+    let stem = topic.strip_suffix(".fifo").unwrap_or(topic);
+    if stem.is_empty()
+        || topic.len() > 256
+        || !stem
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+    {
+        return Err(
+            "a topic name is 1 to 256 letters, digits, '-' and '_' (a FIFO topic's ending in \
+             .fifo)"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 /// `us-east-1`, `eu-central-2`, `us-gov-west-1`: lowercase letters, digits and inner hyphens.
@@ -176,18 +394,17 @@ fn looks_like_region(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
 
     const POLICY: &str = r#"{"rules":[{"name":"all"}]}"#;
+    const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:codepipeline-approvals";
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|name| vars.get(name).cloned())
+        Config::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    fn error_text(vars: &[(&str, &str)]) -> String {
+        config(vars).unwrap_err().to_string()
     }
 
     #[test]
@@ -195,9 +412,15 @@ mod tests {
         let config = config(&[
             ("GATE_POLICY", POLICY),
             ("GATE_DRY_RUN", "true"),
-            ("GATE_ALLOWED_TOPIC_ARNS", "arn:a, arn:b,"),
+            (
+                "GATE_ALLOWED_TOPIC_ARNS",
+                "arn:aws:sns:us-east-1:123456789012:a , arn:aws:sns:us-east-1:123456789012:b",
+            ),
             ("GATE_TOKEN_WAIT_SECONDS", "3"),
-            ("GATE_DECISION_TOPIC_ARN", "arn:decisions"),
+            (
+                "GATE_DECISION_TOPIC_ARN",
+                " arn:aws:sns:us-east-1:123456789012:decisions ",
+            ),
             ("GATE_SWEEP_MINUTES", "15"),
             ("AWS_REGION", "eu-central-1"),
         ])
@@ -207,10 +430,16 @@ mod tests {
         assert_eq!(config.settings.region.as_deref(), Some("eu-central-1"));
         assert_eq!(
             config.settings.allowed_topics,
-            Some(vec!["arn:a".to_string(), "arn:b".to_string()])
+            Some(vec![
+                "arn:aws:sns:us-east-1:123456789012:a".to_string(),
+                "arn:aws:sns:us-east-1:123456789012:b".to_string()
+            ])
         );
         assert_eq!(config.settings.token_wait, Duration::from_secs(3));
-        assert_eq!(config.decision_topic_arn.as_deref(), Some("arn:decisions"));
+        assert_eq!(
+            config.decision_topic_arn.as_deref(),
+            Some("arn:aws:sns:us-east-1:123456789012:decisions")
+        );
         assert_eq!(config.policy.rules[0].name, "all");
     }
 
@@ -249,15 +478,17 @@ mod tests {
 
     #[test]
     fn switches_are_trimmed_before_they_are_compared() {
-        let config = config(&[
+        let on = config(&[
             ("GATE_POLICY", POLICY),
-            ("GATE_MODE", " off "),
+            ("GATE_MODE", " on "),
             ("GATE_DRY_RUN", "true\n"),
             ("GATE_SWEEP_MINUTES", " 2 "),
         ])
         .unwrap();
-        assert!(config.settings.off && config.settings.dry_run);
-        assert_eq!(config.settings.sweep_every, Duration::from_secs(2 * 60));
+        assert!(!on.settings.off && on.settings.dry_run);
+        assert_eq!(on.settings.sweep_every, Duration::from_secs(2 * 60));
+        let off = config(&[("GATE_POLICY", POLICY), ("GATE_MODE", " off\n")]).unwrap();
+        assert!(off.settings.off);
     }
 
     #[test]
@@ -394,5 +625,232 @@ mod tests {
         let error = config(&[("GATE_POLICY", r#"{"rules":[{"name":""}]}"#)]).unwrap_err();
         assert_eq!(error.error_type(), "ApprovalGate.InvalidPolicy");
         assert!(error.to_string().contains("rules[0].name"), "{error}");
+    }
+
+    #[test]
+    fn every_allowed_topic_is_a_trimmed_sns_topic_arn() {
+        // Given a list with spaces around its items, a FIFO topic, other partitions and
+        // the longest topic name SNS allows
+        let longest = format!("arn:aws:sns:eu-west-1:123456789012:{}", "t".repeat(256));
+        let list = format!(
+            " {TOPIC} ,arn:aws-cn:sns:cn-north-1:123456789012:orders.fifo,\
+             arn:aws-us-gov:sns:us-gov-west-1:123456789012:A_b-9, {longest}"
+        );
+        // When the configuration is read
+        let config =
+            config(&[("GATE_POLICY", POLICY), ("GATE_ALLOWED_TOPIC_ARNS", &list)]).unwrap();
+        // Then every ARN is kept, trimmed
+        let topics = config.settings.allowed_topics.unwrap();
+        assert_eq!(topics.len(), 4);
+        assert_eq!(topics[0], TOPIC);
+        assert_eq!(topics[3], longest);
+    }
+
+    #[test]
+    fn an_allowed_topic_that_is_not_a_topic_arn_is_an_error_naming_it() {
+        let account = "arn:aws:sns:us-east-1:123456789012";
+        let cases = [
+            (format!("{TOPIC},"), 2, "empty item"),
+            (format!("{TOPIC},,{TOPIC}"), 2, "empty item"),
+            (format!("{account}:*"), 1, "wildcards"),
+            (format!("{TOPIC}, {account}:web-?"), 2, "wildcards"),
+            (
+                "arn:aws:sns:*:123456789012:approvals".to_owned(),
+                1,
+                "wildcards",
+            ),
+            (format!("{TOPIC};{account}:other"), 1, "not ';'"),
+            ("codepipeline-approvals".to_owned(), 1, "expected arn:"),
+            (format!("{TOPIC}:subscription-id"), 1, "expected arn:"),
+            (
+                "arn:aws:sqs:us-east-1:123456789012:q".to_owned(),
+                1,
+                "not an SNS ARN",
+            ),
+            (
+                "arn:gcp:sns:us-east-1:123456789012:q".to_owned(),
+                1,
+                "arn:aws:",
+            ),
+            (
+                "arn:aws:sns:US-EAST-1:123456789012:q".to_owned(),
+                1,
+                "region",
+            ),
+            ("arn:aws:sns::123456789012:q".to_owned(), 1, "region"),
+            (
+                "arn:aws:sns:us-east-1:12345678901:q".to_owned(),
+                1,
+                "12 digits",
+            ),
+            (
+                "arn:aws:sns:us-east-1:12345678901x:q".to_owned(),
+                1,
+                "12 digits",
+            ),
+            (format!("{account}:"), 1, "topic name"),
+            (format!("{account}:.fifo"), 1, "topic name"),
+            (format!("{account}:two words"), 1, "topic name"),
+            (format!("{account}:{}", "t".repeat(257)), 1, "topic name"),
+            (
+                format!("{account}:{}.fifo", "t".repeat(252)),
+                1,
+                "topic name",
+            ),
+        ];
+        for (list, item, problem) in cases {
+            // Given an allowed-topics list with an item that can never equal a TopicArn
+            // When the configuration is read
+            let text = error_text(&[("GATE_POLICY", POLICY), ("GATE_ALLOWED_TOPIC_ARNS", &list)]);
+            // Then the function does not start, and the error names the item and why
+            assert!(
+                text.starts_with(&format!(
+                    "GATE_ALLOWED_TOPIC_ARNS is invalid: item {item} ("
+                )),
+                "{list}: {text}"
+            );
+            assert!(text.contains(problem), "{list}: {text}");
+        }
+    }
+
+    #[test]
+    fn an_invalid_topic_item_is_quoted_printable_and_cut_short() {
+        let item = format!("\u{1b}[31m{}", "x".repeat(500));
+        let text = error_text(&[("GATE_POLICY", POLICY), ("GATE_ALLOWED_TOPIC_ARNS", &item)]);
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(text.contains('…'), "{text}");
+        assert!(text.len() < 300, "{text}");
+    }
+
+    #[test]
+    fn a_decision_topic_is_a_trimmed_sns_topic_arn_or_an_error() {
+        // Given a decision topic with spaces around it, it is kept trimmed
+        let config = config(&[
+            ("GATE_POLICY", POLICY),
+            ("GATE_DECISION_TOPIC_ARN", &format!("\t{TOPIC} ")),
+        ])
+        .unwrap();
+        assert_eq!(config.decision_topic_arn.as_deref(), Some(TOPIC));
+        // Given one that is not a topic ARN, the function does not start
+        for bad in [
+            "approval-decisions",
+            "arn:aws:sns:us-east-1:123456789012:approval decisions",
+            "arn:aws:sns:us-east-1:123456789012:*",
+            "arn:aws:sns:us-east-1:123456789012:a,arn:aws:sns:us-east-1:123456789012:b",
+        ] {
+            let text = error_text(&[("GATE_POLICY", POLICY), ("GATE_DECISION_TOPIC_ARN", bad)]);
+            assert!(
+                text.starts_with("GATE_DECISION_TOPIC_ARN is invalid: "),
+                "{bad}: {text}"
+            );
+            assert!(text.contains("is not an SNS topic ARN"), "{bad}: {text}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_gate_variable_is_an_error_naming_the_closest_known_one() {
+        for (typo, meant) in [
+            ("GATE_DRYRUN", "GATE_DRY_RUN"),
+            ("GATE_DRY_RUNS", "GATE_DRY_RUN"),
+            ("GATE_POLICY_FIEL", "GATE_POLICY_FILE"),
+            ("GATE_MOD", "GATE_MODE"),
+            ("gate_mode", "GATE_MODE"),
+            ("Gate_Sweep_Minutes", "GATE_SWEEP_MINUTES"),
+            ("GATE_TOKEN_WAIT", "GATE_TOKEN_WAIT_SECONDS"),
+            ("GATE_ALLOWED_TOPICS", "GATE_ALLOWED_TOPIC_ARNS"),
+            ("GATE_DECISION_TOPIC", "GATE_DECISION_TOPIC_ARN"),
+        ] {
+            // Given a misspelt setting next to a valid configuration
+            // When the configuration is read
+            let error = config(&[("GATE_POLICY", POLICY), (typo, "true")]).unwrap_err();
+            // Then the function does not start, and the error suggests the known name
+            let text = error.to_string();
+            assert_eq!(error.error_type(), "ApprovalGate.InvalidConfiguration");
+            assert!(
+                text.starts_with(&format!("{typo} is not a setting of approval-gate")),
+                "{text}"
+            );
+            assert!(text.contains(&format!("did you mean {meant}?")), "{text}");
+        }
+    }
+
+    #[test]
+    fn variables_of_others_are_not_checked() {
+        let config = config(&[
+            ("GATE_POLICY", POLICY),
+            ("GATEWAY", "x"),
+            ("AWS_GATE_MODE", "x"),
+            ("GATE", "x"),
+            ("PATH", "/bin"),
+        ]);
+        assert!(config.is_ok());
+    }
+
+    #[test]
+    fn edit_distance_counts_insertions_deletions_and_substitutions() {
+        assert_eq!(edit_distance("GATE_DRYRUN", "GATE_DRY_RUN"), 1);
+        assert_eq!(edit_distance("GATE_MODE", "GATE_MODE"), 0);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("abc", ""), 3);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_gate_variable_that_is_not_unicode_is_an_error() {
+        use std::os::unix::ffi::OsStringExt;
+        let os = |bytes: &[u8]| OsString::from_vec(bytes.to_vec());
+        // Given a GATE_ variable whose name or value is not UTF-8
+        for (name, value) in [
+            (os(b"GATE_MODE"), os(b"of\xfff")),
+            (os(b"GATE_\xff"), os(b"on")),
+        ] {
+            // When the environment is read
+            let error = unicode_vars([(os(b"GATE_POLICY"), os(POLICY.as_bytes())), (name, value)])
+                .unwrap_err();
+            // Then the function does not start
+            assert!(matches!(error, ConfigError::NotUnicode { .. }), "{error}");
+            assert!(error.to_string().contains("not valid UTF-8"), "{error}");
+        }
+        // Given someone else's variable that is not UTF-8, it is left out
+        let vars = unicode_vars([(os(b"AWS_REGION"), os(b"\xff")), (os(b"A"), os(b"b"))]).unwrap();
+        assert_eq!(vars, vec![("A".to_owned(), "b".to_owned())]);
+    }
+
+    #[test]
+    fn off_starts_whatever_else_is_wrong_and_reads_no_policy() {
+        let broken: [&[(&str, &str)]; 6] = [
+            &[("GATE_POLICY", r#"{"rules":[{"name":""}]}"#)],
+            &[("GATE_POLICY", "not json")],
+            &[],
+            &[("GATE_POLICY_FILE", "/no/such/policy.json")],
+            &[
+                ("GATE_POLICY", POLICY),
+                ("GATE_DRYRUN", "true"),
+                ("GATE_DRY_RUN", ""),
+            ],
+            &[
+                ("GATE_POLICY", POLICY),
+                ("GATE_ALLOWED_TOPIC_ARNS", "*"),
+                ("GATE_DECISION_TOPIC_ARN", "decisions"),
+            ],
+        ];
+        for vars in broken {
+            // Given the kill switch off, and a configuration that would not start on
+            assert!(config(vars).is_err(), "{vars:?}");
+            let mut vars = vars.to_vec();
+            vars.push(("GATE_MODE", "off"));
+            // When the configuration is read
+            let config = config(&vars).unwrap();
+            // Then the gate starts off: no rule, no topic, nothing to answer with
+            assert!(config.settings.off, "{vars:?}");
+            assert!(config.policy.rules.is_empty());
+            assert_eq!(config.decision_topic_arn, None);
+        }
+        // A kill switch that cannot be read is still an error
+        for mode in ["Off", "", "of"] {
+            let text = error_text(&[("GATE_POLICY", "not json"), ("GATE_MODE", mode)]);
+            assert!(text.starts_with("GATE_MODE is invalid"), "{text}");
+        }
     }
 }

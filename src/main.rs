@@ -26,6 +26,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     tracing::info!(
         target: approval_gate::logging::AUDIT,
         rules = config.policy.rules.len(),
+        // Off: the policy was not read, and every invocation only logs that the gate is off.
+        off = config.settings.off,
         dry_run = config.settings.dry_run,
         decision_topic = config.decision_topic_arn.is_some(),
         "approval-gate ready"

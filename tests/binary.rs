@@ -547,3 +547,53 @@ async fn an_empty_dry_run_or_mode_stops_the_function_at_init() {
         assert!(stand_in.calls().is_empty());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switched_off_with_an_invalid_policy_it_starts_and_reads_and_answers_nothing() {
+    // Given the kill switch off and a policy that would stop the function at init
+    let stand_in = demo_stand_in().await;
+    let runtime = RuntimeApi::start().await.unwrap();
+    let function = Function::start_with(
+        &runtime,
+        &stand_in,
+        r#"{"rules":[{"name":"prod","match":{"stage":"Prod [eu]"}}]}"#,
+        &[("GATE_MODE", "off")],
+    );
+
+    // When an approval notice and a sweep arrive
+    let notice = runtime
+        .invoke(event("approved-by-rule"), WAIT)
+        .await
+        .unwrap();
+    let sweep = runtime
+        .invoke(event("scheduled-sweep"), WAIT)
+        .await
+        .unwrap();
+
+    // Then each is dropped as "off", no AWS API is called, and each is logged once
+    for invocation in [&notice, &sweep] {
+        assert_eq!(outcome(invocation), "dropped");
+        let Invocation::Response(body) = invocation else {
+            unreachable!("the outcome was read from a response");
+        };
+        let reason = body["records"][0]["reasons"][0].as_str().unwrap();
+        assert!(reason.contains("GATE_MODE=off"), "{reason}");
+    }
+    assert!(stand_in.calls().is_empty(), "{:?}", stand_in.calls());
+    let logs = function.logs();
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    let ready: Vec<_> = lines
+        .iter()
+        .filter(|line| line["fields"]["message"] == "approval-gate ready")
+        .collect();
+    assert_eq!(ready.len(), 1, "{logs}");
+    assert_eq!(ready[0]["fields"]["off"], true, "{logs}");
+    let decisions = lines
+        .iter()
+        .filter(|line| line["fields"]["message"] == "decision")
+        .count();
+    assert_eq!(decisions, 2, "one line per invocation:\n{logs}");
+}

@@ -49,6 +49,13 @@ impl Matcher {
             && self.stage.matches(&target.stage)
             && self.action.matches(&target.action)
     }
+
+    /// Whether this matcher fits every approval `other` fits (see [`Pattern::covers`]).
+    pub fn covers(&self, other: &Matcher) -> bool {
+        self.pipeline.covers(&other.pipeline)
+            && self.stage.covers(&other.stage)
+            && self.action.covers(&other.action)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -174,15 +181,39 @@ impl Policy {
                 if rule.name.trim().is_empty() {
                     return Err(PolicyError::at(format!("{at}.name"), "a rule needs a name"));
                 }
-                if !seen.insert(rule.name.clone()) {
+                // Compared trimmed: `prod` and `prod ` read the same in every summary.
+                if !seen.insert(rule.name.trim().to_owned()) {
                     return Err(PolicyError::at(
                         format!("{at}.name"),
-                        format!("the rule name {:?} is used twice", rule.name),
+                        format!(
+                            "the rule name {:?} is used twice (names are compared without \
+                             the spaces around them)",
+                            rule.name
+                        ),
                     ));
                 }
                 Rule::from_document(rule, &at)
             })
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<Vec<Rule>, _>>()?;
+        // The first rule whose match fits decides, so a rule whose match an earlier one
+        // covers never decides anything: its checks would read as if they guarded something.
+        for (index, rule) in rules.iter().enumerate() {
+            if let Some((earlier_index, earlier)) = rules[..index]
+                .iter()
+                .enumerate()
+                .find(|(_, earlier)| earlier.matcher.covers(&rule.matcher))
+            {
+                return Err(PolicyError::at(
+                    format!("rules[{index}].match"),
+                    format!(
+                        "rule {:?} can never decide: rule {:?} (rules[{earlier_index}]) comes \
+                         first and matches every approval it matches; put the narrower rule \
+                         first",
+                        rule.name, earlier.name
+                    ),
+                ));
+            }
+        }
         Ok(Self { rules })
     }
 
@@ -395,6 +426,81 @@ mod tests {
             "rules[0].name"
         );
         assert_eq!(error_of(r#"{"rules":[{"match":{}}]}"#).path, "rules[0]");
+    }
+
+    #[test]
+    fn rule_names_that_differ_only_by_spaces_around_them_are_duplicates() {
+        // Given two rules named "prod" and "prod "
+        let error = error_of(
+            r#"{"rules":[{"name":"prod","match":{"stage":"A"}},
+                         {"name":" prod\t","match":{"stage":"B"}}]}"#,
+        );
+        // Then the second is refused as a duplicate
+        assert_eq!(error.path, "rules[1].name");
+        assert!(error.message.contains("used twice"), "{error}");
+    }
+
+    #[test]
+    fn a_match_pattern_longer_than_any_name_is_refused_at_its_place() {
+        let text = format!(
+            r#"{{"rules":[{{"name":"a","match":{{"action":"{}"}}}}]}}"#,
+            "A".repeat(101)
+        );
+        let error = error_of(&text);
+        assert_eq!(error.path, "rules[0].match.action");
+        assert!(
+            error.message.contains("longer than any CodePipeline name"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_rule_an_earlier_rule_covers_is_refused_naming_both() {
+        for (earlier, later) in [
+            // The issue's example: a catch-all first.
+            (r#"{}"#, r#"{"pipeline":"web-shop","stage":"Approve-Prod"}"#),
+            // Each pattern `*` or equal to the later one's.
+            (
+                r#"{"stage":"Approve-Prod"}"#,
+                r#"{"pipeline":"web-shop","stage":"Approve-Prod","action":"Manual"}"#,
+            ),
+            (
+                r#"{"pipeline":"web-shop","stage":"Approve-Prod","action":"Manual"}"#,
+                r#"{"pipeline":"web-shop","stage":"Approve-Prod","action":"Manual"}"#,
+            ),
+            // Glob inclusion.
+            (r#"{"pipeline":"web-*"}"#, r#"{"pipeline":"web-shop-*"}"#),
+            (r#"{"stage":"Approve-?"}"#, r#"{"stage":"Approve-1"}"#),
+        ] {
+            // Given a broad rule before a narrower one
+            let text = format!(
+                r#"{{"rules":[{{"name":"other","match":{{"pipeline":"x"}}}},
+                               {{"name":"everything-else","match":{earlier}}},
+                               {{"name":"prod-strict","match":{later},"on_fail":"reject"}}]}}"#
+            );
+            // When the policy is loaded
+            let error = error_of(&text);
+            // Then the later rule is refused, naming the rule that hides it
+            assert_eq!(error.path, "rules[2].match", "{earlier} {later}");
+            assert_eq!(
+                error.message,
+                "rule \"prod-strict\" can never decide: rule \"everything-else\" (rules[1]) \
+                 comes first and matches every approval it matches; put the narrower rule first"
+            );
+        }
+    }
+
+    #[test]
+    fn a_narrower_rule_first_and_overlapping_rules_load() {
+        for rules in [
+            r#"[{"name":"prod-strict","match":{"stage":"Approve-Prod"}},{"name":"rest"}]"#,
+            r#"[{"name":"web","match":{"pipeline":"web-*"}},{"name":"prod","match":{"stage":"Prod"}}]"#,
+            r#"[{"name":"a","match":{"pipeline":"web-?"}},{"name":"b","match":{"pipeline":"web-*"}}]"#,
+            r#"[{"name":"a","match":{"pipeline":"web-*"}},{"name":"b","match":{"pipeline":"*-shop"}}]"#,
+        ] {
+            let text = format!(r#"{{"rules":{rules}}}"#);
+            assert!(Policy::from_json(&text).is_ok(), "{rules}");
+        }
     }
 
     #[test]

@@ -939,6 +939,14 @@ impl Rx {
             .size_limit(REGEX_SIZE_LIMIT)
             .build()
             .map_err(|error| format!("invalid regular expression: {}", one_line(&error)))?;
+        // Checks search: a pattern that matches the empty text is found in every text (at
+        // its start, unless anchors forbid), so its check cannot fail, or cannot pass.
+        if regex.is_match("") {
+            return Err(format!(
+                "{text:?} matches the empty text, so it matches every text: make it require at \
+                 least one character (x+ rather than x*)"
+            ));
+        }
         Ok(Self { text, regex })
     }
 }
@@ -1503,6 +1511,44 @@ mod tests {
         let error = parse_error(r#"{"commit_message": {"deny": ["(?i)^wip", ""]}}"#);
         assert_eq!(error.path, "rules[0].revisions.commit_message.deny[1]");
         assert!(error.message.contains("matches every text"), "{error:?}");
+    }
+
+    #[test]
+    fn given_a_regex_that_matches_the_empty_text_when_loaded_then_it_is_refused() {
+        for (field, list) in [
+            ("revision_id", "allow"),
+            ("revision_id", "deny"),
+            ("commit_message", "deny"),
+            ("commit_message", "require"),
+        ] {
+            for pattern in [
+                "x*",
+                "^",
+                "$",
+                "a|",
+                "(?:)",
+                "(?i)(wip)?",
+                "\\b*",
+                "[a-z]{0,3}",
+            ] {
+                // Given a pattern that matches the empty text, after a sound one
+                let json = format!(
+                    r#"{{"{field}": {{"{list}": ["^[0-9a-f]{{40}}$", {}]}}}}"#,
+                    serde_json::to_string(pattern).unwrap()
+                );
+                // When the policy is loaded
+                let error = parse_error(&json);
+                // Then it is refused at its place, saying it matches every text
+                assert_eq!(
+                    error.path,
+                    format!("rules[0].revisions.{field}.{list}[1]"),
+                    "{json}"
+                );
+                assert!(error.message.contains("matches every text"), "{error:?}");
+            }
+        }
+        // A pattern that needs at least one character still loads
+        revisions(r#"{"commit_message": {"deny": ["(?i)^wip", "x+", "^a|b$"]}}"#);
     }
 
     #[test]

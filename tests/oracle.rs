@@ -531,6 +531,25 @@ fn producer<'a>(
             actions.push(action);
         }
     }
+    // An attempt that names a revision must name this one.
+    for candidate in &candidates {
+        let mut names_one = false;
+        let mut names_this = false;
+        for variable in ["CommitId", "ImageDigest", "VersionId"] {
+            if let Some(value) = candidate.variables.get(variable) {
+                names_one = true;
+                if Some(value) == artifact.revision_id.as_ref() {
+                    names_this = true;
+                }
+            }
+        }
+        if names_one && !names_this {
+            return Err(format!(
+                "the attempt of {} that produced artifact {} reports another revision",
+                candidate.action, artifact.name
+            ));
+        }
+    }
     match actions.len() {
         0 => Err(format!(
             "artifact {} was produced by no source action of the execution",
@@ -755,6 +774,47 @@ fn branches_hold(w: &World, execution: &str, patterns: &[&str]) -> Result<(), St
             branch_fits(candidate)?;
         }
     }
+    // Every source action that ran must have a successful attempt.
+    for attempt in &attempts {
+        if attempt.kind != ActionKind::Source {
+            continue;
+        }
+        let mut succeeded = false;
+        for other in &attempts {
+            if other.stage == attempt.stage
+                && other.action == attempt.action
+                && other.status == ActionStatus::Succeeded
+            {
+                succeeded = true;
+            }
+        }
+        if !succeeded {
+            return Err(format!("source {} shows no successful run", attempt.action));
+        }
+    }
+    // Every source the state shows must have run in the execution as a source.
+    for stage in &w.snapshot.stages {
+        for action in &stage.actions {
+            if action.current_revision.is_none() {
+                continue;
+            }
+            let mut ran_as_source = false;
+            for attempt in &attempts {
+                if attempt.stage == stage.name
+                    && attempt.action == action.name
+                    && attempt.kind == ActionKind::Source
+                {
+                    ran_as_source = true;
+                }
+            }
+            if !ran_as_source {
+                return Err(format!(
+                    "source {}/{} shows a current revision but has no source record",
+                    stage.name, action.name
+                ));
+            }
+        }
+    }
     Ok(())
 }
 
@@ -815,10 +875,12 @@ fn opens_by(windows: &WindowsSpec, now: i64, deadline: i64) -> bool {
     if now <= deadline && window_open(windows, now) {
         return true;
     }
+    // The next opening counts if it comes by the deadline and the window then stays open
+    // for a whole sweep period, so that a sweep is sure to find it open.
     let mut moment = (now.div_euclid(60) + 1) * 60;
     while moment <= deadline {
         if window_open(windows, moment) {
-            return true;
+            return window_open(windows, moment + SWEEP_EVERY_SECONDS - 1);
         }
         moment += 60;
     }

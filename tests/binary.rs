@@ -597,3 +597,34 @@ async fn switched_off_with_an_invalid_policy_it_starts_and_reads_and_answers_not
         .count();
     assert_eq!(decisions, 2, "one line per invocation:\n{logs}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweeps_decision_notices_link_the_pipeline_in_the_console() {
+    // Given the demo's approvals waiting, and no notice handled yet
+    let stand_in = demo_stand_in().await;
+    let runtime = RuntimeApi::start().await.unwrap();
+    let _function = Function::start(&runtime, &stand_in, &demo_policy());
+
+    // When the sweep runs and answers them
+    let sweep = runtime
+        .invoke(event("scheduled-sweep"), WAIT)
+        .await
+        .unwrap();
+
+    // Then every notice it publishes carries the console link, built from AWS_REGION
+    let Invocation::Response(sweep) = sweep else {
+        panic!("the sweep failed: {sweep:?}");
+    };
+    assert!(sweep["sweep"]["answered"].as_u64().unwrap() > 0, "{sweep}");
+    let published = stand_in.calls_to("Publish");
+    assert!(!published.is_empty());
+    for call in published {
+        let message = call.body["Message"].as_str().unwrap();
+        assert!(
+            message.contains(
+                "Review: https://us-east-1.console.aws.amazon.com/codesuite/codepipeline/pipelines/"
+            ),
+            "{message}"
+        );
+    }
+}

@@ -1,6 +1,6 @@
 //! A second, deliberately naive implementation of the decision rules (the oracle), written
-//! from README's wording ("Policy reference", "Revision checks", "The sweep and deferred
-//! approvals"), and a property test that holds `decide()` to it.
+//! from the policy reference's wording (docs/policy.md: the decision table, revision checks,
+//! the sweep and deferred approvals), and a property test that holds `decide()` to it.
 //!
 //! The oracle reads the raw inputs only: the `GetPipelineState` snapshot, the attempts as
 //! `ListActionExecutions` returned them (other executions' included), the
@@ -276,10 +276,10 @@ fn oracle(w: &World) -> Oracle {
         _ => None,
     };
     let now = w.now.as_second();
-    if let Some(expiry) = expiry {
-        if now >= expiry {
-            return Oracle::new(Said::Expired, "the approval has expired (trusted expiry)");
-        }
+    if let Some(expiry) = expiry
+        && now >= expiry
+    {
+        return Oracle::new(Said::Expired, "the approval has expired (trusted expiry)");
     }
 
     // The first rule whose match fits decides; none leaves it to a human.
@@ -336,33 +336,33 @@ fn evaluate(w: &World, rule: &RuleSpec, execution: &str, now: i64, expiry: Optio
         }
     }
 
-    if let Some(windows) = &rule.windows {
-        if !window_open(windows, now) {
-            let outside = windows.outside.unwrap_or(Answer::Abstain);
-            failing.push((outside, "windows: outside every allow window".to_owned()));
-        }
+    if let Some(windows) = &rule.windows
+        && !window_open(windows, now)
+    {
+        let outside = windows.outside.unwrap_or(Answer::Abstain);
+        failing.push((outside, "windows: outside every allow window".to_owned()));
     }
 
     if let Some(revisions) = &rule.revisions {
-        if revisions.latest {
-            if let Err(why) = latest_holds(w, execution) {
-                failing.push((on_fail, format!("latest: {why}")));
-            }
+        if revisions.latest
+            && let Err(why) = latest_holds(w, execution)
+        {
+            failing.push((on_fail, format!("latest: {why}")));
         }
-        if let Some((written, seconds)) = revisions.max_age {
-            if let Err(why) = max_age_holds(w, execution, seconds, now) {
-                failing.push((on_fail, format!("max_age {written}: {why}")));
-            }
+        if let Some((written, seconds)) = revisions.max_age
+            && let Err(why) = max_age_holds(w, execution, seconds, now)
+        {
+            failing.push((on_fail, format!("max_age {written}: {why}")));
         }
-        if !revisions.revision_id_allow.is_empty() {
-            if let Err(why) = revision_ids_allowed(w, execution, &revisions.revision_id_allow) {
-                failing.push((on_fail, format!("revision_id: {why}")));
-            }
+        if !revisions.revision_id_allow.is_empty()
+            && let Err(why) = revision_ids_allowed(w, execution, &revisions.revision_id_allow)
+        {
+            failing.push((on_fail, format!("revision_id: {why}")));
         }
-        if !revisions.branches.is_empty() {
-            if let Err(why) = branches_hold(w, execution, &revisions.branches) {
-                failing.push((on_fail, format!("branches: {why}")));
-            }
+        if !revisions.branches.is_empty()
+            && let Err(why) = branches_hold(w, execution, &revisions.branches)
+        {
+            failing.push((on_fail, format!("branches: {why}")));
         }
     }
 
@@ -582,10 +582,11 @@ fn vouches(attempt: &ActionRecord) -> Result<(), String> {
 fn current_revision<'a>(w: &'a World, stage: &str, action: &str) -> Option<&'a str> {
     for s in &w.snapshot.stages {
         for a in &s.actions {
-            if s.name == stage && a.name == action {
-                if let Some(revision) = &a.current_revision {
-                    return Some(revision.revision_id.as_str());
-                }
+            if s.name == stage
+                && a.name == action
+                && let Some(revision) = &a.current_revision
+            {
+                return Some(revision.revision_id.as_str());
             }
         }
     }

@@ -1,0 +1,91 @@
+//! The two kinds of pattern a `revisions` object holds: regular expressions for revision
+//! ids and commit messages, globs for branch, artifact and action names.
+
+use std::fmt;
+
+use regex::{Regex, RegexBuilder};
+use wildmatch::WildMatch;
+
+/// A compiled pattern may use at most this much memory: policies are trusted, but a typo
+/// such as `\w{1000}{1000}` should be refused at load time rather than exhaust the function.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// A regular expression together with the text it was written as, for reasons.
+#[derive(Clone)]
+pub(super) struct Rx {
+    text: String,
+    pub(super) regex: Regex,
+}
+
+impl Rx {
+    pub(super) fn parse(text: String) -> Result<Self, String> {
+        if text.is_empty() {
+            return Err("an empty pattern matches every text".into());
+        }
+        let regex = RegexBuilder::new(&text)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build()
+            .map_err(|error| format!("invalid regular expression: {}", one_line(&error)))?;
+        // Checks search: a pattern that matches the empty text is found in every text (at
+        // its start, unless anchors forbid), so its check cannot fail, or cannot pass.
+        if regex.is_match("") {
+            return Err(format!(
+                "{text:?} matches the empty text, so it matches every text: make it require at \
+                 least one character (x+ rather than x*)"
+            ));
+        }
+        Ok(Self { text, regex })
+    }
+}
+
+/// The regex crate explains syntax errors over several lines with a caret under the
+/// offending spot; a policy error is one line, and its path already says where.
+fn one_line(error: &regex::Error) -> String {
+    let text = error.to_string();
+    text.lines()
+        .find_map(|line| line.strip_prefix("error: "))
+        .map(str::to_owned)
+        .unwrap_or_else(|| text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+impl fmt::Debug for Rx {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.text)
+    }
+}
+
+impl fmt::Display for Rx {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A glob: `*` matches any run of characters, `/` included, and `?` matches one.
+#[derive(Clone)]
+pub(super) struct Glob {
+    text: String,
+    matcher: WildMatch,
+}
+
+impl Glob {
+    pub(super) fn new(text: String) -> Self {
+        let matcher = WildMatch::new(&text);
+        Self { text, matcher }
+    }
+
+    pub(super) fn matches(&self, name: &str) -> bool {
+        self.matcher.matches(name)
+    }
+}
+
+impl fmt::Debug for Glob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.text)
+    }
+}
+
+impl fmt::Display for Glob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}

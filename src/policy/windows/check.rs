@@ -1,0 +1,278 @@
+//! Evaluation: whether an instant lies inside a rule's windows, and when they next open.
+
+use jiff::civil::{Date, DateTime, Weekday};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+
+use super::clock::{at_minute, minute_of_day, render_civil, render_clock, weekday_title};
+use super::dst::{in_span, occurrences};
+use super::{
+    DAY_NAMES, Freeze, HORIZON_DAYS, MINUTES_PER_DAY, Rule, TimeCheck, Weekly, Windows, YearlyPoint,
+};
+
+impl Windows {
+    /// Whether `now` is inside an allow window and outside every freeze, with words for why.
+    pub fn check(&self, now: Timestamp) -> TimeCheck {
+        let reason = match self.state(now) {
+            State::Open(Some(window)) => {
+                return TimeCheck::Open {
+                    reason: format!("inside allow window {window} ({})", self.zone_name),
+                };
+            }
+            State::Open(None) => {
+                return TimeCheck::Open {
+                    reason: format!(
+                        "no allow windows and no freeze applies ({})",
+                        self.zone_name
+                    ),
+                };
+            }
+            State::Frozen(freeze) => format!(
+                "frozen by {} ({} {}); now {}",
+                freeze.name(),
+                freeze.span,
+                self.zone_name,
+                self.render(now)
+            ),
+            State::Outside => format!(
+                "outside every allow window; now {} ({})",
+                self.render(now),
+                self.zone_name
+            ),
+        };
+        let next_open = self.next_open(now);
+        TimeCheck::Closed {
+            reason,
+            next_open,
+            next_open_text: next_open.map(|at| format!("{} ({})", self.render(at), self.zone_name)),
+        }
+    }
+
+    fn state(&self, now: Timestamp) -> State<'_> {
+        let civil = self.zone.to_datetime(now);
+        if let Some(freeze) = self
+            .freezes
+            .iter()
+            .find(|f| f.covers(&self.zone, now, civil))
+        {
+            return State::Frozen(freeze);
+        }
+        if self.allow.is_empty() {
+            return State::Open(None);
+        }
+        match self.allow.iter().find(|window| window.covers(civil)) {
+            Some(window) => State::Open(Some(window)),
+            None => State::Outside,
+        }
+    }
+
+    /// The gate can only turn from closed to open where an allow window starts, a freeze
+    /// ends, or the clock jumps at a zone transition; the earliest such instant that is open
+    /// is the answer, so nothing needs to step through time.
+    fn next_open(&self, now: Timestamp) -> Option<Timestamp> {
+        let horizon = now
+            .checked_add(SignedDuration::from_hours(24 * HORIZON_DAYS))
+            .ok()?;
+        let mut candidates: Vec<Timestamp> = self
+            .zone
+            .following(now)
+            .map(|transition| transition.timestamp())
+            .take_while(|&at| at <= horizon)
+            .collect();
+        let zone = &self.zone;
+        let add = |candidates: &mut Vec<Timestamp>, civil: Option<DateTime>| {
+            if let Some(civil) = civil {
+                candidates.extend(occurrences(zone, civil));
+            }
+        };
+
+        // Two days early, since an instant in a repeated hour after midnight can still read
+        // as the previous day, and a freeze lasts until the last time its end is on the clock.
+        let first_day = self
+            .zone
+            .to_datetime(now)
+            .date()
+            .yesterday()
+            .and_then(|day| day.yesterday())
+            .ok()?;
+        let last_day = self.zone.to_datetime(horizon).date();
+        let mut day = first_day;
+        while day <= last_day {
+            for window in &self.allow {
+                add(&mut candidates, window.start(day));
+            }
+            for freeze in &self.freezes {
+                if let Rule::Weekly(window) = &freeze.rule {
+                    add(&mut candidates, window.end(day));
+                }
+            }
+            day = match day.tomorrow() {
+                Ok(next) => next,
+                Err(_) => break,
+            };
+        }
+        for freeze in &self.freezes {
+            match &freeze.rule {
+                Rule::OneOff { to, .. } => candidates.push(*to),
+                Rule::Yearly { to, .. } => {
+                    for year in first_day.year()..=last_day.year() {
+                        add(&mut candidates, to.in_year(year));
+                    }
+                }
+                Rule::Weekly(_) => {}
+            }
+        }
+
+        candidates.retain(|&at| now < at && at <= horizon);
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+            .into_iter()
+            .find(|&at| matches!(self.state(at), State::Open(_)))
+    }
+
+    /// e.g. "Thu 2026-11-26 09:00 CET"
+    fn render(&self, at: Timestamp) -> String {
+        let civil = self.zone.to_datetime(at);
+        let info = self.zone.to_offset_info(at);
+        format!(
+            "{} {} {}",
+            weekday_title(civil.weekday()),
+            render_civil(civil),
+            info.abbreviation()
+        )
+    }
+}
+
+enum State<'w> {
+    /// Inside this allow window, or `None` when there are no allow windows.
+    Open(Option<&'w Weekly>),
+    Frozen(&'w Freeze),
+    Outside,
+}
+
+impl Weekly {
+    fn on(&self, weekday: Weekday) -> bool {
+        usize::try_from(weekday.to_monday_zero_offset())
+            .ok()
+            .and_then(|index| self.days.get(index).copied())
+            .unwrap_or(false)
+    }
+
+    fn crosses_midnight(&self) -> bool {
+        self.to <= self.from
+    }
+
+    fn covers(&self, civil: DateTime) -> bool {
+        let minute = minute_of_day(civil);
+        let today = self.on(civil.weekday());
+        if self.crosses_midnight() {
+            (today && minute >= self.from)
+                || (self.on(civil.weekday().previous()) && minute < self.to)
+        } else {
+            today && self.from <= minute && minute < self.to
+        }
+    }
+
+    /// Where the window that belongs to `day` starts on the clock, if it has one that day.
+    fn start(&self, day: Date) -> Option<DateTime> {
+        self.on(day.weekday()).then(|| at_minute(day, self.from))?
+    }
+
+    fn end(&self, day: Date) -> Option<DateTime> {
+        let to = if self.crosses_midnight() {
+            self.to + MINUTES_PER_DAY
+        } else {
+            self.to
+        };
+        self.on(day.weekday()).then(|| at_minute(day, to))?
+    }
+}
+
+impl std::fmt::Display for Weekly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let days: Vec<&str> = DAY_NAMES
+            .iter()
+            .zip(self.days)
+            .filter_map(|(name, on)| on.then_some(*name))
+            .collect();
+        write!(
+            f,
+            "{} {}-{}",
+            days.join(","),
+            render_clock(self.from),
+            render_clock(self.to)
+        )
+    }
+}
+
+impl Freeze {
+    /// A recurring freeze is in force from the first instant its start is on the clock to
+    /// the last instant its end is, so a repeated hour never opens a hole in it. Only the
+    /// occurrences that begin near `civil` can hold `now`: a little more than a day back for
+    /// a weekly one (it lasts at most a day), a year back for a yearly one, and one more day
+    /// or year either way for a repeated hour that crosses midnight.
+    fn covers(&self, zone: &TimeZone, now: Timestamp, civil: DateTime) -> bool {
+        match &self.rule {
+            Rule::OneOff { from, to } => *from <= now && now < *to,
+            Rule::Yearly { from, to } => (-2..=1).any(|shift| {
+                let Some(year) = civil.year().checked_add(shift) else {
+                    return true;
+                };
+                let end_year = if to < from {
+                    year.checked_add(1)
+                } else {
+                    Some(year)
+                };
+                in_span(
+                    zone,
+                    now,
+                    from.in_year(year),
+                    end_year.and_then(|end_year| to.in_year(end_year)),
+                )
+            }),
+            Rule::Weekly(window) => (-2..=1).any(|shift| {
+                let Ok(day) = civil
+                    .date()
+                    .checked_add(SignedDuration::from_hours(24 * shift))
+                else {
+                    return true;
+                };
+                window.on(day.weekday()) && in_span(zone, now, window.start(day), window.end(day))
+            }),
+        }
+    }
+
+    fn name(&self) -> String {
+        match (&self.reason, &self.rule) {
+            (Some(reason), _) => format!("\"{reason}\""),
+            (None, Rule::OneOff { .. }) => "a one-off freeze".into(),
+            (None, Rule::Yearly { .. }) => "a yearly freeze".into(),
+            (None, Rule::Weekly(_)) => "a weekly freeze".into(),
+        }
+    }
+}
+
+impl YearlyPoint {
+    fn in_year(self, year: i16) -> Option<DateTime> {
+        match Date::new(year, self.month, self.day) {
+            Ok(date) => at_minute(date, self.minute),
+            Err(_) if self.month == 2 && self.day == 29 => {
+                at_minute(Date::new(year, 3, 1).ok()?, 0)
+            }
+            Err(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for YearlyPoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:02}-{:02} {}",
+            self.month,
+            self.day,
+            render_clock(self.minute)
+        )
+    }
+}

@@ -104,6 +104,6 @@ impl SdkFailure {
     }
 }
 
-fn timestamp(time: &aws_smithy_types::DateTime) -> Option<jiff::Timestamp> {
+fn timestamp(time: &aws_sdk_codepipeline::primitives::DateTime) -> Option<jiff::Timestamp> {
     jiff::Timestamp::new(time.secs(), i32::try_from(time.subsec_nanos()).ok()?).ok()
 }

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::time::Duration;
 
-use crate::handler::Settings;
 use crate::names;
 use crate::policy::{Policy, PolicyError};
 
@@ -21,6 +20,45 @@ pub const KNOWN_VARIABLES: [&str; 8] = [
     "GATE_TOKEN_WAIT_SECONDS",
     "GATE_SWEEP_MINUTES",
 ];
+
+/// How the gate behaves, beyond the policy.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The kill switch: read nothing, answer nothing, only log that the gate is off.
+    pub off: bool,
+    /// Decide, log and tell, but never call PutApprovalResult.
+    pub dry_run: bool,
+    /// When set, records from any other topic are refused.
+    pub allowed_topics: Option<Vec<String>>,
+    /// How long to keep re-reading the state while it does not show the notice's token yet.
+    pub token_wait: Duration,
+    /// How many pipelines the sweep reads at once.
+    pub sweep_concurrency: usize,
+    /// The least time between two pipeline reads of the sweep, so that a policy covering
+    /// a hundred pipelines stays well under CodePipeline's request rate.
+    pub sweep_read_interval: Duration,
+    /// How often the scheduled sweep runs (the template's `SweepMinutes`): a deferred
+    /// approval is kept waiting only if its window opens at least this long before it
+    /// expires, so that a sweep comes while it is open.
+    pub sweep_every: Duration,
+    /// The function's region (`AWS_REGION`), for console links in the sweep's notices.
+    pub region: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            off: false,
+            dry_run: false,
+            allowed_topics: None,
+            token_wait: Duration::from_secs(10),
+            sweep_concurrency: 4,
+            sweep_read_interval: Duration::from_millis(100),
+            sweep_every: Duration::from_secs(5 * 60),
+            region: None,
+        }
+    }
+}
 
 /// Everything the function needs besides its AWS clients.
 #[derive(Debug)]

@@ -334,18 +334,6 @@ pub trait Pipelines: Send + Sync {
     ) -> impl Future<Output = Result<(), AnswerError>> + Send;
 }
 
-/// Tells people what the gate decided (SNS). Failing to tell never changes a decision.
-pub trait DecisionTopic: Send + Sync {
-    fn publish(
-        &self,
-        notice: &crate::report::DecisionNotice,
-    ) -> impl Future<Output = Result<(), PublishError>> + Send;
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("publishing the decision failed: {0}")]
-pub struct PublishError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
-
 #[cfg(test)]
 mod tests {
     use super::*;

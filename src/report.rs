@@ -2,11 +2,25 @@
 //! and the decision notice for people. All three are built from one [`Report`], so they
 //! can never disagree. No report carries the approval token.
 
+use std::future::Future;
+
 use serde::Serialize;
 
 use crate::decision::{Decision, Verdict};
 use crate::names;
 use crate::notice::{ApprovalRequest, ApprovalTarget};
+
+/// Tells people what the gate decided (SNS). Failing to tell never changes a decision.
+pub trait DecisionTopic: Send + Sync {
+    fn publish(
+        &self,
+        notice: &DecisionNotice,
+    ) -> impl Future<Output = Result<(), PublishError>> + Send;
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("publishing the decision failed: {0}")]
+pub struct PublishError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
 
 /// How the record ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -9,11 +9,9 @@ use std::time::Duration;
 use approval_gate::aws::{CodePipeline, SnsDecisionTopic};
 use approval_gate::handler::{Gate, Settings};
 use approval_gate::notice::{ApprovalTarget, ApprovalToken};
-use approval_gate::pipeline::{
-    ActionStatus, AnswerError, ApprovalAnswer, DecisionTopic, Pipelines, ReadError,
-};
+use approval_gate::pipeline::{ActionStatus, AnswerError, ApprovalAnswer, Pipelines, ReadError};
 use approval_gate::policy::Policy;
-use approval_gate::report::{Answer, Outcome};
+use approval_gate::report::{Answer, DecisionTopic, Outcome};
 use aws_config::SdkConfig;
 use common::*;
 use serde_json::json;

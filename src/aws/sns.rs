@@ -3,8 +3,7 @@
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
 
-use crate::pipeline::{DecisionTopic, PublishError};
-use crate::report::DecisionNotice;
+use crate::report::{DecisionNotice, DecisionTopic, PublishError};
 
 #[derive(Clone, Debug)]
 pub struct SnsDecisionTopic {

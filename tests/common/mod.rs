@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 
 use approval_gate::pipeline::{
     ActionExecution, ActionKind, ActionRecord, ActionState, ActionStatus, AnswerError,
-    ApprovalAnswer, ArtifactRevision, DecisionTopic, Declaration, ExecutionRecord,
-    PipelineSnapshot, Pipelines, PublishError, ReadError, StageExecution, StageState,
+    ApprovalAnswer, ArtifactRevision, Declaration, ExecutionRecord, PipelineSnapshot, Pipelines,
+    ReadError, StageExecution, StageState,
 };
-use approval_gate::report::DecisionNotice;
+use approval_gate::report::{DecisionNotice, DecisionTopic, PublishError};
 use serde_json::Value;
 
 pub const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:codepipeline-approvals";

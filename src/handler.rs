@@ -19,7 +19,8 @@ use crate::error::GateError;
 use crate::evidence::{ExecutionFacts, LiveApproval, SourceHead};
 use crate::notice::{self, ApprovalRequest, Claims};
 use crate::pipeline::{
-    AnswerError, ApprovalAnswer, Declaration, PipelineSnapshot, Pipelines, ReadError, Staleness,
+    AnswerError, ApprovalAnswer, ApprovalStatus, Declaration, PipelineSnapshot, Pipelines,
+    ReadError, Staleness,
 };
 use crate::policy::windows::Outside;
 use crate::policy::{Policy, Rule};
@@ -375,9 +376,9 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         approval: &LiveApproval,
         decision: &Decision,
     ) -> Result<Answer, GateError> {
-        let approve = match decision.verdict {
-            Verdict::Approve => true,
-            Verdict::Reject => false,
+        let status = match decision.verdict {
+            Verdict::Approve => ApprovalStatus::Approved,
+            Verdict::Reject => ApprovalStatus::Rejected,
             Verdict::Abstain | Verdict::Defer => return Ok(Answer::None),
         };
         if self.settings.dry_run {
@@ -387,7 +388,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         let answer = ApprovalAnswer {
             target: target.clone(),
             token: approval.token().clone(),
-            approve,
+            status,
             summary: decision.summary(),
         };
         match self.pipelines.answer(&answer).await {

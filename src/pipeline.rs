@@ -267,8 +267,15 @@ impl Staleness {
 pub struct ApprovalAnswer {
     pub target: ApprovalTarget,
     pub token: ApprovalToken,
-    pub approve: bool,
+    pub status: ApprovalStatus,
     pub summary: String,
+}
+
+/// What an answer says, as `PutApprovalResult` takes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApprovalStatus {
+    Approved,
+    Rejected,
 }
 
 /// Reading a pipeline failed.

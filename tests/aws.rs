@@ -9,7 +9,9 @@ use std::time::Duration;
 use approval_gate::aws::{CodePipeline, SnsDecisionTopic};
 use approval_gate::handler::{Gate, Settings};
 use approval_gate::notice::{ApprovalTarget, ApprovalToken};
-use approval_gate::pipeline::{ActionStatus, AnswerError, ApprovalAnswer, Pipelines, ReadError};
+use approval_gate::pipeline::{
+    ActionStatus, AnswerError, ApprovalAnswer, ApprovalStatus, Pipelines, ReadError,
+};
 use approval_gate::policy::Policy;
 use approval_gate::report::{Answer, DecisionTopic, Outcome};
 use aws_config::SdkConfig;
@@ -27,7 +29,11 @@ fn shop_answer(token: &str, approve: bool) -> ApprovalAnswer {
             action: "Manual".into(),
         },
         token: ApprovalToken::new(token),
-        approve,
+        status: if approve {
+            ApprovalStatus::Approved
+        } else {
+            ApprovalStatus::Rejected
+        },
         summary: "Approved by approval-gate rule \"r\": because".into(),
     }
 }

@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use approval_gate::handler::{Gate, Settings};
-use approval_gate::pipeline::{ActionStatus, AnswerError, ReadError};
+use approval_gate::pipeline::{ActionStatus, AnswerError, ApprovalStatus, ReadError};
 use approval_gate::policy::Policy;
 use approval_gate::report::{Answer, Outcome};
 use common::*;
@@ -58,7 +58,7 @@ async fn approves_what_the_rule_allows_and_says_why() {
     assert_eq!(report.execution_id.as_deref(), Some("exec-1"));
     let answers = pipelines.answers();
     assert_eq!(answers.len(), 1);
-    assert!(answers[0].approve);
+    assert_eq!(answers[0].status, ApprovalStatus::Approved);
     assert_eq!(answers[0].token.expose(), SHOP_TOKEN);
     assert_eq!(
         answers[0].target.to_string(),
@@ -96,7 +96,7 @@ async fn rejects_when_a_required_action_failed() {
     assert_eq!(response.records[0].outcome, Outcome::Reject);
     let answers = pipelines.answers();
     assert_eq!(answers.len(), 1);
-    assert!(!answers[0].approve);
+    assert_eq!(answers[0].status, ApprovalStatus::Rejected);
     assert!(answers[0].summary.starts_with(
         "Rejected by approval-gate rule \"prod-after-tests\": Build/IntegrationTests is Failed"
     ));

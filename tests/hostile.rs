@@ -789,7 +789,7 @@ async fn problems_with(case: &Case) -> Vec<String> {
             pipelines
                 .answers()
                 .iter()
-                .map(|a| a.approve)
+                .map(|a| a.status)
                 .collect::<Vec<_>>()
         ));
     }

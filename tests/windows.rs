@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::time::Duration;
 
 use approval_gate::handler::{Gate, Settings};
-use approval_gate::pipeline::{ActionStatus, Declaration, PipelineSnapshot};
+use approval_gate::pipeline::{ActionStatus, ApprovalStatus, Declaration, PipelineSnapshot};
 use approval_gate::policy::Policy;
 use approval_gate::report::{Answer, Outcome};
 use common::*;
@@ -138,7 +138,7 @@ async fn defers_at_20_00_and_approves_at_09_00_berlin_the_next_morning() {
     assert_eq!(opened.sweep.unwrap().answered, 1);
     let answers = pipelines.answers();
     assert_eq!(answers.len(), 1);
-    assert!(answers[0].approve);
+    assert_eq!(answers[0].status, ApprovalStatus::Approved);
     let summary = &answers[0].summary;
     assert!(
         summary.starts_with("Approved by approval-gate rule \"prod-office-hours\""),
@@ -210,7 +210,7 @@ async fn a_deferral_that_would_outlive_the_approval_is_rejected_before_it_expire
 
     assert_eq!(last_chance.sweep.unwrap().answered, 1);
     let answer = &pipelines.answers()[0];
-    assert!(!answer.approve);
+    assert_eq!(answer.status, ApprovalStatus::Rejected);
     assert!(
         answer.summary.contains("rejected rather than left to fail"),
         "{}",
@@ -253,7 +253,7 @@ async fn a_deferral_whose_window_opens_before_expiry_is_not_rejected() {
     set_now("2026-11-26T08:00:00Z");
     let opened = gate.handle(&event("scheduled-sweep")).await.unwrap();
     assert_eq!(opened.sweep.unwrap().answered, 1);
-    assert!(pipelines.answers()[0].approve);
+    assert_eq!(pipelines.answers()[0].status, ApprovalStatus::Approved);
 }
 
 #[tokio::test]

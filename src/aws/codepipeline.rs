@@ -181,10 +181,9 @@ impl Pipelines for CodePipeline {
     }
 
     async fn answer(&self, answer: &ApprovalAnswer) -> Result<(), AnswerError> {
-        let status = if answer.approve {
-            ApprovalStatus::Approved
-        } else {
-            ApprovalStatus::Rejected
+        let status = match answer.status {
+            crate::pipeline::ApprovalStatus::Approved => ApprovalStatus::Approved,
+            crate::pipeline::ApprovalStatus::Rejected => ApprovalStatus::Rejected,
         };
         let result = ApprovalResult::builder()
             .status(status)

@@ -20,7 +20,7 @@
 //!    the rule and the reasons (not in dry run). Abstain and defer send nothing.
 //! 6. [`report`]: one structured log line per record, and a notice on the decision topic.
 //!
-//! A scheduled event runs the sweep instead ([`handler`]): every approval waiting on the
+//! A scheduled event runs the sweep instead ([`handler`], in its own file): every approval waiting on the
 //! pipelines the policy covers is decided from the state alone, so deferred approvals are
 //! answered once their window opens.
 //!

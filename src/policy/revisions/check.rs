@@ -29,22 +29,24 @@ impl Revisions {
     ) -> Vec<RevisionCheck> {
         let mut checks = Vec::new();
         if self.latest {
-            checks.extend(settle(check_latest(facts, heads), || {
+            checks.extend(passed_unless(check_latest(facts, heads), || {
                 "latest: every source is at its newest revision".into()
             }));
         }
         if let Some(max_age) = &self.max_age {
-            checks.extend(settle(self.check_max_age(max_age, facts, now), || {
-                format!("max_age: every revision was created within the last {max_age}")
-            }));
+            checks.extend(passed_unless(
+                self.check_max_age(max_age, facts, now),
+                || format!("max_age: every revision was created within the last {max_age}"),
+            ));
         }
         if let Some(revision_id) = &self.revision_id {
-            checks.extend(settle(self.check_revision_id(revision_id, facts), || {
-                "revision_id: every revision id is allowed".into()
-            }));
+            checks.extend(passed_unless(
+                self.check_revision_id(revision_id, facts),
+                || "revision_id: every revision id is allowed".into(),
+            ));
         }
         if let Some(commit_message) = &self.commit_message {
-            checks.extend(settle(
+            checks.extend(passed_unless(
                 self.check_commit_message(commit_message, facts),
                 || commit_message.passed(),
             ));
@@ -191,7 +193,10 @@ impl CommitMessageCheck {
 }
 
 /// A check's failures, or one passing entry when there are none.
-fn settle(failures: Vec<RevisionCheck>, passed: impl FnOnce() -> String) -> Vec<RevisionCheck> {
+fn passed_unless(
+    failures: Vec<RevisionCheck>,
+    passed: impl FnOnce() -> String,
+) -> Vec<RevisionCheck> {
     if failures.is_empty() {
         vec![RevisionCheck::pass(passed())]
     } else {

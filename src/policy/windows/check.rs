@@ -7,7 +7,8 @@ use jiff::{SignedDuration, Timestamp};
 use super::clock::{at_minute, minute_of_day, render_civil, render_clock, weekday_title};
 use super::dst::{in_span, occurrences};
 use super::{
-    DAY_NAMES, Freeze, HORIZON_DAYS, MINUTES_PER_DAY, Rule, TimeCheck, Weekly, Windows, YearlyPoint,
+    DAY_NAMES, Freeze, HORIZON_DAYS, MINUTES_PER_DAY, Recurrence, TimeCheck, Weekly, Windows,
+    YearlyPoint,
 };
 
 impl Windows {
@@ -102,7 +103,7 @@ impl Windows {
                 add(&mut candidates, window.start(day));
             }
             for freeze in &self.freezes {
-                if let Rule::Weekly(window) = &freeze.rule {
+                if let Recurrence::Weekly(window) = &freeze.rule {
                     add(&mut candidates, window.end(day));
                 }
             }
@@ -113,13 +114,13 @@ impl Windows {
         }
         for freeze in &self.freezes {
             match &freeze.rule {
-                Rule::OneOff { to, .. } => candidates.push(*to),
-                Rule::Yearly { to, .. } => {
+                Recurrence::OneOff { to, .. } => candidates.push(*to),
+                Recurrence::Yearly { to, .. } => {
                     for year in first_day.year()..=last_day.year() {
                         add(&mut candidates, to.in_year(year));
                     }
                 }
-                Rule::Weekly(_) => {}
+                Recurrence::Weekly(_) => {}
             }
         }
 
@@ -214,8 +215,8 @@ impl Freeze {
     /// or year either way for a repeated hour that crosses midnight.
     fn covers(&self, zone: &TimeZone, now: Timestamp, civil: DateTime) -> bool {
         match &self.rule {
-            Rule::OneOff { from, to } => *from <= now && now < *to,
-            Rule::Yearly { from, to } => (-2..=1).any(|shift| {
+            Recurrence::OneOff { from, to } => *from <= now && now < *to,
+            Recurrence::Yearly { from, to } => (-2..=1).any(|shift| {
                 let Some(year) = civil.year().checked_add(shift) else {
                     return true;
                 };
@@ -231,7 +232,7 @@ impl Freeze {
                     end_year.and_then(|end_year| to.in_year(end_year)),
                 )
             }),
-            Rule::Weekly(window) => (-2..=1).any(|shift| {
+            Recurrence::Weekly(window) => (-2..=1).any(|shift| {
                 let Ok(day) = civil
                     .date()
                     .checked_add(SignedDuration::from_hours(24 * shift))
@@ -246,9 +247,9 @@ impl Freeze {
     fn name(&self) -> String {
         match (&self.reason, &self.rule) {
             (Some(reason), _) => format!("\"{reason}\""),
-            (None, Rule::OneOff { .. }) => "a one-off freeze".into(),
-            (None, Rule::Yearly { .. }) => "a yearly freeze".into(),
-            (None, Rule::Weekly(_)) => "a weekly freeze".into(),
+            (None, Recurrence::OneOff { .. }) => "a one-off freeze".into(),
+            (None, Recurrence::Yearly { .. }) => "a yearly freeze".into(),
+            (None, Recurrence::Weekly(_)) => "a weekly freeze".into(),
         }
     }
 }

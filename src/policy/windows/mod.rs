@@ -125,14 +125,14 @@ struct Weekly {
 
 #[derive(Clone, Debug)]
 struct Freeze {
-    rule: Rule,
+    rule: Recurrence,
     reason: Option<String>,
     /// The span as people read it, e.g. "12-24 00:00 to 12-27 00:00".
     span: String,
 }
 
 #[derive(Clone, Debug)]
-enum Rule {
+enum Recurrence {
     OneOff { from: Timestamp, to: Timestamp },
     Yearly { from: YearlyPoint, to: YearlyPoint },
     Weekly(Weekly),

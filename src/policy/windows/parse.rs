@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::clock::{at_minute, render_civil};
 use super::dst::{Side, resolve};
 use super::{
-    DAY_NAMES, Freeze, MINUTES_PER_DAY, Outside, REASON_MAX_CHARS, Rule, Weekly, Windows,
+    DAY_NAMES, Freeze, MINUTES_PER_DAY, Outside, REASON_MAX_CHARS, Recurrence, Weekly, Windows,
     YearlyPoint,
 };
 use crate::policy::PolicyError;
@@ -137,7 +137,7 @@ impl Freeze {
                     render_civil(zone.to_datetime(from)),
                     render_civil(zone.to_datetime(to))
                 );
-                (Rule::OneOff { from, to }, span)
+                (Recurrence::OneOff { from, to }, span)
             }
             Some(Every::Year) => {
                 not_weekly(&document.days)?;
@@ -152,7 +152,7 @@ impl Freeze {
                     ));
                 }
                 (
-                    Rule::Yearly { from, to },
+                    Recurrence::Yearly { from, to },
                     format!("every year {from} to {to}"),
                 )
             }
@@ -161,7 +161,7 @@ impl Freeze {
                     .days
                     .ok_or_else(|| error(format!("{at}.days"), "a weekly freeze needs `days`"))?;
                 let window = Weekly::parse(&days, &document.from, &document.to, at)?;
-                (Rule::Weekly(window), format!("every {window}"))
+                (Recurrence::Weekly(window), format!("every {window}"))
             }
         };
         Ok(Self { rule, reason, span })

@@ -405,7 +405,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
             return;
         };
         if let Err(error) = topic.publish(&notice).await {
-            tracing::warn!(error = %error, verdict = notice.verdict, pipeline = notice.pipeline, "decision notice not published; the decision stands");
+            tracing::warn!(error = %error, verdict = notice.verdict.as_str(), pipeline = notice.pipeline, "decision notice not published; the decision stands");
         }
     }
 }

@@ -282,7 +282,7 @@ impl Report {
         Some(DecisionNotice {
             subject,
             body,
-            verdict: self.outcome.as_str(),
+            verdict: self.outcome,
             pipeline: self.pipeline.clone().unwrap_or_default(),
             dry_run: self.dry_run,
         })
@@ -296,7 +296,7 @@ pub struct DecisionNotice {
     pub subject: String,
     pub body: String,
     /// Message attributes, so subscribers can filter.
-    pub verdict: &'static str,
+    pub verdict: Outcome,
     pub pipeline: String,
     pub dry_run: bool,
 }
@@ -388,7 +388,7 @@ mod tests {
         }
         assert_eq!(
             (notice.verdict, notice.pipeline.as_str(), notice.dry_run),
-            ("approve", "web-shop", false)
+            (Outcome::Approve, "web-shop", false)
         );
     }
 

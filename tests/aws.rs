@@ -263,7 +263,7 @@ async fn publishes_decision_notices_with_filterable_attributes() {
     let notice = approval_gate::report::DecisionNotice {
         subject: "[approval-gate] Approved: web-shop/Approve-Prod/Manual".into(),
         body: "approval-gate: Approved\n".into(),
-        verdict: "approve",
+        verdict: Outcome::Approve,
         pipeline: "web-shop".into(),
         dry_run: false,
     };

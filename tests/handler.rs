@@ -74,7 +74,7 @@ async fn approves_what_the_rule_allows_and_says_why() {
         notices[0].subject,
         "[approval-gate] Approved: web-shop/Approve-Prod/Manual"
     );
-    assert_eq!(notices[0].verdict, "approve");
+    assert_eq!(notices[0].verdict, Outcome::Approve);
 }
 
 #[tokio::test]
@@ -128,7 +128,7 @@ async fn leaves_unmatched_approvals_to_humans() {
         vec!["no rule matches data-etl/Approve/SignOff"]
     );
     assert!(pipelines.answers().is_empty());
-    assert_eq!(topic.notices()[0].verdict, "abstain");
+    assert_eq!(topic.notices()[0].verdict, Outcome::Abstain);
 }
 
 #[tokio::test]
@@ -181,7 +181,7 @@ async fn stale_token_is_never_answered() {
         pipelines.read_count() >= 2,
         "the state was re-read while waiting"
     );
-    assert_eq!(topic.notices()[0].verdict, "stale");
+    assert_eq!(topic.notices()[0].verdict, Outcome::Stale);
 }
 
 #[tokio::test]

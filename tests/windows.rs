@@ -112,7 +112,7 @@ async fn defers_at_20_00_and_approves_at_09_00_berlin_the_next_morning() {
         "{reasons}"
     );
     assert!(pipelines.answers().is_empty());
-    assert_eq!(topic.notices()[0].verdict, "defer");
+    assert_eq!(topic.notices()[0].verdict, Outcome::Defer);
     assert!(
         topic.notices()[0]
             .subject

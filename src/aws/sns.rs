@@ -35,7 +35,7 @@ impl DecisionTopic for SnsDecisionTopic {
             .topic_arn(&self.topic_arn)
             .subject(&notice.subject)
             .message(&notice.body)
-            .message_attributes("verdict", attribute(notice.verdict)?)
+            .message_attributes("verdict", attribute(notice.verdict.as_str())?)
             .message_attributes("pipeline", attribute(&notice.pipeline)?)
             .message_attributes("dry_run", attribute(dry_run)?)
             .send()

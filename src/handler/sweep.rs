@@ -36,7 +36,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
                 // The exact names can still be swept; the next sweep lists again.
                 tracing::error!(error = %error, "sweep could not list the pipelines");
                 (
-                    self.policy.named_pipelines().0,
+                    self.policy.named_pipelines().exact,
                     Some(format!("ListPipelines: {error}")),
                 )
             }
@@ -86,7 +86,8 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
 
     /// The exact pipeline names in the policy, and every listed pipeline a wildcard covers.
     async fn covered_pipelines(&self) -> Result<Vec<String>, ReadError> {
-        let (mut names, wildcard) = self.policy.named_pipelines();
+        let named = self.policy.named_pipelines();
+        let (mut names, wildcard) = (named.exact, named.listing_needed);
         if wildcard {
             let listed = self.pipelines.list_pipelines().await?;
             names.extend(listed.into_iter().filter(|name| self.policy.covers(name)));

@@ -231,7 +231,7 @@ impl Policy {
 
     /// The pipelines named exactly by some rule, and whether some rule uses a wildcard (so
     /// that finding every covered pipeline takes listing them).
-    pub fn named_pipelines(&self) -> (Vec<String>, bool) {
+    pub fn named_pipelines(&self) -> NamedPipelines {
         let mut names: Vec<String> = self
             .rules
             .iter()
@@ -240,12 +240,25 @@ impl Policy {
             .collect();
         names.sort();
         names.dedup();
-        let wildcard = self
+        let listing_needed = self
             .rules
             .iter()
             .any(|rule| rule.matcher.pipeline.literal().is_none());
-        (names, wildcard)
+        NamedPipelines {
+            exact: names,
+            listing_needed,
+        }
     }
+}
+
+/// The pipelines a policy covers, as far as its patterns say without listing any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamedPipelines {
+    /// Pipeline names some rule matches exactly, sorted.
+    pub exact: Vec<String>,
+    /// Some rule's pipeline pattern has a wildcard, so finding every covered pipeline
+    /// takes listing them.
+    pub listing_needed: bool,
 }
 
 impl Rule {

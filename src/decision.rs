@@ -10,13 +10,13 @@ use std::fmt;
 
 use jiff::{SignedDuration, Timestamp};
 
+use crate::check::{Check, Severity};
 use crate::evidence::{ActionOutcome, ExecutionFacts, Expiry, LiveApproval, SourceHead};
 use crate::names;
 use crate::notice::Claims;
 use crate::pipeline::ActionStatus;
-use crate::policy::revisions::FailAs;
-use crate::policy::windows::{Outside, TimeCheck, Windows};
-use crate::policy::{ActionRef, OnFail, Policy, Rule};
+use crate::policy::windows::TimeCheck;
+use crate::policy::{ActionRef, Policy, Rule};
 
 /// PutApprovalResult refuses longer summaries. Whether it counts characters, UTF-16 units
 /// or bytes is not documented, so summaries are cut to this many bytes, which satisfies
@@ -128,8 +128,24 @@ pub fn decide(
     now: Timestamp,
     sweep_every: SignedDuration,
 ) -> Decision {
+    decide_by(
+        policy.rule_for(evidence.approval.target()),
+        evidence,
+        now,
+        sweep_every,
+    )
+}
+
+/// [`decide`] with the rule already resolved (`policy.rule_for` of the approval's target),
+/// for callers that needed the rule first to know what evidence to read.
+pub fn decide_by(
+    rule: Option<&Rule>,
+    evidence: &Evidence<'_>,
+    now: Timestamp,
+    sweep_every: SignedDuration,
+) -> Decision {
     let approval = evidence.approval;
-    let Some(rule) = policy.rule_for(approval.target()) else {
+    let Some(rule) = rule else {
         return Decision::abstain(None, format!("no rule matches {}", approval.target()));
     };
     let mut decision = decide_by_rule(rule, evidence, now, sweep_every);
@@ -207,33 +223,16 @@ fn judge(
     at: Timestamp,
     sweep_every: SignedDuration,
 ) -> Decision {
-    let on_fail = Severity::from(rule.on_fail);
     let mut checks: Vec<Check> = rule
         .require_succeeded
         .iter()
-        .map(|required| check_succeeded(evidence.execution, required, on_fail))
+        .map(|required| check_succeeded(evidence.execution, required, rule.on_fail))
         .collect();
     if let Some(windows) = &rule.windows {
-        checks.push(check_windows(windows, at, sweep_every));
+        checks.push(windows.check(at, sweep_every));
     }
     if let Some(revisions) = &rule.revisions {
-        checks.extend(
-            revisions
-                .check(evidence.execution, evidence.heads, at)
-                .into_iter()
-                .map(|check| {
-                    if check.passed {
-                        Check::pass(check.reason)
-                    } else {
-                        let severity = match check.on_fail {
-                            Some(FailAs::Reject) => Severity::Reject,
-                            Some(FailAs::Abstain) => Severity::Abstain,
-                            None => on_fail,
-                        };
-                        Check::fail(severity, check.reason)
-                    }
-                }),
-        );
+        checks.extend(revisions.check(evidence.execution, evidence.heads, at, rule.on_fail));
     }
 
     let strictest = checks.iter().filter_map(|check| check.failed).max();
@@ -295,49 +294,6 @@ fn in_time(opens: Option<Timestamp>, expiry: Timestamp, sweep_every: SignedDurat
     opens
         .and_then(|opens| opens.checked_add(sweep_every).ok())
         .is_some_and(|swept| swept < expiry)
-}
-
-/// What a failing check asks for. The order is the precedence: the strictest wins.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Severity {
-    Defer,
-    Abstain,
-    Reject,
-}
-
-impl From<OnFail> for Severity {
-    fn from(on_fail: OnFail) -> Self {
-        match on_fail {
-            OnFail::Reject => Self::Reject,
-            OnFail::Abstain => Self::Abstain,
-        }
-    }
-}
-
-struct Check {
-    /// `None` when the check passed.
-    failed: Option<Severity>,
-    reason: String,
-    /// For a deferring check: when it may pass (`None`: not within the search horizon).
-    opens: Option<Timestamp>,
-}
-
-impl Check {
-    fn pass(reason: String) -> Self {
-        Self {
-            failed: None,
-            reason,
-            opens: None,
-        }
-    }
-
-    fn fail(severity: Severity, reason: String) -> Self {
-        Self {
-            failed: Some(severity),
-            reason,
-            opens: None,
-        }
-    }
 }
 
 /// What the notice's `customData` claims must agree with the evidence. A claim can only
@@ -405,42 +361,9 @@ fn same_commit(id: &str, claimed: &str) -> bool {
 /// nobody wonders why an approval that arrived in the evening went out the next morning.
 fn why_it_waited(rule: &Rule, approval: &LiveApproval) -> Option<String> {
     let windows = rule.windows.as_ref()?;
-    match windows.check(approval.since()?) {
+    match windows.at(approval.since()?) {
         TimeCheck::Open { .. } => None,
         TimeCheck::Closed { reason, .. } => Some(format!("it waited: when it arrived, {reason}")),
-    }
-}
-
-/// A closed window defers until it opens; the opening counts only if the window then stays
-/// open for a whole sweep period, so that a sweep is sure to come while it is open.
-fn check_windows(windows: &Windows, at: Timestamp, sweep_every: SignedDuration) -> Check {
-    match windows.check(at) {
-        TimeCheck::Open { reason } => Check::pass(reason),
-        TimeCheck::Closed {
-            reason,
-            next_open,
-            next_open_text,
-        } => {
-            let last_sweep_moment = sweep_every - SignedDuration::from_secs(1);
-            let next_open = next_open.filter(|opens| {
-                opens
-                    .checked_add(last_sweep_moment)
-                    .is_ok_and(|until| windows.check(until).is_open())
-            });
-            let severity = match windows.outside() {
-                Outside::Reject => Severity::Reject,
-                Outside::Abstain => Severity::Abstain,
-                Outside::Defer => Severity::Defer,
-            };
-            let next = next_open_text.map_or_else(
-                || "no window opens in the next 400 days".to_owned(),
-                |text| format!("next opening {text}"),
-            );
-            Check {
-                opens: next_open,
-                ..Check::fail(severity, format!("{reason}; {next}"))
-            }
-        }
     }
 }
 

@@ -12,8 +12,9 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use crate::check::Severity;
 pub use crate::config::Settings;
-use crate::decision::{Decision, Evidence, Verdict, claims_veto, decide};
+use crate::decision::{Decision, Evidence, Verdict, claims_veto, decide_by};
 use crate::error::GateError;
 use crate::evidence::{ExecutionFacts, LiveApproval, SourceHead};
 use crate::notice::{self, ApprovalRequest, Claims};
@@ -21,7 +22,6 @@ use crate::pipeline::{
     AnswerError, ApprovalAnswer, ApprovalStatus, Declaration, PipelineSnapshot, Pipelines,
     ReadError, Staleness,
 };
-use crate::policy::windows::Outside;
 use crate::policy::{Policy, Rule};
 use crate::report::{Answer, DecisionTopic, Outcome, Report};
 pub use sweep::SweepSummary;
@@ -255,8 +255,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         let veto = rule.zip(case.claims.as_ref()).and_then(|(rule, claims)| {
             claims_veto(claims, &facts).map(|reason| Decision::vetoed(rule, reason))
         });
-        let decision =
-            veto.unwrap_or_else(|| decide(&self.policy, &evidence, now, self.sweep_every()));
+        let decision = veto.unwrap_or_else(|| decide_by(rule, &evidence, now, self.sweep_every()));
         let answer = self.answer(approval, &decision).await?;
         Ok(Report::decided(
             case.message_id,
@@ -295,7 +294,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         let needs_declaration = rule
             .windows
             .as_ref()
-            .is_some_and(|windows| windows.outside() == Outside::Defer);
+            .is_some_and(|windows| windows.outside() == Severity::Defer);
         let pipeline = approval.target().pipeline.as_str();
         let execution_id = approval.execution().as_str();
         let (execution, actions, declaration) = tokio::join!(

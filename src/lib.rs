@@ -48,6 +48,7 @@
 )]
 
 pub mod aws;
+pub mod check;
 pub mod config;
 pub mod decision;
 pub mod error;

@@ -45,7 +45,7 @@ impl fmt::Display for ApprovalToken {
 
 /// Where an approval waits: pipeline, stage and action names, already validated against
 /// CodePipeline's name rules.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ApprovalTarget {
     pub pipeline: String,
     pub stage: String,

@@ -82,9 +82,9 @@ pub struct Report {
     pub message_id: Option<String>,
     pub outcome: Outcome,
     pub answer: Answer,
-    pub pipeline: Option<String>,
-    pub stage: Option<String>,
-    pub action: Option<String>,
+    /// Where the approval waits; `None` for a record that named no approval.
+    #[serde(flatten)]
+    pub target: Option<ApprovalTarget>,
     pub execution_id: Option<String>,
     pub rule: Option<String>,
     pub reasons: Vec<String>,
@@ -111,9 +111,7 @@ impl Report {
             message_id,
             outcome: Outcome::Dropped,
             answer: Answer::None,
-            pipeline: None,
-            stage: None,
-            action: None,
+            target: None,
             execution_id: None,
             rule: None,
             reasons: vec![reason],
@@ -147,18 +145,11 @@ impl Report {
         reasons: Vec<String>,
         dry_run: bool,
     ) -> Self {
-        let ApprovalTarget {
-            pipeline,
-            stage,
-            action,
-        } = target.clone();
         Self {
             message_id,
             outcome,
             answer: Answer::None,
-            pipeline: Some(pipeline),
-            stage: Some(stage),
-            action: Some(action),
+            target: Some(target.clone()),
             execution_id: None,
             rule: None,
             reasons,
@@ -191,27 +182,22 @@ impl Report {
         }
     }
 
-    fn target(&self) -> String {
-        format!(
-            "{}/{}/{}",
-            self.pipeline.as_deref().unwrap_or("?"),
-            self.stage.as_deref().unwrap_or("?"),
-            self.action.as_deref().unwrap_or("?")
-        )
+    /// The target's names, each `missing` when the record named no approval.
+    fn names<'a>(&'a self, missing: &'a str) -> (&'a str, &'a str, &'a str) {
+        self.target
+            .as_ref()
+            .map_or((missing, missing, missing), |target| {
+                (&target.pipeline, &target.stage, &target.action)
+            })
     }
 
     /// Writes the one structured log line for this record.
     pub fn log(&self) {
         let reasons = self.reasons.join("; ");
-        let fields = (
-            self.message_id.as_deref().unwrap_or(""),
-            self.pipeline.as_deref().unwrap_or(""),
-            self.stage.as_deref().unwrap_or(""),
-            self.action.as_deref().unwrap_or(""),
-            self.execution_id.as_deref().unwrap_or(""),
-            self.rule.as_deref().unwrap_or(""),
-        );
-        let (message_id, pipeline, stage, action, execution_id, rule) = fields;
+        let (pipeline, stage, action) = self.names("");
+        let message_id = self.message_id.as_deref().unwrap_or("");
+        let execution_id = self.execution_id.as_deref().unwrap_or("");
+        let rule = self.rule.as_deref().unwrap_or("");
         macro_rules! line {
             ($level:ident) => {
                 tracing::$level!(
@@ -251,7 +237,11 @@ impl Report {
             (Outcome::Defer, _) => "Deferred until its window opens",
             (Outcome::Stale, _) | (Outcome::Dropped, _) => "Ignored stale notice",
         };
-        let subject = subject(&format!("[approval-gate] {headline}: {}", self.target()));
+        let (pipeline, stage, action) = self.names("?");
+        let subject = subject(&format!(
+            "[approval-gate] {headline}: {pipeline}/{stage}/{action}"
+        ));
+        let (pipeline, stage, action) = self.names("-");
         let answer = match self.answer {
             Answer::Sent => "sent to CodePipeline",
             Answer::DryRun => "not sent (dry run)",
@@ -263,9 +253,9 @@ impl Report {
             "approval-gate: {headline}\n\n\
              Pipeline:  {}\nStage:     {}\nAction:    {}\nExecution: {}\n\
              Verdict:   {}\nRule:      {}\nAnswer:    {answer}\nDry run:   {}\n\nReasons:\n",
-            names::printable(self.pipeline.as_deref().unwrap_or("-"), 100),
-            names::printable(self.stage.as_deref().unwrap_or("-"), 100),
-            names::printable(self.action.as_deref().unwrap_or("-"), 100),
+            names::printable(pipeline, 100),
+            names::printable(stage, 100),
+            names::printable(action, 100),
             names::printable(self.execution_id.as_deref().unwrap_or("-"), 100),
             self.outcome.as_str(),
             self.rule
@@ -283,7 +273,11 @@ impl Report {
             subject,
             body,
             verdict: self.outcome,
-            pipeline: self.pipeline.clone().unwrap_or_default(),
+            pipeline: self
+                .target
+                .as_ref()
+                .map(|target| target.pipeline.clone())
+                .unwrap_or_default(),
             dry_run: self.dry_run,
         })
     }

@@ -450,7 +450,12 @@ async fn fifty_notices_for_fifty_pipelines_at_once_are_each_decided_and_answered
     for delivery in deliveries {
         let (i, response) = delivery.await.unwrap();
         let report = response.unwrap().records.remove(0);
-        decided.push((i, report.pipeline.clone(), report.outcome, report.answer));
+        decided.push((
+            i,
+            report.target.as_ref().map(|target| target.pipeline.clone()),
+            report.outcome,
+            report.answer,
+        ));
     }
 
     // Then each is decided by its own pipeline's state and answered exactly once

@@ -12,6 +12,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Deserializer};
 
+use crate::check::Severity;
 use crate::names;
 use crate::notice::ApprovalTarget;
 pub use pattern::Pattern;
@@ -33,7 +34,8 @@ pub struct Rule {
     pub windows: Option<Windows>,
     /// Which revision the rule may approve.
     pub revisions: Option<Revisions>,
-    pub on_fail: OnFail,
+    /// What a failing check asks for, unless the check says otherwise: reject or abstain.
+    pub on_fail: Severity,
 }
 
 #[derive(Clone, Debug)]
@@ -68,16 +70,6 @@ impl std::fmt::Display for ActionRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.stage, self.action)
     }
-}
-
-/// What a rule answers when one of its checks fails.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OnFail {
-    Reject,
-    /// Leave the approval to a human: the safe default.
-    #[default]
-    Abstain,
 }
 
 /// Why a policy was refused, and where.
@@ -115,8 +107,8 @@ struct RuleDocument {
     windows: Option<WindowsDocument>,
     #[serde(default, deserialize_with = "present")]
     revisions: Option<RevisionsDocument>,
-    #[serde(default, deserialize_with = "not_null")]
-    on_fail: OnFail,
+    #[serde(default, deserialize_with = "final_answer")]
+    on_fail: Severity,
 }
 
 #[derive(Default, Deserialize)]
@@ -150,6 +142,28 @@ where
     T: Deserialize<'de>,
 {
     not_null(deserializer).map(Some)
+}
+
+/// For `on_fail` and `on_match`: what they answer has failed for good (an upstream action
+/// or a revision does not change while the approval waits), so `defer` is refused.
+fn final_answer<'de, D>(deserializer: D) -> Result<Severity, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    match not_null(deserializer)? {
+        Severity::Defer => Err(serde::de::Error::custom(
+            "defer is for checks that can pass later (windows): use reject or abstain",
+        )),
+        answer => Ok(answer),
+    }
+}
+
+/// [`final_answer`] for an optional field.
+fn final_answer_present<'de, D>(deserializer: D) -> Result<Option<Severity>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    final_answer(deserializer).map(Some)
 }
 
 impl Policy {

@@ -1,4 +1,6 @@
-//! Glob patterns over CodePipeline names: `*` matches any run of characters, `?` one.
+//! The one glob type: `*` matches any run of characters (`/` included), `?` one. Patterns
+//! over CodePipeline names (`match`) are checked against the name rules here; revision
+//! checks check their own (branch names, artifact names) before they build one.
 
 use std::fmt;
 
@@ -43,6 +45,13 @@ impl Pattern {
             text: text.to_owned(),
             matcher: WildMatch::new(text),
         })
+    }
+
+    /// A glob over text that is not a CodePipeline name (a branch), which the caller has
+    /// validated for what it matches.
+    pub(crate) fn unchecked(text: String) -> Self {
+        let matcher = WildMatch::new(&text);
+        Self { text, matcher }
     }
 
     pub fn any() -> Self {

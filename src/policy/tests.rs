@@ -24,7 +24,7 @@ fn loads_the_documented_example() {
     let policy = Policy::from_json(EXAMPLE).unwrap();
     let rule = &policy.rules[0];
     assert_eq!(rule.name, "prod-after-tests");
-    assert_eq!(rule.on_fail, OnFail::Reject);
+    assert_eq!(rule.on_fail, Severity::Reject);
     assert_eq!(
         rule.require_succeeded,
         vec![ActionRef {
@@ -38,7 +38,7 @@ fn loads_the_documented_example() {
 fn match_fields_default_to_any_and_on_fail_to_abstain() {
     let policy = Policy::from_json(r#"{"rules":[{"name":"all"}]}"#).unwrap();
     assert!(policy.rules[0].matcher.matches(&target("a", "b", "c")));
-    assert_eq!(policy.rules[0].on_fail, OnFail::Abstain);
+    assert_eq!(policy.rules[0].on_fail, Severity::Abstain);
 }
 
 #[test]
@@ -109,6 +109,15 @@ fn bad_pattern_names_its_place() {
 #[test]
 fn bad_on_fail_names_its_place() {
     let error = error_of(r#"{"rules":[{"name":"a","on_fail":"approve"}]}"#);
+    assert_eq!(error.path, "rules[0].on_fail");
+}
+
+#[test]
+fn on_fail_defer_is_refused_because_a_failed_action_or_revision_stays_failed() {
+    let error = error_of(r#"{"rules":[{"name":"a","on_fail":"defer"}]}"#);
+    assert_eq!(error.path, "rules[0].on_fail");
+    assert!(error.message.contains("use reject or abstain"), "{error:?}");
+    let error = error_of(r#"{"rules":[{"name":"a","on_fail":null}]}"#);
     assert_eq!(error.path, "rules[0].on_fail");
 }
 

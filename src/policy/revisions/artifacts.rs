@@ -2,11 +2,11 @@
 
 use std::fmt;
 
-use super::patterns::Glob;
-use super::{RevisionCheck, Revisions};
+use super::Revisions;
 use crate::evidence::ExecutionFacts;
 use crate::names::printable;
 use crate::pipeline::ArtifactRevision;
+use crate::policy::Pattern;
 
 impl Revisions {
     /// The artifact revisions the scoped checks apply to: all of them, or those `artifacts`
@@ -17,26 +17,26 @@ impl Revisions {
         &self,
         check: &str,
         facts: &'a ExecutionFacts,
-    ) -> Result<Vec<&'a ArtifactRevision>, RevisionCheck> {
+    ) -> Result<Vec<&'a ArtifactRevision>, String> {
         let execution = facts.execution();
         let Some(artifacts) = facts.artifacts() else {
-            return Err(RevisionCheck::fail(format!(
+            return Err(format!(
                 "{check}: the revisions of execution {execution} could not be read"
-            )));
+            ));
         };
         if artifacts.is_empty() {
-            return Err(RevisionCheck::fail(format!(
+            return Err(format!(
                 "{check}: execution {execution} carries no artifact revisions"
-            )));
+            ));
         }
         let Some(selector) = &self.artifacts else {
             return Ok(artifacts.iter().collect());
         };
         if !facts.actions_read() {
-            return Err(RevisionCheck::fail(format!(
+            return Err(format!(
                 "{check}: the action executions of execution {execution} could not be read, \
                  so artifacts cannot be applied"
-            )));
+            ));
         }
         let selected: Vec<_> = artifacts
             .iter()
@@ -49,16 +49,16 @@ impl Revisions {
             })
             .collect();
         if selected.is_empty() {
-            return Err(RevisionCheck::fail(format!(
+            return Err(format!(
                 "{check}: no artifact of execution {execution} matches artifacts {}",
                 either(selector)
-            )));
+            ));
         }
         Ok(selected)
     }
 }
 
-fn selects(selector: &[Glob], name: &str) -> bool {
+fn selects(selector: &[Pattern], name: &str) -> bool {
     selector.iter().any(|glob| glob.matches(name))
 }
 

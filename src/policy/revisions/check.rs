@@ -6,7 +6,8 @@ use serde::Deserialize;
 use super::artifacts::{either, label, quote, short_id};
 use super::max_age::MaxAge;
 use super::sources::check_latest;
-use super::{CommitMessageCheck, RevisionCheck, RevisionIdCheck, Revisions};
+use super::{CommitMessageCheck, RevisionIdCheck, Revisions};
+use crate::check::{Check, Severity};
 use crate::evidence::{ExecutionFacts, SourceHead};
 use crate::names::printable;
 use crate::pipeline::ArtifactRevision;
@@ -20,44 +21,47 @@ const CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(5);
 
 impl Revisions {
     /// Runs every configured check. A check that passes yields one passing entry; a check
-    /// that fails yields one failing entry per problem, so every problem is reported.
+    /// that fails yields one failing entry per problem, so every problem is reported. A
+    /// failure asks for the rule's `on_fail`, except a commit message matching a deny
+    /// pattern, which asks for `on_match` when it is set.
     pub fn check(
         &self,
         facts: &ExecutionFacts,
         heads: &[SourceHead],
         now: Timestamp,
-    ) -> Vec<RevisionCheck> {
+        on_fail: Severity,
+    ) -> Vec<Check> {
         let mut checks = Vec::new();
         if self.latest {
-            checks.extend(passed_unless(check_latest(facts, heads), || {
+            checks.extend(passed_unless(check_latest(facts, heads), on_fail, || {
                 "latest: every source is at its newest revision".into()
             }));
         }
         if let Some(max_age) = &self.max_age {
             checks.extend(passed_unless(
                 self.check_max_age(max_age, facts, now),
+                on_fail,
                 || format!("max_age: every revision was created within the last {max_age}"),
             ));
         }
         if let Some(revision_id) = &self.revision_id {
             checks.extend(passed_unless(
                 self.check_revision_id(revision_id, facts),
+                on_fail,
                 || "revision_id: every revision id is allowed".into(),
             ));
         }
         if let Some(commit_message) = &self.commit_message {
-            checks.extend(passed_unless(
-                self.check_commit_message(commit_message, facts),
-                || commit_message.passed(),
-            ));
+            let failures = self.check_commit_message(commit_message, facts, on_fail);
+            if failures.is_empty() {
+                checks.push(Check::pass(commit_message.passed()));
+            }
+            checks.extend(failures);
         }
         if let Some(branches) = &self.branches {
             match self.check_branches(branches, facts, heads) {
-                Ok(built) => checks.push(RevisionCheck::pass(format!(
-                    "branches: {}",
-                    built.join(", ")
-                ))),
-                Err(failures) => checks.extend(failures),
+                Ok(built) => checks.push(Check::pass(format!("branches: {}", built.join(", ")))),
+                Err(failures) => checks.extend(failed(failures, on_fail)),
             }
         }
         checks
@@ -68,7 +72,7 @@ impl Revisions {
         max_age: &MaxAge,
         facts: &ExecutionFacts,
         now: Timestamp,
-    ) -> Vec<RevisionCheck> {
+    ) -> Vec<String> {
         let artifacts = match self.artifacts_in_scope("max_age", facts) {
             Ok(artifacts) => artifacts,
             Err(failure) => return vec![failure],
@@ -77,36 +81,32 @@ impl Revisions {
             .into_iter()
             .filter_map(|artifact| {
                 let Some(created) = artifact.created else {
-                    return Some(RevisionCheck::fail(format!(
+                    return Some(format!(
                         "max_age: {} has no creation time, so its age is unknown",
                         label(artifact)
-                    )));
+                    ));
                 };
                 let age = now.duration_since(created);
                 if age < -CLOCK_SKEW {
-                    return Some(RevisionCheck::fail(format!(
+                    return Some(format!(
                         "max_age: {} is dated {created}, more than {} minutes ahead of the \
                          gate's clock, so its age is unknown",
                         label(artifact),
                         CLOCK_SKEW.as_mins()
-                    )));
+                    ));
                 }
                 (age > SignedDuration::from_secs(max_age.seconds)).then(|| {
-                    RevisionCheck::fail(format!(
+                    format!(
                         "max_age: {} was created {} ago, more than {max_age}",
                         label(artifact),
                         max_age.unit.format_above(age)
-                    ))
+                    )
                 })
             })
             .collect()
     }
 
-    fn check_revision_id(
-        &self,
-        check: &RevisionIdCheck,
-        facts: &ExecutionFacts,
-    ) -> Vec<RevisionCheck> {
+    fn check_revision_id(&self, check: &RevisionIdCheck, facts: &ExecutionFacts) -> Vec<String> {
         let artifacts = match self.artifacts_in_scope("revision_id", facts) {
             Ok(artifacts) => artifacts,
             Err(failure) => return vec![failure],
@@ -114,24 +114,24 @@ impl Revisions {
         let mut failures = Vec::new();
         for artifact in artifacts {
             let Some(id) = artifact.revision_id.as_deref() else {
-                failures.push(RevisionCheck::fail(format!(
+                failures.push(format!(
                     "revision_id: {} has no revision id",
                     label(artifact)
-                )));
+                ));
                 continue;
             };
             if !check.allow.is_empty() && !check.allow.iter().any(|rx| rx.regex.is_match(id)) {
-                failures.push(RevisionCheck::fail(format!(
+                failures.push(format!(
                     "revision_id: revision {} matches no allow pattern ({})",
                     short_id(id),
                     either(&check.allow)
-                )));
+                ));
             }
             if let Some(rx) = check.deny.iter().find(|rx| rx.regex.is_match(id)) {
-                failures.push(RevisionCheck::fail(format!(
+                failures.push(format!(
                     "revision_id: revision {} matches deny pattern {rx}",
                     short_id(id)
-                )));
+                ));
             }
         }
         failures
@@ -141,39 +141,42 @@ impl Revisions {
         &self,
         check: &CommitMessageCheck,
         facts: &ExecutionFacts,
-    ) -> Vec<RevisionCheck> {
+        on_fail: Severity,
+    ) -> Vec<Check> {
         let artifacts = match self.artifacts_in_scope("commit_message", facts) {
             Ok(artifacts) => artifacts,
-            Err(failure) => return vec![failure],
+            Err(failure) => return vec![Check::fail(on_fail, failure)],
         };
         let mut failures = Vec::new();
         for artifact in artifacts {
             let message = match commit_message(artifact, facts) {
                 Ok(message) => message,
                 Err(failure) => {
-                    failures.push(failure);
+                    failures.push(Check::fail(on_fail, failure));
                     continue;
                 }
             };
             if let Some(rx) = check.deny.iter().find(|rx| rx.regex.is_match(&message)) {
-                failures.push(RevisionCheck {
-                    passed: false,
-                    reason: format!(
+                failures.push(Check::fail(
+                    check.on_match.unwrap_or(on_fail),
+                    format!(
                         "commit_message: {} matches deny pattern {rx}",
                         quote(&message, MESSAGE_QUOTE_CHARS)
                     ),
-                    on_fail: check.on_match,
-                });
+                ));
             }
             for rx in check
                 .require
                 .iter()
                 .filter(|rx| !rx.regex.is_match(&message))
             {
-                failures.push(RevisionCheck::fail(format!(
-                    "commit_message: {} does not match required pattern {rx}",
-                    quote(&message, MESSAGE_QUOTE_CHARS)
-                )));
+                failures.push(Check::fail(
+                    on_fail,
+                    format!(
+                        "commit_message: {} does not match required pattern {rx}",
+                        quote(&message, MESSAGE_QUOTE_CHARS)
+                    ),
+                ));
             }
         }
         failures
@@ -192,16 +195,24 @@ impl CommitMessageCheck {
     }
 }
 
-/// A check's failures, or one passing entry when there are none.
+/// A check's failures, each asking for `severity`, or one passing entry when there are none.
 fn passed_unless(
-    failures: Vec<RevisionCheck>,
+    failures: Vec<String>,
+    severity: Severity,
     passed: impl FnOnce() -> String,
-) -> Vec<RevisionCheck> {
+) -> Vec<Check> {
     if failures.is_empty() {
-        vec![RevisionCheck::pass(passed())]
+        vec![Check::pass(passed())]
     } else {
-        failures
+        failed(failures, severity)
     }
+}
+
+fn failed(failures: Vec<String>, severity: Severity) -> Vec<Check> {
+    failures
+        .into_iter()
+        .map(|reason| Check::fail(severity, reason))
+        .collect()
 }
 
 /// The commit message of a revision. CodeCommit and GitHub (version 1) put it in the
@@ -211,10 +222,7 @@ fn passed_unless(
 /// cuts summaries at 2048 characters) is never matched as text: deny patterns would then
 /// test the wrapper instead of the message. The `CommitMessage` output variable of the
 /// source action that produced the artifact is the fallback.
-fn commit_message(
-    artifact: &ArtifactRevision,
-    facts: &ExecutionFacts,
-) -> Result<String, RevisionCheck> {
+fn commit_message(artifact: &ArtifactRevision, facts: &ExecutionFacts) -> Result<String, String> {
     if let Some(message) = artifact
         .revision_summary
         .as_deref()
@@ -227,23 +235,23 @@ fn commit_message(
             .variable("CommitMessage")
             .map(str::to_owned)
             .ok_or_else(|| {
-                RevisionCheck::fail(format!(
+                format!(
                     "commit_message: {} has no commit message in its summary or output \
                      variables (S3 and ECR sources carry none)",
                     label(artifact)
-                ))
+                )
             }),
-        Ok(source) => Err(RevisionCheck::fail(format!(
+        Ok(source) => Err(format!(
             "commit_message: {} has no commit message in its summary, and action {} does \
              not say what kind of action it is",
             label(artifact),
             printable(source.action(), 100)
-        ))),
-        Err(unpaired) => Err(RevisionCheck::fail(format!(
+        )),
+        Err(unpaired) => Err(format!(
             "commit_message: {} has no commit message in its summary, and its source \
              action's variables cannot be used: {unpaired}",
             label(artifact)
-        ))),
+        )),
     }
 }
 

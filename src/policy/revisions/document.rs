@@ -4,8 +4,10 @@
 use serde::Deserialize;
 
 use super::max_age::MaxAge;
-use super::patterns::{Glob, Rx};
-use super::{CommitMessageCheck, FailAs, RevisionIdCheck, Revisions};
+use super::patterns::Rx;
+use super::{CommitMessageCheck, RevisionIdCheck, Revisions};
+use crate::check::Severity;
+use crate::policy::Pattern;
 use crate::policy::PolicyError;
 
 /// The `revisions` object of a rule, as written.
@@ -42,8 +44,8 @@ struct CommitMessageDocument {
     deny: Option<Vec<String>>,
     #[serde(default, deserialize_with = "crate::policy::present")]
     require: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "crate::policy::present")]
-    on_match: Option<FailAs>,
+    #[serde(default, deserialize_with = "crate::policy::final_answer_present")]
+    on_match: Option<Severity>,
 }
 
 impl Revisions {
@@ -161,7 +163,7 @@ fn globs(
     list: Vec<String>,
     at: &str,
     validate: fn(&str) -> Result<(), String>,
-) -> Result<Vec<Glob>, PolicyError> {
+) -> Result<Vec<Pattern>, PolicyError> {
     non_empty(Some(list), at)?
         .into_iter()
         .enumerate()
@@ -174,7 +176,7 @@ fn globs(
                 ));
             }
             validate(&text).map_err(|message| error(at, message))?;
-            Ok(Glob::new(text))
+            Ok(Pattern::unchecked(text))
         })
         .collect()
 }

@@ -13,7 +13,7 @@
 //! [`ExecutionFacts`]: crate::evidence::ExecutionFacts
 //! [`SourceHead`]: crate::evidence::SourceHead
 
-use serde::Deserialize;
+use crate::check::Severity;
 
 mod artifacts;
 mod check;
@@ -24,17 +24,10 @@ mod sources;
 #[cfg(test)]
 mod tests;
 
+use crate::policy::Pattern;
 pub use document::RevisionsDocument;
 use max_age::MaxAge;
-use patterns::{Glob, Rx};
-
-/// The answer a failed check asks for instead of the rule's `on_fail`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FailAs {
-    Reject,
-    Abstain,
-}
+use patterns::Rx;
 
 /// Which calls beyond GetPipelineState the configured checks read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -45,33 +38,6 @@ pub struct Needs {
     pub action_executions: bool,
 }
 
-/// The outcome of one check, or of one failing revision within a check.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RevisionCheck {
-    pub passed: bool,
-    pub reason: String,
-    /// When failed: the answer to give instead of the rule's `on_fail`; `None` keeps it.
-    pub on_fail: Option<FailAs>,
-}
-
-impl RevisionCheck {
-    fn pass(reason: String) -> Self {
-        Self {
-            passed: true,
-            reason,
-            on_fail: None,
-        }
-    }
-
-    fn fail(reason: String) -> Self {
-        Self {
-            passed: false,
-            reason,
-            on_fail: None,
-        }
-    }
-}
-
 /// A validated `revisions` object, with every pattern compiled.
 #[derive(Clone, Debug)]
 pub struct Revisions {
@@ -79,8 +45,8 @@ pub struct Revisions {
     max_age: Option<MaxAge>,
     revision_id: Option<RevisionIdCheck>,
     commit_message: Option<CommitMessageCheck>,
-    branches: Option<Vec<Glob>>,
-    artifacts: Option<Vec<Glob>>,
+    branches: Option<Vec<Pattern>>,
+    artifacts: Option<Vec<Pattern>>,
 }
 
 #[derive(Clone, Debug)]
@@ -93,7 +59,8 @@ struct RevisionIdCheck {
 struct CommitMessageCheck {
     deny: Vec<Rx>,
     require: Vec<Rx>,
-    on_match: Option<FailAs>,
+    /// What a deny match asks for instead of the rule's `on_fail`.
+    on_match: Option<Severity>,
 }
 
 impl Revisions {

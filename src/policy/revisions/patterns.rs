@@ -1,10 +1,9 @@
-//! The two kinds of pattern a `revisions` object holds: regular expressions for revision
-//! ids and commit messages, globs for branch, artifact and action names.
+//! The regular expressions a `revisions` object holds, for revision ids and commit
+//! messages; its globs (branch and artifact names) are [`crate::policy::Pattern`]s.
 
 use std::fmt;
 
 use regex::{Regex, RegexBuilder};
-use wildmatch::WildMatch;
 
 /// A compiled pattern may use at most this much memory: policies are trusted, but a typo
 /// such as `\w{1000}{1000}` should be refused at load time rather than exhaust the function.
@@ -55,36 +54,6 @@ impl fmt::Debug for Rx {
 }
 
 impl fmt::Display for Rx {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-/// A glob: `*` matches any run of characters, `/` included, and `?` matches one.
-#[derive(Clone)]
-pub(super) struct Glob {
-    text: String,
-    matcher: WildMatch,
-}
-
-impl Glob {
-    pub(super) fn new(text: String) -> Self {
-        let matcher = WildMatch::new(&text);
-        Self { text, matcher }
-    }
-
-    pub(super) fn matches(&self, name: &str) -> bool {
-        self.matcher.matches(name)
-    }
-}
-
-impl fmt::Debug for Glob {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.text)
-    }
-}
-
-impl fmt::Display for Glob {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
     }

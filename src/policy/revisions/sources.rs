@@ -1,11 +1,11 @@
 //! The checks that follow each artifact back to the source action that produced it:
 //! `latest` (every source at its newest revision) and `branches` (built from an allowed branch).
 
+use super::Revisions;
 use super::artifacts::{either, label, short_id};
-use super::patterns::Glob;
-use super::{RevisionCheck, Revisions};
 use crate::evidence::{ExecutionFacts, SourceHead, SourceRun};
 use crate::names::printable;
+use crate::policy::Pattern;
 
 /// Branch names are untrusted too, though git keeps them shorter and tamer than messages.
 const BRANCH_QUOTE_CHARS: usize = 60;
@@ -31,10 +31,10 @@ impl Revisions {
     /// while `BranchName` still names the configured one), so its branch is unproven.
     pub(super) fn check_branches(
         &self,
-        branches: &[Glob],
+        branches: &[Pattern],
         facts: &ExecutionFacts,
         heads: &[SourceHead],
-    ) -> Result<Vec<String>, Vec<RevisionCheck>> {
+    ) -> Result<Vec<String>, Vec<String>> {
         let artifacts = self
             .artifacts_in_scope("branches", facts)
             .map_err(|failure| vec![failure])?;
@@ -42,18 +42,18 @@ impl Revisions {
         match facts.trigger() {
             Some(trigger) if HEAD_OF_BRANCH_TRIGGERS.contains(&trigger) => {}
             Some(trigger) => {
-                return Err(vec![RevisionCheck::fail(format!(
+                return Err(vec![format!(
                     "branches: execution {execution} was started by {}, which can carry a \
                      revision chosen by its caller from any branch, so the branch it built \
                      is unproven",
                     printable(trigger, 40)
-                ))]);
+                )]);
             }
             None => {
-                return Err(vec![RevisionCheck::fail(format!(
+                return Err(vec![format!(
                     "branches: how execution {execution} was started is unknown, so it may \
                      carry a revision chosen from any branch"
-                ))]);
+                )]);
             }
         }
         let mut built = Vec::new();
@@ -81,20 +81,20 @@ impl Revisions {
         let sources = facts.sources().unwrap_or_default();
         for head in heads {
             if !sources.iter().any(|source| head.is(source)) {
-                failures.push(RevisionCheck::fail(format!(
+                failures.push(format!(
                     "branches: source {} has no source record in execution {execution}, so \
                      the branch it built is unproven",
                     printable(&head.action, 100)
-                )));
+                ));
             }
         }
         for source in unpaired_sources {
             let action = printable(source.action(), 100);
             if !source.classified() {
-                failures.push(RevisionCheck::fail(format!(
+                failures.push(format!(
                     "branches: action {action} ran in execution {execution}, but its record \
                      does not say what kind of action it is"
-                )));
+                ));
                 continue;
             }
             match source.variable("BranchName") {
@@ -106,25 +106,25 @@ impl Revisions {
                         printable(branch, BRANCH_QUOTE_CHARS)
                     ));
                 }
-                Some(branch) if source.succeeded() => failures.push(RevisionCheck::fail(format!(
+                Some(branch) if source.succeeded() => failures.push(format!(
                     "branches: source {action} built branch {}, not {}",
                     printable(branch, BRANCH_QUOTE_CHARS),
                     either(branches)
-                ))),
-                Some(_) => failures.push(RevisionCheck::fail(format!(
+                )),
+                Some(_) => failures.push(format!(
                     "branches: source {action} shows no successful run in execution {execution}"
-                ))),
-                None => failures.push(RevisionCheck::fail(format!(
+                )),
+                None => failures.push(format!(
                     "branches: source {action} reports no branch (no BranchName output \
                      variable; S3 and ECR sources have none)"
-                ))),
+                )),
             }
         }
         for artifact in artifacts {
             let source = match facts.producer(artifact) {
                 Ok(source) if source.classified() && source.succeeded() => source,
                 Ok(source) => {
-                    failures.push(RevisionCheck::fail(format!(
+                    failures.push(format!(
                         "branches: {} comes from action {}, whose record in execution \
                          {execution} {}",
                         label(artifact),
@@ -134,30 +134,30 @@ impl Revisions {
                         } else {
                             "does not say what kind of action it is"
                         }
-                    )));
+                    ));
                     continue;
                 }
                 Err(unpaired) => {
-                    failures.push(RevisionCheck::fail(format!(
+                    failures.push(format!(
                         "branches: {} cannot be paired with the source action that built \
                          it: {unpaired}",
                         label(artifact)
-                    )));
+                    ));
                     continue;
                 }
             };
             let action = printable(source.action(), 100);
             match source.variable("BranchName") {
-                None => failures.push(RevisionCheck::fail(format!(
+                None => failures.push(format!(
                     "branches: source {action} reports no branch (no BranchName output \
                      variable; S3 and ECR sources have none)"
-                ))),
+                )),
                 Some(branch) if !branches.iter().any(|glob| glob.matches(branch)) => {
-                    failures.push(RevisionCheck::fail(format!(
+                    failures.push(format!(
                         "branches: source {action} built branch {}, not {}",
                         printable(branch, BRANCH_QUOTE_CHARS),
                         either(branches)
-                    )));
+                    ));
                 }
                 Some(branch) => built.push(format!(
                     "source {action} built {}",
@@ -179,24 +179,24 @@ impl Revisions {
 /// shows one must have run in the execution: what cannot be accounted for fails. A source
 /// that has seen a newer revision means a newer execution is on its way, and that one
 /// will ask for its own approval; approving this one would ship code already superseded.
-pub(super) fn check_latest(facts: &ExecutionFacts, heads: &[SourceHead]) -> Vec<RevisionCheck> {
+pub(super) fn check_latest(facts: &ExecutionFacts, heads: &[SourceHead]) -> Vec<String> {
     let execution = facts.execution();
     let unconfirmed = format!("so execution {execution} cannot be confirmed as the newest");
     let Some(artifacts) = facts.artifacts() else {
-        return vec![RevisionCheck::fail(format!(
+        return vec![format!(
             "latest: the revisions of execution {execution} could not be read"
-        ))];
+        )];
     };
     if artifacts.is_empty() {
-        return vec![RevisionCheck::fail(format!(
+        return vec![format!(
             "latest: execution {execution} carries no artifact revisions, {unconfirmed}"
-        ))];
+        )];
     }
     let Some(sources) = facts.sources() else {
-        return vec![RevisionCheck::fail(format!(
+        return vec![format!(
             "latest: the action executions of execution {execution} could not be read, \
              {unconfirmed}"
-        ))];
+        )];
     };
     let mut failures = Vec::new();
     let mut accounted: Vec<SourceRun<'_>> = Vec::new();
@@ -205,47 +205,47 @@ pub(super) fn check_latest(facts: &ExecutionFacts, heads: &[SourceHead]) -> Vec<
         let source = match facts.producer(artifact) {
             Ok(source) => source,
             Err(unpaired) => {
-                failures.push(RevisionCheck::fail(format!(
+                failures.push(format!(
                     "latest: artifact {name} cannot be paired with a source action: \
                      {unpaired}, {unconfirmed}"
-                )));
+                ));
                 continue;
             }
         };
         accounted.push(source);
         let action = printable(source.action(), 100);
         if !source.succeeded() {
-            failures.push(RevisionCheck::fail(format!(
+            failures.push(format!(
                 "latest: artifact {name} comes from action {action}, which shows no \
                  successful run in the execution, {unconfirmed}"
-            )));
+            ));
             continue;
         }
         if !source.classified() {
-            failures.push(RevisionCheck::fail(format!(
+            failures.push(format!(
                 "latest: artifact {name} comes from action {action}, whose record does not \
                  say what kind of action it is, {unconfirmed}"
-            )));
+            ));
             continue;
         }
         let Some(carried) = artifact.revision_id.as_deref() else {
-            failures.push(RevisionCheck::fail(format!(
+            failures.push(format!(
                 "latest: artifact {name} has no revision id, {unconfirmed}"
-            )));
+            ));
             continue;
         };
         let head = heads.iter().find(|head| head.is(&source));
         match head.and_then(|head| head.current_revision.as_deref()) {
-            None => failures.push(RevisionCheck::fail(format!(
+            None => failures.push(format!(
                 "latest: source {action} shows no current revision in the pipeline state, \
                  {unconfirmed}"
-            ))),
-            Some(current) if current != carried => failures.push(RevisionCheck::fail(format!(
+            )),
+            Some(current) if current != carried => failures.push(format!(
                 "latest: source {action} has seen revision {} since; execution {execution} \
                  carries {} from it — the newer execution will ask for its own approval",
                 short_id(current),
                 short_id(carried)
-            ))),
+            )),
             Some(_) => {}
         }
     }
@@ -254,7 +254,7 @@ pub(super) fn check_latest(facts: &ExecutionFacts, heads: &[SourceHead]) -> Vec<
             .iter()
             .any(|other| other.action() == source.action() && other.stage() == source.stage());
         if !paired {
-            failures.push(RevisionCheck::fail(format!(
+            failures.push(format!(
                 "latest: action {} ran in the execution as a {} but produced no artifact that \
                  the execution carries, {unconfirmed}",
                 printable(source.action(), 100),
@@ -263,16 +263,16 @@ pub(super) fn check_latest(facts: &ExecutionFacts, heads: &[SourceHead]) -> Vec<
                 } else {
                     "possible source (its record does not say what kind of action it is)"
                 }
-            )));
+            ));
         }
     }
     for head in heads {
         let ran = sources.iter().any(|source| head.is(source));
         if !ran {
-            failures.push(RevisionCheck::fail(format!(
+            failures.push(format!(
                 "latest: source {} did not run in the execution, {unconfirmed}",
                 printable(&head.action, 100)
-            )));
+            ));
         }
     }
     failures

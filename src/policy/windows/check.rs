@@ -10,10 +10,40 @@ use super::{
     DAY_NAMES, Freeze, HORIZON_DAYS, MINUTES_PER_DAY, Recurrence, TimeCheck, Weekly, Windows,
     YearlyPoint,
 };
+use crate::check::Check;
 
 impl Windows {
+    /// The windows as a rule's check at `at`: a closed window asks for the rule's `outside`
+    /// until it opens. A deferral counts an opening only if the windows then stay open for
+    /// a whole sweep period (`sweep_every`), so that a sweep is sure to come while they are.
+    pub fn check(&self, at: Timestamp, sweep_every: SignedDuration) -> Check {
+        match self.at(at) {
+            TimeCheck::Open { reason } => Check::pass(reason),
+            TimeCheck::Closed {
+                reason,
+                next_open,
+                next_open_text,
+            } => {
+                let last_sweep_moment = sweep_every - SignedDuration::from_secs(1);
+                let opens = next_open.filter(|opens| {
+                    opens
+                        .checked_add(last_sweep_moment)
+                        .is_ok_and(|until| self.at(until).is_open())
+                });
+                let next = next_open_text.map_or_else(
+                    || format!("no window opens in the next {HORIZON_DAYS} days"),
+                    |text| format!("next opening {text}"),
+                );
+                Check {
+                    opens,
+                    ..Check::fail(self.outside, format!("{reason}; {next}"))
+                }
+            }
+        }
+    }
+
     /// Whether `now` is inside an allow window and outside every freeze, with words for why.
-    pub fn check(&self, now: Timestamp) -> TimeCheck {
+    pub fn at(&self, now: Timestamp) -> TimeCheck {
         let reason = match self.state(now) {
             State::Open(Some(window)) => {
                 return TimeCheck::Open {

@@ -39,9 +39,9 @@
 //! Only the time zone database compiled into the binary is used: the Lambda image has no
 //! `/usr/share/zoneinfo`, and a decision must not depend on the host it runs on.
 
+use crate::check::Severity;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use serde::Deserialize;
 
 mod check;
 mod clock;
@@ -60,18 +60,6 @@ const MINUTES_PER_DAY: i32 = 24 * 60;
 const REASON_MAX_CHARS: usize = 100;
 const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
-/// What a rule answers when an approval arrives outside its windows or inside a freeze.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outside {
-    Reject,
-    /// Leave the approval to a human: the safe default.
-    #[default]
-    Abstain,
-    /// Hold the approval and decide it once the windows open again.
-    Defer,
-}
-
 /// A rule's validated windows, ready to be checked against an instant.
 #[derive(Clone, Debug)]
 pub struct Windows {
@@ -79,7 +67,8 @@ pub struct Windows {
     zone_name: String,
     allow: Vec<Weekly>,
     freezes: Vec<Freeze>,
-    outside: Outside,
+    /// What a closed window asks for (`outside`): defer, abstain or reject.
+    outside: Severity,
 }
 
 /// Whether an instant lies inside a rule's windows, and why.
@@ -105,7 +94,7 @@ impl TimeCheck {
 }
 
 impl Windows {
-    pub fn outside(&self) -> Outside {
+    pub fn outside(&self) -> Severity {
         self.outside
     }
 

@@ -9,9 +9,9 @@ use serde::Deserialize;
 use super::clock::{at_minute, render_civil};
 use super::dst::{Side, resolve};
 use super::{
-    DAY_NAMES, Freeze, MINUTES_PER_DAY, Outside, REASON_MAX_CHARS, Recurrence, Weekly, Windows,
-    YearlyPoint,
+    DAY_NAMES, Freeze, MINUTES_PER_DAY, REASON_MAX_CHARS, Recurrence, Weekly, Windows, YearlyPoint,
 };
+use crate::check::Severity;
 use crate::policy::PolicyError;
 
 /// What a rule document holds under `"windows"`.
@@ -24,7 +24,7 @@ pub struct WindowsDocument {
     #[serde(default, deserialize_with = "crate::policy::not_null")]
     freeze: Vec<FreezeDocument>,
     #[serde(default, deserialize_with = "crate::policy::not_null")]
-    outside: Outside,
+    outside: Severity,
 }
 
 #[derive(Deserialize)]

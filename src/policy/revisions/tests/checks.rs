@@ -32,7 +32,7 @@ fn given_one_of_two_sources_has_seen_a_newer_revision_when_checked_then_latest_n
              its own approval"
         )
     );
-    assert_eq!(checks[0].on_fail, None);
+    assert_eq!(checks[0].failed, Some(RULE_ON_FAIL));
 }
 
 #[test]
@@ -246,23 +246,27 @@ fn given_a_codecommit_message_matching_deny_when_checked_then_it_fails_with_on_m
         failure.reason,
         "commit_message: \"WIP: try\" matches deny pattern (?i)^wip"
     );
-    assert_eq!(failure.on_fail, Some(FailAs::Abstain));
+    assert_eq!(failure.failed, Some(Severity::Abstain));
 }
 
 #[test]
 fn given_on_match_reject_or_none_when_deny_matches_then_on_fail_follows_it() {
     let facts = github("[skip auto-approve] bump deps", "main");
-    let with = |json: &str| only_failure(&revisions(json).check_fixture(&facts, now())).on_fail;
+    let (facts, heads) = facts.evidence();
+    let with = |json: &str| {
+        only_failure(&revisions(json).check(&facts, &heads, now(), Severity::Abstain)).failed
+    };
     let deny = r"(?i)\\[(no|skip)[ -]auto[ -]?approve\\]";
     assert_eq!(
         with(&format!(
             r#"{{"commit_message": {{"deny": ["{deny}"], "on_match": "reject"}}}}"#
         )),
-        Some(FailAs::Reject)
+        Some(Severity::Reject)
     );
     assert_eq!(
         with(&format!(r#"{{"commit_message": {{"deny": ["{deny}"]}}}}"#)),
-        None
+        Some(Severity::Abstain),
+        "without on_match a deny match asks for the rule's on_fail"
     );
 }
 
@@ -338,7 +342,8 @@ fn given_an_s3_source_without_summary_when_checked_then_commit_message_fails() {
          output variables (S3 and ECR sources carry none)"
     );
     assert_eq!(
-        checks[0].on_fail, None,
+        checks[0].failed,
+        Some(RULE_ON_FAIL),
         "a missing message is not a deny match"
     );
     let checks = check.check_fixture(&ecr(), now());
@@ -409,7 +414,11 @@ fn given_a_message_missing_a_required_pattern_when_checked_then_it_fails_with_on
         "commit_message: \"SHOP-1423 Add the holiday banner\" does not match required \
          pattern (?m)^Reviewed-by: "
     );
-    assert_eq!(checks[0].on_fail, None, "on_match is for deny matches only");
+    assert_eq!(
+        checks[0].failed,
+        Some(RULE_ON_FAIL),
+        "on_match is for deny matches only"
+    );
     let facts = github("SHOP-1423 Add the banner\n\nReviewed-by: Dana", "main");
     assert_eq!(
         check.check_fixture(&facts, now())[0].reason,

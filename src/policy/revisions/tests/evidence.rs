@@ -79,7 +79,7 @@ fn given_two_images_of_one_repository_when_only_one_is_newest_then_latest_fails_
         head("App", Some(NEW_DIGEST)),
         head("Canary", Some(NEW_DIGEST)),
     ];
-    let checks = revisions(r#"{"latest": true}"#).check(&facts, &heads, now());
+    let checks = revisions(r#"{"latest": true}"#).check(&facts, &heads, now(), RULE_ON_FAIL);
     assert_eq!(
         only_failure(&checks).reason,
         format!(
@@ -112,7 +112,7 @@ fn given_a_carried_artifact_whose_source_shows_no_current_revision_then_latest_f
             ),
         ]);
     let heads = [head("AppSource", Some(COMMIT))];
-    let checks = revisions(r#"{"latest": true}"#).check(&facts, &heads, now());
+    let checks = revisions(r#"{"latest": true}"#).check(&facts, &heads, now(), RULE_ON_FAIL);
     assert!(
         only_failure(&checks)
             .reason
@@ -130,7 +130,7 @@ fn given_a_source_that_did_not_run_in_the_execution_then_latest_fails() {
         head("AppSource", Some(COMMIT)),
         head("LibSource", Some(GITHUB_COMMIT)),
     ];
-    let checks = revisions(r#"{"latest": true}"#).check(&facts, &heads, now());
+    let checks = revisions(r#"{"latest": true}"#).check(&facts, &heads, now(), RULE_ON_FAIL);
     assert!(
         only_failure(&checks)
             .reason
@@ -152,7 +152,7 @@ fn given_a_carried_artifact_without_source_record_then_branches_fails() {
             &["App"],
             &[("BranchName", "main"), ("CommitId", COMMIT)],
         )]);
-    let checks = revisions(r#"{"branches": ["main"]}"#).check(&facts, &[], now());
+    let checks = revisions(r#"{"branches": ["main"]}"#).check(&facts, &[], now(), RULE_ON_FAIL);
     assert!(
         only_failure(&checks)
             .reason
@@ -186,8 +186,12 @@ fn given_a_source_record_of_unknown_kind_then_branches_and_latest_fail() {
         head("AppSource", Some(COMMIT)),
         head("LibSource", Some(GITHUB_COMMIT)),
     ];
-    let checks =
-        revisions(r#"{"latest": true, "branches": ["main"]}"#).check(&facts, &heads, now());
+    let checks = revisions(r#"{"latest": true, "branches": ["main"]}"#).check(
+        &facts,
+        &heads,
+        now(),
+        RULE_ON_FAIL,
+    );
     let failed = failures(&checks);
     assert_eq!(failed.len(), 2, "{checks:#?}");
     assert!(
@@ -220,7 +224,7 @@ fn given_a_retried_source_when_the_second_attempt_succeeded_then_that_attempt_co
     let facts = ExecutionFacts::about(EXECUTION)
         .with_execution(execution(vec![artifact("App", COMMIT)], "Webhook"))
         .with_actions(vec![succeeded, failed]);
-    let checks = revisions(r#"{"branches": ["main"]}"#).check(&facts, &[], now());
+    let checks = revisions(r#"{"branches": ["main"]}"#).check(&facts, &[], now(), RULE_ON_FAIL);
     assert_all_pass(&checks);
 }
 
@@ -237,7 +241,7 @@ fn given_an_execution_started_by_hand_then_branches_fails_as_unproven() {
             &["App"],
             &[("BranchName", "main"), ("CommitId", COMMIT)],
         )]);
-    let checks = revisions(r#"{"branches": ["main"]}"#).check(&facts, &[], now());
+    let checks = revisions(r#"{"branches": ["main"]}"#).check(&facts, &[], now(), RULE_ON_FAIL);
     assert!(
         only_failure(&checks)
             .reason
@@ -259,7 +263,7 @@ fn given_an_execution_started_by_hand_then_branches_fails_as_unproven() {
                 &["App"],
                 &[("BranchName", "main"), ("CommitId", COMMIT)],
             )]);
-        let checks = revisions(r#"{"branches": ["main"]}"#).check(&facts, &[], now());
+        let checks = revisions(r#"{"branches": ["main"]}"#).check(&facts, &[], now(), RULE_ON_FAIL);
         assert_eq!(failures(&checks).len(), 1, "{trigger:?}: {checks:#?}");
     }
     let unknown = ExecutionFacts::about(EXECUTION)
@@ -268,7 +272,7 @@ fn given_an_execution_started_by_hand_then_branches_fails_as_unproven() {
             ..execution(vec![artifact("App", COMMIT)], "")
         })
         .with_actions(Vec::new());
-    let checks = revisions(r#"{"branches": ["main"]}"#).check(&unknown, &[], now());
+    let checks = revisions(r#"{"branches": ["main"]}"#).check(&unknown, &[], now(), RULE_ON_FAIL);
     assert!(
         only_failure(&checks).reason.contains("is unknown"),
         "{checks:#?}"
@@ -332,7 +336,7 @@ fn given_a_retried_source_whose_attempts_built_different_commits_then_branches_f
     let facts = ExecutionFacts::about(EXECUTION)
         .with_execution(execution(vec![artifact("App", COMMIT)], "Webhook"))
         .with_actions(vec![first, second]);
-    let checks = revisions(r#"{"branches": ["main"]}"#).check(&facts, &[], now());
+    let checks = revisions(r#"{"branches": ["main"]}"#).check(&facts, &[], now(), RULE_ON_FAIL);
     assert!(
         only_failure(&checks)
             .reason
@@ -354,7 +358,7 @@ fn given_an_artifact_name_carried_twice_then_the_revision_its_source_did_not_bui
             &["App"],
             &[("BranchName", "main"), ("CommitId", COMMIT)],
         )]);
-    let checks = revisions(r#"{"branches": ["main"]}"#).check(&facts, &[], now());
+    let checks = revisions(r#"{"branches": ["main"]}"#).check(&facts, &[], now(), RULE_ON_FAIL);
     assert!(
         only_failure(&checks)
             .reason
@@ -385,7 +389,7 @@ fn given_a_source_of_the_state_whose_record_says_it_is_no_source_then_branches_f
         head("AppSource", Some(COMMIT)),
         head("Feat", Some(NEWER_COMMIT)),
     ];
-    let checks = revisions(r#"{"branches": ["main"]}"#).check(&facts, &heads, now());
+    let checks = revisions(r#"{"branches": ["main"]}"#).check(&facts, &heads, now(), RULE_ON_FAIL);
     assert!(
         only_failure(&checks)
             .reason

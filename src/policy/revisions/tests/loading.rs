@@ -12,7 +12,7 @@ fn given_the_documented_example_when_loaded_then_every_check_is_set() {
     assert_eq!(revisions.revision_id.as_ref().unwrap().allow.len(), 1);
     let commit_message = revisions.commit_message.as_ref().unwrap();
     assert_eq!(commit_message.deny.len(), 2);
-    assert_eq!(commit_message.on_match, Some(FailAs::Abstain));
+    assert_eq!(commit_message.on_match, Some(Severity::Abstain));
     assert_eq!(revisions.branches.as_ref().unwrap().len(), 2);
     assert!(revisions.artifacts.is_none());
 }
@@ -32,7 +32,7 @@ fn given_the_documented_example_when_a_codecommit_revision_fits_then_every_check
             "branches: source Source built main",
         ]
     );
-    assert!(checks.iter().all(|check| check.on_fail.is_none()));
+    assert!(checks.iter().all(Check::passed));
 }
 
 #[test]
@@ -266,6 +266,13 @@ fn given_on_match_approve_when_loaded_then_it_is_refused_because_a_match_never_a
     let error = parse_error(r#"{"commit_message": {"deny": ["x"], "on_match": "approve"}}"#);
     assert_eq!(error.path, "rules[0].revisions.commit_message.on_match");
     assert!(error.message.contains("unknown variant"), "{error:?}");
+}
+
+#[test]
+fn given_on_match_defer_when_loaded_then_it_is_refused_because_a_message_never_changes() {
+    let error = parse_error(r#"{"commit_message": {"deny": ["x"], "on_match": "defer"}}"#);
+    assert_eq!(error.path, "rules[0].revisions.commit_message.on_match");
+    assert!(error.message.contains("use reject or abstain"), "{error:?}");
 }
 
 #[test]

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 
 use super::*;
+use crate::check::{Check, Severity};
 use crate::evidence::{ExecutionFacts, SourceHead};
 use crate::pipeline::{ActionKind, ActionRecord, ActionStatus, ArtifactRevision, ExecutionRecord};
 use crate::policy::PolicyError;
@@ -84,13 +85,16 @@ impl RevisionFacts {
 }
 
 impl Revisions {
-    fn check_fixture(&self, facts: &RevisionFacts, now: Timestamp) -> Vec<RevisionCheck> {
+    fn check_fixture(&self, facts: &RevisionFacts, now: Timestamp) -> Vec<Check> {
         let (facts, heads) = facts.evidence();
-        self.check(&facts, &heads, now)
+        self.check(&facts, &heads, now, RULE_ON_FAIL)
     }
 }
 
 const AT: &str = "rules[0].revisions";
+/// The rule's `on_fail` the fixtures check under: not the default, so that a failure
+/// that follows it is told apart from one that carries its own answer.
+const RULE_ON_FAIL: Severity = Severity::Reject;
 const EXECUTION: &str = "6c7a2f5e-3b1d-4e8a-9f0c-1d2e3f4a5b6c";
 const COMMIT: &str = "8d3f1c2b7a6e5d4c3b2a19087f6e5d4c3b2a1908";
 const NEWER_COMMIT: &str = "f00dcafe1234567890abcdef1234567890abcdef";
@@ -145,22 +149,22 @@ fn parse_error(json: &str) -> PolicyError {
     parse(json).unwrap_err()
 }
 
-fn failures(checks: &[RevisionCheck]) -> Vec<&str> {
+fn failures(checks: &[Check]) -> Vec<&str> {
     checks
         .iter()
-        .filter(|check| !check.passed)
+        .filter(|check| !check.passed())
         .map(|check| check.reason.as_str())
         .collect()
 }
 
-fn assert_all_pass(checks: &[RevisionCheck]) {
+fn assert_all_pass(checks: &[Check]) {
     assert!(!checks.is_empty());
     assert!(failures(checks).is_empty(), "{checks:#?}");
 }
 
-fn only_failure(checks: &[RevisionCheck]) -> &RevisionCheck {
+fn only_failure(checks: &[Check]) -> &Check {
     assert_eq!(checks.len(), 1, "{checks:#?}");
-    assert!(!checks[0].passed, "{checks:#?}");
+    assert!(!checks[0].passed(), "{checks:#?}");
     &checks[0]
 }
 

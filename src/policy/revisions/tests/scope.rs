@@ -29,8 +29,10 @@ fn given_a_feature_branch_when_checked_then_branches_fails_naming_the_patterns()
 fn given_a_question_mark_when_matching_branches_then_it_stands_for_one_character() {
     let check = revisions(r#"{"branches": ["hotfix-?"]}"#);
     assert_all_pass(&check.check_fixture(&github("Fix", "hotfix-1"), now()));
-    assert!(!check.check_fixture(&github("Fix", "hotfix-12"), now())[0].passed);
-    assert!(!revisions(r#"{"branches": ["Main"]}"#).check_fixture(&codecommit(), now())[0].passed);
+    assert!(!check.check_fixture(&github("Fix", "hotfix-12"), now())[0].passed());
+    assert!(
+        !revisions(r#"{"branches": ["Main"]}"#).check_fixture(&codecommit(), now())[0].passed()
+    );
 }
 
 #[test]
@@ -110,7 +112,7 @@ fn given_artifacts_matching_nothing_when_checked_then_the_scoped_checks_fail() {
             format!("branches: no artifact of execution {EXECUTION} matches artifacts Sorce*"),
         ]
     );
-    assert!(checks[0].passed, "latest is not narrowed by artifacts");
+    assert!(checks[0].passed(), "latest is not narrowed by artifacts");
 }
 
 #[test]
@@ -195,10 +197,16 @@ fn given_several_problems_when_checked_then_every_failure_is_listed() {
             "branches: source Checkout built branch feature/x, not main or release/*".into(),
         ]
     );
-    let overrides: Vec<_> = checks.iter().map(|check| check.on_fail).collect();
+    let asked: Vec<_> = checks.iter().map(|check| check.failed).collect();
     assert_eq!(
-        overrides,
-        [None, None, None, Some(FailAs::Abstain), None],
+        asked,
+        [
+            Some(RULE_ON_FAIL),
+            Some(RULE_ON_FAIL),
+            Some(RULE_ON_FAIL),
+            Some(Severity::Abstain),
+            Some(RULE_ON_FAIL)
+        ],
         "only the deny match carries on_match"
     );
 }
@@ -218,7 +226,7 @@ fn given_no_facts_at_all_when_every_check_runs_then_none_passes() {
     for facts in [empty, unread] {
         let checks = all.check_fixture(&facts, now());
         assert_eq!(checks.len(), 5, "{checks:#?}");
-        assert!(checks.iter().all(|check| !check.passed), "{checks:#?}");
+        assert!(checks.iter().all(|check| !check.passed()), "{checks:#?}");
     }
 }
 
@@ -259,6 +267,6 @@ fn given_any_single_field_missing_when_checked_then_no_check_passes_for_want_of_
             .iter()
             .find(|result| result.reason.starts_with(&format!("{check}: ")))
             .unwrap();
-        assert!(!failed.passed, "{check}: {results:#?}");
+        assert!(!failed.passed(), "{check}: {results:#?}");
     }
 }

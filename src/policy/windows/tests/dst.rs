@@ -11,7 +11,7 @@ fn window_starting_in_the_spring_gap_opens_when_the_clock_resumes() {
     assert!(is_open(&windows, "2026-03-29T01:00Z")); // 03:00 CEST
     assert!(!is_open(&windows, "2026-03-29T02:00Z")); // 04:00 CEST
     assert_eq!(
-        windows.check(utc("2026-03-28T20:00Z")),
+        windows.at(utc("2026-03-28T20:00Z")),
         TimeCheck::Closed {
             reason: "outside every allow window; now Sat 2026-03-28 21:00 CET (Europe/Berlin)"
                 .into(),
@@ -66,7 +66,7 @@ fn weekly_freeze_starting_inside_the_repeated_hour_holds_until_its_last_end() {
     assert!(!is_open(&windows, "2026-10-25T00:30Z")); // 02:30 CEST
     assert!(!is_open(&windows, "2026-10-25T01:00Z")); // 02:00 CET, clock went back
     // when checked at 02:15 CET, a clock time before `from`
-    let check = windows.check(utc("2026-10-25T01:15Z"));
+    let check = windows.at(utc("2026-10-25T01:15Z"));
     // then it is still frozen, until the clock reads 03:30 CET
     assert_eq!(
         check,
@@ -135,7 +135,7 @@ fn yearly_freeze_starting_inside_the_repeated_hour_holds_until_its_last_end() {
     assert!(!is_open(&windows, "2026-10-25T00:30Z")); // 02:30 CEST
     assert!(!is_open(&windows, "2026-10-25T01:15Z")); // 02:15 CET
     assert_eq!(
-        windows.check(utc("2026-10-25T01:15Z")),
+        windows.at(utc("2026-10-25T01:15Z")),
         TimeCheck::Closed {
             reason: "frozen by a yearly freeze (every year 10-25 02:30 to 10-25 03:30 \
                      Europe/Berlin); now Sun 2026-10-25 02:15 CET"
@@ -253,7 +253,7 @@ fn new_york_weekly_freeze_starting_inside_the_repeated_hour_holds_until_its_last
     assert!(!is_open(&windows, "2026-11-01T07:29Z")); // 02:29 EST
     assert!(is_open(&windows, "2026-11-01T07:30Z")); // 02:30 EST
     assert_eq!(
-        windows.check(utc("2026-11-01T06:15Z")),
+        windows.at(utc("2026-11-01T06:15Z")),
         TimeCheck::Closed {
             reason: "frozen by a weekly freeze (every sun 01:30-02:30 America/New_York); \
                      now Sun 2026-11-01 01:15 EST"
@@ -269,7 +269,7 @@ fn new_york_next_open_across_the_spring_change() {
     let windows = allow("America/New_York", &["sun"], "09:00", "17:00");
     // Saturday 20:00 EST; Sunday 09:00 is already EDT
     assert_eq!(
-        windows.check(utc("2026-03-08T01:00Z")),
+        windows.at(utc("2026-03-08T01:00Z")),
         TimeCheck::Closed {
             reason: "outside every allow window; now Sat 2026-03-07 20:00 EST \
                      (America/New_York)"
@@ -291,7 +291,7 @@ fn kolkata_half_hour_offset() {
         "18:00",
     );
     assert_eq!(
-        windows.check(utc("2026-07-06T04:00Z")),
+        windows.at(utc("2026-07-06T04:00Z")),
         TimeCheck::Closed {
             reason: "outside every allow window; now Mon 2026-07-06 09:30 IST (Asia/Kolkata)"
                 .into(),

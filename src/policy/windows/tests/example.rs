@@ -9,7 +9,7 @@ fn defers_outside_office_hours_until_next_morning() {
     // given the example policy, on Wednesday 2026-11-25 at 20:00 in Berlin
     let windows = windows(example());
     // when checked
-    let check = windows.check(utc("2026-11-25T19:00Z"));
+    let check = windows.at(utc("2026-11-25T19:00Z"));
     // then it is closed until Thursday 09:00 Berlin
     assert_eq!(
         check,
@@ -20,7 +20,7 @@ fn defers_outside_office_hours_until_next_morning() {
             next_open_text: Some("Thu 2026-11-26 09:00 CET (Europe/Berlin)".into()),
         }
     );
-    assert_eq!(windows.outside(), Outside::Defer);
+    assert_eq!(windows.outside(), Severity::Defer);
     assert_eq!(windows.timezone_name(), "Europe/Berlin");
 }
 
@@ -28,7 +28,7 @@ fn defers_outside_office_hours_until_next_morning() {
 fn opens_inside_office_hours() {
     let windows = windows(example());
     assert_eq!(
-        windows.check(utc("2026-11-26T09:00Z")),
+        windows.at(utc("2026-11-26T09:00Z")),
         TimeCheck::Open {
             reason: "inside allow window mon,tue,wed,thu 09:00-16:30 (Europe/Berlin)".into()
         }
@@ -48,7 +48,7 @@ fn allow_window_end_is_exclusive() {
 fn one_off_freeze_beats_allow_window_and_names_its_reason() {
     // given the example policy, on Monday 2026-12-21 at 10:00, inside the year-end freeze
     let windows = windows(example());
-    let check = windows.check(utc("2026-12-21T09:00Z"));
+    let check = windows.at(utc("2026-12-21T09:00Z"));
     // then the freeze wins and the gate reopens on the first office morning after it
     assert_eq!(
         check,
@@ -77,7 +77,7 @@ fn one_off_freeze_accepts_explicit_offsets() {
         assert!(is_open(&windows, "2026-06-01T09:59Z"));
         assert!(!is_open(&windows, "2026-06-01T10:00Z"));
         assert_eq!(
-            windows.check(utc("2026-06-01T11:00Z")),
+            windows.at(utc("2026-06-01T11:00Z")),
             TimeCheck::Closed {
                 reason: "frozen by a one-off freeze (2026-06-01 12:00 to 2026-06-01 14:00 \
                          Europe/Berlin); now Mon 2026-06-01 13:00 CEST"
@@ -93,12 +93,12 @@ fn one_off_freeze_accepts_explicit_offsets() {
 fn without_allow_windows_is_open_unless_frozen() {
     let windows = windows(json!({"timezone": "Europe/Berlin", "allow": []}));
     assert_eq!(
-        windows.check(utc("2026-11-25T03:00Z")),
+        windows.at(utc("2026-11-25T03:00Z")),
         TimeCheck::Open {
             reason: "no allow windows and no freeze applies (Europe/Berlin)".into()
         }
     );
-    assert_eq!(windows.outside(), Outside::Abstain);
+    assert_eq!(windows.outside(), Severity::Abstain);
 }
 
 #[test]
@@ -110,7 +110,7 @@ fn never_opening_windows_have_no_next_open() {
         "freeze": [{"every": "week", "days": ["mon"], "from": "00:00", "to": "24:00"}]
     }));
     // then nothing opens within the horizon
-    match windows.check(utc("2026-11-23T10:00Z")) {
+    match windows.at(utc("2026-11-23T10:00Z")) {
         TimeCheck::Closed {
             next_open,
             next_open_text,

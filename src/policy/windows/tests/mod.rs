@@ -1,9 +1,11 @@
 //! Unit tests of the time windows: shared helpers here, one file per topic.
 
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::parse::error;
 use super::*;
+use crate::check::Severity;
 use crate::policy::PolicyError;
 
 mod dst;
@@ -44,11 +46,11 @@ fn utc(text: &str) -> Timestamp {
 }
 
 fn is_open(windows: &Windows, at: &str) -> bool {
-    windows.check(utc(at)).is_open()
+    windows.at(utc(at)).is_open()
 }
 
 fn next_open(windows: &Windows, at: &str) -> Option<Timestamp> {
-    match windows.check(utc(at)) {
+    match windows.at(utc(at)) {
         TimeCheck::Open { reason } => panic!("expected closed, got open: {reason}"),
         TimeCheck::Closed { next_open, .. } => next_open,
     }

@@ -379,7 +379,7 @@ proptest! {
         let Ok(windows) = parsed else { return Ok(()) };
 
         // when checked
-        let check = windows.check(now);
+        let check = windows.at(now);
 
         // then open or closed is as the definition says
         let open = oracle.open(now);

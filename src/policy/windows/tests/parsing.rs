@@ -7,16 +7,16 @@ use super::*;
 #[test]
 fn outside_defaults_to_abstain_and_reads_every_answer() {
     for (text, outside) in [
-        ("reject", Outside::Reject),
-        ("abstain", Outside::Abstain),
-        ("defer", Outside::Defer),
+        ("reject", Severity::Reject),
+        ("abstain", Severity::Abstain),
+        ("defer", Severity::Defer),
     ] {
         let windows = windows(json!({"timezone": "UTC", "outside": text}));
         assert_eq!(windows.outside(), outside);
     }
     assert_eq!(
         windows(json!({"timezone": "UTC"})).outside(),
-        Outside::Abstain
+        Severity::Abstain
     );
 }
 

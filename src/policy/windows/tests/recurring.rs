@@ -23,7 +23,7 @@ fn weekly_freeze_closes_an_open_day() {
         }]
     }));
     // when checked on Friday 2026-11-27 at 16:00
-    let check = windows.check(utc("2026-11-27T15:00Z"));
+    let check = windows.at(utc("2026-11-27T15:00Z"));
     // then it is frozen until Saturday 08:00
     assert_eq!(
         check,
@@ -74,7 +74,7 @@ fn window_to_24_00_runs_to_the_end_of_the_day() {
     assert!(is_open(&windows, "2026-11-28T23:59:59Z"));
     assert!(!is_open(&windows, "2026-11-29T00:00Z"));
     assert_eq!(
-        windows.check(utc("2026-11-28T19:00Z")),
+        windows.at(utc("2026-11-28T19:00Z")),
         TimeCheck::Open {
             reason: "inside allow window sat 18:00-24:00 (UTC)".into()
         }
@@ -151,7 +151,7 @@ fn yearly_freeze_is_read_on_the_local_clock() {
     assert!(is_open(&windows, "2026-12-23T22:59Z"));
     assert!(!is_open(&windows, "2026-12-23T23:00Z"));
     assert_eq!(
-        windows.check(utc("2026-12-25T09:00Z")),
+        windows.at(utc("2026-12-25T09:00Z")),
         TimeCheck::Closed {
             reason: "frozen by a yearly freeze (every year 12-24 00:00 to 12-27 00:00 \
                      Europe/Berlin); now Fri 2026-12-25 10:00 CET"

@@ -11,6 +11,7 @@ Usage: .venv/bin/python scripts/test_check_template.py   (run by `make test`)
 
 import copy
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -559,6 +560,35 @@ class CheckTemplate(unittest.TestCase):
         )
         self.assertEqual(failed.returncode, 1)
         self.assertIn("covers every pipeline", failed.stderr)
+
+    def test_dashboard_and_alarms_name_only_metrics_the_function_emits(self):
+        # The metric names as src/metrics.rs writes them: ("Name", "Unit", value).
+        source = (ROOT / "src" / "metrics.rs").read_text()
+        emitted = set(re.findall(r'\("([A-Za-z]+)", "(?:Count|Milliseconds)"', source))
+        self.assertIn("Decisions", emitted)
+        body = resources(self.real)["ApprovalGateDashboard"]["Properties"]["DashboardBody"]
+        text, variables = body["Fn::Sub"]
+        for name in ["AWS::Region", *variables]:
+            text = text.replace("${" + name + "}", "sample")
+        dashboard = json.loads(text)
+        named = set()
+        for widget in dashboard["widgets"]:
+            previous = None
+            for row in widget["properties"]["metrics"]:
+                names = [item for item in row if isinstance(item, str)]
+                if names[0] == "...":
+                    continue
+                namespace, metric = names[0], names[1]
+                if namespace == ".":
+                    namespace = previous
+                previous = namespace
+                if namespace == "sample":
+                    named.add(metric)
+        self.assertTrue(named, "the dashboard shows the gate's own metrics")
+        self.assertLessEqual(named, emitted)
+        alarm = resources(self.real)["SweepFailuresAlarm"]["Properties"]
+        self.assertIn(alarm["MetricName"], emitted)
+        self.assertEqual(alarm["Namespace"], {"Ref": "MetricsNamespace"})
 
     def test_every_case_is_distinct(self):
         names = [name for name, _, _ in WIDENINGS] + [name for name, _ in NARROWINGS]

@@ -10,7 +10,7 @@ use crate::policy::{Policy, PolicyError};
 
 /// Every variable the gate reads. Any other `GATE_` variable is an error: a misspelt
 /// switch (`GATE_DRYRUN=true`) would otherwise leave its default, answering live, in place.
-pub const KNOWN_VARIABLES: [&str; 8] = [
+pub const KNOWN_VARIABLES: [&str; 9] = [
     "GATE_POLICY",
     "GATE_POLICY_FILE",
     "GATE_MODE",
@@ -19,6 +19,7 @@ pub const KNOWN_VARIABLES: [&str; 8] = [
     "GATE_ALLOWED_TOPIC_ARNS",
     "GATE_TOKEN_WAIT_SECONDS",
     "GATE_SWEEP_MINUTES",
+    "GATE_METRICS_NAMESPACE",
 ];
 
 /// How the gate behaves, beyond the policy.
@@ -43,6 +44,8 @@ pub struct Settings {
     pub sweep_every: Duration,
     /// The function's region (`AWS_REGION`), for console links in the sweep's notices.
     pub region: Option<String>,
+    /// The CloudWatch namespace of the gate's metrics (`GATE_METRICS_NAMESPACE`).
+    pub metrics_namespace: String,
 }
 
 impl Default for Settings {
@@ -56,6 +59,7 @@ impl Default for Settings {
             sweep_read_interval: Duration::from_millis(100),
             sweep_every: Duration::from_secs(5 * 60),
             region: None,
+            metrics_namespace: crate::metrics::DEFAULT_NAMESPACE.into(),
         }
     }
 }
@@ -249,6 +253,15 @@ impl Config {
                     })
             })
             .transpose()?;
+        let metrics_namespace = match get("GATE_METRICS_NAMESPACE") {
+            None => Settings::default().metrics_namespace,
+            Some(text) => check_namespace(&text)
+                .map(|()| text.clone())
+                .map_err(|problem| ConfigError::Variable {
+                    name: "GATE_METRICS_NAMESPACE",
+                    message: format!("{:?} {problem}", names::printable(&text, 80)),
+                })?,
+        };
         // Set by Lambda; it goes into console links, so only a region's shape is kept.
         let region = lookup("AWS_REGION").filter(|region| looks_like_region(region));
         Ok(Self {
@@ -259,11 +272,33 @@ impl Config {
                 token_wait,
                 sweep_every,
                 region,
+                metrics_namespace,
                 ..Settings::default()
             },
             decision_topic_arn,
         })
     }
+}
+
+/// CloudWatch's rules for a namespace: 1 to 255 characters from letters, digits and
+/// `.-_/#:`, not starting with `:`, and not `AWS/` (reserved for AWS services).
+fn check_namespace(text: &str) -> Result<(), &'static str> {
+    if text.len() > 255 {
+        return Err("is longer than 255 characters");
+    }
+    if !text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || ".-_/#: ".contains(c))
+    {
+        return Err("may hold only letters, digits, spaces and . - _ / # :");
+    }
+    if text.starts_with(':') || text.trim() != text {
+        return Err("may not start with ':' or start or end with a space");
+    }
+    if text.starts_with("AWS/") {
+        return Err("may not start with AWS/, which is reserved for AWS services");
+    }
+    Ok(())
 }
 
 /// The variables that are valid UTF-8. A `GATE_` variable that is not, in its name or its

@@ -5,6 +5,7 @@
 //! and lost notices are caught.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -44,6 +45,9 @@ pub struct Gate<P, T> {
     pub(crate) pipelines: P,
     decisions: Option<T>,
     clock: fn() -> Timestamp,
+    /// State reads repeated while the state did not show a notice's token yet, since the
+    /// last [`Gate::take_read_retries`].
+    read_retries: AtomicUsize,
 }
 
 /// What the live state says about a notice.
@@ -74,7 +78,18 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
             pipelines,
             decisions,
             clock: Timestamp::now,
+            read_retries: AtomicUsize::new(0),
         }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// How many state reads were repeated since the last call, for the metrics: each
+    /// invocation takes its own count.
+    pub fn take_read_retries(&self) -> usize {
+        self.read_retries.swap(0, Ordering::Relaxed)
     }
 
     /// Replaces the clock, so tests can decide "at" any moment.
@@ -119,7 +134,11 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         let mut first_error = None;
         for record in records {
             match self.handle_record(record).await {
-                Ok(report) => {
+                Ok(mut report) => {
+                    report.published = record
+                        .pointer("/Sns/Timestamp")
+                        .and_then(serde_json::Value::as_str)
+                        .and_then(|time| time.parse().ok());
                     report.log();
                     self.tell(&report).await;
                     reports.push(report);
@@ -223,6 +242,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
                 return Ok(Liveness::Stale(stale_reason(&staleness)));
             }
             tokio::time::sleep(pause).await;
+            self.read_retries.fetch_add(1, Ordering::Relaxed);
             pause = (pause * 2).min(Duration::from_secs(2));
         }
     }

@@ -55,6 +55,7 @@ pub mod error;
 pub mod evidence;
 pub mod handler;
 pub mod logging;
+pub mod metrics;
 pub mod names;
 pub mod notice;
 pub mod pipeline;

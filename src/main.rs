@@ -9,6 +9,8 @@
 use approval_gate::aws::{self, CodePipeline, SnsDecisionTopic};
 use approval_gate::config::{Config, ConfigError};
 use approval_gate::handler::Gate;
+use approval_gate::metrics;
+use jiff::Timestamp;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 
 #[tokio::main(flavor = "current_thread")]
@@ -44,9 +46,23 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         decisions,
     );
     let gate = &gate;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
-        gate.handle(&event.payload).await
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            let response = gate.handle(&event.payload).await;
+            if let Ok(response) = &response {
+                let invocation = metrics::Invocation {
+                    response,
+                    read_retries: gate.take_read_retries(),
+                };
+                metrics::emit(
+                    invocation,
+                    &gate.settings().metrics_namespace,
+                    Timestamp::now(),
+                );
+            }
+            response
+        },
+    ))
     .await
 }
 

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 
+use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::decision::{Decision, Verdict};
@@ -91,6 +92,9 @@ pub struct Report {
     pub dry_run: bool,
     #[serde(skip)]
     pub console_link: Option<String>,
+    /// When SNS published the notice (the record's `Timestamp`), for the answer latency.
+    #[serde(skip)]
+    pub published: Option<Timestamp>,
 }
 
 impl Answer {
@@ -117,6 +121,7 @@ impl Report {
             reasons: vec![reason],
             dry_run,
             console_link: None,
+            published: None,
         }
     }
 
@@ -155,6 +160,7 @@ impl Report {
             reasons,
             dry_run,
             console_link,
+            published: None,
         }
     }
 

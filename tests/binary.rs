@@ -172,6 +172,37 @@ async fn decides_every_sample_event_as_the_policy_says() {
         11,
         "one structured line per decision:\n{logs}"
     );
+    // The Embedded Metric Format: documents on stdout beside the log lines.
+    let metrics: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line.get("_aws").is_some())
+        .collect();
+    let counted = |verdict: &str, answer: &str| {
+        metrics
+            .iter()
+            .filter(|document| document["Verdict"] == verdict && document["Answer"] == answer)
+            .count()
+    };
+    assert_eq!(counted("approve", "sent"), 2, "{logs}");
+    assert_eq!(counted("reject", "sent"), 3, "{logs}");
+    let answered = metrics
+        .iter()
+        .find(|document| document["Answer"] == "sent")
+        .unwrap();
+    assert_eq!(
+        answered["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "ApprovalGate"
+    );
+    assert!(
+        answered["AnswerLatency"].as_f64().unwrap() >= 0.0,
+        "{answered}"
+    );
+    let swept = metrics
+        .iter()
+        .find(|document| document.get("SweepPending").is_some())
+        .expect("the sweep's figures are a metric");
+    assert_eq!(swept["SweepPending"], 2.0);
     let approved = &decisions[0]["fields"];
     assert_eq!(approved["pipeline"], "web-shop");
     assert_eq!(approved["verdict"], "approve");

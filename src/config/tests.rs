@@ -457,3 +457,36 @@ fn off_starts_whatever_else_is_wrong_and_reads_no_policy() {
         assert!(text.starts_with("GATE_MODE is invalid"), "{text}");
     }
 }
+
+#[test]
+fn the_metrics_namespace_defaults_and_follows_cloudwatchs_rules() {
+    let namespace = |value: &str| {
+        config(&[("GATE_POLICY", POLICY), ("GATE_METRICS_NAMESPACE", value)])
+            .map(|config| config.settings.metrics_namespace)
+    };
+    assert_eq!(
+        config(&[("GATE_POLICY", POLICY)])
+            .unwrap()
+            .settings
+            .metrics_namespace,
+        "ApprovalGate"
+    );
+    assert_eq!(namespace("").unwrap(), "ApprovalGate", "empty is unset");
+    assert_eq!(
+        namespace("Shop/Release Gate#2").unwrap(),
+        "Shop/Release Gate#2"
+    );
+    for bad in [
+        "AWS/Lambda",
+        ":gate",
+        "gate\u{e9}",
+        " gate",
+        &"n".repeat(256),
+    ] {
+        let error = namespace(bad).unwrap_err().to_string();
+        assert!(
+            error.starts_with("GATE_METRICS_NAMESPACE is invalid"),
+            "{bad:?}: {error}"
+        );
+    }
+}

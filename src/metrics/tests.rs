@@ -1,0 +1,184 @@
+use jiff::SignedDuration;
+
+use super::*;
+use crate::decision::{Decision, Verdict};
+use crate::handler::SweepSummary;
+use crate::notice::ApprovalTarget;
+
+const NOW: &str = "2026-11-26T10:00:05Z";
+
+fn now() -> Timestamp {
+    NOW.parse().unwrap()
+}
+
+fn target() -> ApprovalTarget {
+    ApprovalTarget {
+        pipeline: "web-shop".into(),
+        stage: "Approve-Prod".into(),
+        action: "Gate".into(),
+    }
+}
+
+fn decided(verdict: Verdict, answer: Answer) -> Report {
+    Report::decided(
+        Some("msg-1".into()),
+        &target(),
+        None,
+        "6c7a2f5e-3b1d-4e8a-9f0c-1d2e3f4a5b6c".into(),
+        Decision {
+            verdict,
+            rule: Some("prod".into()),
+            reasons: vec!["inside allow window".into()],
+        },
+        answer,
+        false,
+    )
+}
+
+fn single(response: &Response) -> Value {
+    let invocation = Invocation {
+        response,
+        read_retries: 0,
+    };
+    let mut documents = documents(invocation, "Shop/Gate", now());
+    assert_eq!(documents.len(), 1, "{documents:#?}");
+    documents.remove(0)
+}
+
+/// Every metric the `_aws` block names has a number beside it, and every dimension it
+/// names has a string beside it: what CloudWatch requires to accept a document.
+fn assert_valid_emf(document: &Value) {
+    let aws = &document["_aws"];
+    assert_eq!(aws["Timestamp"], now().as_millisecond());
+    for directive in aws["CloudWatchMetrics"].as_array().unwrap() {
+        for metric in directive["Metrics"].as_array().unwrap() {
+            let name = metric["Name"].as_str().unwrap();
+            assert!(
+                document[name].is_number(),
+                "{name} has no value: {document}"
+            );
+        }
+        for set in directive["Dimensions"].as_array().unwrap() {
+            for dimension in set.as_array().unwrap() {
+                let name = dimension.as_str().unwrap();
+                assert!(
+                    document[name].is_string(),
+                    "{name} has no value: {document}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn an_answered_approval_counts_by_verdict_answer_and_rule_with_its_latency() {
+    let mut report = decided(Verdict::Approve, Answer::Sent);
+    report.published = Some(now() - SignedDuration::from_millis(4_250));
+    let document = single(&Response {
+        records: vec![report],
+        sweep: None,
+    });
+    assert_valid_emf(&document);
+    let directive = &document["_aws"]["CloudWatchMetrics"][0];
+    assert_eq!(directive["Namespace"], "Shop/Gate");
+    assert_eq!(
+        directive["Dimensions"],
+        json!([["Verdict"], ["Answer"], ["Rule"]])
+    );
+    assert_eq!(document["Verdict"], "approve");
+    assert_eq!(document["Answer"], "sent");
+    assert_eq!(document["Rule"], "prod");
+    assert_eq!(document["Decisions"], 1.0);
+    assert_eq!(document["AnswerLatency"], 4250.0);
+}
+
+#[test]
+fn no_identifier_of_an_execution_or_approval_becomes_a_metric_field() {
+    let mut report = decided(Verdict::Reject, Answer::Sent);
+    report.published = Some(now());
+    let document = single(&Response {
+        records: vec![report],
+        sweep: None,
+    });
+    let text = document.to_string();
+    for identifier in ["6c7a2f5e", "msg-1", "web-shop", "Approve-Prod"] {
+        assert!(!text.contains(identifier), "{identifier} in {text}");
+    }
+}
+
+#[test]
+fn latency_is_measured_only_for_an_answer_sent_after_a_known_publication() {
+    for (answer, published) in [
+        (Answer::DryRun, Some(now())),
+        (Answer::None, Some(now())),
+        (Answer::AlreadyAnswered, Some(now())),
+        (Answer::Sent, None),
+    ] {
+        let mut report = decided(Verdict::Approve, answer);
+        report.published = published;
+        let document = single(&Response {
+            records: vec![report],
+            sweep: None,
+        });
+        assert_valid_emf(&document);
+        assert!(document.get("AnswerLatency").is_none(), "{document}");
+        let names = &document["_aws"]["CloudWatchMetrics"][0]["Metrics"];
+        assert_eq!(names, &json!([{"Name": "Decisions", "Unit": "Count"}]));
+    }
+}
+
+#[test]
+fn stale_and_dropped_notices_count_under_their_verdict_without_a_rule() {
+    let dropped = Report::dropped(None, "not an approval notice".into(), false);
+    let document = single(&Response {
+        records: vec![dropped],
+        sweep: None,
+    });
+    assert_valid_emf(&document);
+    assert_eq!(document["Verdict"], "dropped");
+    assert_eq!(document["Answer"], "none");
+    assert_eq!(document["Rule"], "(none)");
+}
+
+#[test]
+fn a_sweep_reports_its_figures_without_dimensions_and_one_line_per_answer() {
+    let response = Response {
+        records: vec![decided(Verdict::Approve, Answer::Sent)],
+        sweep: Some(SweepSummary {
+            pipelines: 12,
+            pending: 3,
+            answered: 1,
+            failures: vec!["web-a: throttled".into(), "web-b: throttled".into()],
+        }),
+    };
+    let invocation = Invocation {
+        response: &response,
+        read_retries: 2,
+    };
+    let documents = documents(invocation, "ApprovalGate", now());
+    assert_eq!(documents.len(), 3, "{documents:#?}");
+    documents.iter().for_each(assert_valid_emf);
+    let sweep = &documents[1];
+    assert_eq!(
+        sweep["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+        json!([[]])
+    );
+    assert_eq!(sweep["SweepPipelines"], 12.0);
+    assert_eq!(sweep["SweepPending"], 3.0);
+    assert_eq!(sweep["SweepAnswered"], 1.0);
+    assert_eq!(sweep["SweepFailures"], 2.0);
+    assert_eq!(documents[2]["ReadRetries"], 2.0);
+}
+
+#[test]
+fn a_rule_name_is_made_printable_and_cut_before_it_becomes_a_dimension() {
+    let mut report = decided(Verdict::Abstain, Answer::None);
+    report.rule = Some(format!("prod\n{}", "x".repeat(400)));
+    let document = single(&Response {
+        records: vec![report],
+        sweep: None,
+    });
+    let rule = document["Rule"].as_str().unwrap();
+    assert!(rule.chars().count() <= MAX_DIMENSION_CHARS, "{rule}");
+    assert!(!rule.contains('\n'));
+}

@@ -417,3 +417,30 @@ async fn a_failing_decision_topic_changes_nothing() {
     assert_eq!(response.records[0].answer, Answer::Sent);
     assert_eq!(stand_in.accepted_answers().len(), 1);
 }
+
+#[tokio::test]
+async fn a_pipeline_list_is_read_whole_or_fails_for_good() {
+    let stand_in = demo_stand_in().await;
+    stand_in.set_list_page_size(2);
+    let pipelines = CodePipeline::new(&sdk_for(&stand_in).await);
+    let all = pipelines.list_pipelines().await.unwrap();
+    assert!(all.len() > 2, "{all:?}");
+    let mut sorted = all.clone();
+    sorted.dedup();
+    assert_eq!(sorted.len(), all.len(), "no pipeline twice: {all:?}");
+
+    let looping = json!({"pipelines": [{"name": "web-shop"}], "nextToken": "again"}).to_string();
+    stand_in.inject_times(
+        "ListPipelines",
+        Fault::RawBody {
+            status: 200,
+            body: looping,
+        },
+        2,
+    );
+    let error = pipelines.list_pipelines().await.unwrap_err();
+    assert!(
+        matches!(&error, ReadError::Final(reason) if reason.contains("page token")),
+        "{error:?}"
+    );
+}

@@ -355,3 +355,39 @@ async fn attempts_of_other_executions_are_never_evidence_even_if_the_api_returns
 
     assert_eq!(response.records[0].outcome, Outcome::Reject);
 }
+
+#[tokio::test]
+async fn a_list_whose_page_token_repeats_is_not_read_as_whole_and_never_approves() {
+    // Every record of the execution on the first page, then a second page that hands back
+    // the same token: the SDK's own paginator would stop there silently. A list that
+    // cannot be read whole is unread, so the upstream tests are unconfirmed.
+    let stand_in = demo_stand_in().await;
+    let page = json!({
+        "actionExecutionDetails": demo_fixture()["actionExecutions"]["web-shop"],
+        "nextToken": "page-2",
+    })
+    .to_string();
+    stand_in.inject_times(
+        "ListActionExecutions",
+        Fault::RawBody {
+            status: 200,
+            body: page,
+        },
+        2,
+    );
+    let gate = gate(&stand_in, &demo_policy()).await;
+
+    let response = gate.handle(&event("approved-by-rule")).await.unwrap();
+
+    let report = &response.records[0];
+    assert_ne!(report.outcome, Outcome::Approve, "{}", reasons(report));
+    assert!(
+        reasons(report).contains("could not be read"),
+        "{}",
+        reasons(report)
+    );
+    let listed = stand_in.calls_to("ListActionExecutions");
+    assert_eq!(listed.len(), 2, "the repeated token is not followed again");
+    assert_eq!(listed[1].body["nextToken"], "page-2");
+    assert_eq!(listed[0].body["maxResults"], 100);
+}

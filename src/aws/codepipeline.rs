@@ -1,5 +1,7 @@
 //! CodePipeline: the state, executions and action executions of pipelines, and answers.
 
+use std::collections::HashSet;
+
 use aws_sdk_codepipeline::Client;
 use aws_sdk_codepipeline::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_codepipeline::operation::get_pipeline::GetPipelineError;
@@ -49,23 +51,31 @@ impl Pipelines for CodePipeline {
     }
 
     async fn list_pipelines(&self) -> Result<Vec<String>, ReadError> {
-        let summaries: Vec<types::PipelineSummary> = self
-            .client
-            .list_pipelines()
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<_, _>>()
-            .await
-            .map_err(|error| {
-                transient_unless_invalid(error, |e| {
-                    matches!(e, ListPipelinesError::ValidationException(_))
-                })
-            })?;
-        Ok(summaries
-            .iter()
-            .filter_map(|summary| summary.name().map(str::to_owned))
-            .collect())
+        let mut names = Vec::new();
+        let mut pages = Pages::new("ListPipelines");
+        loop {
+            let output = self
+                .client
+                .list_pipelines()
+                .max_results(1000)
+                .set_next_token(pages.token())
+                .send()
+                .await
+                .map_err(|error| {
+                    transient_unless_invalid(error, |e| {
+                        matches!(e, ListPipelinesError::ValidationException(_))
+                    })
+                })?;
+            names.extend(
+                output
+                    .pipelines()
+                    .iter()
+                    .filter_map(|summary| summary.name().map(str::to_owned)),
+            );
+            if pages.next(output.next_token())? {
+                return Ok(names);
+            }
+        }
     }
 
     async fn execution(
@@ -117,31 +127,37 @@ impl Pipelines for CodePipeline {
         pipeline: &str,
         execution_id: &str,
     ) -> Result<Vec<ActionRecord>, ReadError> {
-        let details: Vec<types::ActionExecutionDetail> = self
-            .client
-            .list_action_executions()
-            .pipeline_name(pipeline)
-            .filter(
-                ActionExecutionFilter::builder()
-                    .pipeline_execution_id(execution_id)
-                    .build(),
-            )
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<_, _>>()
-            .await
-            .map_err(|error| {
-                transient_unless_invalid(error, |e| {
-                    matches!(
-                        e,
-                        ListActionExecutionsError::PipelineExecutionNotFoundException(_)
-                            | ListActionExecutionsError::PipelineNotFoundException(_)
-                            | ListActionExecutionsError::ValidationException(_)
-                    )
-                })
-            })?;
-        Ok(details.iter().map(action_record).collect())
+        let mut records = Vec::new();
+        let mut pages = Pages::new("ListActionExecutions");
+        loop {
+            let output = self
+                .client
+                .list_action_executions()
+                .pipeline_name(pipeline)
+                .filter(
+                    ActionExecutionFilter::builder()
+                        .pipeline_execution_id(execution_id)
+                        .build(),
+                )
+                .max_results(100)
+                .set_next_token(pages.token())
+                .send()
+                .await
+                .map_err(|error| {
+                    transient_unless_invalid(error, |e| {
+                        matches!(
+                            e,
+                            ListActionExecutionsError::PipelineExecutionNotFoundException(_)
+                                | ListActionExecutionsError::PipelineNotFoundException(_)
+                                | ListActionExecutionsError::ValidationException(_)
+                        )
+                    })
+                })?;
+            records.extend(output.action_execution_details().iter().map(action_record));
+            if pages.next(output.next_token())? {
+                return Ok(records);
+            }
+        }
     }
 
     async fn declaration(&self, pipeline: &str) -> Result<Declaration, ReadError> {
@@ -201,6 +217,58 @@ impl Pipelines for CodePipeline {
             .await
             .map(|_| ())
             .map_err(answer_error)
+    }
+}
+
+/// The most pages a list is read to: 100 pages of ListActionExecutions (100 a page) are
+/// 10,000 action executions, far beyond any one pipeline execution, and of ListPipelines
+/// (1,000 a page) 100,000 pipelines, beyond any account's quota.
+const MAX_PAGES: usize = 100;
+
+/// Follows a list's page tokens. A list is read whole or not at all: a token the service
+/// returned before (which would loop, and which the SDK's paginator answers by stopping
+/// silently), or more pages than [`MAX_PAGES`], make the read fail for good, so that no
+/// check ever judges part of a list as if it were all of it.
+struct Pages {
+    operation: &'static str,
+    seen: HashSet<String>,
+    token: Option<String>,
+}
+
+impl Pages {
+    fn new(operation: &'static str) -> Self {
+        Self {
+            operation,
+            seen: HashSet::new(),
+            token: None,
+        }
+    }
+
+    /// The token to send for the next page.
+    fn token(&self) -> Option<String> {
+        self.token.clone()
+    }
+
+    /// Takes the token a page ended with: `Ok(true)` when it was the last page.
+    fn next(&mut self, token: Option<&str>) -> Result<bool, ReadError> {
+        let Some(token) = token.filter(|token| !token.is_empty()) else {
+            return Ok(true);
+        };
+        if !self.seen.insert(token.to_owned()) {
+            return Err(ReadError::Final(format!(
+                "{} returned a page token it had returned before, so the list cannot be \
+                 read whole",
+                self.operation
+            )));
+        }
+        if self.seen.len() >= MAX_PAGES {
+            return Err(ReadError::Final(format!(
+                "{} has more than {MAX_PAGES} pages, so the list is not read whole",
+                self.operation
+            )));
+        }
+        self.token = Some(token.to_owned());
+        Ok(false)
     }
 }
 

@@ -128,7 +128,7 @@ impl World {
             .iter()
             .map(|(name, state)| summarise(name, state))
             .collect();
-        let (page, next_token) = paginate(summaries, input, self.page_size)?;
+        let (page, next_token) = paginate(summaries, input, self.page_size, self.page_cap)?;
         Ok(with_next_token(json!({ "pipelines": page }), next_token))
     }
 
@@ -188,7 +188,7 @@ impl World {
             })
             .cloned()
             .collect();
-        let (page, next_token) = paginate(details, input, self.page_size)?;
+        let (page, next_token) = paginate(details, input, self.page_size, self.page_cap)?;
         Ok(with_next_token(
             json!({ "actionExecutionDetails": page }),
             next_token,
@@ -307,6 +307,7 @@ fn paginate(
     items: Vec<Value>,
     input: &Value,
     default_size: usize,
+    cap: Option<usize>,
 ) -> Result<(Vec<Value>, Option<String>), ApiError> {
     let start = match input.get("nextToken").and_then(Value::as_str) {
         None => 0,
@@ -323,6 +324,7 @@ fn paginate(
         .and_then(Value::as_u64)
         .and_then(|n| usize::try_from(n).ok())
         .unwrap_or(default_size)
+        .min(cap.unwrap_or(usize::MAX))
         .max(1);
     let end = start.saturating_add(size).min(items.len());
     let next_token = (end < items.len()).then(|| end.to_string());

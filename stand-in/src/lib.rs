@@ -210,10 +210,12 @@ impl StandIn {
         self.world().declarations.insert(name, declaration);
     }
 
-    /// The page size of ListPipelines and ListActionExecutions when the
-    /// client does not ask for one (default 100, as in AWS).
+    /// The most items a page of ListPipelines or ListActionExecutions holds,
+    /// whatever `maxResults` the client asks for (by default a page holds what
+    /// the client asks for, or 100 when it does not ask, as in AWS).
     pub fn set_list_page_size(&self, n: usize) {
         self.world().page_size = n.max(1);
+        self.world().page_cap = Some(n.max(1));
     }
 
     /// Queues `fault` for the next call of `op` that has no fault queued

@@ -28,6 +28,8 @@ pub(crate) struct World {
     /// Remaining GetPipelineState reads per pipeline that hide pending tokens.
     pub(crate) hidden_reads: HashMap<String, usize>,
     pub(crate) page_size: usize,
+    /// The most items a page holds, whatever the client asks for.
+    pub(crate) page_cap: Option<usize>,
     pub(crate) calls: Vec<Call>,
     pub(crate) echo: bool,
 }
@@ -46,6 +48,7 @@ impl Default for World {
             faults: HashMap::new(),
             hidden_reads: HashMap::new(),
             page_size: DEFAULT_PAGE_SIZE,
+            page_cap: None,
             calls: Vec::new(),
             echo: false,
         }

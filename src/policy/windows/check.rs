@@ -7,8 +7,8 @@ use jiff::{SignedDuration, Timestamp};
 use super::clock::{at_minute, minute_of_day, render_civil, render_clock, weekday_title};
 use super::dst::{in_span, occurrences};
 use super::{
-    DAY_NAMES, Freeze, HORIZON_DAYS, MINUTES_PER_DAY, Recurrence, TimeCheck, Weekly, Windows,
-    YearlyPoint,
+    Allow, DAY_NAMES, Freeze, HORIZON_DAYS, MINUTES_PER_DAY, Recurrence, TimeCheck, Weekly,
+    Windows, YearlyPoint,
 };
 use crate::check::Check;
 
@@ -130,7 +130,9 @@ impl Windows {
         let mut day = first_day;
         while day <= last_day {
             for window in &self.allow {
-                add(&mut candidates, window.start(day));
+                if let Allow::Weekly(window) = window {
+                    add(&mut candidates, window.start(day));
+                }
             }
             for freeze in &self.freezes {
                 if let Recurrence::Weekly(window) = &freeze.rule {
@@ -157,9 +159,40 @@ impl Windows {
         candidates.retain(|&at| now < at && at <= horizon);
         candidates.sort_unstable();
         candidates.dedup();
-        candidates
-            .into_iter()
-            .find(|&at| matches!(self.state(at), State::Open(_)))
+        let is_open = |at: Timestamp| matches!(self.state(at), State::Open(_));
+        let mut first = candidates.into_iter().find(|&at| is_open(at));
+        // Cron windows start where their expression starts matching, read lazily: only
+        // up to the first start that opens, or a day past an earlier opening (a day, since
+        // a repeated hour can put a later clock time at an earlier instant).
+        let from = self
+            .zone
+            .to_datetime(now)
+            .checked_sub(SignedDuration::from_hours(48))
+            .ok()?;
+        for window in &self.allow {
+            let Allow::Cron(cron) = window else {
+                continue;
+            };
+            for start in cron.starts(from) {
+                let instants: Vec<Timestamp> = occurrences(zone, start);
+                let Some(&earliest) = instants.first() else {
+                    continue;
+                };
+                if earliest > horizon
+                    || first.is_some_and(|first| earliest > first + SignedDuration::from_hours(24))
+                {
+                    break;
+                }
+                if let Some(at) = instants
+                    .into_iter()
+                    .find(|&at| now < at && at <= horizon && is_open(at))
+                {
+                    first = Some(first.map_or(at, |first| first.min(at)));
+                    break;
+                }
+            }
+        }
+        first
     }
 
     /// e.g. "Thu 2026-11-26 09:00 CET"
@@ -177,9 +210,27 @@ impl Windows {
 
 enum State<'w> {
     /// Inside this allow window, or `None` when there are no allow windows.
-    Open(Option<&'w Weekly>),
+    Open(Option<&'w Allow>),
     Frozen(&'w Freeze),
     Outside,
+}
+
+impl Allow {
+    fn covers(&self, civil: DateTime) -> bool {
+        match self {
+            Self::Weekly(window) => window.covers(civil),
+            Self::Cron(cron) => cron.covers(civil),
+        }
+    }
+}
+
+impl std::fmt::Display for Allow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Weekly(window) => window.fmt(f),
+            Self::Cron(cron) => cron.fmt(f),
+        }
+    }
 }
 
 impl Weekly {

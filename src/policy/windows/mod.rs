@@ -45,6 +45,7 @@ use jiff::tz::TimeZone;
 
 mod check;
 mod clock;
+mod cron;
 mod dst;
 mod parse;
 #[cfg(test)]
@@ -65,7 +66,7 @@ const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 pub struct Windows {
     zone: TimeZone,
     zone_name: String,
-    allow: Vec<Weekly>,
+    allow: Vec<Allow>,
     freezes: Vec<Freeze>,
     /// What a closed window asks for (`outside`): defer, abstain or reject.
     outside: Severity,
@@ -101,6 +102,14 @@ impl Windows {
     pub fn timezone_name(&self) -> &str {
         &self.zone_name
     }
+}
+
+/// An allow window: a weekly span, or a cron expression of CodePipeline's DeploymentWindow
+/// rule.
+#[derive(Clone, Debug)]
+enum Allow {
+    Weekly(Weekly),
+    Cron(Box<cron::CronWindow>),
 }
 
 /// A weekly span of wall-clock time, as minutes of the day: `to` up to 1440 ("24:00"), and

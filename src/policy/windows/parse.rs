@@ -7,9 +7,11 @@ use jiff::tz::{Offset, TimeZone};
 use serde::Deserialize;
 
 use super::clock::{at_minute, render_civil};
+use super::cron::CronWindow;
 use super::dst::{Side, resolve};
 use super::{
-    DAY_NAMES, Freeze, MINUTES_PER_DAY, REASON_MAX_CHARS, Recurrence, Weekly, Windows, YearlyPoint,
+    Allow, DAY_NAMES, Freeze, MINUTES_PER_DAY, REASON_MAX_CHARS, Recurrence, Weekly, Windows,
+    YearlyPoint,
 };
 use crate::check::Severity;
 use crate::policy::PolicyError;
@@ -20,19 +22,25 @@ use crate::policy::PolicyError;
 pub struct WindowsDocument {
     timezone: String,
     #[serde(default, deserialize_with = "crate::policy::not_null")]
-    allow: Vec<WeeklyDocument>,
+    allow: Vec<AllowDocument>,
     #[serde(default, deserialize_with = "crate::policy::not_null")]
     freeze: Vec<FreezeDocument>,
     #[serde(default, deserialize_with = "crate::policy::not_null")]
     outside: Severity,
 }
 
+/// An allow window: `days`, `from` and `to`, or `cron` alone.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct WeeklyDocument {
-    days: Vec<String>,
-    from: String,
-    to: String,
+struct AllowDocument {
+    #[serde(default, deserialize_with = "crate::policy::present")]
+    days: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "crate::policy::present")]
+    from: Option<String>,
+    #[serde(default, deserialize_with = "crate::policy::present")]
+    to: Option<String>,
+    #[serde(default, deserialize_with = "crate::policy::present")]
+    cron: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -65,14 +73,7 @@ impl Windows {
             .allow
             .into_iter()
             .enumerate()
-            .map(|(index, window)| {
-                Weekly::parse(
-                    &window.days,
-                    &window.from,
-                    &window.to,
-                    &format!("{at}.allow[{index}]"),
-                )
-            })
+            .map(|(index, window)| Allow::parse(window, &format!("{at}.allow[{index}]")))
             .collect::<Result<_, _>>()?;
         let freezes = document
             .freeze
@@ -87,6 +88,44 @@ impl Windows {
             freezes,
             outside: document.outside,
         })
+    }
+}
+
+impl Allow {
+    fn parse(document: AllowDocument, at: &str) -> Result<Self, PolicyError> {
+        match document {
+            AllowDocument {
+                cron: Some(text),
+                days: None,
+                from: None,
+                to: None,
+            } => CronWindow::parse(&text)
+                .map(|window| Allow::Cron(Box::new(window)))
+                .map_err(|message| error(format!("{at}.cron"), message)),
+            AllowDocument { cron: Some(_), .. } => Err(error(
+                format!("{at}.cron"),
+                "a window is either `cron` or `days`, `from` and `to`, not both",
+            )),
+            AllowDocument {
+                days: Some(days),
+                from: Some(from),
+                to: Some(to),
+                cron: None,
+            } => Weekly::parse(&days, &from, &to, at).map(Allow::Weekly),
+            AllowDocument { days, from, .. } => {
+                let missing = if days.is_none() {
+                    "days"
+                } else if from.is_none() {
+                    "from"
+                } else {
+                    "to"
+                };
+                Err(error(
+                    format!("{at}.{missing}"),
+                    "missing: a window needs `days`, `from` and `to`, or a `cron` expression",
+                ))
+            }
+        }
     }
 }
 

@@ -44,9 +44,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         decisions,
     );
     let gate = &gate;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
-        gate.handle(&event.payload).await
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            // Lambda always sends the deadline; 0 (the runtime's default) would mean none was.
+            let deadline = (event.context.deadline > 0).then(|| event.context.deadline());
+            gate.handle_until(&event.payload, deadline).await
+        },
+    ))
     .await
 }
 

@@ -505,3 +505,73 @@ async fn throttled_reads_slow_the_sweep_and_are_counted() {
     assert_eq!((summary.throttled, summary.answered), (0, 100));
     assert_eq!(summary.pacing_ms, 100);
 }
+
+/// The figures in docs/operations.md: the sweep as deployed (10 reads a second, 120 s
+/// timeout, 20 s margin), every pipeline with an approval waiting, against the stand-in
+/// through the real SDK, with time scaled down by `SWEEP_SCALE` (the rate times it, the
+/// timeout and margin over it: the same plan and reads a sweep, in less time). Prints each
+/// sweep and how many it took to read every pipeline. `SWEEP_PIPELINES` sets the fleet.
+///
+/// `SWEEP_PIPELINES=5000 SWEEP_SCALE=10 cargo test --test sweep measure -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, minutes long"]
+async fn measure_sweeps_until_every_pipeline_is_read() {
+    let count: usize = std::env::var("SWEEP_PIPELINES").map_or(1000, |n| n.parse().unwrap());
+    let scale: u32 = std::env::var("SWEEP_SCALE").map_or(10, |n| n.parse().unwrap());
+    let stand_in = StandIn::start().await.unwrap();
+    for i in 0..count {
+        let name = format!("web-{i:05}");
+        let token = format!("00000000-0000-4000-8000-{i:012}");
+        stand_in.put_pipeline(pipeline(&name, &token, "Succeeded", true));
+        stand_in.put_action_executions(&name, shop_runs("Succeeded"));
+    }
+    let sdk = sdk_for(&stand_in).await;
+    let gate = Gate::new(
+        Policy::from_json(&demo_policy()).unwrap(),
+        Settings {
+            sweep_read_interval: Duration::from_millis(100) / scale,
+            sweep_margin: Duration::from_secs(20) / scale,
+            region: Some("us-east-1".into()),
+            ..Settings::default()
+        },
+        CodePipeline::new(&sdk),
+        Some(SnsDecisionTopic::new(
+            &sdk,
+            "arn:aws:sns:us-east-1:123456789012:decisions".into(),
+        )),
+    );
+    let mut unread: std::collections::BTreeSet<String> =
+        (0..count).map(|i| format!("web-{i:05}")).collect();
+    let mut sweep = 0;
+    while !unread.is_empty() {
+        let reads_before = stand_in.calls_to("GetPipelineState").len();
+        let deadline = SystemTime::now() + Duration::from_secs(120) / scale;
+        let started = std::time::Instant::now();
+
+        let response = gate
+            .handle_until(&scheduled_at(sweep), Some(deadline))
+            .await
+            .unwrap();
+
+        let took = started.elapsed();
+        let summary = response.sweep.unwrap();
+        for call in &stand_in.calls_to("GetPipelineState")[reads_before..] {
+            unread.remove(call.body["name"].as_str().unwrap());
+        }
+        sweep += 1;
+        println!(
+            "sweep {sweep}: {:.1} s (scaled up), covered {}, left {}, start {}, round {}, \
+             answered {}, throttled {}, {} unread",
+            took.as_secs_f64() * f64::from(scale),
+            summary.covered,
+            summary.left,
+            summary.start,
+            summary.round,
+            summary.answered,
+            summary.throttled,
+            unread.len()
+        );
+        assert!(SystemTime::now() < deadline, "sweep {sweep} overran");
+    }
+    println!("{count} pipelines: every one read after {sweep} sweep(s)");
+}

@@ -10,7 +10,7 @@ use crate::policy::{Policy, PolicyError};
 
 /// Every variable the gate reads. Any other `GATE_` variable is an error: a misspelt
 /// switch (`GATE_DRYRUN=true`) would otherwise leave its default, answering live, in place.
-pub const KNOWN_VARIABLES: [&str; 9] = [
+pub const KNOWN_VARIABLES: [&str; 11] = [
     "GATE_POLICY",
     "GATE_POLICY_FILE",
     "GATE_MODE",
@@ -20,6 +20,8 @@ pub const KNOWN_VARIABLES: [&str; 9] = [
     "GATE_TOKEN_WAIT_SECONDS",
     "GATE_SWEEP_MINUTES",
     "GATE_METRICS_NAMESPACE",
+    "GATE_SWEEP_READS_PER_SECOND",
+    "GATE_SWEEP_MARGIN_SECONDS",
 ];
 
 /// How the gate behaves, beyond the policy.
@@ -35,9 +37,13 @@ pub struct Settings {
     pub token_wait: Duration,
     /// How many pipelines the sweep reads at once.
     pub sweep_concurrency: usize,
-    /// The least time between two pipeline reads of the sweep, so that a policy covering
-    /// a hundred pipelines stays well under CodePipeline's request rate.
+    /// The least time between two pipeline reads of the sweep (one over
+    /// `GATE_SWEEP_READS_PER_SECOND`), so that the sweep stays well under CodePipeline's
+    /// request rate. The sweep slows down from here when it is throttled.
     pub sweep_read_interval: Duration,
+    /// How long before the invocation's deadline the sweep stops starting reads, leaving
+    /// the reads in flight the time to finish, answer and tell.
+    pub sweep_margin: Duration,
     /// How often the scheduled sweep runs (the template's `SweepMinutes`): a deferred
     /// approval is kept waiting only if its window opens at least this long before it
     /// expires, so that a sweep comes while it is open.
@@ -57,6 +63,7 @@ impl Default for Settings {
             token_wait: Duration::from_secs(10),
             sweep_concurrency: 4,
             sweep_read_interval: Duration::from_millis(100),
+            sweep_margin: Duration::from_secs(20),
             sweep_every: Duration::from_secs(5 * 60),
             region: None,
             metrics_namespace: crate::metrics::DEFAULT_NAMESPACE.into(),
@@ -149,8 +156,8 @@ impl Config {
     }
 
     /// Reads the configuration through `lookup`. Empty variables count as unset, except for
-    /// the switches (`GATE_MODE`, `GATE_DRY_RUN`, `GATE_ALLOWED_TOPIC_ARNS`,
-    /// `GATE_SWEEP_MINUTES`): an empty switch is an error.
+    /// the switches (`GATE_MODE`, `GATE_DRY_RUN`, `GATE_ALLOWED_TOPIC_ARNS` and the
+    /// `GATE_SWEEP_` settings): an empty switch is an error.
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         // The kill switch is read first and, when off, alone: an operator turns the gate off
         // because something is wrong, perhaps the policy itself, and an init error would
@@ -238,6 +245,40 @@ impl Config {
                 }
             },
         };
+        // A whole number, so that the read interval is exact; the upper bound keeps a typo
+        // from spending the account's CodePipeline request quota.
+        let sweep_read_interval = match switch(
+            "GATE_SWEEP_READS_PER_SECOND",
+            "whole reads per second from 1 to 100",
+        )? {
+            None => Settings::default().sweep_read_interval,
+            Some(text) => match text.parse::<u32>() {
+                Ok(reads @ 1..=100) => Duration::from_secs(1) / reads,
+                _ => {
+                    return Err(ConfigError::Variable {
+                        name: "GATE_SWEEP_READS_PER_SECOND",
+                        message: format!(
+                            "expected whole reads per second from 1 to 100, got {text:?}"
+                        ),
+                    });
+                }
+            },
+        };
+        // At least the time one read, its answer and its notice take when the SDK retries;
+        // at most what leaves a 15-minute invocation (Lambda's longest) time to read.
+        let sweep_margin = match switch("GATE_SWEEP_MARGIN_SECONDS", "whole seconds from 5 to 600")?
+        {
+            None => Settings::default().sweep_margin,
+            Some(text) => match text.parse::<u64>() {
+                Ok(seconds @ 5..=600) => Duration::from_secs(seconds),
+                _ => {
+                    return Err(ConfigError::Variable {
+                        name: "GATE_SWEEP_MARGIN_SECONDS",
+                        message: format!("expected whole seconds from 5 to 600, got {text:?}"),
+                    });
+                }
+            },
+        };
         // Empty stays unset: the template passes an empty string when there is no topic.
         let decision_topic_arn = get("GATE_DECISION_TOPIC_ARN")
             .map(|text| {
@@ -271,6 +312,8 @@ impl Config {
                 allowed_topics,
                 token_wait,
                 sweep_every,
+                sweep_read_interval,
+                sweep_margin,
                 region,
                 metrics_namespace,
                 ..Settings::default()

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
@@ -98,9 +98,21 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         self
     }
 
-    /// Handles one invocation. Returns an error only when a retry may succeed; every
-    /// record is still handled first, so one failing record does not hide the others.
+    /// Handles one invocation with no deadline (tests, local runs): a sweep reads every
+    /// covered pipeline. See [`Gate::handle_until`].
     pub async fn handle(&self, event: &serde_json::Value) -> Result<Response, GateError> {
+        self.handle_until(event, None).await
+    }
+
+    /// Handles one invocation that must end by `deadline` (the Lambda context's). Returns
+    /// an error only when a retry may succeed; every record is still handled first, so one
+    /// failing record does not hide the others. A sweep stops starting reads a margin
+    /// before the deadline and returns what it did.
+    pub async fn handle_until(
+        &self,
+        event: &serde_json::Value,
+        deadline: Option<SystemTime>,
+    ) -> Result<Response, GateError> {
         if self.settings.off {
             let report = Report::dropped(
                 None,
@@ -115,7 +127,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
             });
         }
         if is_scheduled(event) {
-            return self.sweep().await;
+            return self.sweep(event, deadline).await;
         }
         let Some(records) = event.get("Records").and_then(serde_json::Value::as_array) else {
             let report = Report::dropped(

@@ -48,7 +48,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let gate = &gate;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
-            let response = gate.handle(&event.payload).await;
+            // Lambda always sends the deadline; 0 (the runtime's default) would mean none was.
+            let deadline = (event.context.deadline > 0).then(|| event.context.deadline());
+            let response = gate.handle_until(&event.payload, deadline).await;
             if let Ok(response) = &response {
                 let invocation = metrics::Invocation {
                     response,

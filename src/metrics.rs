@@ -52,6 +52,9 @@ pub fn documents(invocation: Invocation<'_>, namespace: &str, now: Timestamp) ->
             Map::new(),
             &[
                 ("SweepPipelines", "Count", sweep.pipelines as f64),
+                ("SweepCovered", "Count", sweep.covered as f64),
+                ("SweepLeft", "Count", sweep.left as f64),
+                ("SweepThrottled", "Count", sweep.throttled as f64),
                 ("SweepPending", "Count", sweep.pending as f64),
                 ("SweepAnswered", "Count", sweep.answered as f64),
                 ("SweepFailures", "Count", sweep.failures.len() as f64),

@@ -284,9 +284,13 @@ pub enum ReadError {
     /// Final: the pipeline does not exist, or the request was refused as invalid.
     #[error("{0}")]
     Final(String),
-    /// Worth retrying: throttling, 5xx, timeouts, connection failures, unreadable answers.
+    /// Worth retrying: 5xx, timeouts, connection failures, unreadable answers.
     #[error("reading the pipeline failed and may succeed on retry: {0}")]
     Transient(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Worth retrying, later: CodePipeline asked the caller to slow down, and went on
+    /// asking through the SDK's own retries. Kept apart so that the sweep can slow down.
+    #[error("CodePipeline throttled the read: {0}")]
+    Throttled(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// Answering an approval failed.

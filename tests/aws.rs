@@ -186,10 +186,6 @@ async fn throttled_reads_are_retried_by_the_sdk() {
 async fn unreadable_or_failing_reads_are_transient() {
     let faults = [
         ("persistent 500", Fault::error(500, "InternalFailure")),
-        (
-            "throttled beyond the attempts",
-            Fault::error(400, "ThrottlingException"),
-        ),
         ("dropped connection", Fault::Drop),
         (
             "slower than the attempt timeout",
@@ -215,6 +211,27 @@ async fn unreadable_or_failing_reads_are_transient() {
             "{what}: {error:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn reads_throttled_beyond_the_attempts_say_so() {
+    let stand_in = demo_stand_in().await;
+    stand_in.inject_times(
+        "GetPipelineState",
+        Fault::error(400, "ThrottlingException"),
+        10,
+    );
+    let pipelines = CodePipeline::new(&sdk_for(&stand_in).await);
+
+    let error = pipelines.state("web-shop").await.unwrap_err();
+
+    assert!(matches!(error, ReadError::Throttled(_)), "{error:?}");
+    assert!(error.to_string().contains("ThrottlingException"), "{error}");
+    assert_eq!(
+        stand_in.calls_to("GetPipelineState").len(),
+        4,
+        "the SDK retried first"
+    );
 }
 
 #[tokio::test]

@@ -1,12 +1,14 @@
 //! The scheduled sweep end to end: the real SDK against the stand-in, with several
-//! pipelines, some waiting, some not, some no rule covers, one throttled.
+//! pipelines, some waiting, some not, some no rule covers, one throttled; and at account
+//! scale, thousands of pipelines through the fake, on tokio's paused clock.
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use approval_gate::aws::{CodePipeline, SnsDecisionTopic};
 use approval_gate::handler::{Gate, Settings, SweepSummary};
+use approval_gate::pipeline::{ActionStatus, ReadError};
 use approval_gate::policy::Policy;
 use approval_gate::report::Outcome;
 use common::*;
@@ -184,6 +186,12 @@ async fn a_second_sweep_finds_nothing_left_and_tells_nobody() {
         response.sweep.unwrap(),
         SweepSummary {
             pipelines: 4,
+            covered: 4,
+            left: 0,
+            start: 0,
+            round: 1,
+            pacing_ms: 5,
+            throttled: 0,
             pending: 0,
             answered: 0,
             failures: vec![]
@@ -296,4 +304,274 @@ async fn a_hundred_pipelines_are_swept_without_tripping_throttling() {
         "{:?}",
         started.elapsed()
     );
+}
+
+/// A sweep cut short by its deadline: the real SDK against the stand-in, in real time.
+#[tokio::test]
+async fn a_sweep_stops_starting_reads_a_margin_before_its_deadline() {
+    let stand_in = StandIn::start().await.unwrap();
+    for i in 0..300 {
+        let token = format!("00000000-0000-4000-8000-{i:012}");
+        stand_in.put_pipeline(pipeline(&format!("web-{i:03}"), &token, "Succeeded", true));
+    }
+    let sdk = sdk_for(&stand_in).await;
+    let gate = Gate::new(
+        Policy::from_json(&demo_policy()).unwrap(),
+        Settings {
+            sweep_read_interval: Duration::from_millis(20),
+            sweep_margin: Duration::from_secs(1),
+            ..Settings::default()
+        },
+        CodePipeline::new(&sdk),
+        None::<SnsDecisionTopic>,
+    );
+    let deadline = SystemTime::now() + Duration::from_secs(3);
+
+    let response = gate
+        .handle_until(&scheduled_at(2), Some(deadline))
+        .await
+        .unwrap();
+
+    let finished = SystemTime::now();
+    let summary = response.sweep.unwrap();
+    assert!(finished < deadline, "finished before the deadline");
+    // Two seconds of reads at one per 20 ms: about a hundred, never all 300.
+    assert!((10..=101).contains(&summary.covered), "{summary:?}");
+    assert_eq!(summary.covered + summary.left, 300);
+    assert_eq!(stand_in.calls_to("GetPipelineState").len(), summary.covered);
+    // Every pipeline read was decided as a full sweep decides it: answered.
+    assert_eq!(stand_in.accepted_answers().len(), summary.covered);
+    assert_eq!(summary.answered, summary.covered);
+    assert!(summary.failures.is_empty(), "{:?}", summary.failures);
+    // A plan of 50 a sweep (half of what the pace allows) cuts 300 into 6 segments.
+    assert_eq!(summary.round, 6);
+    // The third sweep of the round starts at the third segment, and reads the pipelines
+    // from there in order.
+    assert_eq!(summary.start, 100);
+    let mut read: Vec<String> = stand_in
+        .calls_to("GetPipelineState")
+        .iter()
+        .map(|call| call.body["name"].as_str().unwrap().to_owned())
+        .collect();
+    read.sort();
+    let expected: Vec<String> = (100..100 + summary.covered)
+        .map(|i| format!("web-{i:03}"))
+        .collect();
+    assert_eq!(read, expected);
+}
+
+// ---- at account scale, through the fake, on tokio's paused clock ----
+
+const FLEET: usize = 3000;
+
+/// A sweep `sweeps` periods after the first one.
+fn scheduled_at(sweeps: i64) -> Value {
+    let mut event = scheduled_event();
+    let time = "2026-11-26T08:00:00Z".parse::<jiff::Timestamp>().unwrap()
+        + jiff::SignedDuration::from_mins(5 * sweeps);
+    event["time"] = time.to_string().into();
+    event
+}
+
+/// `web-0000`, `web-0001`, …, each with an approval the demo policy approves waiting.
+fn fleet_of_fakes(count: usize) -> FakePipelines {
+    let pipelines = FakePipelines::default();
+    for i in 0..count {
+        let (name, state) = fake(i);
+        pipelines.queue_state(&name, Ok(state));
+    }
+    pipelines
+}
+
+fn fake(i: usize) -> (String, approval_gate::pipeline::PipelineSnapshot) {
+    let name = format!("web-{i:04}");
+    let token = format!("00000000-0000-4000-8000-{i:012}");
+    let state = waiting(
+        &name,
+        "Approve-Prod",
+        "Manual",
+        &token,
+        ActionStatus::Succeeded,
+    );
+    (name, state)
+}
+
+/// The gate as deployed: 10 reads a second, a 20-second margin, the demo policy (which
+/// approves every one of these), at a fixed moment after the approvals started waiting.
+fn deployed_gate(pipelines: &FakePipelines) -> Gate<&FakePipelines, &'static FakeTopic> {
+    Gate::new(
+        Policy::from_json(&demo_policy()).unwrap(),
+        Settings::default(),
+        pipelines,
+        None,
+    )
+    .with_clock(|| "2026-11-26T08:00:00Z".parse().unwrap())
+}
+
+#[tokio::test(start_paused = true)]
+async fn at_account_scale_each_sweep_ends_in_time_and_a_round_reads_every_pipeline() {
+    let pipelines = fleet_of_fakes(FLEET);
+    let gate = deployed_gate(&pipelines);
+    let mut unread: std::collections::BTreeSet<String> =
+        (0..FLEET).map(|i| format!("web-{i:04}")).collect();
+    let mut round = None;
+
+    // Any round of consecutive sweeps will do: start at the 7th.
+    for sweep in 7..7 + 6 {
+        // Lambda's 120 s timeout; the fake answers at once, so only the pace takes time.
+        let deadline = SystemTime::now() + Duration::from_secs(120);
+        let started = tokio::time::Instant::now();
+        let reads_before = pipelines.read_count();
+
+        let response = gate
+            .handle_until(&scheduled_at(sweep), Some(deadline))
+            .await
+            .unwrap();
+
+        let took = started.elapsed();
+        let summary = response.sweep.unwrap();
+        assert!(
+            took < Duration::from_secs(100),
+            "sweep {sweep} started no read in the last 20 s: it took {took:?}"
+        );
+        assert!(took > Duration::from_secs(90), "{took:?}: it used its time");
+        assert_eq!(summary.covered + summary.left, FLEET);
+        assert!(
+            (500..=1000).contains(&summary.covered),
+            "at least its share, at most what the pace allows: {summary:?}"
+        );
+        assert_eq!(summary.answered, summary.covered);
+        round.get_or_insert(summary.round);
+        assert_eq!(summary.round, 6, "3,000 pipelines at 500 a sweep");
+        for name in &pipelines.reads.lock().unwrap()[reads_before..] {
+            unread.remove(name);
+        }
+    }
+
+    assert!(
+        unread.is_empty(),
+        "{} pipelines unread after a round of {round:?} sweeps, e.g. {:?}",
+        unread.len(),
+        unread.first()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_a_deadline_a_sweep_reads_everything_as_before() {
+    let pipelines = fleet_of_fakes(FLEET);
+    let gate = deployed_gate(&pipelines);
+
+    let response = gate.handle(&scheduled_at(3)).await.unwrap();
+
+    let summary = response.sweep.unwrap();
+    assert_eq!(
+        (summary.covered, summary.left, summary.start, summary.round),
+        (FLEET, 0, 0, 1)
+    );
+    assert_eq!(pipelines.read_count(), FLEET);
+}
+
+#[tokio::test(start_paused = true)]
+async fn throttled_reads_slow_the_sweep_and_are_counted() {
+    let pipelines = FakePipelines::default();
+    for i in 0..100 {
+        let (name, state) = fake(i);
+        if i % 10 == 0 {
+            // Throttled once, then readable: the fake keeps the last state.
+            let throttled = ReadError::Throttled("ThrottlingException".into());
+            pipelines.queue_state(&name, Err(throttled));
+        }
+        pipelines.queue_state(&name, Ok(state));
+    }
+    let gate = deployed_gate(&pipelines);
+    let started = tokio::time::Instant::now();
+
+    let response = gate.handle(&scheduled_at(0)).await.unwrap();
+
+    let summary = response.sweep.unwrap();
+    assert_eq!(summary.throttled, 10);
+    assert_eq!(summary.failures.len(), 10, "{:?}", summary.failures);
+    assert_eq!(summary.answered, 90);
+    // 100 reads at the base pace take 9.9 s; each throttle doubled the interval.
+    assert!(
+        started.elapsed() > Duration::from_secs(11),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // The next sweep reads them, at the base pace again.
+    let response = gate.handle(&scheduled_at(1)).await.unwrap();
+    let summary = response.sweep.unwrap();
+    assert_eq!((summary.throttled, summary.answered), (0, 100));
+    assert_eq!(summary.pacing_ms, 100);
+}
+
+/// The figures in docs/operations.md: the sweep as deployed (10 reads a second, 120 s
+/// timeout, 20 s margin), every pipeline with an approval waiting, against the stand-in
+/// through the real SDK, with time scaled down by `SWEEP_SCALE` (the rate times it, the
+/// timeout and margin over it: the same plan and reads a sweep, in less time). Prints each
+/// sweep and how many it took to read every pipeline. `SWEEP_PIPELINES` sets the fleet.
+///
+/// `SWEEP_PIPELINES=5000 SWEEP_SCALE=10 cargo test --test sweep measure -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, minutes long"]
+async fn measure_sweeps_until_every_pipeline_is_read() {
+    let count: usize = std::env::var("SWEEP_PIPELINES").map_or(1000, |n| n.parse().unwrap());
+    let scale: u32 = std::env::var("SWEEP_SCALE").map_or(10, |n| n.parse().unwrap());
+    let stand_in = StandIn::start().await.unwrap();
+    for i in 0..count {
+        let name = format!("web-{i:05}");
+        let token = format!("00000000-0000-4000-8000-{i:012}");
+        stand_in.put_pipeline(pipeline(&name, &token, "Succeeded", true));
+        stand_in.put_action_executions(&name, shop_runs("Succeeded"));
+    }
+    let sdk = sdk_for(&stand_in).await;
+    let gate = Gate::new(
+        Policy::from_json(&demo_policy()).unwrap(),
+        Settings {
+            sweep_read_interval: Duration::from_millis(100) / scale,
+            sweep_margin: Duration::from_secs(20) / scale,
+            region: Some("us-east-1".into()),
+            ..Settings::default()
+        },
+        CodePipeline::new(&sdk),
+        Some(SnsDecisionTopic::new(
+            &sdk,
+            "arn:aws:sns:us-east-1:123456789012:decisions".into(),
+        )),
+    );
+    let mut unread: std::collections::BTreeSet<String> =
+        (0..count).map(|i| format!("web-{i:05}")).collect();
+    let mut sweep = 0;
+    while !unread.is_empty() {
+        let reads_before = stand_in.calls_to("GetPipelineState").len();
+        let deadline = SystemTime::now() + Duration::from_secs(120) / scale;
+        let started = std::time::Instant::now();
+
+        let response = gate
+            .handle_until(&scheduled_at(sweep), Some(deadline))
+            .await
+            .unwrap();
+
+        let took = started.elapsed();
+        let summary = response.sweep.unwrap();
+        for call in &stand_in.calls_to("GetPipelineState")[reads_before..] {
+            unread.remove(call.body["name"].as_str().unwrap());
+        }
+        sweep += 1;
+        println!(
+            "sweep {sweep}: {:.1} s (scaled up), covered {}, left {}, start {}, round {}, \
+             answered {}, throttled {}, {} unread",
+            took.as_secs_f64() * f64::from(scale),
+            summary.covered,
+            summary.left,
+            summary.start,
+            summary.round,
+            summary.answered,
+            summary.throttled,
+            unread.len()
+        );
+        assert!(SystemTime::now() < deadline, "sweep {sweep} overran");
+    }
+    println!("{count} pipelines: every one read after {sweep} sweep(s)");
 }

@@ -280,6 +280,31 @@ fn access_denied<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
         .is_some_and(|e| e.code() == Some("AccessDeniedException"))
 }
 
+/// The error codes AWS services use for "slow down" (the SDK's retry classifier knows the
+/// same ones); CodePipeline answers `ThrottlingException`.
+fn throttled<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
+    matches!(
+        error.code(),
+        Some(
+            "ThrottlingException"
+                | "Throttling"
+                | "ThrottledException"
+                | "RequestThrottledException"
+                | "TooManyRequestsException"
+                | "RequestLimitExceeded"
+        )
+    )
+}
+
+/// What is left once a read is neither final nor denied: throttled, or transient.
+fn retryable<E: ProvideErrorMetadata>(error: &SdkError<E>) -> ReadError {
+    if throttled(error) {
+        ReadError::Throttled(Box::new(SdkFailure::of(error)))
+    } else {
+        ReadError::Transient(Box::new(SdkFailure::of(error)))
+    }
+}
+
 fn read_error(error: SdkError<GetPipelineStateError>) -> ReadError {
     if access_denied(&error) {
         tracing::error!(error = %SdkFailure::of(&error), "access denied: is the pipeline in the template's PipelineNames?");
@@ -292,7 +317,7 @@ fn read_error(error: SdkError<GetPipelineStateError>) -> ReadError {
         Some(GetPipelineStateError::ValidationException(_)) => {
             ReadError::Final("CodePipeline refused the request as invalid".into())
         }
-        _ => ReadError::Transient(Box::new(SdkFailure::of(&error))),
+        _ => retryable(&error),
     }
 }
 
@@ -311,7 +336,7 @@ where
             "CodePipeline answered {}",
             service_error.code().unwrap_or("an error")
         )),
-        _ => ReadError::Transient(Box::new(SdkFailure::of(&error))),
+        _ => retryable(&error),
     }
 }
 

@@ -28,11 +28,18 @@ fn reads_every_setting() {
             " arn:aws:sns:us-east-1:123456789012:decisions ",
         ),
         ("GATE_SWEEP_MINUTES", "15"),
+        ("GATE_SWEEP_READS_PER_SECOND", "4"),
+        ("GATE_SWEEP_MARGIN_SECONDS", "30"),
         ("AWS_REGION", "eu-central-1"),
     ])
     .unwrap();
     assert!(config.settings.dry_run);
     assert_eq!(config.settings.sweep_every, Duration::from_secs(15 * 60));
+    assert_eq!(
+        config.settings.sweep_read_interval,
+        Duration::from_millis(250)
+    );
+    assert_eq!(config.settings.sweep_margin, Duration::from_secs(30));
     assert_eq!(config.settings.region.as_deref(), Some("eu-central-1"));
     assert_eq!(
         config.settings.allowed_topics,
@@ -57,6 +64,11 @@ fn defaults_are_live_answers_any_topic_and_a_ten_second_wait() {
     assert_eq!(config.settings.token_wait, Duration::from_secs(10));
     assert_eq!(config.decision_topic_arn, None);
     assert_eq!(config.settings.sweep_every, Duration::from_secs(5 * 60));
+    assert_eq!(
+        config.settings.sweep_read_interval,
+        Duration::from_millis(100)
+    );
+    assert_eq!(config.settings.sweep_margin, Duration::from_secs(20));
     assert_eq!(config.settings.region, None);
 }
 
@@ -67,6 +79,8 @@ fn an_empty_switch_is_an_error_not_unset() {
         "GATE_DRY_RUN",
         "GATE_ALLOWED_TOPIC_ARNS",
         "GATE_SWEEP_MINUTES",
+        "GATE_SWEEP_READS_PER_SECOND",
+        "GATE_SWEEP_MARGIN_SECONDS",
     ] {
         for blank in ["", "  ", "\t\n"] {
             // Given a switch set to an empty value, as a template's missing parameter
@@ -142,6 +156,52 @@ fn the_sweep_period_is_whole_minutes_from_one_to_sixty() {
                 .to_string()
                 .starts_with("GATE_SWEEP_MINUTES is invalid"),
             "{bad}: {error}"
+        );
+    }
+}
+
+#[test]
+fn the_sweep_rate_is_whole_reads_per_second_from_one_to_a_hundred() {
+    for (text, interval) in [("1", 1000), ("10", 100), (" 100 ", 10)] {
+        let config = config(&[
+            ("GATE_POLICY", POLICY),
+            ("GATE_SWEEP_READS_PER_SECOND", text),
+        ])
+        .unwrap();
+        assert_eq!(
+            config.settings.sweep_read_interval,
+            Duration::from_millis(interval),
+            "{text}"
+        );
+    }
+    for bad in ["0", "101", "-1", "2.5", "10/s", "ten", "1e2"] {
+        let text = error_text(&[
+            ("GATE_POLICY", POLICY),
+            ("GATE_SWEEP_READS_PER_SECOND", bad),
+        ]);
+        assert!(
+            text.starts_with("GATE_SWEEP_READS_PER_SECOND is invalid: expected whole reads"),
+            "{bad}: {text}"
+        );
+    }
+}
+
+#[test]
+fn the_sweep_margin_is_whole_seconds_from_five_to_six_hundred() {
+    for (text, seconds) in [("5", 5), ("20", 20), ("600", 600)] {
+        let config =
+            config(&[("GATE_POLICY", POLICY), ("GATE_SWEEP_MARGIN_SECONDS", text)]).unwrap();
+        assert_eq!(
+            config.settings.sweep_margin,
+            Duration::from_secs(seconds),
+            "{text}"
+        );
+    }
+    for bad in ["0", "4", "601", "-20", "20s", "twenty"] {
+        let text = error_text(&[("GATE_POLICY", POLICY), ("GATE_SWEEP_MARGIN_SECONDS", bad)]);
+        assert!(
+            text.starts_with("GATE_SWEEP_MARGIN_SECONDS is invalid: expected whole seconds"),
+            "{bad}: {text}"
         );
     }
 }
@@ -360,6 +420,8 @@ fn an_unknown_gate_variable_is_an_error_naming_the_closest_known_one() {
         ("GATE_MOD", "GATE_MODE"),
         ("gate_mode", "GATE_MODE"),
         ("Gate_Sweep_Minutes", "GATE_SWEEP_MINUTES"),
+        ("GATE_SWEEP_READS", "GATE_SWEEP_READS_PER_SECOND"),
+        ("GATE_SWEEP_MARGIN", "GATE_SWEEP_MARGIN_SECONDS"),
         ("GATE_TOKEN_WAIT", "GATE_TOKEN_WAIT_SECONDS"),
         ("GATE_ALLOWED_TOPICS", "GATE_ALLOWED_TOPIC_ARNS"),
         ("GATE_DECISION_TOPIC", "GATE_DECISION_TOPIC_ARN"),

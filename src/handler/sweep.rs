@@ -2,10 +2,12 @@
 //! as if its notice had just arrived, so deferred approvals are answered when their window
 //! opens and lost notices are caught.
 
+use std::time::{Duration, SystemTime};
+
 use futures_util::StreamExt;
+use jiff::Timestamp;
 use serde::Serialize;
-use tokio::sync::Mutex;
-use tokio::time::{Interval, MissedTickBehavior};
+use tokio::time::Instant;
 
 use super::{Case, Declarations, Gate, Response};
 use crate::error::GateError;
@@ -13,11 +15,32 @@ use crate::evidence::LiveApproval;
 use crate::notice;
 use crate::pipeline::{Pipelines, ReadError};
 use crate::report::{Answer, DecisionTopic, Report};
+use pacer::Pacer;
+use rotation::Rotation;
+
+mod pacer;
+mod rotation;
 
 /// What a sweep saw.
 #[derive(Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SweepSummary {
+    /// Pipelines the policy covers.
     pub pipelines: usize,
+    /// Pipelines read (or tried) this time.
+    pub covered: usize,
+    /// Pipelines not read because the invocation's deadline came first; a later sweep of
+    /// the round reads them.
+    pub left: usize,
+    /// Where in the sorted list of covered pipelines this sweep started.
+    pub start: usize,
+    /// Sweeps in a round: every covered pipeline is read in any this many consecutive
+    /// sweeps, as long as each reads its share (`pipelines / round`).
+    pub round: usize,
+    /// The time between two reads when the sweep ended, in milliseconds (it grows when
+    /// CodePipeline throttles).
+    pub pacing_ms: u64,
+    /// Reads CodePipeline throttled through the SDK's retries.
+    pub throttled: usize,
     /// Approvals waiting that a rule matches.
     pub pending: usize,
     pub answered: usize,
@@ -29,7 +52,33 @@ pub struct SweepSummary {
 impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
     /// Decides every approval waiting on the pipelines the policy covers. One failing
     /// pipeline does not stop the others; what failed is logged and tried again next time.
-    pub(crate) async fn sweep(&self) -> Result<Response, GateError> {
+    ///
+    /// With a `deadline` (the invocation's), no read starts later than the configured
+    /// margin before it, and the sweep starts where its place in the rotation says, so
+    /// that sweeps that cannot read everything still read every pipeline in turn. A sweep
+    /// cut short returns normally: nothing is retried, the next sweeps go on.
+    pub(crate) async fn sweep(
+        &self,
+        event: &serde_json::Value,
+        deadline: Option<SystemTime>,
+    ) -> Result<Response, GateError> {
+        let started = Instant::now();
+        // The invocation's time, to the whole second: the function's timeout on every
+        // invocation, so that sweeps plan alike. Its stop is then a margin before it.
+        let run_time = deadline.map(|deadline| {
+            let left = deadline
+                .duration_since(SystemTime::now())
+                .unwrap_or_default();
+            Duration::from_secs((left.as_millis() + 500).div_euclid(1000) as u64)
+        });
+        let window = run_time.map(|run_time| run_time.saturating_sub(self.settings.sweep_margin));
+        let stop = window.map(|window| started + window);
+        if window.is_some_and(|window| window.is_zero()) {
+            tracing::error!(
+                margin_seconds = self.settings.sweep_margin.as_secs(),
+                "the sweep has no time to read: GATE_SWEEP_MARGIN_SECONDS is not shorter than the function's timeout"
+            );
+        }
         let (pipelines, listing_failure) = match self.covered_pipelines().await {
             Ok(pipelines) => (pipelines, None),
             Err(error) => {
@@ -41,24 +90,46 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
                 )
             }
         };
-        let mut pacer = tokio::time::interval(self.settings.sweep_read_interval);
-        pacer.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let pacer = Mutex::new(pacer);
-        let pacer = &pacer;
-        let declarations = Declarations::default();
-        let declarations = &declarations;
-        // Owned names, so that the futures borrow nothing from the stream's items (which
-        // keeps them `Send` for the runtime).
-        let swept: Vec<Swept> = futures_util::stream::iter(pipelines.clone())
-            .map(
-                |pipeline| async move { self.sweep_pipeline(&pipeline, pacer, declarations).await },
-            )
+        let time = event
+            .get("time")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|time| time.parse::<Timestamp>().ok())
+            .unwrap_or_else(self.clock);
+        let rotation = Rotation::plan(
+            pipelines.len(),
+            window.map(|window| {
+                rotation::planned_capacity(window, self.settings.sweep_read_interval)
+            }),
+            rotation::sweep_number(time, self.settings.sweep_every),
+        );
+        let count = pipelines.len();
+        let pacer = &Pacer::new(self.settings.sweep_read_interval);
+        let declarations = &Declarations::default();
+        // Turns are booked as the stream hands out pipelines, in order, so the pipelines
+        // read are the first ones of the rotation's order; once a turn is refused, every
+        // later one is. Owned names, so that the futures borrow nothing from the stream's
+        // items (which keeps them `Send` for the runtime).
+        let swept: Vec<Swept> = futures_util::stream::iter(rotation.order(pipelines))
+            .map(|pipeline| {
+                let turn = pacer.book(stop);
+                async move {
+                    tokio::time::sleep_until(turn?).await;
+                    Some(self.sweep_pipeline(&pipeline, pacer, declarations).await)
+                }
+            })
             .buffer_unordered(self.settings.sweep_concurrency.max(1))
+            .filter_map(std::future::ready)
             .collect()
             .await;
 
         let mut summary = SweepSummary {
-            pipelines: pipelines.len(),
+            pipelines: count,
+            covered: swept.len(),
+            left: count - swept.len(),
+            start: rotation.start,
+            round: rotation.segments,
+            pacing_ms: u64::try_from(pacer.interval().as_millis()).unwrap_or(u64::MAX),
+            throttled: pacer.throttled_reads(),
             failures: listing_failure.into_iter().collect(),
             ..SweepSummary::default()
         };
@@ -72,16 +143,58 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         tracing::info!(
             target: crate::logging::AUDIT,
             pipelines = summary.pipelines,
+            covered = summary.covered,
+            left = summary.left,
+            start = summary.start,
+            round = summary.round,
+            pacing_ms = summary.pacing_ms,
+            throttled = summary.throttled,
             pending = summary.pending,
             answered = summary.answered,
             failed = summary.failures.len(),
+            seconds = started.elapsed().as_secs_f64(),
             dry_run = self.settings.dry_run,
             "sweep"
         );
+        self.warn_of_a_short_sweep(&summary, rotation, run_time);
         Ok(Response {
             records,
             sweep: Some(summary),
         })
+    }
+
+    /// Says when the rotation's guarantee did not hold or cannot reach approvals near
+    /// their expiry, so that an operator raises the sweep's capacity.
+    fn warn_of_a_short_sweep(
+        &self,
+        summary: &SweepSummary,
+        rotation: Rotation,
+        run_time: Option<Duration>,
+    ) {
+        if summary.covered < rotation.segment_len.min(summary.pipelines) {
+            tracing::warn!(
+                covered = summary.covered,
+                share = rotation.segment_len,
+                throttled = summary.throttled,
+                "the sweep read less than its share of the round: some pipelines wait a round longer"
+            );
+        }
+        // Two reads of one pipeline are at most a round of sweeps plus one sweep's run
+        // apart; a deferred approval is rejected for expiry only if a read falls in its
+        // last EXPIRY_MARGIN.
+        let every = self.settings.sweep_every;
+        let revisit = u32::try_from(rotation.segments)
+            .ok()
+            .and_then(|segments| every.checked_mul(segments))
+            .and_then(|round| round.checked_add(run_time.unwrap_or_default()));
+        let margin = crate::decision::EXPIRY_MARGIN.unsigned_abs();
+        if revisit.is_none_or(|revisit| revisit > margin) {
+            tracing::warn!(
+                round = rotation.segments,
+                sweep_minutes = every.as_secs() / 60,
+                "a round of sweeps takes longer than the last 30 minutes before an approval expires: a deferred approval may expire unanswered instead of being rejected; raise GATE_SWEEP_READS_PER_SECOND or sweep more often"
+            );
+        }
     }
 
     /// The exact pipeline names in the policy, and every listed pipeline a wildcard covers.
@@ -100,12 +213,16 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
     async fn sweep_pipeline(
         &self,
         pipeline: &str,
-        pacer: &Mutex<Interval>,
+        pacer: &Pacer,
         declarations: &Declarations,
     ) -> Swept {
         let mut swept = Swept::default();
-        pacer.lock().await.tick().await;
-        let snapshot = match self.pipelines.state(pipeline).await {
+        let read = self.pipelines.state(pipeline).await;
+        match &read {
+            Err(ReadError::Throttled(_)) => pacer.throttled(),
+            _ => pacer.went_through(),
+        }
+        let snapshot = match read {
             Ok(snapshot) => snapshot,
             Err(ReadError::Final(reason)) => {
                 tracing::debug!(pipeline, reason, "sweep skips the pipeline");
@@ -167,6 +284,15 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
                     "sweep leaves the approval waiting"
                 ),
                 Err(error) => {
+                    if matches!(
+                        error,
+                        GateError::ReadFailed {
+                            source: ReadError::Throttled(_),
+                            ..
+                        }
+                    ) {
+                        pacer.throttled();
+                    }
                     // The source names what failed; the error's own words speak of a Lambda
                     // retry, which the sweep leaves to its next run instead.
                     let cause = std::error::Error::source(&error)

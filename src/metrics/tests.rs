@@ -146,9 +146,13 @@ fn a_sweep_reports_its_figures_without_dimensions_and_one_line_per_answer() {
         records: vec![decided(Verdict::Approve, Answer::Sent)],
         sweep: Some(SweepSummary {
             pipelines: 12,
+            covered: 9,
+            left: 3,
+            throttled: 4,
             pending: 3,
             answered: 1,
             failures: vec!["web-a: throttled".into(), "web-b: throttled".into()],
+            ..SweepSummary::default()
         }),
     };
     let invocation = Invocation {
@@ -164,6 +168,9 @@ fn a_sweep_reports_its_figures_without_dimensions_and_one_line_per_answer() {
         json!([[]])
     );
     assert_eq!(sweep["SweepPipelines"], 12.0);
+    assert_eq!(sweep["SweepCovered"], 9.0);
+    assert_eq!(sweep["SweepLeft"], 3.0);
+    assert_eq!(sweep["SweepThrottled"], 4.0);
     assert_eq!(sweep["SweepPending"], 3.0);
     assert_eq!(sweep["SweepAnswered"], 1.0);
     assert_eq!(sweep["SweepFailures"], 2.0);

@@ -3,6 +3,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::*;
+use crate::policy::source::Cause;
 
 const VALID: &str = r#"{"rules": [{"name": "first", "match": {"pipeline": "web"}}]}"#;
 const OTHER: &str = r#"{"rules": [{"name": "second", "match": {"pipeline": "web"}}]}"#;
@@ -215,7 +216,10 @@ async fn an_invalid_version_is_never_used_and_stops_the_old_one_until_a_valid_on
     fake.publish(INVALID);
     after(EVERY).await;
     let reason = unusable(&live.current().await).to_owned();
-    assert!(reason.contains("invalid") && reason.contains("pipline"), "{reason}");
+    assert!(
+        reason.contains("invalid") && reason.contains("pipline"),
+        "{reason}"
+    );
     // Unchanged (an empty read) does not bring the old policy back.
     after(EVERY).await;
     assert_eq!(unusable(&live.current().await), reason);
@@ -236,7 +240,11 @@ async fn a_transient_failure_keeps_the_policy_until_ten_intervals_have_passed() 
         assert_eq!(rule_of(&live.current().await), "first");
     }
     // The failed reads did not use the token up: each retried the same one.
-    assert!(fake.world().reads[1..].iter().all(|token| token == "token-2"));
+    assert!(
+        fake.world().reads[1..]
+            .iter()
+            .all(|token| token == "token-2")
+    );
     // A second later the policy was last confirmed more than ten intervals ago.
     after(Duration::from_secs(1)).await;
     let reason = unusable(&live.current().await).to_owned();
@@ -295,5 +303,9 @@ async fn a_source_gone_for_good_stops_the_policy_until_it_answers_again() {
     assert!(reason.contains("does not exist"), "{reason}");
     after(EVERY).await;
     assert_eq!(rule_of(&live.current().await), "first");
-    assert_eq!(fake.world().starts, 2, "a new session after the source was gone");
+    assert_eq!(
+        fake.world().starts,
+        2,
+        "a new session after the source was gone"
+    );
 }

@@ -23,6 +23,9 @@ Then every statement of the role's policies (both branches of each Fn::If) must:
     region segment does not;
   - publish (sns:Publish) only to the function's decision topic (GATE_DECISION_TOPIC_ARN);
   - send (sqs:SendMessage) only to the function's OnFailure destination;
+  - read AppConfig (StartConfigurationSession, GetLatestConfiguration) only from the
+    configuration profile the function's GATE_POLICY_APPCONFIG names, by its exact ARN,
+    from parameters whose AllowedPattern refuses wildcards;
   - write logs (CreateLogStream, PutLogEvents) only to the function's log group
     (LoggingConfig.LogGroup) and its log streams.
 And, since failure records hold approval tokens and a flood must not starve the account:
@@ -56,6 +59,8 @@ ALLOWED_ACTIONS = {
     "codepipeline:ListPipelines",
     "sns:Publish",
     "sqs:SendMessage",
+    "appconfig:StartConfigurationSession",
+    "appconfig:GetLatestConfiguration",
     "logs:CreateLogStream",
     "logs:PutLogEvents",
 }
@@ -71,6 +76,8 @@ PIPELINE_ACTIONS = {
 # Resource: PIPELINE/* (the pipeline's stages and actions) per pipeline given.
 PIPELINE_SCOPED_ACTIONS = {"codepipeline:PutApprovalResult"}
 LOG_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
+# Resource: the ARN of the configuration profile in GATE_POLICY_APPCONFIG.
+APPCONFIG_ACTIONS = {"appconfig:StartConfigurationSession", "appconfig:GetLatestConfiguration"}
 # Resources that attach policies to roles beside the role's own inline Policies.
 POLICY_RESOURCES = {
     "AWS::IAM::Policy",
@@ -287,6 +294,19 @@ class Context:
         self.failure_queues = set()
         if self.failure_destination is not None:
             self.failure_queues.update(as_list(renderer.render(self.failure_destination)))
+        # application/environment/profile -> the profile's ARN, as IAM scopes both actions.
+        self.appconfig_arns = set()
+        for location in variants(environment.get("GATE_POLICY_APPCONFIG", NO_VALUE)):
+            if location is NO_VALUE:
+                continue
+            parts = renderer.render(location)
+            parts = parts.split("/") if isinstance(parts, str) else []
+            if len(parts) == 3 and all(parts):
+                app, env, profile = parts
+                self.appconfig_arns.add(
+                    f"arn:{PARTITION}:appconfig:{REGION}:{ACCOUNT}:application/{app}"
+                    f"/environment/{env}/configuration/{profile}"
+                )
         log_group = (properties.get("LoggingConfig") or {}).get("LogGroup")
         self.log_group = renderer.render(log_group) if log_group is not None else None
         self.log_arns = set()
@@ -357,6 +377,13 @@ def check_statement(statement, renderer, context):
                 problems.append(
                     f"sqs:SendMessage on {resource!r}, which is not the function's OnFailure "
                     f"destination ({sorted(context.failure_queues)})"
+                )
+    for action in sorted(canonical & APPCONFIG_ACTIONS):
+        for resource in specific:
+            if resource not in context.appconfig_arns or "*" in resource or "?" in resource:
+                problems.append(
+                    f"{action} on {resource!r}, which is not the configuration profile the "
+                    f"function's GATE_POLICY_APPCONFIG names ({sorted(context.appconfig_arns)})"
                 )
     for action in sorted(canonical & LOG_ACTIONS):
         for resource in specific:
@@ -680,6 +707,21 @@ def check_pipeline_parameters(statements, parameters):
         if any(a.lower().startswith("codepipeline:") for a in actions):
             used |= refs_in(statement.get("Resource"))
     problems = []
+    for statement in statements:
+        if not isinstance(statement, dict):
+            continue
+        actions = [a for a in as_list(statement.get("Action", [])) if isinstance(a, str)]
+        if not any(a.lower().startswith("appconfig:") for a in actions):
+            continue
+        for name in sorted(refs_in(statement.get("Resource")) & set(parameters)):
+            pattern = parameters[name].get("AllowedPattern")
+            accepted = [n for n in ["*", "a*", "?", "ab?"] if pattern is None or re.fullmatch(pattern, n)]
+            if accepted:
+                problems.append(
+                    f"parameter {name} accepts {accepted}: a wildcard in the AppConfig ARN "
+                    "reaches other applications' configurations (its AllowedPattern must "
+                    "refuse them)"
+                )
     for name in sorted(used & set(parameters)):
         pattern = parameters[name].get("AllowedPattern")
         accepted = [

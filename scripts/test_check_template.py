@@ -128,6 +128,11 @@ EXTRA_POLICY = {
     },
 }
 LOG_GROUP = "${ApprovalGateLogGroup}"
+APPCONFIG_ARN = (
+    "arn:${AWS::Partition}:appconfig:${AWS::Region}:${AWS::AccountId}:application/"
+    "${AppConfigApplicationId}/environment/${AppConfigEnvironmentId}/configuration/"
+    "${AppConfigProfileId}"
+)
 
 # (name, change, words the failure must contain)
 WIDENINGS = [
@@ -492,6 +497,59 @@ WIDENINGS = [
         ),
         "the read Deny exempts 'arn:aws:iam::123456789012:role/ops'",
     ),
+    # Reading the policy from AppConfig: that one configuration profile only.
+    (
+        "AppConfig on every resource",
+        in_statement("ReadPolicyFromAppConfig", "Resource", "*"),
+        'Resource "*" for',
+    ),
+    (
+        "AppConfig on every profile of the application",
+        in_statement(
+            "ReadPolicyFromAppConfig",
+            "Resource",
+            {"Fn::Sub": APPCONFIG_ARN.replace("${AppConfigProfileId}", "*")},
+        ),
+        "which is not the configuration profile",
+    ),
+    (
+        "AppConfig on every application",
+        in_statement(
+            "ReadPolicyFromAppConfig",
+            "Resource",
+            {"Fn::Sub": "arn:${AWS::Partition}:appconfig:${AWS::Region}:${AWS::AccountId}:application/*"},
+        ),
+        "which is not the configuration profile",
+    ),
+    (
+        "AppConfig on a second, hard-coded profile",
+        append_to(
+            "ReadPolicyFromAppConfig",
+            "Resource",
+            "arn:aws:appconfig:us-east-1:123456789012:application/abc1234/environment/def5678/configuration/ghi9012",
+        ),
+        "which is not the configuration profile",
+    ),
+    (
+        "AppConfig actions by wildcard",
+        in_statement("ReadPolicyFromAppConfig", "Action", "appconfig:*"),
+        "has a wildcard",
+    ),
+    (
+        "another AppConfig action",
+        append_to("ReadPolicyFromAppConfig", "Action", "appconfig:GetConfiguration"),
+        "is not one of",
+    ),
+    (
+        "AppConfig profile parameter that accepts a wildcard",
+        delete_key(lambda t: t["Parameters"]["AppConfigProfileId"], "AllowedPattern"),
+        "parameter AppConfigProfileId accepts",
+    ),
+    (
+        "AppConfig application parameter pattern that allows any characters",
+        set_key(lambda t: t["Parameters"]["AppConfigApplicationId"], "AllowedPattern", "^.*$"),
+        "parameter AppConfigApplicationId accepts",
+    ),
     (
         "queue policy allows everyone",
         lambda t: resources(t)[QUEUE_POLICY]["Properties"]["PolicyDocument"]["Statement"].append(
@@ -542,8 +600,9 @@ class CheckTemplate(unittest.TestCase):
         self.assertEqual(matches, [])
         checked, problems = check_template.check(decoded)
         self.assertEqual(problems, [])
-        # read state, read executions, list, answer, publish, send failures, write logs
-        self.assertEqual(checked, 7)
+        # read state, read executions, list, answer, publish, read AppConfig, send failures,
+        # write logs
+        self.assertEqual(checked, 8)
 
     def test_script_exit_status(self):
         ok = subprocess.run(

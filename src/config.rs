@@ -5,14 +5,17 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::time::Duration;
 
+use crate::live_policy::LoadError;
 use crate::names;
 use crate::policy::{Policy, PolicyError};
 
 /// Every variable the gate reads. Any other `GATE_` variable is an error: a misspelt
 /// switch (`GATE_DRYRUN=true`) would otherwise leave its default, answering live, in place.
-pub const KNOWN_VARIABLES: [&str; 11] = [
+pub const KNOWN_VARIABLES: [&str; 13] = [
     "GATE_POLICY",
     "GATE_POLICY_FILE",
+    "GATE_POLICY_APPCONFIG",
+    "GATE_POLICY_REFRESH_SECONDS",
     "GATE_MODE",
     "GATE_DRY_RUN",
     "GATE_DECISION_TOPIC_ARN",
@@ -74,16 +77,26 @@ impl Default for Settings {
 /// Everything the function needs besides its AWS clients.
 #[derive(Debug)]
 pub struct Config {
+    /// The policy from `GATE_POLICY` or `GATE_POLICY_FILE`. With `appconfig` set it has no
+    /// rules (and so decides nothing): `main` reads the policy from AppConfig.
     pub policy: Policy,
+    /// `GATE_POLICY_APPCONFIG`: the policy is read from AWS AppConfig, and refreshed.
+    pub appconfig: Option<AppConfigSetting>,
     pub settings: Settings,
     pub decision_topic_arn: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("no policy: set GATE_POLICY (the JSON document) or GATE_POLICY_FILE (its path)")]
+    #[error(
+        "no policy: set GATE_POLICY (the JSON document), GATE_POLICY_FILE (its path) or \
+         GATE_POLICY_APPCONFIG (application/environment/profile in AWS AppConfig)"
+    )]
     NoPolicy,
-    #[error("both GATE_POLICY and GATE_POLICY_FILE are set: set exactly one")]
+    #[error(
+        "more than one of GATE_POLICY, GATE_POLICY_FILE and GATE_POLICY_APPCONFIG is set: set \
+         exactly one"
+    )]
     TwoPolicies,
     #[error("cannot read the policy file {path}")]
     PolicyFile {
@@ -93,6 +106,9 @@ pub enum ConfigError {
     },
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    /// The policy from AppConfig could not be read at cold start, or is invalid.
+    #[error(transparent)]
+    AppConfig(#[from] LoadError),
     #[error("{name} is invalid: {message}")]
     Variable { name: &'static str, message: String },
     #[error(
@@ -110,7 +126,11 @@ pub enum ConfigError {
 impl ConfigError {
     pub fn error_type(&self) -> &'static str {
         match self {
-            Self::Policy(_) => "ApprovalGate.InvalidPolicy",
+            Self::Policy(_)
+            | Self::AppConfig(
+                LoadError::Invalid { .. } | LoadError::Empty { .. } | LoadError::NotText { .. },
+            ) => "ApprovalGate.InvalidPolicy",
+            Self::AppConfig(LoadError::Unreadable { .. }) => "ApprovalGate.PolicyUnreadable",
             _ => "ApprovalGate.InvalidConfiguration",
         }
     }
@@ -156,8 +176,8 @@ impl Config {
     }
 
     /// Reads the configuration through `lookup`. Empty variables count as unset, except for
-    /// the switches (`GATE_MODE`, `GATE_DRY_RUN`, `GATE_ALLOWED_TOPIC_ARNS` and the
-    /// `GATE_SWEEP_` settings): an empty switch is an error.
+    /// the switches (`GATE_MODE`, `GATE_DRY_RUN`, `GATE_ALLOWED_TOPIC_ARNS`,
+    /// `GATE_SWEEP_MINUTES`, and the AppConfig ones): an empty switch is an error.
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         // The kill switch is read first and, when off, alone: an operator turns the gate off
         // because something is wrong, perhaps the policy itself, and an init error would
@@ -172,18 +192,26 @@ impl Config {
                     ..Settings::default()
                 },
                 decision_topic_arn: None,
+                appconfig: None,
             });
         }
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
         let switch = |name: &'static str, expected: &str| read_switch(&lookup, name, expected);
-        let policy_text = match (get("GATE_POLICY"), get("GATE_POLICY_FILE")) {
-            (Some(text), None) => text,
-            (None, Some(path)) => std::fs::read_to_string(&path)
-                .map_err(|source| ConfigError::PolicyFile { path, source })?,
-            (None, None) => return Err(ConfigError::NoPolicy),
-            (Some(_), Some(_)) => return Err(ConfigError::TwoPolicies),
+        let appconfig = read_appconfig(&lookup)?;
+        let policy_text = match (get("GATE_POLICY"), get("GATE_POLICY_FILE"), &appconfig) {
+            (Some(text), None, None) => Some(text),
+            (None, Some(path), None) => Some(
+                std::fs::read_to_string(&path)
+                    .map_err(|source| ConfigError::PolicyFile { path, source })?,
+            ),
+            (None, None, Some(_)) => None,
+            (None, None, None) => return Err(ConfigError::NoPolicy),
+            _ => return Err(ConfigError::TwoPolicies),
         };
-        let policy = Policy::from_json(&policy_text)?;
+        let policy = match policy_text {
+            Some(text) => Policy::from_json(&text)?,
+            None => Policy { rules: Vec::new() },
+        };
 
         // Where GATE_MODE and GATE_DRY_RUN disagree, the more cautious one wins.
         let dry_run = mode == Mode::DryRun
@@ -319,6 +347,7 @@ impl Config {
                 ..Settings::default()
             },
             decision_topic_arn,
+            appconfig,
         })
     }
 }
@@ -342,6 +371,109 @@ fn check_namespace(text: &str) -> Result<(), &'static str> {
         return Err("may not start with AWS/, which is reserved for AWS services");
     }
     Ok(())
+}
+
+/// Where the policy lives in AWS AppConfig, and how often it is read again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppConfigSetting {
+    /// The application, environment and configuration profile, each an ID or a name.
+    pub application: String,
+    pub environment: String,
+    pub profile: String,
+    pub refresh_every: Duration,
+}
+
+impl AppConfigSetting {
+    /// `AppConfig application/environment/profile`, for messages.
+    pub fn location(&self) -> String {
+        format!(
+            "AppConfig {}/{}/{}",
+            self.application, self.environment, self.profile
+        )
+    }
+}
+
+/// The refresh interval when `GATE_POLICY_REFRESH_SECONDS` is not set.
+pub const DEFAULT_REFRESH: Duration = Duration::from_secs(60);
+
+/// `GATE_POLICY_APPCONFIG` and `GATE_POLICY_REFRESH_SECONDS`. Both are switches (empty is
+/// an error, not unset): the template sets them only when AppConfig is used.
+fn read_appconfig(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<AppConfigSetting>, ConfigError> {
+    let location = read_switch(
+        lookup,
+        "GATE_POLICY_APPCONFIG",
+        "application/environment/profile (IDs or names)",
+    )?;
+    let refresh = read_switch(
+        lookup,
+        "GATE_POLICY_REFRESH_SECONDS",
+        "whole seconds from 15 to 3600",
+    )?;
+    let Some(location) = location else {
+        return match refresh {
+            None => Ok(None),
+            // A refresh interval without AppConfig says someone expects a refresh that
+            // will not happen.
+            Some(_) => Err(ConfigError::Variable {
+                name: "GATE_POLICY_REFRESH_SECONDS",
+                message: "it only applies to a policy from GATE_POLICY_APPCONFIG, which is \
+                          not set"
+                    .into(),
+            }),
+        };
+    };
+    let parts: Vec<&str> = location.split('/').map(str::trim).collect();
+    let [application, environment, profile] = parts.as_slice() else {
+        return Err(ConfigError::Variable {
+            name: "GATE_POLICY_APPCONFIG",
+            message: format!(
+                "expected application/environment/profile, got {:?}",
+                names::printable(&location, 200)
+            ),
+        });
+    };
+    for (part, what) in [
+        (application, "application"),
+        (environment, "environment"),
+        (profile, "configuration profile"),
+    ] {
+        // AppConfig identifiers are IDs or names of at most 128 characters.
+        if part.is_empty()
+            || part.chars().count() > 128
+            || part.chars().any(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(ConfigError::Variable {
+                name: "GATE_POLICY_APPCONFIG",
+                message: format!(
+                    "the {what} {:?} is not an AppConfig ID or name (1 to 128 characters, \
+                     no spaces)",
+                    names::printable(part, 80)
+                ),
+            });
+        }
+    }
+    // AppConfig refuses to be polled more often than every 15 seconds; an hour is the
+    // most that still lets an operator declare a freeze "now".
+    let refresh_every = match refresh {
+        None => DEFAULT_REFRESH,
+        Some(text) => match text.parse::<u64>() {
+            Ok(seconds @ 15..=3600) => Duration::from_secs(seconds),
+            _ => {
+                return Err(ConfigError::Variable {
+                    name: "GATE_POLICY_REFRESH_SECONDS",
+                    message: format!("expected whole seconds from 15 to 3600, got {text:?}"),
+                });
+            }
+        },
+    };
+    Ok(Some(AppConfigSetting {
+        application: (*application).to_owned(),
+        environment: (*environment).to_owned(),
+        profile: (*profile).to_owned(),
+        refresh_every,
+    }))
 }
 
 /// The variables that are valid UTF-8. A `GATE_` variable that is not, in its name or its

@@ -5,6 +5,7 @@
 //! and lost notices are caught.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -18,6 +19,7 @@ pub use crate::config::Settings;
 use crate::decision::{Decision, Evidence, Verdict, claims_veto, decide_by};
 use crate::error::GateError;
 use crate::evidence::{ExecutionFacts, LiveApproval, SourceHead};
+use crate::live_policy::InForce;
 use crate::notice::{self, ApprovalRequest, Claims};
 use crate::pipeline::{
     AnswerError, ApprovalAnswer, ApprovalStatus, Declaration, PipelineSnapshot, Pipelines,
@@ -40,7 +42,11 @@ pub struct Response {
 }
 
 pub struct Gate<P, T> {
-    pub(crate) policy: Policy,
+    pub(crate) policy: Arc<Policy>,
+    /// Set when the policy from a live source may not be used (its newest version is
+    /// invalid, or it could not be refreshed for too long): then `policy` has no rules, and
+    /// every approval is left to a human with this reason.
+    policy_unusable: Option<String>,
     pub(crate) settings: Settings,
     pub(crate) pipelines: P,
     decisions: Option<T>,
@@ -73,7 +79,8 @@ pub(crate) type Declarations = Mutex<HashMap<String, Option<Declaration>>>;
 impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
     pub fn new(policy: Policy, settings: Settings, pipelines: P, decisions: Option<T>) -> Self {
         Self {
-            policy,
+            policy: Arc::new(policy),
+            policy_unusable: None,
             settings,
             pipelines,
             decisions,
@@ -96,6 +103,22 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
     pub fn with_clock(mut self, clock: fn() -> Timestamp) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// Decides from now on by the policy a live source has in force (see
+    /// [`crate::live_policy`]); when it has none, by no rule at all.
+    pub fn use_policy(&mut self, in_force: InForce) {
+        match in_force {
+            InForce::Policy(policy) => {
+                self.policy = policy;
+                self.policy_unusable = None;
+            }
+            InForce::Unusable(reason) => {
+                // No rules: whatever path reads the policy finds nothing to approve by.
+                self.policy = Arc::new(Policy { rules: Vec::new() });
+                self.policy_unusable = Some(reason);
+            }
+        }
     }
 
     /// Handles one invocation with no deadline (tests, local runs): a sweep reads every
@@ -127,6 +150,16 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
             });
         }
         if is_scheduled(event) {
+            if let Some(reason) = &self.policy_unusable {
+                tracing::error!(target: crate::logging::AUDIT, reason, "sweep skipped: no policy may be used");
+                return Ok(Response {
+                    records: Vec::new(),
+                    sweep: Some(SweepSummary {
+                        failures: vec![reason.clone()],
+                        ..SweepSummary::default()
+                    }),
+                });
+            }
             return self.sweep(event, deadline).await;
         }
         let Some(records) = event.get("Records").and_then(serde_json::Value::as_array) else {
@@ -287,7 +320,14 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         let veto = rule.zip(case.claims.as_ref()).and_then(|(rule, claims)| {
             claims_veto(claims, &facts).map(|reason| Decision::vetoed(rule, reason))
         });
-        let decision = veto.unwrap_or_else(|| decide_by(rule, &evidence, now, self.sweep_every()));
+        let decision = match &self.policy_unusable {
+            Some(reason) => Decision {
+                verdict: Verdict::Abstain,
+                rule: None,
+                reasons: vec![reason.clone()],
+            },
+            None => veto.unwrap_or_else(|| decide_by(rule, &evidence, now, self.sweep_every())),
+        };
         let answer = self.answer(approval, &decision).await?;
         Ok(Report::decided(
             case.message_id,

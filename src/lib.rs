@@ -54,6 +54,7 @@ pub mod decision;
 pub mod error;
 pub mod evidence;
 pub mod handler;
+pub mod live_policy;
 pub mod logging;
 pub mod metrics;
 pub mod names;

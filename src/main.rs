@@ -6,9 +6,10 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
-use approval_gate::aws::{self, CodePipeline, SnsDecisionTopic};
+use approval_gate::aws::{self, AppConfigPolicy, CodePipeline, SnsDecisionTopic};
 use approval_gate::config::{Config, ConfigError};
 use approval_gate::handler::Gate;
+use approval_gate::live_policy::LivePolicy;
 use approval_gate::metrics;
 use jiff::Timestamp;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
@@ -25,9 +26,43 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             return Err(error.into());
         }
     };
+    let sdk = aws::load_sdk_config().await;
+    // A policy in AppConfig is read now, and refreshed before later invocations; one that
+    // cannot be read or is invalid stops the function, as an invalid GATE_POLICY does.
+    let mut live = None;
+    let mut policy = config.policy;
+    if let Some(setting) = config.appconfig {
+        let source = AppConfigPolicy::new(
+            &sdk,
+            setting.application.clone(),
+            setting.environment.clone(),
+            setting.profile.clone(),
+            setting.refresh_every,
+        );
+        match LivePolicy::load(
+            source,
+            setting.location(),
+            setting.refresh_every,
+            jiff::Timestamp::now,
+        )
+        .await
+        {
+            Ok(loaded) => {
+                policy = loaded.policy().as_ref().clone();
+                live = Some(loaded);
+            }
+            Err(error) => {
+                let error = ConfigError::from(error);
+                tracing::error!(error = %error, error_type = error.error_type(), "the function will not start");
+                report_init_error(&error).await;
+                return Err(error.into());
+            }
+        }
+    }
     tracing::info!(
         target: approval_gate::logging::AUDIT,
-        rules = config.policy.rules.len(),
+        rules = policy.rules.len(),
+        appconfig = live.is_some(),
         // Off: the policy was not read, and every invocation only logs that the gate is off.
         off = config.settings.off,
         dry_run = config.settings.dry_run,
@@ -35,19 +70,20 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         "approval-gate ready"
     );
 
-    let sdk = aws::load_sdk_config().await;
     let decisions = config
         .decision_topic_arn
         .map(|arn| SnsDecisionTopic::new(&sdk, arn));
-    let gate = Gate::new(
-        config.policy,
-        config.settings,
-        CodePipeline::new(&sdk),
-        decisions,
-    );
-    let gate = &gate;
+    let gate = Gate::new(policy, config.settings, CodePipeline::new(&sdk), decisions);
+    // Lambda runs one invocation at a time per process: the lock is never contended.
+    let gate = tokio::sync::Mutex::new(gate);
+    let live = tokio::sync::Mutex::new(live);
+    let (gate, live) = (&gate, &live);
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
+            let mut gate = gate.lock().await;
+            if let Some(live) = live.lock().await.as_mut() {
+                gate.use_policy(live.current().await);
+            }
             // Lambda always sends the deadline; 0 (the runtime's default) would mean none was.
             let deadline = (event.context.deadline > 0).then(|| event.context.deadline());
             let response = gate.handle_until(&event.payload, deadline).await;

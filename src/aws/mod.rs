@@ -1,6 +1,7 @@
 //! The AWS adapters: SDK types are converted to the project's own types here and nowhere
 //! else, and every SDK error is classified once, as final or worth retrying.
 
+mod appconfig;
 mod codepipeline;
 mod sns;
 
@@ -12,6 +13,7 @@ use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use aws_sdk_codepipeline::config::http::HttpResponse;
 use aws_sdk_codepipeline::error::{ProvideErrorMetadata, SdkError};
 
+pub use appconfig::AppConfigPolicy;
 pub use codepipeline::CodePipeline;
 pub use sns::SnsDecisionTopic;
 

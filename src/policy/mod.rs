@@ -6,6 +6,7 @@
 
 mod pattern;
 pub mod revisions;
+pub mod source;
 pub mod windows;
 
 use std::collections::HashSet;

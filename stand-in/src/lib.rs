@@ -1,8 +1,8 @@
-//! A local stand-in for AWS CodePipeline and SNS, plus an emulator of the
+//! A local stand-in for AWS CodePipeline, SNS and AppConfig Data, plus an emulator of the
 //! AWS Lambda Runtime API.
 //!
 //! [`StandIn`] speaks the real wire protocols (awsJson1.1 for CodePipeline,
-//! awsQuery for SNS) on one port, so the unmodified AWS SDK can be pointed at
+//! awsQuery for SNS, restJson1 for AppConfig Data) on one port, so the unmodified AWS SDK can be pointed at
 //! it with `AWS_ENDPOINT_URL` or `endpoint_url(..)`. Its state lives in
 //! memory; tests seed it, inject faults, and inspect every call made.
 //! [`RuntimeApi`] lets a test run the real Lambda binary and invoke it.
@@ -22,6 +22,7 @@
 //! # }
 //! ```
 
+mod appconfig;
 mod codepipeline;
 mod http;
 mod runtime;
@@ -254,6 +255,47 @@ impl StandIn {
         }
     }
 
+    /// Deploys `content` (JSON) as the configuration of an AppConfig profile, as a new
+    /// version: sessions read it at their next read. Identifiers are matched exactly, so
+    /// a test may use names or IDs.
+    pub fn put_configuration(
+        &self,
+        application: &str,
+        environment: &str,
+        profile: &str,
+        content: &str,
+    ) {
+        let mut world = self.world();
+        let key = (
+            application.to_owned(),
+            environment.to_owned(),
+            profile.to_owned(),
+        );
+        let version = world
+            .configurations
+            .get(&key)
+            .map_or(1, |hosted| hosted.version + 1);
+        world.configurations.insert(
+            key,
+            appconfig::Hosted {
+                content: content.to_owned(),
+                content_type: "application/json".into(),
+                version,
+            },
+        );
+    }
+
+    /// Makes every AppConfig token issued so far invalid, as 24 hours would.
+    pub fn expire_configuration_tokens(&self) {
+        self.world().config_sessions.clear();
+    }
+
+    /// Answers every AppConfig read with this NextPollIntervalInSeconds, whatever the
+    /// session asked for (AppConfig's least is 15; tests want less).
+    pub fn set_poll_interval(&self, seconds: i64) {
+        self.world().poll_interval = Some(seconds);
+    }
+
     /// Prints one line per handled call to stderr. Lines never include
     /// request bodies, so approval tokens stay out of logs.
     pub fn echo_calls(&self, on: bool) {
@@ -337,12 +379,23 @@ fn answer_and_record(world: &Mutex<World>, request: AwsRequest) -> HttpResponse 
     // the state actually changed.
     let mut world = lock(world);
     let (response, status, error_type) = match world.answer(&request) {
-        Ok(body) => {
+        Ok(answered) => {
             let request_id = new_id();
-            let headers = [("x-amzn-requestid", request_id.as_str())];
+            let mut headers = vec![("x-amzn-requestid", request_id.as_str())];
+            headers.extend(
+                answered
+                    .headers
+                    .iter()
+                    .map(|(name, value)| (*name, value.as_str())),
+            );
             (
-                respond(200, content_type(request.protocol), &headers, body),
-                200,
+                respond(
+                    answered.status,
+                    content_type(request.protocol),
+                    &headers,
+                    answered.body,
+                ),
+                answered.status,
                 None,
             )
         }
@@ -372,6 +425,9 @@ fn call(request: AwsRequest, status: u16, error_type: Option<String>, accepted: 
 /// Tells the two protocols apart: CodePipeline names its operation in
 /// `X-Amz-Target`, SNS sends a form with an `Action` field.
 fn parse(parts: &Parts, body: &[u8]) -> AwsRequest {
+    if let Some(request) = appconfig::parse(parts, body) {
+        return request;
+    }
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(target) = header("x-amz-target") {
         let operation = target
@@ -419,13 +475,15 @@ fn content_type(protocol: Protocol) -> &'static str {
     match protocol {
         Protocol::Json => "application/x-amz-json-1.1",
         Protocol::Query => "text/xml",
+        Protocol::Rest => "application/json",
     }
 }
 
 fn error_response(protocol: Protocol, error: &ApiError) -> HttpResponse {
     let request_id = new_id();
     match protocol {
-        Protocol::Json => respond(
+        // restJson1 names the error the same way: the header, and `__type` in the body.
+        Protocol::Json | Protocol::Rest => respond(
             error.status,
             content_type(protocol),
             &[

@@ -30,6 +30,12 @@ pub(crate) struct World {
     pub(crate) page_size: usize,
     /// The most items a page holds, whatever the client asks for.
     pub(crate) page_cap: Option<usize>,
+    /// AppConfig hosted configurations, keyed by (application, environment, profile).
+    pub(crate) configurations: HashMap<(String, String, String), crate::appconfig::Hosted>,
+    /// AppConfig tokens not used yet.
+    pub(crate) config_sessions: HashMap<String, crate::appconfig::Session>,
+    /// When set, AppConfig's NextPollIntervalInSeconds, whatever the session asked for.
+    pub(crate) poll_interval: Option<i64>,
     pub(crate) calls: Vec<Call>,
     pub(crate) echo: bool,
 }
@@ -49,6 +55,9 @@ impl Default for World {
             hidden_reads: HashMap::new(),
             page_size: DEFAULT_PAGE_SIZE,
             page_cap: None,
+            configurations: HashMap::new(),
+            config_sessions: HashMap::new(),
+            poll_interval: None,
             calls: Vec::new(),
             echo: false,
         }
@@ -70,6 +79,27 @@ pub(crate) enum Protocol {
     Json,
     /// awsQuery, as spoken by SNS.
     Query,
+    /// restJson1, as spoken by AppConfig Data.
+    Rest,
+}
+
+/// A successful answer.
+pub(crate) struct Answered {
+    pub(crate) status: u16,
+    pub(crate) body: String,
+    /// Beyond the protocol's content type and the request id (a `content-type` here
+    /// replaces the protocol's).
+    pub(crate) headers: Vec<(&'static str, String)>,
+}
+
+impl Answered {
+    pub(crate) fn ok(body: String) -> Self {
+        Self {
+            status: 200,
+            body,
+            headers: Vec::new(),
+        }
+    }
 }
 
 /// A request decoded from either protocol.
@@ -137,7 +167,7 @@ impl World {
     }
 
     /// Answers a request that no fault intercepted.
-    pub(crate) fn answer(&mut self, request: &AwsRequest) -> Result<String, ApiError> {
+    pub(crate) fn answer(&mut self, request: &AwsRequest) -> Result<Answered, ApiError> {
         match request.protocol {
             Protocol::Json if request.malformed => Err(ApiError::new(
                 "SerializationException",
@@ -145,8 +175,11 @@ impl World {
             )),
             Protocol::Json => self
                 .codepipeline(&request.operation, &request.body)
-                .map(|output| output.to_string()),
-            Protocol::Query => crate::sns::answer(&request.operation, &request.body),
+                .map(|output| Answered::ok(output.to_string())),
+            Protocol::Query => {
+                crate::sns::answer(&request.operation, &request.body).map(Answered::ok)
+            }
+            Protocol::Rest => self.appconfig(&request.operation, &request.body),
         }
     }
 

@@ -5,6 +5,8 @@
 //! nothing is ever decided under a policy nobody meant.
 
 mod pattern;
+#[cfg(feature = "cli")]
+mod schema;
 pub mod revisions;
 pub mod windows;
 
@@ -16,6 +18,8 @@ use crate::check::Severity;
 use crate::names;
 use crate::notice::ApprovalTarget;
 pub use pattern::Pattern;
+#[cfg(feature = "cli")]
+pub use schema::json_schema;
 use revisions::{Revisions, RevisionsDocument};
 use windows::{Windows, WindowsDocument};
 
@@ -89,13 +93,21 @@ impl PolicyError {
     }
 }
 
+/// An approval-gate policy: rules tried in order, the first whose `match` fits decides.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct PolicyDocument {
+    /// The JSON Schema an editor checks the file against, e.g. "./policy.schema.json".
+    /// Ignored by the gate.
+    #[serde(rename = "$schema", default, deserialize_with = "present")]
+    #[allow(dead_code)]
+    schema: Option<String>,
     rules: Vec<RuleDocument>,
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RuleDocument {
     name: String,
@@ -112,6 +124,7 @@ struct RuleDocument {
 }
 
 #[derive(Default, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct MatchDocument {
     #[serde(default, deserialize_with = "present")]

@@ -16,8 +16,10 @@ use crate::policy::PolicyError;
 
 /// What a rule document holds under `"windows"`.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WindowsDocument {
+    /// IANA zone name every local time in `windows` is read in, e.g. "Europe/Berlin".
     timezone: String,
     #[serde(default, deserialize_with = "crate::policy::not_null")]
     allow: Vec<WeeklyDocument>,
@@ -28,27 +30,56 @@ pub struct WindowsDocument {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct WeeklyDocument {
+    #[cfg_attr(feature = "cli", schemars(inner(regex(pattern = DAY_PATTERN))))]
     days: Vec<String>,
+    /// Local clock time "HH:MM".
+    #[cfg_attr(feature = "cli", schemars(regex(pattern = CLOCK_PATTERN)))]
     from: String,
+    /// Local clock time "HH:MM", exclusive; "24:00" ends the day. Not after `from`: the
+    /// window crosses midnight.
+    #[cfg_attr(feature = "cli", schemars(regex(pattern = END_CLOCK_PATTERN)))]
     to: String,
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct FreezeDocument {
     #[serde(default, deserialize_with = "crate::policy::present")]
     every: Option<Every>,
+    /// Only for `"every": "week"`.
     #[serde(default, deserialize_with = "crate::policy::present")]
+    #[cfg_attr(feature = "cli", schemars(inner(regex(pattern = DAY_PATTERN))))]
     days: Option<Vec<String>>,
+    /// One-off: "YYYY-MM-DDTHH:MM", optionally with "Z" or an offset; yearly: "MM-DD HH:MM";
+    /// weekly: "HH:MM".
+    #[cfg_attr(feature = "cli", schemars(regex(pattern = FREEZE_TIME_PATTERN)))]
     from: String,
+    /// As `from`; a weekly freeze may end at "24:00".
+    #[cfg_attr(feature = "cli", schemars(regex(pattern = FREEZE_TIME_PATTERN)))]
     to: String,
+    /// Quoted when the freeze closes the gate: one line, at most 100 characters.
     #[serde(default, deserialize_with = "crate::policy::present")]
+    #[cfg_attr(feature = "cli", schemars(length(min = 1, max = 100)))]
     reason: Option<String>,
 }
 
+// The shapes the parser below accepts, for the JSON Schema (the parser is the authority:
+// it also checks ranges such as 23:59 and real dates).
+#[cfg(feature = "cli")]
+const DAY_PATTERN: &str = "^(mon|tue|wed|thu|fri|sat|sun)$";
+#[cfg(feature = "cli")]
+const CLOCK_PATTERN: &str = "^([01][0-9]|2[0-3]):[0-5][0-9]$";
+#[cfg(feature = "cli")]
+const END_CLOCK_PATTERN: &str = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$";
+#[cfg(feature = "cli")]
+const FREEZE_TIME_PATTERN: &str = "^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})?|[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}|[0-9]{2}:[0-9]{2})$";
+
 #[derive(Clone, Copy, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 enum Every {
     Year,

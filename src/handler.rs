@@ -16,7 +16,7 @@ use crate::check::Severity;
 pub use crate::config::Settings;
 use crate::decision::{Decision, Evidence, Verdict, claims_veto, decide_by};
 use crate::error::GateError;
-use crate::evidence::{ExecutionFacts, LiveApproval, SourceHead};
+use crate::evidence::{ExecutionFacts, Expiry, LiveApproval, SourceHead};
 use crate::notice::{self, ApprovalRequest, Claims};
 use crate::pipeline::{
     AnswerError, ApprovalAnswer, ApprovalStatus, Declaration, PipelineSnapshot, Pipelines,
@@ -24,9 +24,11 @@ use crate::pipeline::{
 };
 use crate::policy::{Policy, Rule};
 use crate::report::{Answer, DecisionTopic, Outcome, Report};
+pub use explain::{Explained, Explanation};
 pub use sweep::SweepSummary;
 use sweep::is_scheduled;
 
+mod explain;
 mod sweep;
 
 /// The handler's answer to an invocation.
@@ -60,6 +62,15 @@ pub(crate) struct Case<'a> {
     /// The notice's `customData` claims; the sweep has none.
     pub(crate) claims: Option<Claims>,
     pub(crate) console_link: Option<String>,
+}
+
+/// What the gate read about one approval and decided at `now`, before any answer.
+pub(crate) struct Assessment {
+    pub(crate) decision: Decision,
+    pub(crate) facts: ExecutionFacts,
+    pub(crate) heads: Vec<SourceHead>,
+    pub(crate) expiry: Option<Expiry>,
+    pub(crate) now: Timestamp,
 }
 
 /// The approval actions' declared timeouts, read once per pipeline and invocation:
@@ -233,6 +244,31 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         case: Case<'_>,
         declarations: &Declarations,
     ) -> Result<Report, GateError> {
+        let assessment = self.assess(&case, declarations, self.clock).await?;
+        let decision = assessment.decision;
+        let approval = &case.approval;
+        let target = approval.target();
+        let answer = self.answer(approval, &decision).await?;
+        Ok(Report::decided(
+            case.message_id,
+            target,
+            case.console_link,
+            approval.execution().as_str().to_owned(),
+            decision,
+            answer,
+            self.settings.dry_run,
+        ))
+    }
+
+    /// Gathers what the matched rule needs and decides, answering nothing: the decision
+    /// [`Self::decide_and_answer`] acts on, and the one `approval-gate-cli explain` shows.
+    /// `clock` is read once the evidence is in.
+    pub(crate) async fn assess(
+        &self,
+        case: &Case<'_>,
+        declarations: &Declarations,
+        clock: impl FnOnce() -> Timestamp,
+    ) -> Result<Assessment, GateError> {
         let approval = &case.approval;
         let target = approval.target();
         let rule = self.policy.rule_for(target);
@@ -250,25 +286,23 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
             heads: &heads,
             expiry: approval.expiry(declaration.as_ref()),
         };
-        let now = (self.clock)();
+        let now = clock();
         // Claims only matter where a rule would decide: without one, nothing is answered.
         let veto = rule.zip(case.claims.as_ref()).and_then(|(rule, claims)| {
             claims_veto(claims, &facts).map(|reason| Decision::vetoed(rule, reason))
         });
         let decision = veto.unwrap_or_else(|| decide_by(rule, &evidence, now, self.sweep_every()));
-        let answer = self.answer(approval, &decision).await?;
-        Ok(Report::decided(
-            case.message_id,
-            target,
-            case.console_link,
-            approval.execution().as_str().to_owned(),
+        let expiry = evidence.expiry;
+        Ok(Assessment {
             decision,
-            answer,
-            self.settings.dry_run,
-        ))
+            facts,
+            heads,
+            expiry,
+            now,
+        })
     }
 
-    fn sweep_every(&self) -> SignedDuration {
+    pub(crate) fn sweep_every(&self) -> SignedDuration {
         SignedDuration::try_from(self.settings.sweep_every).unwrap_or(SignedDuration::MAX)
     }
 

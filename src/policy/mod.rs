@@ -5,9 +5,9 @@
 //! nothing is ever decided under a policy nobody meant.
 
 mod pattern;
+pub mod revisions;
 #[cfg(feature = "cli")]
 mod schema;
-pub mod revisions;
 pub mod windows;
 
 use std::collections::HashSet;
@@ -18,9 +18,9 @@ use crate::check::Severity;
 use crate::names;
 use crate::notice::ApprovalTarget;
 pub use pattern::Pattern;
+use revisions::{Revisions, RevisionsDocument};
 #[cfg(feature = "cli")]
 pub use schema::json_schema;
-use revisions::{Revisions, RevisionsDocument};
 use windows::{Windows, WindowsDocument};
 
 #[derive(Clone, Debug)]
@@ -120,7 +120,19 @@ struct RuleDocument {
     #[serde(default, deserialize_with = "present")]
     revisions: Option<RevisionsDocument>,
     #[serde(default, deserialize_with = "final_answer")]
+    #[cfg_attr(feature = "cli", schemars(with = "FinalAnswer"))]
     on_fail: Severity,
+}
+
+/// What `on_fail` and `on_match` may answer (see [`final_answer`]), for the JSON Schema.
+#[cfg(feature = "cli")]
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum FinalAnswer {
+    Reject,
+    /// Leave the approval to a human (the default).
+    Abstain,
 }
 
 #[derive(Default, Deserialize)]

@@ -26,6 +26,9 @@ fn refuse_null(schema: &mut Schema) {
     let Some(object) = schema.as_object_mut() else {
         return;
     };
+    if object.get("default").is_some_and(Value::is_null) {
+        object.remove("default");
+    }
     if let Some(Value::Array(types)) = object.get_mut("type") {
         types.retain(|kind| kind != "null");
         if let [single] = types.as_slice() {

@@ -50,6 +50,7 @@ struct CommitMessageDocument {
     #[serde(default, deserialize_with = "crate::policy::present")]
     require: Option<Vec<String>>,
     #[serde(default, deserialize_with = "crate::policy::final_answer_present")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<crate::policy::FinalAnswer>"))]
     on_match: Option<Severity>,
 }
 

@@ -250,7 +250,9 @@ fn run_explain(args: ExplainArgs) -> Result<u8, Failure> {
     }
     if !missing.is_empty() {
         eprintln!(
-            "note: the decision needed {} and no file gave it, so the checks that need it fail",
+            "note: the decision reads {} and no file gave it; it was decided as the function \
+             decides when CodePipeline cannot answer that read (the checks that need it fail; \
+             an unknown timeout never rejects for expiry)",
             missing.join(", ")
         );
     }

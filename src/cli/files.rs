@@ -472,3 +472,84 @@ impl DeclarationFile {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::notice::ApprovalTarget;
+    use crate::pipeline::ApprovalStatus;
+
+    const STATE: &str = r#"{"pipelineName": "web-shop", "stageStates": [
+        {"stageName": "Approve", "latestExecution": {"pipelineExecutionId": "e-1", "status": "InProgress"},
+         "actionStates": [{"actionName": "Manual", "latestExecution": {"status": "InProgress",
+            "token": "t-1", "lastStatusChange": "2026-11-26T09:12:03.540000+00:00"}}]},
+        {"stageName": "Source", "latestExecution": {"pipelineExecutionId": ""},
+         "actionStates": [{"actionName": "Git", "currentRevision": {"revisionId": "abc",
+            "created": 1795685400.5}}]}]}"#;
+
+    fn answer() -> ApprovalAnswer {
+        ApprovalAnswer {
+            target: ApprovalTarget {
+                pipeline: "web-shop".into(),
+                stage: "Approve".into(),
+                action: "Manual".into(),
+            },
+            token: ApprovalToken::new("t-1"),
+            status: ApprovalStatus::Approved,
+            summary: "no".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn reads_cli_and_wire_times_and_converts_as_the_sdk_adapter() {
+        let files = FilesPipelines::from_json(STATE, None, None, None).unwrap();
+        let state = files.state("web-shop").await.unwrap();
+        let approval = state.stages[0].actions[0].execution.clone().unwrap();
+        assert_eq!(
+            approval.last_status_change,
+            Some("2026-11-26T09:12:03.54Z".parse().unwrap())
+        );
+        assert_eq!(approval.status, ActionStatus::InProgress);
+        // An empty execution id is no execution, as the SDK adapter reads it.
+        assert_eq!(state.stages[1].execution, None);
+        let revision = state.stages[1].actions[0].current_revision.clone().unwrap();
+        assert_eq!(
+            revision.created,
+            Some(Timestamp::new(1_795_685_400, 500_000_000).unwrap())
+        );
+    }
+
+    #[tokio::test]
+    async fn never_answers_and_a_missing_file_is_a_final_read_it_names() {
+        let files = FilesPipelines::from_json(STATE, None, None, None).unwrap();
+        assert!(matches!(
+            files.answer(&answer()).await,
+            Err(AnswerError::Refused(_))
+        ));
+        let read = files.execution("web-shop", "e-1").await.unwrap_err();
+        assert!(matches!(read, ReadError::Final(_)));
+        assert_eq!(files.missing().list(), vec!["get-pipeline-execution"]);
+        assert!(matches!(
+            files.state("web-api").await,
+            Err(ReadError::Final(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn the_live_wrapper_never_answers_either() {
+        let files = FilesPipelines::from_json(STATE, None, None, None).unwrap();
+        let live = crate::cli::ReadOnly(files);
+        assert!(matches!(
+            live.answer(&answer()).await,
+            Err(AnswerError::Refused(_))
+        ));
+    }
+
+    #[test]
+    fn a_time_without_an_offset_is_refused() {
+        let state = STATE.replace("+00:00", "");
+        let error = FilesPipelines::from_json(&state, None, None, None).unwrap_err();
+        assert!(error.message.contains("lastStatusChange"), "{error}");
+    }
+}

@@ -8,6 +8,7 @@ use super::*;
 use crate::check::Severity;
 use crate::policy::PolicyError;
 
+mod calendar;
 mod dst;
 mod example;
 /// Random policies against a brute-force reading of the definition.

@@ -7,6 +7,7 @@ use serde::Deserialize;
 /// What a failing check asks for. The order is the precedence: the strictest wins.
 /// A policy writes it in lowercase: `on_fail`, `outside`, `on_match`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Not yet: keep the approval pending and decide it again in the sweep, once the check

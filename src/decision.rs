@@ -216,13 +216,15 @@ fn decide_by_rule(
     decision
 }
 
-/// The rule's checks at `at`, folded into a decision.
-fn judge(
+/// Every check of `rule` at `at`, passed or failed, in the order a summary lists them:
+/// what a decision folds. Public so that `approval-gate-cli explain` can show the checks
+/// that passed beside a failing one.
+pub fn checks(
     rule: &Rule,
     evidence: &Evidence<'_>,
     at: Timestamp,
     sweep_every: SignedDuration,
-) -> Decision {
+) -> Vec<Check> {
     let mut checks: Vec<Check> = rule
         .require_succeeded
         .iter()
@@ -234,6 +236,17 @@ fn judge(
     if let Some(revisions) = &rule.revisions {
         checks.extend(revisions.check(evidence.execution, evidence.heads, at, rule.on_fail));
     }
+    checks
+}
+
+/// The rule's checks at `at`, folded into a decision.
+fn judge(
+    rule: &Rule,
+    evidence: &Evidence<'_>,
+    at: Timestamp,
+    sweep_every: SignedDuration,
+) -> Decision {
+    let checks = checks(rule, evidence, at, sweep_every);
 
     let strictest = checks.iter().filter_map(|check| check.failed).max();
     let Some(severity) = strictest else {

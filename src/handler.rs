@@ -18,7 +18,7 @@ use crate::check::Severity;
 pub use crate::config::Settings;
 use crate::decision::{Decision, Evidence, Verdict, claims_veto, decide_by};
 use crate::error::GateError;
-use crate::evidence::{ExecutionFacts, LiveApproval, SourceHead};
+use crate::evidence::{ExecutionFacts, Expiry, LiveApproval, SourceHead};
 use crate::live_policy::InForce;
 use crate::notice::{self, ApprovalRequest, Claims};
 use crate::pipeline::{
@@ -27,9 +27,11 @@ use crate::pipeline::{
 };
 use crate::policy::{Policy, Rule};
 use crate::report::{Answer, DecisionTopic, Outcome, Report};
+pub use explain::{Explained, Explanation};
 pub use sweep::SweepSummary;
 use sweep::is_scheduled;
 
+mod explain;
 mod sweep;
 
 /// The handler's answer to an invocation.
@@ -70,6 +72,19 @@ pub(crate) struct Case<'a> {
     /// The notice's `customData` claims; the sweep has none.
     pub(crate) claims: Option<Claims>,
     pub(crate) console_link: Option<String>,
+    /// The longest the sweep may take to read this approval's pipeline again: its period,
+    /// times the sweeps in its rotation's round when it reads pipelines in turn. A deferral
+    /// is kept only if a read is sure to come while the approval may be approved.
+    pub(crate) revisit: SignedDuration,
+}
+
+/// What the gate read about one approval and decided at `now`, before any answer.
+pub(crate) struct Assessment {
+    pub(crate) decision: Decision,
+    pub(crate) facts: ExecutionFacts,
+    pub(crate) heads: Vec<SourceHead>,
+    pub(crate) expiry: Option<Expiry>,
+    pub(crate) now: Timestamp,
 }
 
 /// The approval actions' declared timeouts, read once per pipeline and invocation:
@@ -250,6 +265,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
                     snapshot: &snapshot,
                     claims: Some(request.claims()),
                     console_link: request.console_link.clone(),
+                    revisit: self.sweep_every(),
                 };
                 self.decide_and_answer(case, &Declarations::default()).await
             }
@@ -298,6 +314,31 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         case: Case<'_>,
         declarations: &Declarations,
     ) -> Result<Report, GateError> {
+        let assessment = self.assess(&case, declarations, self.clock).await?;
+        let decision = assessment.decision;
+        let approval = &case.approval;
+        let target = approval.target();
+        let answer = self.answer(approval, &decision).await?;
+        Ok(Report::decided(
+            case.message_id,
+            target,
+            case.console_link,
+            approval.execution().as_str().to_owned(),
+            decision,
+            answer,
+            self.settings.dry_run,
+        ))
+    }
+
+    /// Gathers what the matched rule needs and decides, answering nothing: the decision
+    /// [`Self::decide_and_answer`] acts on, and the one `approval-gate-cli explain` shows.
+    /// `clock` is read once the evidence is in.
+    pub(crate) async fn assess(
+        &self,
+        case: &Case<'_>,
+        declarations: &Declarations,
+        clock: impl FnOnce() -> Timestamp,
+    ) -> Result<Assessment, GateError> {
         let approval = &case.approval;
         let target = approval.target();
         let rule = self.policy.rule_for(target);
@@ -315,7 +356,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
             heads: &heads,
             expiry: approval.expiry(declaration.as_ref()),
         };
-        let now = (self.clock)();
+        let now = clock();
         // Claims only matter where a rule would decide: without one, nothing is answered.
         let veto = rule.zip(case.claims.as_ref()).and_then(|(rule, claims)| {
             claims_veto(claims, &facts).map(|reason| Decision::vetoed(rule, reason))
@@ -326,21 +367,19 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
                 rule: None,
                 reasons: vec![reason.clone()],
             },
-            None => veto.unwrap_or_else(|| decide_by(rule, &evidence, now, self.sweep_every())),
+            None => veto.unwrap_or_else(|| decide_by(rule, &evidence, now, case.revisit)),
         };
-        let answer = self.answer(approval, &decision).await?;
-        Ok(Report::decided(
-            case.message_id,
-            target,
-            case.console_link,
-            approval.execution().as_str().to_owned(),
+        let expiry = evidence.expiry;
+        Ok(Assessment {
             decision,
-            answer,
-            self.settings.dry_run,
-        ))
+            facts,
+            heads,
+            expiry,
+            now,
+        })
     }
 
-    fn sweep_every(&self) -> SignedDuration {
+    pub(crate) fn sweep_every(&self) -> SignedDuration {
         SignedDuration::try_from(self.settings.sweep_every).unwrap_or(SignedDuration::MAX)
     }
 

@@ -49,6 +49,8 @@
 
 pub mod aws;
 pub mod check;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod config;
 pub mod decision;
 pub mod error;

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use approval_gate::policy::Policy;
 use serde_json::{Map, Value};
 
+mod schema;
+
 /// README is the guide a platform engineer reads first; the reference lives in docs/.
 const README_MAX_LINES: usize = 260;
 
@@ -189,7 +191,13 @@ fn every_json_example_is_a_policy_that_loads_or_is_recognised_as_something_else(
             }
             match classify(&block.text) {
                 Ok(Example::Policy(policy)) => match Policy::from_json(&policy) {
-                    Ok(_) => loaded.push(place),
+                    Ok(_) => {
+                        let value = serde_json::from_str(&policy).expect("a policy that loads is JSON");
+                        for error in schema::errors(&policy_schema(), &value) {
+                            failures.push(format!("{place}: the schema refuses the policy: {error}"));
+                        }
+                        loaded.push(place);
+                    }
                     Err(error) => failures.push(format!("{place}: the policy does not load: {error}")),
                 },
                 Ok(Example::NotAPolicy(what)) => skipped.push(format!("{place}: {what}")),
@@ -213,6 +221,86 @@ fn every_json_example_is_a_policy_that_loads_or_is_recognised_as_something_else(
             >= 5,
         "docs/policy.md shows fewer policies than expected, was the extraction broken? {loaded:?}"
     );
+}
+
+/// policy.schema.json as checked in.
+fn policy_schema() -> Value {
+    let text = fs::read_to_string(root().join("policy.schema.json")).expect("policy.schema.json");
+    serde_json::from_str(&text).expect("policy.schema.json is JSON")
+}
+
+#[test]
+fn the_checked_in_schema_is_the_one_the_document_types_generate() {
+    let generated = serde_json::to_string_pretty(&approval_gate::policy::json_schema()).unwrap();
+    let checked_in = fs::read_to_string(root().join("policy.schema.json")).unwrap();
+    assert!(
+        checked_in == format!("{generated}\n"),
+        "policy.schema.json is out of date; regenerate it with\n    \
+         cargo run --features cli --bin approval-gate-cli -- schema > policy.schema.json"
+    );
+}
+
+#[test]
+fn every_example_policy_loads_and_fits_the_schema() {
+    let mut examples: Vec<PathBuf> = fs::read_dir(root().join("examples"))
+        .expect("examples/ exists")
+        .map(|entry| entry.expect("examples/ is readable").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    examples.sort();
+    assert!(examples.len() >= 5, "{examples:?}");
+    let schema = policy_schema();
+    let mut failures = Vec::new();
+    for path in &examples {
+        let text = fs::read_to_string(path).unwrap();
+        let name = path.display();
+        if let Err(error) = Policy::from_json(&text) {
+            failures.push(format!("{name}: {error}"));
+        }
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            value["$schema"], "../policy.schema.json",
+            "{name}: an editor finds the schema"
+        );
+        failures.extend(
+            schema::errors(&schema, &value)
+                .into_iter()
+                .map(|e| format!("{name}: {e}")),
+        );
+        let explained = fs::read_to_string(root().join("examples/README.md")).unwrap();
+        let file = path.file_name().unwrap().to_string_lossy();
+        if !explained.contains(&format!("]({file})")) {
+            failures.push(format!("examples/README.md does not explain {file}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_schema_refuses_what_the_parser_refuses_in_shape() {
+    let schema = policy_schema();
+    let refused = [
+        r#"{"rules": [{"name": "a", "on_fail": "defer"}]}"#,
+        r#"{"rules": [{"name": "a", "windows": null}]}"#,
+        r#"{"rules": [{"name": "a", "typo": 1}]}"#,
+        r#"{"rules": [{"name": "a", "windows": {"timezone": "UTC", "allow": [{"days": ["monday"], "from": "09:00", "to": "10:00"}]}}]}"#,
+        r#"{"rules": [{"name": "a", "windows": {"timezone": "UTC", "allow": [{"days": ["mon"], "from": "9:00", "to": "10:00"}]}}]}"#,
+        r#"{"rules": [{"name": "a", "revisions": {"max_age": "1h30m"}}]}"#,
+        r#"{"rules": [{"match": {}}]}"#,
+        r#"{"rules": [{"name": "a", "windows": {"timezone": "UTC", "allow": [{"cron": "* * 9 ? * * *", "days": ["mon"]}]}}]}"#,
+        r#"{"rules": [{"name": "a", "windows": {"timezone": "UTC", "allow": [{"days": ["mon"], "from": "09:00"}]}}]}"#,
+    ];
+    for text in refused {
+        assert!(
+            Policy::from_json(text).is_err(),
+            "the parser refuses {text}"
+        );
+        let value: Value = serde_json::from_str(text).unwrap();
+        assert!(
+            !schema::errors(&schema, &value).is_empty(),
+            "the schema refuses {text}"
+        );
+    }
 }
 
 #[test]

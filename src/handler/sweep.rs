@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime};
 
 use futures_util::StreamExt;
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use tokio::time::Instant;
 
@@ -102,6 +102,12 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
             }),
             rotation::sweep_number(time, self.settings.sweep_every),
         );
+        // A pipeline is read once in a round of sweeps, so that is how long a deferral
+        // may have to wait for its next read.
+        let revisit = self
+            .sweep_every()
+            .checked_mul(i32::try_from(rotation.segments).unwrap_or(i32::MAX))
+            .unwrap_or(SignedDuration::MAX);
         let count = pipelines.len();
         let pacer = &Pacer::new(self.settings.sweep_read_interval);
         let declarations = &Declarations::default();
@@ -114,7 +120,10 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
                 let turn = pacer.book(stop);
                 async move {
                     tokio::time::sleep_until(turn?).await;
-                    Some(self.sweep_pipeline(&pipeline, pacer, declarations).await)
+                    Some(
+                        self.sweep_pipeline(&pipeline, pacer, declarations, revisit)
+                            .await,
+                    )
                 }
             })
             .buffer_unordered(self.settings.sweep_concurrency.max(1))
@@ -215,6 +224,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         pipeline: &str,
         pacer: &Pacer,
         declarations: &Declarations,
+        revisit: SignedDuration,
     ) -> Swept {
         let mut swept = Swept::default();
         let read = self.pipelines.state(pipeline).await;
@@ -262,6 +272,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
                     .region
                     .as_deref()
                     .map(|region| notice::console_link(region, pipeline)),
+                revisit,
             };
             match self.decide_and_answer(case, declarations).await {
                 // Only answers are told: an approval still waiting would otherwise be

@@ -6,6 +6,8 @@
 
 mod pattern;
 pub mod revisions;
+#[cfg(feature = "cli")]
+mod schema;
 pub mod source;
 pub mod windows;
 
@@ -18,6 +20,8 @@ use crate::names;
 use crate::notice::ApprovalTarget;
 pub use pattern::Pattern;
 use revisions::{Revisions, RevisionsDocument};
+#[cfg(feature = "cli")]
+pub use schema::json_schema;
 use windows::{Windows, WindowsDocument};
 
 #[derive(Clone, Debug)]
@@ -90,13 +94,21 @@ impl PolicyError {
     }
 }
 
+/// An approval-gate policy: rules tried in order, the first whose `match` fits decides.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct PolicyDocument {
+    /// The JSON Schema an editor checks the file against, e.g. "./policy.schema.json".
+    /// Ignored by the gate.
+    #[serde(rename = "$schema", default, deserialize_with = "present")]
+    #[allow(dead_code)]
+    schema: Option<String>,
     rules: Vec<RuleDocument>,
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RuleDocument {
     name: String,
@@ -109,10 +121,23 @@ struct RuleDocument {
     #[serde(default, deserialize_with = "present")]
     revisions: Option<RevisionsDocument>,
     #[serde(default, deserialize_with = "final_answer")]
+    #[cfg_attr(feature = "cli", schemars(with = "FinalAnswer"))]
     on_fail: Severity,
 }
 
+/// What `on_fail` and `on_match` may answer (see [`final_answer`]), for the JSON Schema.
+#[cfg(feature = "cli")]
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum FinalAnswer {
+    Reject,
+    /// Leave the approval to a human (the default).
+    Abstain,
+}
+
 #[derive(Default, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct MatchDocument {
     #[serde(default, deserialize_with = "present")]

@@ -77,6 +77,23 @@ fn no_rule_matches_outside_every_pattern() {
 }
 
 #[test]
+fn a_schema_reference_for_editors_is_accepted_and_ignored() {
+    let with = r#"{"$schema": "./policy.schema.json", "rules": [{"name": "a"}]}"#;
+    let policy = Policy::from_json(with).unwrap();
+    assert_eq!(policy.rules.len(), 1);
+    assert_eq!(
+        error_of(r#"{"$schema": null, "rules": []}"#).path,
+        "$schema"
+    );
+    assert_eq!(error_of(r#"{"$schema": 1, "rules": []}"#).path, "$schema");
+    // Only at the top: a rule has no such key.
+    assert_eq!(
+        error_of(r#"{"rules": [{"name": "a", "$schema": "x"}]}"#).path,
+        "rules[0].$schema"
+    );
+}
+
+#[test]
 fn bad_json_names_the_document() {
     let error = error_of("{\"rules\": [");
     assert_eq!(error.path, "rules");

@@ -12,11 +12,14 @@ use crate::policy::PolicyError;
 
 /// The `revisions` object of a rule, as written.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RevisionsDocument {
     #[serde(default, deserialize_with = "crate::policy::not_null")]
     latest: bool,
+    /// A whole number and a unit: "90m", "72h", "14d" (at most 365d).
     #[serde(default, deserialize_with = "crate::policy::present")]
+    #[cfg_attr(feature = "cli", schemars(regex(pattern = "^[0-9]+[mhd]$")))]
     max_age: Option<String>,
     #[serde(default, deserialize_with = "crate::policy::present")]
     revision_id: Option<RevisionIdDocument>,
@@ -29,6 +32,7 @@ pub struct RevisionsDocument {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RevisionIdDocument {
     #[serde(default, deserialize_with = "crate::policy::present")]
@@ -38,6 +42,7 @@ struct RevisionIdDocument {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct CommitMessageDocument {
     #[serde(default, deserialize_with = "crate::policy::present")]
@@ -45,6 +50,7 @@ struct CommitMessageDocument {
     #[serde(default, deserialize_with = "crate::policy::present")]
     require: Option<Vec<String>>,
     #[serde(default, deserialize_with = "crate::policy::final_answer_present")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<crate::policy::FinalAnswer>"))]
     on_match: Option<Severity>,
 }
 

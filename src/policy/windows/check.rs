@@ -79,7 +79,7 @@ impl Windows {
         }
     }
 
-    fn state(&self, now: Timestamp) -> State<'_> {
+    pub(super) fn state(&self, now: Timestamp) -> State<'_> {
         let civil = self.zone.to_datetime(now);
         if let Some(freeze) = self
             .freezes
@@ -196,7 +196,7 @@ impl Windows {
     }
 
     /// e.g. "Thu 2026-11-26 09:00 CET"
-    fn render(&self, at: Timestamp) -> String {
+    pub(super) fn render(&self, at: Timestamp) -> String {
         let civil = self.zone.to_datetime(at);
         let info = self.zone.to_offset_info(at);
         format!(
@@ -208,7 +208,7 @@ impl Windows {
     }
 }
 
-enum State<'w> {
+pub(super) enum State<'w> {
     /// Inside this allow window, or `None` when there are no allow windows.
     Open(Option<&'w Allow>),
     Frozen(&'w Freeze),
@@ -325,7 +325,7 @@ impl Freeze {
         }
     }
 
-    fn name(&self) -> String {
+    pub(super) fn name(&self) -> String {
         match (&self.reason, &self.rule) {
             (Some(reason), _) => format!("\"{reason}\""),
             (None, Recurrence::OneOff { .. }) => "a one-off freeze".into(),

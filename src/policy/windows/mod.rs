@@ -43,6 +43,7 @@ use crate::check::Severity;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
+mod calendar;
 mod check;
 mod clock;
 mod cron;
@@ -52,6 +53,7 @@ mod parse;
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;
 
+pub use calendar::{ClockChange, Period, WindowState};
 pub use parse::WindowsDocument;
 
 /// How far ahead `next_open` looks: a little over a year, so every yearly freeze ends inside it.

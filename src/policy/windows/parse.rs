@@ -18,8 +18,10 @@ use crate::policy::PolicyError;
 
 /// What a rule document holds under `"windows"`.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WindowsDocument {
+    /// IANA zone name every local time in `windows` is read in, e.g. "Europe/Berlin".
     timezone: String,
     #[serde(default, deserialize_with = "crate::policy::not_null")]
     allow: Vec<AllowDocument>,
@@ -31,32 +33,69 @@ pub struct WindowsDocument {
 
 /// An allow window: `days`, `from` and `to`, or `cron` alone.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "cli",
+    schemars(extend("oneOf" = [{"required": ["days", "from", "to"], "maxProperties": 3},
+                               {"required": ["cron"], "maxProperties": 1}]))
+)]
 #[serde(deny_unknown_fields)]
 struct AllowDocument {
+    /// With `from` and `to`: the days the window opens ("mon" ... "sun").
     #[serde(default, deserialize_with = "crate::policy::present")]
+    #[cfg_attr(feature = "cli", schemars(inner(regex(pattern = DAY_PATTERN))))]
     days: Option<Vec<String>>,
+    /// Local clock time "HH:MM".
     #[serde(default, deserialize_with = "crate::policy::present")]
+    #[cfg_attr(feature = "cli", schemars(regex(pattern = CLOCK_PATTERN)))]
     from: Option<String>,
+    /// Local clock time "HH:MM", exclusive; "24:00" ends the day. Not after `from`: the
+    /// window crosses midnight.
     #[serde(default, deserialize_with = "crate::policy::present")]
+    #[cfg_attr(feature = "cli", schemars(regex(pattern = END_CLOCK_PATTERN)))]
     to: Option<String>,
+    /// Instead of `days`, `from` and `to`: a cron expression of CodePipeline's
+    /// DeploymentWindow rule, e.g. "* * 9-16 ? * MON-THU *".
     #[serde(default, deserialize_with = "crate::policy::present")]
     cron: Option<String>,
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct FreezeDocument {
     #[serde(default, deserialize_with = "crate::policy::present")]
     every: Option<Every>,
+    /// Only for `"every": "week"`.
     #[serde(default, deserialize_with = "crate::policy::present")]
+    #[cfg_attr(feature = "cli", schemars(inner(regex(pattern = DAY_PATTERN))))]
     days: Option<Vec<String>>,
+    /// One-off: "YYYY-MM-DDTHH:MM", optionally with "Z" or an offset; yearly: "MM-DD HH:MM";
+    /// weekly: "HH:MM".
+    #[cfg_attr(feature = "cli", schemars(regex(pattern = FREEZE_TIME_PATTERN)))]
     from: String,
+    /// As `from`; a weekly freeze may end at "24:00".
+    #[cfg_attr(feature = "cli", schemars(regex(pattern = FREEZE_TIME_PATTERN)))]
     to: String,
+    /// Quoted when the freeze closes the gate: one line, at most 100 characters.
     #[serde(default, deserialize_with = "crate::policy::present")]
+    #[cfg_attr(feature = "cli", schemars(length(min = 1, max = 100)))]
     reason: Option<String>,
 }
 
+// The shapes the parser below accepts, for the JSON Schema (the parser is the authority:
+// it also checks ranges such as 23:59 and real dates).
+#[cfg(feature = "cli")]
+const DAY_PATTERN: &str = "^(mon|tue|wed|thu|fri|sat|sun)$";
+#[cfg(feature = "cli")]
+const CLOCK_PATTERN: &str = "^([01][0-9]|2[0-3]):[0-5][0-9]$";
+#[cfg(feature = "cli")]
+const END_CLOCK_PATTERN: &str = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$";
+#[cfg(feature = "cli")]
+const FREEZE_TIME_PATTERN: &str = "^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})?|[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}|[0-9]{2}:[0-9]{2})$";
+
 #[derive(Clone, Copy, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 enum Every {
     Year,

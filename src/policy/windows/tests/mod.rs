@@ -8,6 +8,7 @@ use super::*;
 use crate::check::Severity;
 use crate::policy::PolicyError;
 
+mod calendar;
 mod cron;
 mod dst;
 mod example;

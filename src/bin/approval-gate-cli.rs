@@ -1,0 +1,332 @@
+//! approval-gate-cli: write and check approval-gate policies. Validates them with the
+//! function's own parser, prints their JSON Schema, explains what the gate would decide
+//! about a pipeline's waiting approvals (never answering them), and lists when each rule's
+//! windows let it approve. Exit codes: see `approval_gate::cli::exit`.
+
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use approval_gate::cli::files::FilesPipelines;
+use approval_gate::cli::{NoTopic, ReadOnly, calendar, exit, explain, parse_time, validate};
+use approval_gate::config::Settings;
+use approval_gate::handler::{Explained, Gate};
+use approval_gate::pipeline::Pipelines;
+use approval_gate::policy::Policy;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use jiff::civil::Date;
+use jiff::{Timestamp, tz::TimeZone};
+
+#[derive(Parser)]
+#[command(
+    name = "approval-gate-cli",
+    version,
+    about = "Write and check approval-gate policies: validate, schema, explain, calendar",
+    after_help = "Exit codes: 0 done; 1 a policy is invalid (or, with explain --exit-code, an \
+                  approval would not be approved); 2 usage error; 3 a file or CodePipeline \
+                  could not be read."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate policy files with the function's own parser; prints every invalid file's
+    /// error with its place (the first error of each file)
+    Validate {
+        /// Policy files (JSON)
+        #[arg(required = true)]
+        policies: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Print the policy's JSON Schema (what policy.schema.json holds)
+    Schema,
+    /// What the gate would decide about the approvals waiting in a pipeline, and why.
+    /// Never answers an approval
+    Explain(ExplainArgs),
+    /// When each rule with windows may approve, is outside its windows or is frozen
+    Calendar(CalendarArgs),
+}
+
+#[derive(Clone, Copy, Default, ValueEnum)]
+enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    /// The policy file
+    #[arg(long)]
+    policy: PathBuf,
+    /// The pipeline's name
+    #[arg(long)]
+    pipeline: String,
+    /// Only the approval in this stage (with --action); default: every waiting approval
+    #[arg(long, requires = "action")]
+    stage: Option<String>,
+    /// Only the approval action of this name (with --stage)
+    #[arg(long, requires = "stage")]
+    action: Option<String>,
+    /// Decide at this time: RFC 3339 (2026-11-26T09:00:00Z) or a civil time with its zone
+    /// (2026-11-26T10:00[Europe/Berlin]); default now
+    #[arg(long, value_parser = parse_time)]
+    at: Option<Timestamp>,
+    /// `aws codepipeline get-pipeline-state` output
+    #[arg(long, required_unless_present = "live", conflicts_with = "live")]
+    state: Option<PathBuf>,
+    /// `aws codepipeline get-pipeline-execution` output (for revision checks)
+    #[arg(long, requires = "state")]
+    execution: Option<PathBuf>,
+    /// `aws codepipeline list-action-executions --filter pipelineExecutionId=…` output (for
+    /// require_succeeded and revision checks)
+    #[arg(long, requires = "state")]
+    action_executions: Option<PathBuf>,
+    /// `aws codepipeline get-pipeline` output (the approval's timeout, for rules that defer)
+    #[arg(long, requires = "state")]
+    declaration: Option<PathBuf>,
+    /// Read CodePipeline itself (read-only calls, the default AWS credential chain)
+    #[arg(long)]
+    live: bool,
+    /// How often the function's sweep runs (GATE_SWEEP_MINUTES): deferrals depend on it
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=60))]
+    sweep_minutes: u64,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Exit 1 unless every approval explained would be approved
+    #[arg(long)]
+    exit_code: bool,
+}
+
+#[derive(Args)]
+struct CalendarArgs {
+    /// The policy file
+    #[arg(long)]
+    policy: PathBuf,
+    /// Only this rule (default: every rule with windows)
+    #[arg(long)]
+    rule: Option<String>,
+    /// The first day (YYYY-MM-DD, in each rule's zone); default: from now
+    #[arg(long)]
+    from: Option<Date>,
+    /// How many days to list
+    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(i64).range(1..=400))]
+    days: i64,
+}
+
+/// A failure that ends the command with its exit code.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn new(code: u8, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate { policies, format } => run_validate(&policies, format),
+        Command::Schema => print_schema(),
+        Command::Explain(args) => run_explain(args),
+        Command::Calendar(args) => run_calendar(&args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            eprintln!("approval-gate-cli: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+/// Writes to standard output; a reader that went away (`| head`) is not an error.
+fn emit(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+fn read(path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path)
+        .map_err(|error| Failure::new(exit::UNREADABLE, format!("{}: {error}", path.display())))
+}
+
+fn load_policy(path: &Path) -> Result<Policy, Failure> {
+    Policy::from_json(&read(path)?)
+        .map_err(|error| Failure::new(exit::FAILED, format!("{}: {error}", path.display())))
+}
+
+fn run_validate(policies: &[PathBuf], format: Format) -> Result<u8, Failure> {
+    let mut findings = Vec::new();
+    for path in policies {
+        let text = read(path)?;
+        findings.extend(validate::check(&path.display().to_string(), &text));
+    }
+    match format {
+        Format::Text if findings.is_empty() => {
+            println!("{} valid", plural(policies.len(), "policy", "policies"));
+        }
+        Format::Text => print!("{}", validate::text(&findings)),
+        Format::Json => println!("{}", validate::json(&findings)),
+    }
+    Ok(if findings.is_empty() {
+        exit::OK
+    } else {
+        exit::FAILED
+    })
+}
+
+fn plural(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+fn print_schema() -> Result<u8, Failure> {
+    let schema = approval_gate::policy::json_schema();
+    let text = serde_json::to_string_pretty(&schema)
+        .map_err(|error| Failure::new(exit::FAILED, error.to_string()))?;
+    emit(&format!("{text}\n"));
+    Ok(exit::OK)
+}
+
+fn run_explain(args: ExplainArgs) -> Result<u8, Failure> {
+    let policy = load_policy(&args.policy)?;
+    let settings = Settings {
+        // Belt and braces: explain never reaches an answer, and dry run stops one anyway.
+        dry_run: true,
+        sweep_every: Duration::from_secs(args.sweep_minutes * 60),
+        ..Settings::default()
+    };
+    let at = args.at.unwrap_or_else(Timestamp::now);
+    let only = args.stage.as_deref().zip(args.action.as_deref());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Failure::new(exit::UNREADABLE, error.to_string()))?;
+    let (explained, missing) = if args.live {
+        runtime.block_on(async {
+            let sdk = approval_gate::aws::load_sdk_config().await;
+            let pipelines = ReadOnly(approval_gate::aws::CodePipeline::new(&sdk));
+            let explained = decide(policy, settings, pipelines, &args.pipeline, only, at).await;
+            (explained, Vec::new())
+        })
+    } else {
+        let optional = |path: &Option<PathBuf>| path.as_deref().map(read).transpose();
+        let state = read(args.state.as_deref().unwrap_or(Path::new("")))?;
+        let (execution, actions, declaration) = (
+            optional(&args.execution)?,
+            optional(&args.action_executions)?,
+            optional(&args.declaration)?,
+        );
+        let files = FilesPipelines::from_json(
+            &state,
+            execution.as_deref(),
+            actions.as_deref(),
+            declaration.as_deref(),
+        )
+        .map_err(|error| Failure::new(exit::UNREADABLE, error.to_string()))?;
+        let missing = files.missing();
+        let explained = runtime.block_on(decide(policy, settings, files, &args.pipeline, only, at));
+        (explained, missing.list())
+    };
+    let explained = explained?;
+    match args.format {
+        Format::Text => emit(&explain::text(&args.pipeline, &explained)),
+        Format::Json => emit(&format!("{}\n", explain::json(&args.pipeline, &explained))),
+    }
+    if !missing.is_empty() {
+        eprintln!(
+            "note: the decision reads {} and no file gave it; it was decided as the function \
+             decides when CodePipeline cannot answer that read (the checks that need it fail; \
+             an unknown timeout never rejects for expiry)",
+            missing.join(", ")
+        );
+    }
+    Ok(if args.exit_code && !explain::all_approved(&explained) {
+        exit::FAILED
+    } else {
+        exit::OK
+    })
+}
+
+async fn decide<P: Pipelines>(
+    policy: Policy,
+    settings: Settings,
+    pipelines: P,
+    pipeline: &str,
+    only: Option<(&str, &str)>,
+    at: Timestamp,
+) -> Result<Vec<Explained>, Failure> {
+    let gate = Gate::new(policy, settings, pipelines, None::<NoTopic>);
+    gate.explain(pipeline, only, at).await.map_err(|error| {
+        let mut message = format!("reading pipeline {pipeline} failed");
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        Failure::new(exit::UNREADABLE, message)
+    })
+}
+
+fn run_calendar(args: &CalendarArgs) -> Result<u8, Failure> {
+    let policy = load_policy(&args.policy)?;
+    let rules: Vec<_> = policy
+        .rules
+        .iter()
+        .filter(|rule| args.rule.as_ref().is_none_or(|name| &rule.name == name))
+        .collect();
+    if let Some(name) = &args.rule {
+        match rules.first() {
+            None => {
+                return Err(Failure::new(
+                    exit::FAILED,
+                    format!("no rule is named {name:?}"),
+                ));
+            }
+            Some(rule) if rule.windows.is_none() => {
+                println!("rule {name} has no windows: it may approve at any time");
+                return Ok(exit::OK);
+            }
+            Some(_) => {}
+        }
+    }
+    let now = Timestamp::now();
+    let mut printed = 0;
+    for rule in rules {
+        let Some(windows) = &rule.windows else {
+            continue;
+        };
+        let from = match args.from {
+            None => now,
+            Some(date) => TimeZone::get(windows.timezone_name())
+                .and_then(|zone| date.to_zoned_datetime(zone))
+                .map(|start| start.timestamp())
+                .map_err(|error| Failure::new(exit::USAGE, format!("--from {date}: {error}")))?,
+        };
+        if printed > 0 {
+            emit("\n");
+        }
+        emit(&calendar::rule_text(rule, windows, from, args.days));
+        printed += 1;
+    }
+    if printed == 0 {
+        println!("no rule has windows: every rule may approve at any time");
+    }
+    Ok(exit::OK)
+}

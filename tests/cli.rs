@@ -1,0 +1,409 @@
+//! approval-gate-cli against the function: `explain` decides every demo approval exactly as
+//! the handler does, from the same stand-in, whether the evidence comes from files in the
+//! AWS CLI's format (ISO 8601 times or the wire's epoch seconds) or from CodePipeline
+//! itself, and it never answers. Also the other subcommands' exit codes and output.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use approval_gate::aws::CodePipeline;
+use approval_gate::cli::NoTopic;
+use approval_gate::cli::files::FilesPipelines;
+use approval_gate::handler::{Explained, Gate, Settings};
+use approval_gate::policy::Policy;
+use common::{demo_policy, demo_stand_in, event, sdk_for};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+/// The demo notices that name an approval waiting in the stand-in.
+const LIVE_NOTICES: [&str; 8] = [
+    "approved-by-rule",
+    "rejected-by-rule",
+    "outside-window",
+    "no-rule-matches",
+    "revision-feature-branch",
+    "revision-latest-main",
+    "revision-skip-auto-approve",
+    "revision-stale",
+];
+
+/// One moment for the function and the CLI (the gate's clock is a plain `fn`).
+static AT: OnceLock<Timestamp> = OnceLock::new();
+
+fn at() -> Timestamp {
+    *AT.get_or_init(Timestamp::now)
+}
+
+fn cli(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_approval-gate-cli"))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("the CLI runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// One awsJson1.1 call to the stand-in, by hand, so the test holds the response body
+/// exactly as CodePipeline sends it (and as `aws codepipeline …` prints it, bar times).
+fn call(address: &str, operation: &str, input: &Value) -> Option<Value> {
+    let body = input.to_string();
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\
+         Content-Type: application/x-amz-json-1.1\r\n\
+         X-Amz-Target: CodePipeline_20150709.{operation}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    // An error is a read the function cannot make either: no file to give.
+    head.starts_with("HTTP/1.1 200")
+        .then(|| serde_json::from_str(body).unwrap())
+}
+
+/// What `aws codepipeline get-pipeline-state`, `get-pipeline-execution`,
+/// `list-action-executions` and `get-pipeline` return for the approval waiting in `pipeline`.
+fn evidence_files(address: &str, pipeline: &str) -> [Option<Value>; 4] {
+    let state = call(address, "GetPipelineState", &json!({ "name": pipeline })).unwrap();
+    let execution_id = state["stageStates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|stage| stage["stageName"].as_str().unwrap().starts_with("Approve"))
+        .map(|stage| stage["latestExecution"]["pipelineExecutionId"].clone())
+        .unwrap();
+    let execution = json!({ "pipelineName": pipeline, "pipelineExecutionId": execution_id });
+    let execution = call(address, "GetPipelineExecution", &execution);
+    let actions = call(
+        address,
+        "ListActionExecutions",
+        &json!({ "pipelineName": pipeline, "filter": { "pipelineExecutionId": execution_id } }),
+    );
+    let declaration = call(address, "GetPipeline", &json!({ "name": pipeline }));
+    [Some(state), execution, actions, declaration]
+}
+
+/// The AWS CLI prints times as ISO 8601 ("2026-11-26T09:12:03.540000+00:00").
+fn as_cli_prints(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            for (key, field) in object.iter_mut() {
+                let time = matches!(
+                    key.as_str(),
+                    "created" | "updated" | "lastStatusChange" | "startTime" | "lastUpdateTime"
+                );
+                match field.as_f64() {
+                    Some(seconds) if time => {
+                        let at = Timestamp::from_millisecond((seconds * 1000.0) as i64).unwrap();
+                        *field = at
+                            .strftime("%Y-%m-%dT%H:%M:%S%.6f+00:00")
+                            .to_string()
+                            .into();
+                    }
+                    _ => as_cli_prints(field),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(as_cli_prints),
+        _ => {}
+    }
+}
+
+fn settings() -> Settings {
+    Settings {
+        dry_run: true,
+        ..Settings::default()
+    }
+}
+
+async fn explain_from(
+    files: &[Option<Value>; 4],
+    pipeline: &str,
+    stage: &str,
+    action: &str,
+) -> Explained {
+    let [state, execution, actions, declaration] = files
+        .each_ref()
+        .map(|file| file.as_ref().map(Value::to_string));
+    let files = FilesPipelines::from_json(
+        &state.unwrap(),
+        execution.as_deref(),
+        actions.as_deref(),
+        declaration.as_deref(),
+    )
+    .unwrap();
+    let policy = Policy::from_json(&demo_policy()).unwrap();
+    let gate = Gate::new(policy, settings(), files, None::<NoTopic>);
+    let mut explained = gate
+        .explain(pipeline, Some((stage, action)), at())
+        .await
+        .unwrap();
+    assert_eq!(explained.len(), 1);
+    explained.remove(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn explain_from_files_decides_every_demo_notice_as_the_function_does() {
+    let stand_in = demo_stand_in().await;
+    let sdk = sdk_for(&stand_in).await;
+    let policy = Policy::from_json(&demo_policy()).unwrap();
+    let function =
+        Gate::new(policy, settings(), CodePipeline::new(&sdk), None::<NoTopic>).with_clock(at);
+    let address = stand_in.address().to_string();
+    let mut verdicts = Vec::new();
+    for name in LIVE_NOTICES {
+        let response = function.handle(&event(name)).await.unwrap();
+        let report = &response.records[0];
+        let target = report.target.clone().unwrap();
+        let wire = {
+            let (address, pipeline) = (address.clone(), target.pipeline.clone());
+            tokio::task::spawn_blocking(move || evidence_files(&address, &pipeline))
+                .await
+                .unwrap()
+        };
+        let mut printed = wire.clone();
+        printed.iter_mut().flatten().for_each(as_cli_prints);
+        for files in [&wire, &printed] {
+            let Explained::Decided(explanation) =
+                explain_from(files, &target.pipeline, &target.stage, &target.action).await
+            else {
+                panic!("{name}: the approval is waiting");
+            };
+            let decision = &explanation.decision;
+            assert_eq!(
+                (decision.verdict.as_str(), &decision.rule, &decision.reasons),
+                (report.outcome.as_str(), &report.rule, &report.reasons),
+                "{name}"
+            );
+            assert_eq!(explanation.execution, report.execution_id.clone().unwrap());
+        }
+        verdicts.push(report.outcome.as_str());
+    }
+    // The comparison covers every verdict.
+    for verdict in ["approve", "reject", "abstain", "defer"] {
+        assert!(verdicts.contains(&verdict), "{verdict} in {verdicts:?}");
+    }
+    assert!(stand_in.calls_to("PutApprovalResult").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn explain_live_reads_codepipeline_and_never_answers() {
+    let stand_in = demo_stand_in().await;
+    let policy = std::env::temp_dir().join(format!("explain-live-{}.json", std::process::id()));
+    std::fs::write(&policy, demo_policy()).unwrap();
+    let endpoint = stand_in.endpoint_url();
+    let env = [
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ];
+    let policy = policy.to_str().unwrap().to_owned();
+    let env = env.map(|(key, value)| (key, value.to_owned()));
+    let output = tokio::task::spawn_blocking(move || {
+        let env = env.each_ref().map(|(key, value)| (*key, value.as_str()));
+        let args = [
+            "explain",
+            "--live",
+            "--policy",
+            &policy,
+            "--pipeline",
+            "web-shop",
+        ];
+        let text = cli(&args, &env);
+        let json = cli(
+            &[&args[..], &["--format", "json", "--exit-code"]].concat(),
+            &env,
+        );
+        (text, json)
+    })
+    .await
+    .unwrap();
+    let (text, json) = output;
+    assert_eq!(text.status.code(), Some(0), "{text:?}");
+    let shown = stdout(&text);
+    assert!(shown.contains("web-shop/Approve-Prod/Manual"), "{shown}");
+    assert!(shown.contains("verdict: approve"), "{shown}");
+    assert!(
+        shown.contains("pass           Build/IntegrationTests succeeded"),
+        "{shown}"
+    );
+    assert!(shown.contains("the gate would answer: Approved"), "{shown}");
+    let parsed: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(parsed["approvals"][0]["verdict"], "approve");
+    assert_eq!(
+        json.status.code(),
+        Some(0),
+        "every approval would be approved"
+    );
+    assert!(!stand_in.calls_to("GetPipelineState").is_empty());
+    assert!(stand_in.calls_to("PutApprovalResult").is_empty());
+}
+
+#[test]
+fn explain_exit_codes_say_what_went_wrong() {
+    let dir = std::env::temp_dir().join(format!("explain-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let policy = dir.join("policy.json");
+    std::fs::write(&policy, demo_policy()).unwrap();
+    let mut state = common::demo_pipelines()
+        .into_iter()
+        .find(|state| state["pipelineName"] == "web-api")
+        .unwrap();
+    stand_in::waiting_for(&mut state, 60.0);
+    let state_file = dir.join("state.json");
+    std::fs::write(&state_file, state.to_string()).unwrap();
+    let (policy, state_file) = (policy.to_str().unwrap(), state_file.to_str().unwrap());
+    let base = ["explain", "--policy", policy, "--state", state_file];
+
+    // No ListActionExecutions output: require_succeeded cannot be proven, so it fails.
+    let output = cli(
+        &[&base[..], &["--pipeline", "web-api", "--exit-code"]].concat(),
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("list-action-executions"), "{stderr}");
+    assert!(stdout(&output).contains("verdict: reject"));
+
+    let other = cli(&[&base[..], &["--pipeline", "web-shop"]].concat(), &[]);
+    assert_eq!(
+        other.status.code(),
+        Some(3),
+        "the state is about another pipeline"
+    );
+    let gone = cli(
+        &[
+            "explain",
+            "--policy",
+            policy,
+            "--state",
+            "/nonexistent",
+            "--pipeline",
+            "x",
+        ],
+        &[],
+    );
+    assert_eq!(gone.status.code(), Some(3));
+    let usage = cli(
+        &["explain", "--policy", policy, "--pipeline", "web-api"],
+        &[],
+    );
+    assert_eq!(usage.status.code(), Some(2), "neither --state nor --live");
+    let not_waiting = cli(
+        &[
+            &base[..],
+            &[
+                "--pipeline",
+                "web-api",
+                "--stage",
+                "Build",
+                "--action",
+                "Compile",
+            ],
+        ]
+        .concat(),
+        &[],
+    );
+    assert_eq!(not_waiting.status.code(), Some(0));
+    assert!(stdout(&not_waiting).contains("the gate would answer: nothing"));
+}
+
+#[test]
+fn validate_prints_each_error_with_its_place_and_exits_1() {
+    let dir = std::env::temp_dir().join(format!("validate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.json");
+    std::fs::write(&good, demo_policy()).unwrap();
+    let bad = dir.join("bad.json");
+    let text = r#"{"rules": [{"name": "a", "windows": {"timezone": "UTC",
+        "allow": [{"days": ["mon"], "from": "25:00", "to": "10:00"}]}}]}"#;
+    std::fs::write(&bad, text).unwrap();
+    let (good, bad) = (good.to_str().unwrap(), bad.to_str().unwrap());
+
+    let ok = cli(&["validate", good], &[]);
+    assert_eq!(
+        (ok.status.code(), stdout(&ok).trim()),
+        (Some(0), "1 policy valid")
+    );
+
+    let text = cli(&["validate", good, bad], &[]);
+    assert_eq!(text.status.code(), Some(1));
+    assert_eq!(
+        stdout(&text),
+        format!(
+            "{bad}: rules[0].windows.allow[0].from: expected a time \"HH:MM\" from 00:00 to \
+             23:59, got \"25:00\"\n"
+        )
+    );
+    let json = cli(&["validate", "--format", "json", good, bad], &[]);
+    assert_eq!(json.status.code(), Some(1));
+    let parsed: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(parsed["valid"], false);
+    assert_eq!(parsed["errors"][0]["file"], bad);
+    assert_eq!(
+        parsed["errors"][0]["path"],
+        "rules[0].windows.allow[0].from"
+    );
+
+    assert_eq!(
+        cli(&["validate", "/nonexistent.json"], &[]).status.code(),
+        Some(3)
+    );
+    assert_eq!(cli(&["validate"], &[]).status.code(), Some(2));
+}
+
+#[test]
+fn calendar_lists_periods_freezes_and_clock_changes_in_the_rules_zone() {
+    let dir = std::env::temp_dir().join(format!("calendar-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let policy = dir.join("policy.json");
+    let text = r#"{"rules": [{"name": "prod", "windows": {"timezone": "Europe/Berlin",
+        "allow": [{"days": ["fri", "mon"], "from": "09:00", "to": "17:00"}],
+        "freeze": [{"from": "2027-03-29T12:00", "to": "2027-03-30T00:00", "reason": "audit"}]}}]}"#;
+    std::fs::write(&policy, text).unwrap();
+    let policy = policy.to_str().unwrap();
+    let args = [
+        "calendar",
+        "--policy",
+        policy,
+        "--from",
+        "2027-03-26",
+        "--days",
+        "4",
+    ];
+    let output = cli(&args, &[]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        stdout(&output),
+        "rule prod (Europe/Berlin), Fri 2027-03-26 00:00 CET to Tue 2027-03-30 00:00 CEST\n\
+         \x20 at the start: closed, outside every allow window; now Fri 2027-03-26 00:00 CET (Europe/Berlin)\n\
+         \x20 opens next: Fri 2027-03-26 09:00 CET (Europe/Berlin)\n\
+         \x20 Fri 2027-03-26 00:00 CET to Fri 2027-03-26 09:00 CET  outside every allow window\n\
+         \x20 Fri 2027-03-26 09:00 CET to Fri 2027-03-26 17:00 CET  may approve\n\
+         \x20 Fri 2027-03-26 17:00 CET to Mon 2027-03-29 09:00 CEST  outside every allow window\n\
+         \x20 -- clock change at Sun 2027-03-28 03:00 CEST: clocks go from 02:00 CET to 03:00 CEST (+1h)\n\
+         \x20 Mon 2027-03-29 09:00 CEST to Mon 2027-03-29 12:00 CEST  may approve\n\
+         \x20 Mon 2027-03-29 12:00 CEST to Tue 2027-03-30 00:00 CEST  frozen by \"audit\" (2027-03-29 12:00 to 2027-03-30 00:00 Europe/Berlin)\n"
+    );
+    let unknown = cli(&["calendar", "--policy", policy, "--rule", "nope"], &[]);
+    assert_eq!(unknown.status.code(), Some(1));
+}
+
+#[test]
+fn schema_prints_the_checked_in_policy_schema() {
+    let output = cli(&["schema"], &[]);
+    assert_eq!(output.status.code(), Some(0));
+    let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(printed, approval_gate::policy::json_schema());
+}

@@ -26,6 +26,12 @@
 //! `actionExecutions` holds ListActionExecutions `actionExecutionDetails`
 //! entries, both grouped by pipeline name; `declarations` holds GetPipeline
 //! `pipeline` objects (a pipeline without one is declared from its state).
+//! `"appconfig": [{"application": "a", "environment": "e", "profile": "p",
+//! "content": "{...}"}]` holds AWS AppConfig configurations, served by AppConfig Data.
+//!
+//! On `SIGHUP` the stand-in reads the file again: pipeline states, declarations and
+//! AppConfig configurations in it replace those of the same name (a new version of a
+//! configuration, as a deployment makes one), so a running gate can be shown a change.
 //! Approvals waiting in the fixture's states are taken to have started waiting an hour
 //! before the stand-in started, so they never expire on the calendar.
 
@@ -90,7 +96,21 @@ async fn serve(args: Args) -> Result<(), String> {
     }
     stand_in.echo_calls(true);
     eprintln!("listening on {}", stand_in.endpoint_url());
-    std::future::pending::<()>().await;
+    let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|e| format!("cannot watch SIGHUP: {e}"))?;
+    while hangups.recv().await.is_some() {
+        let Some(path) = &args.pipelines else {
+            continue;
+        };
+        let reloaded = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+            .and_then(|text| serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}")))
+            .and_then(|fixture| load_fixture(&stand_in, fixture));
+        match reloaded {
+            Ok(count) => eprintln!("reloaded {count} pipeline(s)"),
+            Err(message) => eprintln!("stand-in: reload refused: {message}"),
+        }
+    }
     Ok(())
 }
 
@@ -122,8 +142,8 @@ const WAITING_SECONDS: f64 = 3600.0;
 /// many pipelines it held. Malformed entries are errors rather than being
 /// skipped, so a typo in a demo fixture is noticed at start-up.
 fn load_fixture(stand_in: &StandIn, fixture: Value) -> Result<usize, String> {
-    let (pipelines, executions, action_executions, declarations) = match fixture {
-        Value::Array(pipelines) => (pipelines, Value::Null, Value::Null, Vec::new()),
+    let (pipelines, executions, action_executions, declarations, configurations) = match fixture {
+        Value::Array(pipelines) => (pipelines, Value::Null, Value::Null, Vec::new(), Vec::new()),
         Value::Object(mut object) => {
             let pipelines = match object.remove("pipelines") {
                 Some(Value::Array(pipelines)) => pipelines,
@@ -137,7 +157,18 @@ fn load_fixture(stand_in: &StandIn, fixture: Value) -> Result<usize, String> {
                 None => Vec::new(),
                 Some(_) => return Err("\"declarations\" must be an array".into()),
             };
-            (pipelines, executions, action_executions, declarations)
+            let configurations = match object.remove("appconfig") {
+                Some(Value::Array(configurations)) => configurations,
+                None => Vec::new(),
+                Some(_) => return Err("\"appconfig\" must be an array".into()),
+            };
+            (
+                pipelines,
+                executions,
+                action_executions,
+                declarations,
+                configurations,
+            )
         }
         _ => return Err("the fixture must be an array or an object".into()),
     };
@@ -171,6 +202,20 @@ fn load_fixture(stand_in: &StandIn, fixture: Value) -> Result<usize, String> {
             return Err("every declaration needs a \"name\"".into());
         }
         stand_in.put_declaration(declaration);
+    }
+    for configuration in configurations {
+        let field = |name: &str| {
+            configuration
+                .get(name)
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("every appconfig entry needs a string \"{name}\""))
+        };
+        stand_in.put_configuration(
+            field("application")?,
+            field("environment")?,
+            field("profile")?,
+            field("content")?,
+        );
     }
     Ok(count)
 }
@@ -243,5 +288,41 @@ mod tests {
 
         assert!(load_fixture(&stand_in, json!([{ "stageStates": [] }])).is_err());
         assert!(load_fixture(&stand_in, json!({ "executions": [] })).is_err());
+    }
+
+    #[tokio::test]
+    async fn loads_appconfig_configurations_and_refuses_incomplete_ones() {
+        let stand_in = StandIn::start().await.unwrap();
+        let fixture = json!({"appconfig": [{"application": "gate", "environment": "prod",
+                                            "profile": "policy", "content": "{\"rules\": []}"}]});
+        assert_eq!(load_fixture(&stand_in, fixture), Ok(0));
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(stand_in.endpoint_url())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_appconfigdata::config::Credentials::for_tests())
+            .load()
+            .await;
+        let client = aws_sdk_appconfigdata::Client::new(&sdk);
+        let session = client
+            .start_configuration_session()
+            .application_identifier("gate")
+            .environment_identifier("prod")
+            .configuration_profile_identifier("policy")
+            .send()
+            .await
+            .unwrap();
+        let configuration = client
+            .get_latest_configuration()
+            .configuration_token(session.initial_configuration_token().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            configuration.configuration().unwrap().as_ref(),
+            b"{\"rules\": []}"
+        );
+
+        let incomplete = json!({"appconfig": [{"application": "gate", "content": "{}"}]});
+        assert!(load_fixture(&stand_in, incomplete).is_err());
     }
 }

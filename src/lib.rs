@@ -49,6 +49,7 @@
 
 pub mod aws;
 pub mod check;
+pub mod conditions;
 pub mod config;
 pub mod decision;
 pub mod error;

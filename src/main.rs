@@ -6,7 +6,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
-use approval_gate::aws::{self, CodePipeline, SnsDecisionTopic};
+use approval_gate::aws::{self, CloudWatch, CodePipeline, SnsDecisionTopic, Ssm};
 use approval_gate::config::{Config, ConfigError};
 use approval_gate::handler::Gate;
 use approval_gate::metrics;
@@ -44,7 +44,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         config.settings,
         CodePipeline::new(&sdk),
         decisions,
-    );
+    )
+    // Cheap: the clients share the one configuration and connect on first use.
+    .with_conditions(CloudWatch::new(&sdk), Ssm::new(&sdk));
     let gate = &gate;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {

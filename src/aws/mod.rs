@@ -1,8 +1,10 @@
 //! The AWS adapters: SDK types are converted to the project's own types here and nowhere
 //! else, and every SDK error is classified once, as final or worth retrying.
 
+mod cloudwatch;
 mod codepipeline;
 mod sns;
+mod ssm;
 
 use std::time::Duration;
 
@@ -12,8 +14,10 @@ use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use aws_sdk_codepipeline::config::http::HttpResponse;
 use aws_sdk_codepipeline::error::{ProvideErrorMetadata, SdkError};
 
+pub use cloudwatch::CloudWatch;
 pub use codepipeline::CodePipeline;
 pub use sns::SnsDecisionTopic;
+pub use ssm::Ssm;
 
 /// How long and how often the SDK clients try. Explicit, so that a hung connection costs
 /// seconds rather than the whole Lambda timeout. Throttling and transient errors are

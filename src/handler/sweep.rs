@@ -8,6 +8,7 @@ use tokio::sync::Mutex;
 use tokio::time::{Interval, MissedTickBehavior};
 
 use super::{Case, Declarations, Gate, Response};
+use crate::conditions::{Alarms, Calendars};
 use crate::error::GateError;
 use crate::evidence::LiveApproval;
 use crate::notice;
@@ -26,7 +27,7 @@ pub struct SweepSummary {
     pub failures: Vec<String>,
 }
 
-impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
+impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
     /// Decides every approval waiting on the pipelines the policy covers. One failing
     /// pipeline does not stop the others; what failed is logged and tried again next time.
     pub(crate) async fn sweep(&self) -> Result<Response, GateError> {

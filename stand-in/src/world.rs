@@ -21,6 +21,11 @@ pub(crate) struct World {
     /// GetPipeline `pipeline` declarations, keyed by pipeline name. A pipeline without
     /// one is declared from its state (every action a Manual approval without a timeout).
     pub(crate) declarations: HashMap<String, Value>,
+    /// CloudWatch alarms as `DescribeAlarms` lists them (plus `AlarmType`), by name: a
+    /// `BTreeMap`, so that pages come out sorted by name.
+    pub(crate) alarms: BTreeMap<String, Value>,
+    /// Change Calendars by name (or ARN): the spans of epoch seconds in which each is closed.
+    pub(crate) calendars: HashMap<String, Vec<(f64, f64)>>,
     /// Approvals already answered, so a repeat can be told apart from a
     /// token that never existed.
     pub(crate) answered: HashSet<AnsweredApproval>,
@@ -42,6 +47,8 @@ impl Default for World {
             executions: HashMap::new(),
             action_executions: HashMap::new(),
             declarations: HashMap::new(),
+            alarms: BTreeMap::new(),
+            calendars: HashMap::new(),
             answered: HashSet::new(),
             faults: HashMap::new(),
             hidden_reads: HashMap::new(),
@@ -67,6 +74,8 @@ pub(crate) enum Protocol {
     Json,
     /// awsQuery, as spoken by SNS.
     Query,
+    /// Smithy RPC v2 CBOR, as spoken by CloudWatch.
+    Cbor,
 }
 
 /// A request decoded from either protocol.
@@ -134,16 +143,24 @@ impl World {
     }
 
     /// Answers a request that no fault intercepted.
-    pub(crate) fn answer(&mut self, request: &AwsRequest) -> Result<String, ApiError> {
+    pub(crate) fn answer(&mut self, request: &AwsRequest) -> Result<Vec<u8>, ApiError> {
         match request.protocol {
-            Protocol::Json if request.malformed => Err(ApiError::new(
+            Protocol::Json | Protocol::Cbor if request.malformed => Err(ApiError::new(
                 "SerializationException",
-                "request body is not valid JSON",
+                "the request body cannot be read",
             )),
+            Protocol::Json if request.operation == "GetCalendarState" => self
+                .ssm(&request.operation, &request.body)
+                .map(|output| output.to_string().into_bytes()),
             Protocol::Json => self
                 .codepipeline(&request.operation, &request.body)
-                .map(|output| output.to_string()),
-            Protocol::Query => crate::sns::answer(&request.operation, &request.body),
+                .map(|output| output.to_string().into_bytes()),
+            Protocol::Cbor => self
+                .cloudwatch(&request.operation, &request.body)
+                .map(|output| crate::cbor::encode(&output)),
+            Protocol::Query => {
+                crate::sns::answer(&request.operation, &request.body).map(String::into_bytes)
+            }
         }
     }
 

@@ -131,6 +131,39 @@ LOG_GROUP = "${ApprovalGateLogGroup}"
 
 # (name, change, words the failure must contain)
 WIDENINGS = [
+    # Alarms and Change Calendars.
+    (
+        "reads every calendar",
+        in_statement("ReadChangeCalendars", "Resource", "*"),
+        "not exactly the calendars of ChangeCalendarArns",
+    ),
+    (
+        "reads a calendar nobody gave",
+        append_to(
+            "ReadChangeCalendars", "Resource", "arn:aws:ssm:us-east-1:123456789012:document/other"
+        ),
+        "not exactly the calendars of ChangeCalendarArns",
+    ),
+    (
+        "reads every ssm document",
+        in_statement("ReadChangeCalendars", "Resource", "arn:aws:ssm:*:*:document/*"),
+        "not exactly the calendars of ChangeCalendarArns",
+    ),
+    (
+        "describes alarms and changes them",
+        append_to("ReadAlarms", "Action", "cloudwatch:SetAlarmState"),
+        "'cloudwatch:SetAlarmState' is not one of",
+    ),
+    (
+        "reads every cloudwatch action",
+        in_statement("ReadAlarms", "Action", "cloudwatch:Describe*"),
+        "has a wildcard",
+    ),
+    (
+        "reads calendars with every ssm action",
+        append_to("ReadChangeCalendars", "Action", "ssm:GetDocument"),
+        "'ssm:GetDocument' is not one of",
+    ),
     # Resources that cover every pipeline.
     (
         "reads every pipeline",
@@ -543,7 +576,7 @@ class CheckTemplate(unittest.TestCase):
         checked, problems = check_template.check(decoded)
         self.assertEqual(problems, [])
         # read state, read executions, list, answer, publish, send failures, write logs
-        self.assertEqual(checked, 7)
+        self.assertEqual(checked, 9)
 
     def test_script_exit_status(self):
         ok = subprocess.run(

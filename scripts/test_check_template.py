@@ -575,7 +575,8 @@ class CheckTemplate(unittest.TestCase):
         self.assertEqual(matches, [])
         checked, problems = check_template.check(decoded)
         self.assertEqual(problems, [])
-        # read state, read executions, list, answer, publish, send failures, write logs
+        # read state, read executions, list, alarms, calendars, answer, publish, send
+        # failures, write logs
         self.assertEqual(checked, 9)
 
     def test_script_exit_status(self):

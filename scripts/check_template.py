@@ -15,7 +15,9 @@ read whole:
 Then every statement of the role's policies (both branches of each Fn::If) must:
   - name only actions from ALLOWED_ACTIONS, none with a wildcard, and no NotAction,
     NotResource or NotPrincipal;
-  - use the resource "*" only for codepipeline:ListPipelines (IAM accepts nothing else there);
+  - use the resource "*" only for codepipeline:ListPipelines (IAM accepts nothing else there)
+    and cloudwatch:DescribeAlarms (composite alarms are returned only with "*");
+  - grant ssm:GetCalendarState on exactly the ARNs of ChangeCalendarArns;
   - for the pipeline actions, name one ARN per pipeline given (PipelineNames), PIPELINE for
     the reads and PIPELINE/* for PutApprovalResult; a pipeline segment that is or starts with
     a wildcard (arn:*:codepipeline:*:*:*) fails;
@@ -57,6 +59,8 @@ ALLOWED_ACTIONS = {
     "codepipeline:ListActionExecutions",
     "codepipeline:GetPipeline",
     "codepipeline:ListPipelines",
+    "cloudwatch:DescribeAlarms",
+    "ssm:GetCalendarState",
     "sns:Publish",
     "sqs:SendMessage",
     "appconfig:StartConfigurationSession",
@@ -64,8 +68,14 @@ ALLOWED_ACTIONS = {
     "logs:CreateLogStream",
     "logs:PutLogEvents",
 }
-# IAM accepts no resource but "*" for these.
-ANY_RESOURCE_ACTIONS = {"codepipeline:ListPipelines"}
+# IAM accepts no resource but "*" for ListPipelines; DescribeAlarms returns composite
+# alarms only to a role allowed it on "*".
+ANY_RESOURCE_ACTIONS = {"codepipeline:ListPipelines", "cloudwatch:DescribeAlarms"}
+# Sample values of ChangeCalendarArns: ssm:GetCalendarState may name these only.
+SAMPLE_CALENDARS = [
+    "arn:aws:ssm:us-east-1:123456789012:document/prod-freeze",
+    "arn:aws:ssm:us-east-1:111122223333:document/org-freeze",
+]
 # Resource: one pipeline ARN per pipeline given.
 PIPELINE_ACTIONS = {
     "codepipeline:GetPipelineState",
@@ -120,6 +130,8 @@ class Renderer:
                 self.parameters[name] = list(SAMPLE_PIPELINES)
             else:
                 self.parameters[name] = f"sample-{name}"
+        if "ChangeCalendarArns" in self.parameters:
+            self.parameters["ChangeCalendarArns"] = list(SAMPLE_CALENDARS)
         for name in ("DecisionTopicArn", "ApprovalTopicArn"):
             if name in self.parameters:
                 self.parameters[name] = f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
@@ -385,6 +397,12 @@ def check_statement(statement, renderer, context):
                     f"{action} on {resource!r}, which is not the configuration profile the "
                     f"function's GATE_POLICY_APPCONFIG names ({sorted(context.appconfig_arns)})"
                 )
+    if "ssm:GetCalendarState" in canonical:
+        if sorted(specific) != sorted(SAMPLE_CALENDARS) or "*" in resources:
+            problems.append(
+                f"ssm:GetCalendarState on {sorted(resources)}, not exactly the calendars of "
+                f"ChangeCalendarArns ({SAMPLE_CALENDARS} as a sample)"
+            )
     for action in sorted(canonical & LOG_ACTIONS):
         for resource in specific:
             if resource not in context.log_arns:

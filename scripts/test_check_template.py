@@ -136,6 +136,39 @@ APPCONFIG_ARN = (
 
 # (name, change, words the failure must contain)
 WIDENINGS = [
+    # Alarms and Change Calendars.
+    (
+        "reads every calendar",
+        in_statement("ReadChangeCalendars", "Resource", "*"),
+        "not exactly the calendars of ChangeCalendarArns",
+    ),
+    (
+        "reads a calendar nobody gave",
+        append_to(
+            "ReadChangeCalendars", "Resource", "arn:aws:ssm:us-east-1:123456789012:document/other"
+        ),
+        "not exactly the calendars of ChangeCalendarArns",
+    ),
+    (
+        "reads every ssm document",
+        in_statement("ReadChangeCalendars", "Resource", "arn:aws:ssm:*:*:document/*"),
+        "not exactly the calendars of ChangeCalendarArns",
+    ),
+    (
+        "describes alarms and changes them",
+        append_to("ReadAlarms", "Action", "cloudwatch:SetAlarmState"),
+        "'cloudwatch:SetAlarmState' is not one of",
+    ),
+    (
+        "reads every cloudwatch action",
+        in_statement("ReadAlarms", "Action", "cloudwatch:Describe*"),
+        "has a wildcard",
+    ),
+    (
+        "reads calendars with every ssm action",
+        append_to("ReadChangeCalendars", "Action", "ssm:GetDocument"),
+        "'ssm:GetDocument' is not one of",
+    ),
     # Resources that cover every pipeline.
     (
         "reads every pipeline",
@@ -600,9 +633,9 @@ class CheckTemplate(unittest.TestCase):
         self.assertEqual(matches, [])
         checked, problems = check_template.check(decoded)
         self.assertEqual(problems, [])
-        # read state, read executions, list, answer, publish, read AppConfig, send failures,
-        # write logs
-        self.assertEqual(checked, 8)
+        # read state, read executions, list, alarms, calendars, answer, publish, read
+        # AppConfig, send failures, write logs
+        self.assertEqual(checked, 10)
 
     def test_script_exit_status(self):
         ok = subprocess.run(

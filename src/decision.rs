@@ -11,6 +11,7 @@ use std::fmt;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::check::{Check, Severity};
+use crate::conditions::Conditions;
 use crate::evidence::{ActionOutcome, ExecutionFacts, Expiry, LiveApproval, SourceHead};
 use crate::names;
 use crate::notice::Claims;
@@ -112,6 +113,8 @@ pub struct Evidence<'a> {
     /// When CodePipeline fails the approval: when it started waiting plus its declared
     /// timeout; `None` when either is unknown, and then the gate never rejects for expiry.
     pub expiry: Option<Expiry>,
+    /// Alarm and calendar states: about the moment they were read, not the execution.
+    pub conditions: &'a Conditions,
 }
 
 /// Decides one approval at `now`. `sweep_every` is how often the sweep runs: a deferral
@@ -235,6 +238,13 @@ pub fn checks(
     }
     if let Some(revisions) = &rule.revisions {
         checks.extend(revisions.check(evidence.execution, evidence.heads, at, rule.on_fail));
+    }
+    let conditions = evidence.conditions;
+    if let Some(alarms) = &rule.alarms {
+        checks.push(alarms.check(conditions.alarms(), conditions.read_at(), at));
+    }
+    if let Some(calendars) = &rule.change_calendars {
+        checks.extend(calendars.check(conditions, at));
     }
     checks
 }

@@ -15,6 +15,13 @@ pub enum GateError {
         #[source]
         source: ReadError,
     },
+    /// Alarms or Change Calendars could not be read, and a retry may succeed.
+    #[error("reading {what} failed; nothing was answered and the invocation will be retried")]
+    ConditionReadFailed {
+        what: String,
+        #[source]
+        source: ReadError,
+    },
     #[error("answering {target} failed; nothing was answered and the invocation will be retried")]
     AnswerFailed {
         target: String,
@@ -27,7 +34,7 @@ impl GateError {
     /// A stable name for the runtime's error report and for alarms.
     pub fn error_type(&self) -> &'static str {
         match self {
-            Self::ReadFailed { .. } => "ApprovalGate.ReadFailed",
+            Self::ReadFailed { .. } | Self::ConditionReadFailed { .. } => "ApprovalGate.ReadFailed",
             Self::AnswerFailed { .. } => "ApprovalGate.AnswerFailed",
         }
     }

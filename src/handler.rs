@@ -9,12 +9,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
+use futures_util::future::join_all;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use crate::check::Severity;
+use crate::conditions::{
+    AlarmQuery, AlarmReading, Alarms, CalendarReadings, Calendars, Conditions, Unavailable,
+};
 pub use crate::config::Settings;
 use crate::decision::{Decision, Evidence, Verdict, claims_veto, decide_by};
 use crate::error::GateError;
@@ -43,7 +47,10 @@ pub struct Response {
     pub sweep: Option<SweepSummary>,
 }
 
-pub struct Gate<P, T> {
+/// The gate over its ports: CodePipeline (`P`), the decision topic (`T`), and CloudWatch
+/// alarms (`A`) and Change Calendars (`K`), which only rules with `alarms` or
+/// `change_calendars` read; without them ([`Gate::with_conditions`]) such checks fail.
+pub struct Gate<P, T, A = Unavailable, K = Unavailable> {
     pub(crate) policy: Arc<Policy>,
     /// Set when the policy from a live source may not be used (its newest version is
     /// invalid, or it could not be refreshed for too long): then `policy` has no rules, and
@@ -52,6 +59,8 @@ pub struct Gate<P, T> {
     pub(crate) settings: Settings,
     pub(crate) pipelines: P,
     decisions: Option<T>,
+    alarms: A,
+    calendars: K,
     clock: fn() -> Timestamp,
     /// State reads repeated while the state did not show a notice's token yet, since the
     /// last [`Gate::take_read_retries`].
@@ -84,6 +93,7 @@ pub(crate) struct Assessment {
     pub(crate) facts: ExecutionFacts,
     pub(crate) heads: Vec<SourceHead>,
     pub(crate) expiry: Option<Expiry>,
+    pub(crate) conditions: Conditions,
     pub(crate) now: Timestamp,
 }
 
@@ -99,8 +109,31 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
             settings,
             pipelines,
             decisions,
+            alarms: Unavailable,
+            calendars: Unavailable,
             clock: Timestamp::now,
             read_retries: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
+    /// The same gate, reading alarms and Change Calendars through these ports.
+    pub fn with_conditions<A2: Alarms, K2: Calendars>(
+        self,
+        alarms: A2,
+        calendars: K2,
+    ) -> Gate<P, T, A2, K2> {
+        Gate {
+            policy: self.policy,
+            policy_unusable: self.policy_unusable,
+            settings: self.settings,
+            pipelines: self.pipelines,
+            decisions: self.decisions,
+            alarms,
+            calendars,
+            clock: self.clock,
+            read_retries: self.read_retries,
         }
     }
 
@@ -342,12 +375,12 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         let approval = &case.approval;
         let target = approval.target();
         let rule = self.policy.rule_for(target);
-        let (facts, declaration) = match rule {
+        let (facts, declaration, conditions) = match rule {
             Some(rule) => {
                 self.read_evidence(rule, approval, case.claims.as_ref(), declarations)
                     .await?
             }
-            None => (ExecutionFacts::of(approval), None),
+            None => (ExecutionFacts::of(approval), None, Conditions::none()),
         };
         let heads = SourceHead::of(case.snapshot);
         let evidence = Evidence {
@@ -355,6 +388,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
             execution: &facts,
             heads: &heads,
             expiry: approval.expiry(declaration.as_ref()),
+            conditions: &conditions,
         };
         let now = clock();
         // Claims only matter where a rule would decide: without one, nothing is answered.
@@ -375,6 +409,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
             facts,
             heads,
             expiry,
+            conditions,
             now,
         })
     }
@@ -384,16 +419,17 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
     }
 
     /// Reads what the matched rule (and the notice's claims) need, with the independent
-    /// calls made at once: the execution, its action attempts, and the declared timeout of
-    /// the approval when the rule may defer. What cannot be read for good stays unknown,
-    /// which fails the checks that needed it; transient failures fail the invocation.
+    /// calls made at once: the execution, its action attempts, the declared timeout of
+    /// the approval when the rule may defer, and the alarms and calendars it names. What
+    /// cannot be read for good stays unknown, which fails the checks that needed it;
+    /// transient failures fail the invocation.
     async fn read_evidence(
         &self,
         rule: &Rule,
         approval: &LiveApproval,
         claims: Option<&Claims>,
         declarations: &Declarations,
-    ) -> Result<(ExecutionFacts, Option<Declaration>), GateError> {
+    ) -> Result<(ExecutionFacts, Option<Declaration>, Conditions), GateError> {
         let needs = rule
             .revisions
             .as_ref()
@@ -402,13 +438,24 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         let needs_execution =
             needs.execution || claims.is_some_and(|claims| claims.commit_id.is_some());
         let needs_actions = needs.action_executions || !rule.require_succeeded.is_empty();
+        // A deferral is kept only while a sweep can still approve before the expiry, which
+        // takes the declared timeout.
         let needs_declaration = rule
             .windows
             .as_ref()
-            .is_some_and(|windows| windows.outside() == Severity::Defer);
+            .is_some_and(|windows| windows.outside() == Severity::Defer)
+            || rule
+                .alarms
+                .as_ref()
+                .is_some_and(|alarms| alarms.on_alarm == Severity::Defer)
+            || rule
+                .change_calendars
+                .as_ref()
+                .is_some_and(|calendars| calendars.on_closed == Severity::Defer);
         let pipeline = approval.target().pipeline.as_str();
         let execution_id = approval.execution().as_str();
-        let (execution, actions, declaration) = tokio::join!(
+        let read_at = (self.clock)();
+        let (execution, actions, declaration, conditions) = tokio::join!(
             async {
                 if needs_execution {
                     Some(self.pipelines.execution(pipeline, execution_id).await)
@@ -430,6 +477,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
                     Ok(None)
                 }
             },
+            self.read_conditions(rule, approval.since(), read_at),
         );
         let mut facts = ExecutionFacts::of(approval);
         if let Some(record) = known_or_unknown(pipeline, execution)? {
@@ -438,7 +486,73 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         if let Some(records) = known_or_unknown(pipeline, actions)? {
             facts = facts.with_actions(records);
         }
-        Ok((facts, declaration?.flatten()))
+        Ok((facts, declaration?.flatten(), conditions?))
+    }
+
+    /// The alarms and calendars the rule names, all read at once. Calendars are also read
+    /// at the moment the approval started waiting when the rule needs to judge that
+    /// moment (see [`crate::policy::calendars::ChangeCalendars::needs_the_past`]).
+    async fn read_conditions(
+        &self,
+        rule: &Rule,
+        since: Option<Timestamp>,
+        read_at: Timestamp,
+    ) -> Result<Conditions, GateError> {
+        if rule.alarms.is_none() && rule.change_calendars.is_none() {
+            return Ok(Conditions::none());
+        }
+        let alarms = async {
+            let Some(required) = &rule.alarms else {
+                return Ok(None);
+            };
+            let by_name = async {
+                if required.names.is_empty() {
+                    return Ok(None);
+                }
+                let read = self
+                    .alarms
+                    .describe(AlarmQuery::Names(&required.names))
+                    .await;
+                known_condition("CloudWatch alarms", read).map(Some)
+            };
+            let by_prefix = join_all(required.prefixes.iter().map(|prefix| async move {
+                let read = self.alarms.describe(AlarmQuery::Prefix(prefix)).await;
+                known_condition("CloudWatch alarms", read).map(|found| (prefix.clone(), found))
+            }));
+            let (by_name, by_prefix) = tokio::join!(by_name, by_prefix);
+            Ok::<_, GateError>(Some(AlarmReading {
+                by_name: by_name?,
+                by_prefix: by_prefix.into_iter().collect::<Result<_, _>>()?,
+            }))
+        };
+        let calendars = async {
+            let Some(calendars) = &rule.change_calendars else {
+                return Ok(Vec::new());
+            };
+            let past = since.filter(|since| calendars.needs_the_past() && *since < read_at);
+            join_all(calendars.names.iter().map(|name| async move {
+                let what = "Change Calendars";
+                let mut readings = vec![known_condition(
+                    what,
+                    self.calendars.state(name, read_at).await,
+                )?];
+                if let Some(since) = past {
+                    readings.push(known_condition(
+                        what,
+                        self.calendars.state(name, since).await,
+                    )?);
+                }
+                Ok::<_, GateError>(CalendarReadings {
+                    calendar: name.clone(),
+                    readings,
+                })
+            }))
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()
+        };
+        let (alarms, calendars) = tokio::join!(alarms, calendars);
+        Ok(Conditions::read(read_at, alarms?, calendars?))
     }
 
     /// The pipeline's declaration, read at most once per invocation.
@@ -517,6 +631,29 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
         if let Err(error) = topic.publish(&notice).await {
             tracing::warn!(error = %error, verdict = notice.verdict.as_str(), pipeline = notice.pipeline, "decision notice not published; the decision stands");
         }
+    }
+}
+
+/// An alarm or calendar read: transient failures fail the invocation; final ones (missing,
+/// access denied, a page cap reached) are kept as the reason the check fails.
+fn known_condition<V>(
+    what: &str,
+    read: Result<V, ReadError>,
+) -> Result<Result<V, String>, GateError> {
+    match read {
+        Ok(value) => Ok(Ok(value)),
+        Err(ReadError::Final(reason)) => {
+            tracing::warn!(
+                what,
+                reason,
+                "a condition could not be read; its check fails"
+            );
+            Ok(Err(reason))
+        }
+        Err(error) => Err(GateError::ConditionReadFailed {
+            what: what.to_owned(),
+            source: error,
+        }),
     }
 }
 

@@ -51,6 +51,7 @@ pub mod aws;
 pub mod check;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod conditions;
 pub mod config;
 pub mod decision;
 pub mod error;

@@ -6,7 +6,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
-use approval_gate::aws::{self, AppConfigPolicy, CodePipeline, SnsDecisionTopic};
+use approval_gate::aws::{self, AppConfigPolicy, CloudWatch, CodePipeline, SnsDecisionTopic, Ssm};
 use approval_gate::config::{Config, ConfigError};
 use approval_gate::handler::Gate;
 use approval_gate::live_policy::LivePolicy;
@@ -73,7 +73,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let decisions = config
         .decision_topic_arn
         .map(|arn| SnsDecisionTopic::new(&sdk, arn));
-    let gate = Gate::new(policy, config.settings, CodePipeline::new(&sdk), decisions);
+    let gate = Gate::new(policy, config.settings, CodePipeline::new(&sdk), decisions)
+        // Cheap: the clients share the one configuration and connect on first use.
+        .with_conditions(CloudWatch::new(&sdk), Ssm::new(&sdk));
     // Lambda runs one invocation at a time per process: the lock is never contended.
     let gate = tokio::sync::Mutex::new(gate);
     let live = tokio::sync::Mutex::new(live);

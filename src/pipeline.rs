@@ -278,14 +278,15 @@ pub enum ApprovalStatus {
     Rejected,
 }
 
-/// Reading a pipeline failed.
+/// Reading a pipeline (or an alarm, or a calendar) failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    /// Final: the pipeline does not exist, or the request was refused as invalid.
+    /// Final: the pipeline (alarm, calendar) does not exist, access was denied, or the
+    /// request was refused as invalid.
     #[error("{0}")]
     Final(String),
-    /// Worth retrying: 5xx, timeouts, connection failures, unreadable answers.
-    #[error("reading the pipeline failed and may succeed on retry: {0}")]
+    /// Worth retrying: throttling, 5xx, timeouts, connection failures, unreadable answers.
+    #[error("the read failed and may succeed on retry: {0}")]
     Transient(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Worth retrying, later: CodePipeline asked the caller to slow down, and went on
     /// asking through the SDK's own retries. Kept apart so that the sweep can slow down.

@@ -14,6 +14,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
+use approval_gate::conditions::Conditions;
 use approval_gate::decision::{Decision, Evidence, Verdict, decide};
 use approval_gate::evidence::{ExecutionFacts, LiveApproval, SourceHead};
 use approval_gate::notice::{ApprovalTarget, ApprovalToken};
@@ -911,6 +912,7 @@ fn gate(w: &World) -> Option<Decision> {
         execution: &facts,
         heads: &heads,
         expiry: approval.expiry(Some(&w.declaration)),
+        conditions: &Conditions::none(),
     };
     Some(decide(
         &policy,

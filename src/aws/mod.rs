@@ -2,8 +2,10 @@
 //! else, and every SDK error is classified once, as final or worth retrying.
 
 mod appconfig;
+mod cloudwatch;
 mod codepipeline;
 mod sns;
+mod ssm;
 
 use std::time::Duration;
 
@@ -14,8 +16,10 @@ use aws_sdk_codepipeline::config::http::HttpResponse;
 use aws_sdk_codepipeline::error::{ProvideErrorMetadata, SdkError};
 
 pub use appconfig::AppConfigPolicy;
+pub use cloudwatch::CloudWatch;
 pub use codepipeline::CodePipeline;
 pub use sns::SnsDecisionTopic;
+pub use ssm::Ssm;
 
 /// How long and how often the SDK clients try. Explicit, so that a hung connection costs
 /// seconds rather than the whole Lambda timeout. Throttling and transient errors are

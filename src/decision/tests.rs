@@ -152,6 +152,7 @@ impl Given {
             execution: &facts,
             heads: &heads,
             expiry,
+            conditions: &Conditions::none(),
         };
         decide(&self.policy, &evidence, now, SWEEP)
     }
@@ -408,6 +409,7 @@ fn facts_about_another_execution_are_refused() {
         execution: &facts,
         heads: &[],
         expiry: None,
+        conditions: &Conditions::none(),
     };
     let decision = decide(&given.policy, &evidence, now(), SWEEP);
     assert_eq!(decision.verdict, Verdict::Abstain);

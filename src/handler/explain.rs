@@ -7,6 +7,7 @@ use jiff::Timestamp;
 
 use super::{Case, Declarations, Gate};
 use crate::check::Check;
+use crate::conditions::{Alarms, Calendars};
 use crate::decision::{self, Decision, Evidence};
 use crate::error::GateError;
 use crate::evidence::LiveApproval;
@@ -44,7 +45,7 @@ pub struct Explanation {
     pub checks: Vec<Check>,
 }
 
-impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
+impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
     /// What the gate would decide at `at` about every approval waiting in `pipeline`, or
     /// only about the one at `stage`/`action`. Nothing is answered: this never reaches
     /// [`Pipelines::answer`]. An empty list means no approval is waiting.
@@ -110,6 +111,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
                         execution: &assessment.facts,
                         heads: &assessment.heads,
                         expiry: assessment.expiry,
+                        conditions: &assessment.conditions,
                     };
                     decision::checks(rule, &evidence, assessment.now, case.revisit)
                 }

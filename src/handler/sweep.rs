@@ -10,6 +10,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use super::{Case, Declarations, Gate, Response};
+use crate::conditions::{Alarms, Calendars};
 use crate::error::GateError;
 use crate::evidence::LiveApproval;
 use crate::notice;
@@ -49,7 +50,7 @@ pub struct SweepSummary {
     pub failures: Vec<String>,
 }
 
-impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
+impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
     /// Decides every approval waiting on the pipelines the policy covers. One failing
     /// pipeline does not stop the others; what failed is logged and tried again next time.
     ///

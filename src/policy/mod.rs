@@ -4,6 +4,8 @@
 //! place (`rules[2].match.stage`), and an invalid policy stops the function at init, so
 //! nothing is ever decided under a policy nobody meant.
 
+pub mod alarms;
+pub mod calendars;
 mod pattern;
 pub mod revisions;
 #[cfg(feature = "cli")]
@@ -18,6 +20,8 @@ use serde::{Deserialize, Deserializer};
 use crate::check::Severity;
 use crate::names;
 use crate::notice::ApprovalTarget;
+use alarms::{AlarmsDocument, RequiredAlarms};
+use calendars::{CalendarsDocument, ChangeCalendars};
 pub use pattern::Pattern;
 use revisions::{Revisions, RevisionsDocument};
 #[cfg(feature = "cli")]
@@ -39,6 +43,10 @@ pub struct Rule {
     pub windows: Option<Windows>,
     /// Which revision the rule may approve.
     pub revisions: Option<Revisions>,
+    /// CloudWatch alarms that must be OK.
+    pub alarms: Option<RequiredAlarms>,
+    /// Change Calendars that must be open.
+    pub change_calendars: Option<ChangeCalendars>,
     /// What a failing check asks for, unless the check says otherwise: reject or abstain.
     pub on_fail: Severity,
 }
@@ -120,6 +128,10 @@ struct RuleDocument {
     windows: Option<WindowsDocument>,
     #[serde(default, deserialize_with = "present")]
     revisions: Option<RevisionsDocument>,
+    #[serde(default, deserialize_with = "present")]
+    alarms: Option<AlarmsDocument>,
+    #[serde(default, deserialize_with = "present")]
+    change_calendars: Option<CalendarsDocument>,
     #[serde(default, deserialize_with = "final_answer")]
     #[cfg_attr(feature = "cli", schemars(with = "FinalAnswer"))]
     on_fail: Severity,
@@ -171,7 +183,8 @@ where
 }
 
 /// For `on_fail` and `on_match`: what they answer has failed for good (an upstream action
-/// or a revision does not change while the approval waits), so `defer` is refused.
+/// or a revision does not change while the approval waits), so `defer` is refused. (A
+/// window's `outside`, `on_alarm` and `on_closed` may defer: those checks can pass later.)
 fn final_answer<'de, D>(deserializer: D) -> Result<Severity, D::Error>
 where
     D: Deserializer<'de>,
@@ -331,12 +344,24 @@ impl Rule {
             .revisions
             .map(|document| Revisions::from_document(document, &format!("{at}.revisions")))
             .transpose()?;
+        let alarms = rule
+            .alarms
+            .map(|document| RequiredAlarms::from_document(document, &format!("{at}.alarms")))
+            .transpose()?;
+        let change_calendars = rule
+            .change_calendars
+            .map(|document| {
+                ChangeCalendars::from_document(document, &format!("{at}.change_calendars"))
+            })
+            .transpose()?;
         Ok(Self {
             name: rule.name,
             matcher,
             require_succeeded,
             windows,
             revisions,
+            alarms,
+            change_calendars,
             on_fail: rule.on_fail,
         })
     }

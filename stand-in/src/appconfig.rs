@@ -107,7 +107,9 @@ impl World {
         });
         Ok(Answered {
             status: 201,
-            body: json!({ "InitialConfigurationToken": token }).to_string(),
+            body: json!({ "InitialConfigurationToken": token })
+                .to_string()
+                .into_bytes(),
             headers: Vec::new(),
         })
     }
@@ -142,7 +144,7 @@ impl World {
         });
         Ok(Answered {
             status: 200,
-            body,
+            body: body.into_bytes(),
             headers: vec![
                 ("next-poll-configuration-token", next),
                 ("next-poll-interval-in-seconds", poll_seconds.to_string()),

@@ -1,8 +1,8 @@
-//! A local stand-in for AWS CodePipeline, SNS and AppConfig Data, plus an emulator of the
-//! AWS Lambda Runtime API.
+//! A local stand-in for AWS CodePipeline, SNS, AppConfig Data, CloudWatch alarms and SSM
+//! Change Calendars, plus an emulator of the AWS Lambda Runtime API.
 //!
-//! [`StandIn`] speaks the real wire protocols (awsJson1.1 for CodePipeline,
-//! awsQuery for SNS, restJson1 for AppConfig Data) on one port, so the unmodified AWS SDK can be pointed at
+//! [`StandIn`] speaks the real wire protocols (awsJson1.1 for CodePipeline and SSM,
+//! awsQuery for SNS, restJson1 for AppConfig Data, Smithy RPC v2 CBOR for CloudWatch) on one port, so the unmodified AWS SDK can be pointed at
 //! it with `AWS_ENDPOINT_URL` or `endpoint_url(..)`. Its state lives in
 //! memory; tests seed it, inject faults, and inspect every call made.
 //! [`RuntimeApi`] lets a test run the real Lambda binary and invoke it.
@@ -23,10 +23,13 @@
 //! ```
 
 mod appconfig;
+mod cbor;
+mod cloudwatch;
 mod codepipeline;
 mod http;
 mod runtime;
 mod sns;
+mod ssm;
 mod world;
 
 use std::fmt;
@@ -211,6 +214,47 @@ impl StandIn {
         self.world().declarations.insert(name, declaration);
     }
 
+    /// Stores (or replaces) a CloudWatch alarm, given as `DescribeAlarms` lists it
+    /// (`AlarmName`, `StateValue`, `StateReason`, ...) plus an optional `AlarmType`
+    /// (`MetricAlarm`, the default, `CompositeAlarm` or `LogAlarm`). Unless the alarm
+    /// gives its own `StateUpdatedTimestamp`, it is now when the state changed, and the
+    /// stored one otherwise.
+    ///
+    /// # Panics
+    ///
+    /// If `alarm` has no string `AlarmName`.
+    pub fn put_alarm(&self, mut alarm: Value) {
+        let name = alarm
+            .get("AlarmName")
+            .and_then(Value::as_str)
+            .expect("put_alarm: the alarm needs a string \"AlarmName\"")
+            .to_owned();
+        let mut world = self.world();
+        if alarm.get("StateUpdatedTimestamp").is_none() {
+            let stored = world.alarms.get(&name);
+            let unchanged =
+                stored.is_some_and(|stored| stored.get("StateValue") == alarm.get("StateValue"));
+            let since = match stored.and_then(|stored| stored.get("StateUpdatedTimestamp")) {
+                Some(since) if unchanged => since.clone(),
+                _ => crate::http::epoch_seconds().into(),
+            };
+            alarm["StateUpdatedTimestamp"] = since;
+        }
+        world.alarms.insert(name, alarm);
+    }
+
+    /// Stores (or replaces) a Change Calendar, open except in `closed`: spans of seconds
+    /// relative to now (`(-60.0, 3600.0)`: closed since a minute ago, for an hour).
+    /// `name` is what the request names: a document name or an ARN.
+    pub fn put_calendar(&self, name: &str, closed: &[(f64, f64)]) {
+        let now = crate::http::epoch_seconds().floor();
+        let spans = closed
+            .iter()
+            .map(|(from, to)| (now + from, now + to))
+            .collect();
+        self.world().calendars.insert(name.to_owned(), spans);
+    }
+
     /// The most items a page of ListPipelines or ListActionExecutions holds,
     /// whatever `maxResults` the client asks for (by default a page holds what
     /// the client asks for, or 100 when it does not ask, as in AWS).
@@ -382,6 +426,7 @@ fn answer_and_record(world: &Mutex<World>, request: AwsRequest) -> HttpResponse 
         Ok(answered) => {
             let request_id = new_id();
             let mut headers = vec![("x-amzn-requestid", request_id.as_str())];
+            headers.extend_from_slice(protocol_headers(request.protocol));
             headers.extend(
                 answered
                     .headers
@@ -429,9 +474,29 @@ fn parse(parts: &Parts, body: &[u8]) -> AwsRequest {
         return request;
     }
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    if header("smithy-protocol") == Some("rpc-v2-cbor") {
+        let operation = parts
+            .uri
+            .path()
+            .strip_prefix(cloudwatch::PATH_PREFIX)
+            .unwrap_or_default();
+        let parsed = if body.is_empty() {
+            Ok(json!({}))
+        } else {
+            cbor::decode(body)
+        };
+        let malformed = parsed.is_err();
+        return AwsRequest {
+            protocol: Protocol::Cbor,
+            operation: operation.to_owned(),
+            body: parsed.unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned().into()),
+            malformed,
+        };
+    }
     if let Some(target) = header("x-amz-target") {
         let operation = target
             .strip_prefix(codepipeline::TARGET_PREFIX)
+            .or_else(|| target.strip_prefix(ssm::TARGET_PREFIX))
             .unwrap_or(target);
         let parsed = if body.is_empty() {
             Ok(json!({}))
@@ -476,6 +541,15 @@ fn content_type(protocol: Protocol) -> &'static str {
         Protocol::Json => "application/x-amz-json-1.1",
         Protocol::Query => "text/xml",
         Protocol::Rest => "application/json",
+        Protocol::Cbor => "application/cbor",
+    }
+}
+
+/// Headers every answer in `protocol` carries besides the request id.
+fn protocol_headers(protocol: Protocol) -> &'static [(&'static str, &'static str)] {
+    match protocol {
+        Protocol::Cbor => &[("smithy-protocol", "rpc-v2-cbor")],
+        Protocol::Json | Protocol::Query | Protocol::Rest => &[],
     }
 }
 
@@ -497,6 +571,16 @@ fn error_response(protocol: Protocol, error: &ApiError) -> HttpResponse {
             content_type(protocol),
             &[("x-amzn-requestid", request_id.as_str())],
             sns::error_body(error),
+        ),
+        // RPC v2 CBOR carries the error's name in the body's `__type` only.
+        Protocol::Cbor => respond(
+            error.status,
+            content_type(protocol),
+            &[
+                ("x-amzn-requestid", request_id.as_str()),
+                ("smithy-protocol", "rpc-v2-cbor"),
+            ],
+            cbor::encode(&json!({ "__type": error.error_type, "message": error.message })),
         ),
     }
 }
@@ -525,6 +609,22 @@ impl fmt::Display for Call {
             )?,
             "ListActionExecutions" => write!(f, "ListActionExecutions {}", field("pipelineName"))?,
             "Publish" => write!(f, "Publish {}", field("TopicArn"))?,
+            "DescribeAlarms" => match self.body.get("AlarmNames").and_then(Value::as_array) {
+                Some(names) => {
+                    let names: Vec<&str> = names.iter().filter_map(Value::as_str).collect();
+                    write!(f, "DescribeAlarms {}", names.join(","))?
+                }
+                None => write!(f, "DescribeAlarms {}*", field("AlarmNamePrefix"))?,
+            },
+            "GetCalendarState" => {
+                let names = self.body.get("CalendarNames").and_then(Value::as_array);
+                let names: Vec<&str> = names
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                write!(f, "GetCalendarState {}", names.join(","))?
+            }
             "" => f.write_str("(unrecognised request)")?,
             operation => f.write_str(operation)?,
         }

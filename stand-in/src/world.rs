@@ -21,6 +21,11 @@ pub(crate) struct World {
     /// GetPipeline `pipeline` declarations, keyed by pipeline name. A pipeline without
     /// one is declared from its state (every action a Manual approval without a timeout).
     pub(crate) declarations: HashMap<String, Value>,
+    /// CloudWatch alarms as `DescribeAlarms` lists them (plus `AlarmType`), by name: a
+    /// `BTreeMap`, so that pages come out sorted by name.
+    pub(crate) alarms: BTreeMap<String, Value>,
+    /// Change Calendars by name (or ARN): the spans of epoch seconds in which each is closed.
+    pub(crate) calendars: HashMap<String, Vec<(f64, f64)>>,
     /// Approvals already answered, so a repeat can be told apart from a
     /// token that never existed.
     pub(crate) answered: HashSet<AnsweredApproval>,
@@ -50,6 +55,8 @@ impl Default for World {
             executions: HashMap::new(),
             action_executions: HashMap::new(),
             declarations: HashMap::new(),
+            alarms: BTreeMap::new(),
+            calendars: HashMap::new(),
             answered: HashSet::new(),
             faults: HashMap::new(),
             hidden_reads: HashMap::new(),
@@ -81,22 +88,24 @@ pub(crate) enum Protocol {
     Query,
     /// restJson1, as spoken by AppConfig Data.
     Rest,
+    /// Smithy RPC v2 CBOR, as spoken by CloudWatch.
+    Cbor,
 }
 
 /// A successful answer.
 pub(crate) struct Answered {
     pub(crate) status: u16,
-    pub(crate) body: String,
-    /// Beyond the protocol's content type and the request id (a `content-type` here
-    /// replaces the protocol's).
+    pub(crate) body: Vec<u8>,
+    /// Beyond the protocol's content type and headers and the request id (a
+    /// `content-type` here replaces the protocol's).
     pub(crate) headers: Vec<(&'static str, String)>,
 }
 
 impl Answered {
-    pub(crate) fn ok(body: String) -> Self {
+    pub(crate) fn ok(body: impl Into<Vec<u8>>) -> Self {
         Self {
             status: 200,
-            body,
+            body: body.into(),
             headers: Vec::new(),
         }
     }
@@ -169,13 +178,19 @@ impl World {
     /// Answers a request that no fault intercepted.
     pub(crate) fn answer(&mut self, request: &AwsRequest) -> Result<Answered, ApiError> {
         match request.protocol {
-            Protocol::Json if request.malformed => Err(ApiError::new(
+            Protocol::Json | Protocol::Cbor if request.malformed => Err(ApiError::new(
                 "SerializationException",
-                "request body is not valid JSON",
+                "the request body cannot be read",
             )),
+            Protocol::Json if request.operation == "GetCalendarState" => self
+                .ssm(&request.operation, &request.body)
+                .map(|output| Answered::ok(output.to_string())),
             Protocol::Json => self
                 .codepipeline(&request.operation, &request.body)
                 .map(|output| Answered::ok(output.to_string())),
+            Protocol::Cbor => self
+                .cloudwatch(&request.operation, &request.body)
+                .map(|output| Answered::ok(crate::cbor::encode(&output))),
             Protocol::Query => {
                 crate::sns::answer(&request.operation, &request.body).map(Answered::ok)
             }

@@ -1,0 +1,129 @@
+//! CloudWatch: the states of alarms (`DescribeAlarms`, Smithy RPC v2 CBOR on the wire).
+
+use aws_sdk_cloudwatch::Client;
+use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsError;
+use aws_sdk_cloudwatch::primitives::DateTime;
+use aws_sdk_cloudwatch::types::{AlarmType, StateValue};
+
+use super::{SdkFailure, timestamp};
+use crate::conditions::{AlarmQuery, AlarmState, AlarmStatus, Alarms};
+use crate::pipeline::ReadError;
+
+/// `DescribeAlarms` answers at most 100 alarms a page.
+const PAGE_SIZE: i32 = 100;
+/// At most this many pages (5,000 alarms) per query. Reaching it fails the check: a
+/// shorter list could leave out an alarm that is not OK.
+const MAX_PAGES: usize = 50;
+
+#[derive(Clone, Debug)]
+pub struct CloudWatch {
+    client: Client,
+}
+
+impl CloudWatch {
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        Self {
+            client: Client::new(config),
+        }
+    }
+}
+
+impl Alarms for CloudWatch {
+    async fn describe(&self, query: AlarmQuery<'_>) -> Result<Vec<AlarmStatus>, ReadError> {
+        let mut alarms = Vec::new();
+        let mut next_token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            // Every alarm type: without `AlarmTypes` only metric alarms are returned, and a
+            // composite alarm under a prefix would go unchecked.
+            let mut request = self
+                .client
+                .describe_alarms()
+                .alarm_types(AlarmType::MetricAlarm)
+                .alarm_types(AlarmType::CompositeAlarm)
+                .alarm_types(AlarmType::LogAlarm)
+                .max_records(PAGE_SIZE)
+                .set_next_token(next_token.take());
+            request = match query {
+                AlarmQuery::Names(names) => request.set_alarm_names(Some(names.to_vec())),
+                AlarmQuery::Prefix(prefix) => request.alarm_name_prefix(prefix),
+            };
+            let output = request.send().await.map_err(read_error)?;
+            alarms.extend(output.metric_alarms().iter().map(|alarm| {
+                status(
+                    alarm.alarm_name(),
+                    alarm.state_value(),
+                    alarm.state_reason(),
+                    [
+                        alarm.state_updated_timestamp(),
+                        alarm.state_transitioned_timestamp(),
+                    ],
+                )
+            }));
+            alarms.extend(output.composite_alarms().iter().map(|alarm| {
+                status(
+                    alarm.alarm_name(),
+                    alarm.state_value(),
+                    alarm.state_reason(),
+                    [
+                        alarm.state_updated_timestamp(),
+                        alarm.state_transitioned_timestamp(),
+                    ],
+                )
+            }));
+            alarms.extend(output.log_alarms().iter().map(|alarm| {
+                status(
+                    alarm.alarm_name(),
+                    alarm.state_value(),
+                    alarm.state_reason(),
+                    [
+                        alarm.state_updated_timestamp(),
+                        alarm.state_transitioned_timestamp(),
+                    ],
+                )
+            }));
+            match output.next_token().filter(|token| !token.is_empty()) {
+                None => return Ok(alarms),
+                Some(token) => next_token = Some(token.to_owned()),
+            }
+        }
+        Err(ReadError::Final(format!(
+            "more than {MAX_PAGES} pages of alarms; not all could be checked"
+        )))
+    }
+}
+
+fn status(
+    name: Option<&str>,
+    state: Option<&StateValue>,
+    reason: Option<&str>,
+    changes: [Option<&DateTime>; 2],
+) -> AlarmStatus {
+    AlarmStatus {
+        name: name.unwrap_or_default().to_owned(),
+        // A missing state is unknown, and so never OK.
+        state: AlarmState::parse(state.map_or("", StateValue::as_str)),
+        reason: reason.map(str::to_owned),
+        changed: changes.into_iter().flatten().filter_map(timestamp).max(),
+    }
+}
+
+fn read_error(error: SdkError<DescribeAlarmsError>) -> ReadError {
+    let code = error
+        .as_service_error()
+        .and_then(ProvideErrorMetadata::code);
+    match code {
+        Some("AccessDenied" | "AccessDeniedException") => {
+            tracing::error!(error = %SdkFailure::of(&error), "access denied: does the role allow cloudwatch:DescribeAlarms on *?");
+            ReadError::Final("access to the alarms was denied".into())
+        }
+        Some(
+            code @ ("InvalidNextToken"
+            | "InvalidParameterValue"
+            | "InvalidParameterCombination"
+            | "ValidationError"
+            | "ValidationException"),
+        ) => ReadError::Final(format!("CloudWatch answered {code}")),
+        _ => ReadError::Transient(Box::new(SdkFailure::of(&error))),
+    }
+}

@@ -47,6 +47,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+#[cfg(feature = "aws")]
 pub mod aws;
 pub mod check;
 #[cfg(feature = "cli")]

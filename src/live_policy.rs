@@ -75,6 +75,8 @@ pub struct LivePolicy<S> {
     token: Option<String>,
     /// The last valid policy.
     policy: Arc<Policy>,
+    /// The version of the newest document read (valid or not), when the source names it.
+    version: Option<String>,
     /// Why the policy may not be used until the source says otherwise: its newest
     /// version is invalid, or the source is gone.
     problem: Option<String>,
@@ -123,6 +125,7 @@ impl<S: PolicySource> LivePolicy<S> {
             wall,
             token: Some(latest.next_token),
             policy: Arc::new(policy),
+            version: latest.version,
             problem: None,
             confirmed: now,
             last_poll: now,
@@ -187,9 +190,17 @@ impl<S: PolicySource> LivePolicy<S> {
         self.poll_every = self.every.max(latest.min_interval);
         self.last_failure = None;
         // Empty means unchanged, except on a new session's first read, which always
-        // carries the document: then the document itself is empty.
-        if latest.content.is_empty() && !fresh_session {
+        // carries the document, or when the answer names a version other than the one
+        // read last: then the document itself is empty.
+        let new_version = latest
+            .version
+            .as_ref()
+            .is_some_and(|version| self.version.as_ref() != Some(version));
+        if latest.content.is_empty() && !fresh_session && !new_version {
             return;
+        }
+        if latest.version.is_some() {
+            self.version = latest.version;
         }
         match parse(&latest.content) {
             Ok(policy) => {

@@ -179,6 +179,25 @@ async fn an_invalid_version_makes_the_gate_abstain_naming_the_error() {
 }
 
 #[tokio::test]
+async fn an_empty_new_version_makes_the_gate_abstain_rather_than_keep_the_old_policy() {
+    let (stand_in, mut live, mut gate) = world().await;
+    // A new hosted version with no content: AppConfig names its version, so the empty
+    // answer is that version, not "unchanged".
+    publish(&stand_in, "");
+    tokio::time::sleep(REFRESH).await;
+
+    let report = invoke(&mut live, &mut gate).await;
+    assert_eq!(report.outcome, Outcome::Abstain);
+    assert_eq!(report.answer, Answer::None);
+    let reason = report.reasons.join("; ");
+    assert!(reason.contains("empty"), "{reason}");
+    // Unchanged answers after it do not bring the old policy back.
+    tokio::time::sleep(REFRESH).await;
+    let report = invoke(&mut live, &mut gate).await;
+    assert_eq!(report.outcome, Outcome::Abstain);
+}
+
+#[tokio::test]
 async fn throttled_refreshes_keep_the_last_policy() {
     let (stand_in, mut live, mut gate) = world().await;
     publish(&stand_in, &renamed_policy());

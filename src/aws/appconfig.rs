@@ -88,6 +88,10 @@ impl PolicySource for AppConfigPolicy {
             min_interval: Duration::from_secs(
                 u64::try_from(output.next_poll_interval_in_seconds()).unwrap_or(0),
             ),
+            version: output
+                .version_label()
+                .filter(|label| !label.is_empty())
+                .map(str::to_owned),
         })
     }
 }

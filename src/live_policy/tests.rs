@@ -97,7 +97,8 @@ impl PolicySource for Fake {
             return Err(Fault::Refused.error());
         };
         let version = world.version;
-        let content = if seen == Some(version) {
+        let unchanged = seen == Some(version);
+        let content = if unchanged {
             Vec::new()
         } else {
             world.content.clone()
@@ -106,6 +107,8 @@ impl PolicySource for Fake {
             content,
             next_token: world.issue(Some(version)),
             min_interval: world.min_interval,
+            // As AppConfig: a version label only on an answer that carries a version.
+            version: (!unchanged).then(|| version.to_string()),
         })
     }
 }
@@ -221,6 +224,22 @@ async fn an_invalid_version_is_never_used_and_stops_the_old_one_until_a_valid_on
         "{reason}"
     );
     // Unchanged (an empty read) does not bring the old policy back.
+    after(EVERY).await;
+    assert_eq!(unusable(&live.current().await), reason);
+    fake.publish(OTHER);
+    after(EVERY).await;
+    assert_eq!(rule_of(&live.current().await), "second");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_empty_new_version_is_invalid_not_unchanged() {
+    let fake = Fake::with(VALID);
+    let mut live = load(&fake).await;
+    fake.publish("");
+    after(EVERY).await;
+    let reason = unusable(&live.current().await).to_owned();
+    assert!(reason.contains("empty"), "{reason}");
+    // The same empty version read again (no version named) stays unusable.
     after(EVERY).await;
     assert_eq!(unusable(&live.current().await), reason);
     fake.publish(OTHER);

@@ -30,6 +30,11 @@ pub struct Latest {
     pub next_token: String,
     /// The least time the source asks to wait before the next read.
     pub min_interval: Duration,
+    /// The version the answer carries, when the source names one (AppConfig's
+    /// `VersionLabel` of a hosted version; absent when the configuration is unchanged).
+    /// An empty document with a version that is not the one in force is a new, empty
+    /// version, not "unchanged".
+    pub version: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -133,7 +133,8 @@ impl World {
             .cloned()
             .ok_or_else(not_found)?;
         let poll_seconds = self.poll_interval.unwrap_or(session.poll_seconds);
-        let body = if session.seen == Some(hosted.version) {
+        let unchanged = session.seen == Some(hosted.version);
+        let body = if unchanged {
             String::new()
         } else {
             hosted.content
@@ -145,12 +146,15 @@ impl World {
         Ok(Answered {
             status: 200,
             body: body.into_bytes(),
-            headers: vec![
+            headers: [
                 ("next-poll-configuration-token", next),
                 ("next-poll-interval-in-seconds", poll_seconds.to_string()),
                 ("content-type", hosted.content_type),
-                ("version-label", hosted.version.to_string()),
-            ],
+            ]
+            .into_iter()
+            // As AppConfig: the version label only on an answer that carries a version.
+            .chain((!unchanged).then(|| ("version-label", hosted.version.to_string())))
+            .collect(),
         })
     }
 

@@ -20,6 +20,34 @@ use jiff::civil::DateTime;
 /// only needed where something else (a freeze) closed it, which gives its own candidates.
 const LONGEST_RUN_MINUTES: i64 = 7 * 24 * 60;
 
+/// Each field's range in AWS cron: seconds, minute, hour, day of month, month, day of
+/// week (1 = SUN), year.
+const FIELD_RANGES: [(u32, u32); 7] = [
+    (0, 59),
+    (0, 59),
+    (0, 23),
+    (1, 31),
+    (1, 12),
+    (1, 7),
+    (1970, 2199),
+];
+
+/// `*/n` and `a/n` as AWS reads them, `first-last/n` and `a-last/n`, item by item of a
+/// list; everything else unchanged.
+fn with_explicit_steps(field: &str, first: u32, last: u32) -> String {
+    field
+        .split(',')
+        .map(|item| match item.split_once('/') {
+            Some(("*", step)) => format!("{first}-{last}/{step}"),
+            Some((start, step)) if start.bytes().all(|b| b.is_ascii_digit()) => {
+                format!("{start}-{last}/{step}")
+            }
+            _ => item.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 #[derive(Clone, Debug)]
 pub(super) struct CronWindow {
     text: String,
@@ -42,6 +70,16 @@ impl CronWindow {
         if text.contains('@') {
             return Err("nicknames such as @daily are not part of the AWS cron syntax".into());
         }
+        if fields[5]
+            .split(',')
+            .any(|item| item.eq_ignore_ascii_case("L"))
+        {
+            return Err(
+                "`L` alone in the day of week is ambiguous here: write `7` (or `SAT`) for the \
+                 last day of the week, or `nL` for the last such weekday of the month"
+                    .into(),
+            );
+        }
         match (fields[3] == "?", fields[5] == "?") {
             (true, false) | (false, true) => {}
             _ => {
@@ -51,12 +89,21 @@ impl CronWindow {
                 );
             }
         }
+        // AWS cron counts a step from the first value of its field's range (`*/3` in the
+        // year is 1970, 1973, ...; `0/15` in the minute is 0, 15, 30, 45); say so to the
+        // parser with explicit ranges, whose steps count from their start.
+        let text = fields
+            .iter()
+            .zip(FIELD_RANGES)
+            .map(|(field, (first, last))| with_explicit_steps(field, first, last))
+            .collect::<Vec<_>>()
+            .join(" ");
         let cron = CronParser::builder()
             .seconds(Seconds::Required)
             .year(Year::Optional)
             .alternative_weekdays(true)
             .build()
-            .parse(text)
+            .parse(&text)
             .map_err(|error| format!("is not a valid cron expression: {error}"))?;
         Ok(Self {
             text: fields.join(" "),

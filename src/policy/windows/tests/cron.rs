@@ -122,6 +122,8 @@ fn an_expression_codepipeline_would_not_take_is_refused_at_its_place() {
         ("* * 25 ? * * *", "is not a valid cron expression"),
         ("* * 9 ? * FUNDAY *", "is not a valid cron expression"),
         ("@daily", "has 1 fields"),
+        ("* * 9 ? * L *", "`L` alone in the day of week"),
+        ("* * 9 ? * FRI-MON *", "is not a valid cron expression"),
     ] {
         let error = cron_error(expression);
         assert_eq!(error.path, "rules[0].windows.allow[0].cron", "{expression}");
@@ -149,4 +151,27 @@ fn a_window_is_cron_or_days_from_and_to_never_both_or_half() {
         path(json!({"cron": null})),
         "rules[0].windows.allow[0].cron"
     );
+}
+
+#[test]
+fn a_step_counts_from_the_start_of_its_fields_range_as_in_aws() {
+    // Years count from 1970: */3 is 2024, 2027, 2030, ... not 2026 or 2028 (steps
+    // counted from year 1 would give 2026 and 2029).
+    let windows = cron("UTC", "* * 9 ? * * */3");
+    assert!(!is_open(&windows, "2026-11-30T09:30Z"));
+    assert!(is_open(&windows, "2027-03-01T09:30Z"));
+    assert!(!is_open(&windows, "2028-03-01T09:30Z"));
+    assert_eq!(
+        next_open(&windows, "2026-11-30T09:30Z"),
+        Some(utc("2027-01-01T09:00Z"))
+    );
+    // A start with a step: 0/15 in the minute is 0, 15, 30 and 45.
+    let windows = cron("UTC", "* 0/15 9 ? * * *");
+    assert!(is_open(&windows, "2026-11-30T09:15:30Z"));
+    assert!(!is_open(&windows, "2026-11-30T09:16Z"));
+    assert!(is_open(&windows, "2026-11-30T09:45Z"));
+    // A year from which on: 2027/1.
+    let windows = cron("UTC", "* * 9 ? * * 2027/1");
+    assert!(!is_open(&windows, "2026-11-30T09:30Z"));
+    assert!(is_open(&windows, "2027-11-30T09:30Z"));
 }

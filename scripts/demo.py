@@ -5,10 +5,16 @@ The function runs under `cargo lambda watch` (the Lambda Runtime API emulator); 
 calls go through the real SDK to the local stand-in for CodePipeline and SNS, which serves
 the pipelines in demo/pipelines.json. Each events/*.json is sent with `cargo lambda invoke`
 and the answer is printed as event -> verdict -> reason.
+
+Then an alarm clears: the stand-in serves a copy of the fixture, which the demo rewrites
+to hold only the alarms, every one OK, before it sends the stand-in SIGHUP to read it
+again (a reload replaces what the file holds), and the sweep approves the approval that
+deferred while the alarm was firing.
 """
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -51,8 +57,11 @@ def main() -> int:
     stand_in_log = open(log_dir / "stand-in.log", "w")
     function_log = open(log_dir / "function.log", "w")
 
+    # The stand-in reads a copy, so that clearing an alarm leaves demo/pipelines.json alone.
+    fixture = log_dir / "pipelines.json"
+    fixture.write_text((ROOT / "demo" / "pipelines.json").read_text())
     stand_in = subprocess.Popen(
-        ["target/debug/stand-in", "--port", str(aws_port), "--pipelines", "demo/pipelines.json"],
+        ["target/debug/stand-in", "--port", str(aws_port), "--pipelines", str(fixture)],
         stderr=stand_in_log,
         stdout=stand_in_log,
     )
@@ -80,6 +89,7 @@ def main() -> int:
         print(f"== policy: demo/policy.json; pipelines: demo/pipelines.json\n")
         for event in sorted((ROOT / "events").glob("*.json")):
             failures += invoke(event, lambda_port)
+        failures += clear_alarms_and_sweep(fixture, stand_in, log_dir / "stand-in.log", lambda_port)
     finally:
         for process in (watch, stand_in):
             process.terminate()
@@ -93,6 +103,34 @@ def main() -> int:
     print((log_dir / "stand-in.log").read_text().rstrip() or "(nothing)")
     print("\nThe function's structured logs: target/demo/function.log")
     return 1 if failures else 0
+
+
+def clear_alarms_and_sweep(fixture: Path, stand_in: subprocess.Popen, log: Path,
+                           port: int) -> int:
+    """Sets every alarm of the fixture OK, has the stand-in reload it, and sweeps again."""
+    world = json.loads(fixture.read_text())
+    firing = [alarm for alarm in world.get("alarms", []) if alarm["StateValue"] != "OK"]
+    if not firing:
+        return 0
+    names = ", ".join(alarm["AlarmName"] for alarm in firing)
+    print(f"\n== {names} back to OK (the stand-in reloads its fixture on SIGHUP); "
+          "the sweep runs again\n")
+    for alarm in firing:
+        alarm["StateValue"] = "OK"
+        alarm["StateReason"] = ("Threshold Crossed: 1 out of the last 1 datapoints "
+                                "was not greater than the threshold (5.0).")
+    # Only the alarms: a reload replaces what the file holds, and the pipelines must keep
+    # the answers the gate has given them.
+    fixture.write_text(json.dumps({"alarms": world["alarms"]}, indent=2) + "\n")
+    reloads = log.read_text().count("reloaded ")
+    stand_in.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while log.read_text().count("reloaded ") == reloads:
+        if time.monotonic() > deadline:
+            print("the stand-in did not reload its fixture within 10 s; see target/demo/stand-in.log")
+            return 1
+        time.sleep(0.1)
+    return invoke(ROOT / "events" / "scheduled-sweep.json", port)
 
 
 def invoke(event: Path, port: int) -> int:

@@ -112,6 +112,7 @@ async fn decides_every_sample_event_as_the_policy_says() {
         ("revision-skip-auto-approve", "abstain"),
         ("revision-feature-branch", "reject"),
         ("outside-window", "defer"),
+        ("deferred-by-alarm", "defer"),
     ];
     let mut outcomes = Vec::new();
     for (name, _) in expected {
@@ -151,13 +152,13 @@ async fn decides_every_sample_event_as_the_policy_says() {
         panic!("the sweep failed: {sweep:?}");
     };
     assert_eq!(
-        sweep["sweep"]["pending"], 2,
-        "api-skip and reports-nightly still wait"
+        sweep["sweep"]["pending"], 3,
+        "api-skip, reports-nightly and web-checkout (its alarm firing) still wait"
     );
     assert_eq!(sweep["sweep"]["answered"], 0);
     assert_eq!(
         stand_in.calls_to("Publish").len(),
-        9,
+        10,
         "every decision about an approval is told; dropped records are not"
     );
 
@@ -169,7 +170,7 @@ async fn decides_every_sample_event_as_the_policy_says() {
         .collect();
     assert_eq!(
         decisions.len(),
-        11,
+        12,
         "one structured line per decision:\n{logs}"
     );
     // The Embedded Metric Format: documents on stdout beside the log lines.
@@ -202,7 +203,7 @@ async fn decides_every_sample_event_as_the_policy_says() {
         .iter()
         .find(|document| document.get("SweepPending").is_some())
         .expect("the sweep's figures are a metric");
-    assert_eq!(swept["SweepPending"], 2.0);
+    assert_eq!(swept["SweepPending"], 3.0);
     let approved = &decisions[0]["fields"];
     assert_eq!(approved["pipeline"], "web-shop");
     assert_eq!(approved["verdict"], "approve");
@@ -658,4 +659,141 @@ async fn the_sweeps_decision_notices_link_the_pipeline_in_the_console() {
             "{message}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_deferred_on_a_firing_alarm_is_approved_by_the_sweep_once_it_clears() {
+    // Given web-checkout's tests passed and its alarm web-prod-5xx firing, under a rule
+    // that defers on alarms
+    let stand_in = demo_stand_in().await;
+    let runtime = RuntimeApi::start().await.unwrap();
+    let _function = Function::start(&runtime, &stand_in, &demo_policy());
+
+    // When its notice arrives, and a sweep runs while the alarm still fires (answering the
+    // demo's other approvals)
+    let notice = runtime
+        .invoke(event("deferred-by-alarm"), WAIT)
+        .await
+        .unwrap();
+    let firing = runtime
+        .invoke(event("scheduled-sweep"), WAIT)
+        .await
+        .unwrap();
+
+    // Then it is deferred, naming the alarm, and nothing answers it
+    assert_eq!(outcome(&notice), "defer");
+    let Invocation::Response(body) = &notice else {
+        unreachable!("the outcome was read from a response");
+    };
+    let reasons = body["records"][0]["reasons"].to_string();
+    assert!(reasons.contains("web-prod-5xx is ALARM"), "{reasons}");
+    let Invocation::Response(firing) = firing else {
+        panic!("the sweep failed: {firing:?}");
+    };
+    assert!(firing["sweep"]["failures"].as_array().unwrap().is_empty());
+    let checkout_answers = || {
+        stand_in
+            .accepted_answers()
+            .iter()
+            .filter(|call| call.body["pipelineName"] == "web-checkout")
+            .map(|call| call.body["result"]["status"].to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(checkout_answers().is_empty(), "{firing}");
+
+    // When the alarm clears and the next sweep runs
+    stand_in.put_alarm(serde_json::json!({
+        "AlarmName": "web-prod-5xx",
+        "StateValue": "OK",
+        "StateReason": "Threshold Crossed: no datapoint was greater than the threshold",
+    }));
+    let cleared = runtime
+        .invoke(event("scheduled-sweep"), WAIT)
+        .await
+        .unwrap();
+
+    // Then that sweep approves web-checkout, and only it
+    let Invocation::Response(cleared) = cleared else {
+        panic!("the sweep failed: {cleared:?}");
+    };
+    assert_eq!(cleared["sweep"]["answered"], 1, "{cleared}");
+    assert_eq!(checkout_answers(), vec!["\"Approved\""]);
+    let record = &cleared["records"][0];
+    assert_eq!(record["pipeline"], "web-checkout", "{cleared}");
+    assert_eq!(record["outcome"], "approve", "{cleared}");
+    assert!(
+        record["reasons"]
+            .to_string()
+            .contains("alarms: every alarm is OK"),
+        "{record}"
+    );
+    assert!(
+        !stand_in.calls_to("DescribeAlarms").is_empty(),
+        "the alarm was read"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alarm_the_policy_names_that_does_not_exist_never_lets_an_approval_through() {
+    // Given web-checkout's tests passed and a rule naming an alarm CloudWatch does not have
+    // (a typo), even one that only defers on alarms; every alarm that exists is OK
+    let stand_in = demo_stand_in().await;
+    stand_in.put_alarm(serde_json::json!({
+        "AlarmName": "web-prod-5xx",
+        "StateValue": "OK",
+        "StateReason": "Threshold Crossed: no datapoint was greater than the threshold",
+    }));
+    let policy = demo_policy().replace("\"web-prod-5xx\"", "\"web-prod-5xxx\"");
+    assert!(
+        policy.contains("web-prod-5xxx"),
+        "the demo policy names the alarm"
+    );
+    let runtime = RuntimeApi::start().await.unwrap();
+    let _function = Function::start(&runtime, &stand_in, &policy);
+
+    // When its notice arrives, and two sweeps run
+    let notice = runtime
+        .invoke(event("deferred-by-alarm"), WAIT)
+        .await
+        .unwrap();
+    let mut sweeps = Vec::new();
+    for _ in 0..2 {
+        sweeps.push(
+            runtime
+                .invoke(event("scheduled-sweep"), WAIT)
+                .await
+                .unwrap(),
+        );
+    }
+
+    // Then it is left to a human, not merely deferred, and never answered
+    assert_eq!(outcome(&notice), "abstain");
+    let Invocation::Response(body) = &notice else {
+        unreachable!("the outcome was read from a response");
+    };
+    let reasons = body["records"][0]["reasons"].to_string();
+    assert!(
+        reasons.contains("no alarm is named web-prod-5xxx"),
+        "{reasons}"
+    );
+    for sweep in sweeps {
+        let Invocation::Response(sweep) = sweep else {
+            panic!("the sweep failed: {sweep:?}");
+        };
+        let answered: Vec<_> = sweep["records"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|record| record["pipeline"] == "web-checkout")
+            .collect();
+        assert!(answered.is_empty(), "{sweep}");
+    }
+    assert!(
+        !stand_in
+            .accepted_answers()
+            .iter()
+            .any(|call| call.body["pipelineName"] == "web-checkout"),
+        "{:?}",
+        stand_in.accepted_answers()
+    );
 }

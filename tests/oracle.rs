@@ -1,11 +1,13 @@
 //! A second, deliberately naive implementation of the decision rules (the oracle), written
 //! from the policy reference's wording (docs/policy.md: the decision table, revision checks,
-//! the sweep and deferred approvals), and a property test that holds `decide()` to it.
+//! alarms and Change Calendars, the sweep and deferred approvals), and a property test that
+//! holds `decide()` to it.
 //!
 //! The oracle reads the raw inputs only: the `GetPipelineState` snapshot, the attempts as
 //! `ListActionExecutions` returned them (other executions' included), the
-//! `GetPipelineExecution` record, the declaration, the clock, and its own description of the
-//! policy. It shares no code with `decide()` or the evidence types: plain loops over plain
+//! `GetPipelineExecution` record, the declaration, the alarms as `DescribeAlarms` would list
+//! them, the spans in which each Change Calendar is closed, the clock, and its own
+//! description of the policy. It shares no code with `decide()` or the evidence types: plain loops over plain
 //! data. Where README could be read two ways, it takes the reading that approves less.
 //!
 //! The property: `decide()` approves only what the oracle approves (naming the README rule
@@ -14,7 +16,10 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use approval_gate::conditions::Conditions;
+use approval_gate::conditions::{
+    AlarmReading, AlarmState, AlarmStatus, CalendarReading, CalendarReadings, CalendarState,
+    Conditions,
+};
 use approval_gate::decision::{Decision, Evidence, Verdict, decide};
 use approval_gate::evidence::{ExecutionFacts, LiveApproval, SourceHead};
 use approval_gate::notice::{ApprovalTarget, ApprovalToken};
@@ -50,6 +55,25 @@ struct World {
     declaration: Declaration,
     now: Timestamp,
     rules: Vec<RuleSpec>,
+    /// CloudWatch's alarms, as `DescribeAlarms` lists them.
+    alarms: Vec<Alarm>,
+    /// `DescribeAlarms` is denied (the role lacks `cloudwatch:DescribeAlarms`).
+    alarms_denied: bool,
+    /// The Change Calendars that exist: name, and the spans (seconds since the epoch, the
+    /// end `None` when none is scheduled) in which each is closed.
+    calendars: Vec<(&'static str, Vec<Span>)>,
+}
+
+/// When a calendar is closed: from, and until (`None`: no end is scheduled), in seconds.
+type Span = (i64, Option<i64>);
+
+#[derive(Clone, Debug)]
+struct Alarm {
+    name: &'static str,
+    /// `StateValue`, as CloudWatch writes it.
+    state: &'static str,
+    /// `StateUpdatedTimestamp`, seconds since the epoch.
+    changed: Option<i64>,
 }
 
 /// What one rule says, in the oracle's own terms; also rendered as the policy JSON.
@@ -61,7 +85,24 @@ struct RuleSpec {
     require_succeeded: Vec<(&'static str, &'static str)>,
     windows: Option<WindowsSpec>,
     revisions: Option<RevisionsSpec>,
+    alarms: Option<AlarmsSpec>,
+    calendars: Option<CalendarsSpec>,
     on_fail: Option<Answer>,
+}
+
+#[derive(Clone, Debug)]
+struct AlarmsSpec {
+    names: Vec<&'static str>,
+    prefixes: Vec<&'static str>,
+    on_alarm: Option<Answer>,
+    /// `insufficient_data`: `Some(true)` is `"ok"`, `Some(false)` `"fail"`.
+    insufficient_ok: Option<bool>,
+}
+
+#[derive(Clone, Debug)]
+struct CalendarsSpec {
+    names: Vec<&'static str>,
+    on_closed: Option<Answer>,
 }
 
 #[derive(Clone, Debug)]
@@ -180,6 +221,33 @@ fn policy_json(rules: &[RuleSpec]) -> String {
                     r.insert("branches".into(), revisions.branches.clone().into());
                 }
                 object.insert("revisions".into(), r.into());
+            }
+            if let Some(alarms) = &rule.alarms {
+                let mut a = serde_json::Map::new();
+                if !alarms.names.is_empty() {
+                    a.insert("names".into(), alarms.names.clone().into());
+                }
+                if !alarms.prefixes.is_empty() {
+                    a.insert("prefixes".into(), alarms.prefixes.clone().into());
+                }
+                if let Some(on_alarm) = alarms.on_alarm {
+                    a.insert("on_alarm".into(), on_alarm.json().into());
+                }
+                if let Some(ok) = alarms.insufficient_ok {
+                    a.insert(
+                        "insufficient_data".into(),
+                        if ok { "ok" } else { "fail" }.into(),
+                    );
+                }
+                object.insert("alarms".into(), a.into());
+            }
+            if let Some(calendars) = &rule.calendars {
+                let mut c = serde_json::Map::new();
+                c.insert("names".into(), calendars.names.clone().into());
+                if let Some(on_closed) = calendars.on_closed {
+                    c.insert("on_closed".into(), on_closed.json().into());
+                }
+                object.insert("change_calendars".into(), c.into());
             }
             if let Some(on_fail) = rule.on_fail {
                 object.insert("on_fail".into(), on_fail.json().into());
@@ -307,6 +375,10 @@ fn oracle(w: &World) -> Oracle {
             "abstain is stable: no lastStatusChange, so it cannot be judged",
         );
     };
+    // Only abstain is stable. docs/policy.md also says a calendar closed when the approval
+    // arrived "leaves it with a human even after it opens"; with `on_closed: reject` the
+    // judgement then is a rejection, which the decision table does not keep: the oracle
+    // follows the table there.
     let at_since = evaluate(w, rule, &execution_id, since.as_second(), expiry);
     if at_since.said == Said::Abstain {
         let mut why = vec![
@@ -327,6 +399,8 @@ fn oracle(w: &World) -> Oracle {
 fn evaluate(w: &World, rule: &RuleSpec, execution: &str, now: i64, expiry: Option<i64>) -> Oracle {
     let on_fail = rule.on_fail.unwrap_or(Answer::Abstain);
     let mut failing: Vec<(Answer, String)> = Vec::new();
+    // When each deferring check expects to pass.
+    let mut openings: Vec<Opening> = Vec::new();
 
     for (stage, action) in &rule.require_succeeded {
         if let Err(why) = required_succeeded(w, execution, stage, action) {
@@ -342,6 +416,9 @@ fn evaluate(w: &World, rule: &RuleSpec, execution: &str, now: i64, expiry: Optio
     {
         let outside = windows.outside.unwrap_or(Answer::Abstain);
         failing.push((outside, "windows: outside every allow window".to_owned()));
+        if outside == Answer::Defer {
+            openings.push(Opening::Window);
+        }
     }
 
     if let Some(revisions) = &rule.revisions {
@@ -367,6 +444,27 @@ fn evaluate(w: &World, rule: &RuleSpec, execution: &str, now: i64, expiry: Optio
         }
     }
 
+    if let Some(alarms) = &rule.alarms
+        && let Some((answer, why)) = alarms_fail(w, alarms, now)
+    {
+        if answer == Answer::Defer {
+            // An alarm has no known time of recovery.
+            openings.push(Opening::Unknown);
+        }
+        failing.push((answer, why));
+    }
+
+    if let Some(calendars) = &rule.calendars {
+        for name in &calendars.names {
+            if let Some((answer, why, opening)) = calendar_fails(w, calendars, name, now) {
+                if answer == Answer::Defer {
+                    openings.push(opening);
+                }
+                failing.push((answer, why));
+            }
+        }
+    }
+
     if failing.is_empty() {
         return Oracle {
             said: Said::Approve,
@@ -384,14 +482,29 @@ fn evaluate(w: &World, rule: &RuleSpec, execution: &str, now: i64, expiry: Optio
         Answer::Reject => Said::Reject,
         Answer::Abstain => Said::Abstain,
         Answer::Defer => {
-            // Only a window asks for defer. Rejected in the last 30 minutes before the
-            // trusted expiry, unless a window opens at least one sweep period before it.
-            match (expiry, &rule.windows) {
-                (Some(expiry), Some(windows)) if now + 30 * 60 >= expiry => {
-                    if opens_by(windows, now, expiry - SWEEP_EVERY_SECONDS) {
+            // Rejected in the last 30 minutes before the trusted expiry, unless every
+            // deferring check opens in time for a sweep to approve: a window at least one
+            // sweep period before it (and then open for a whole period), a calendar's next
+            // transition early enough for a sweep before it; an alarm never.
+            match expiry {
+                Some(expiry) if now + 30 * 60 >= expiry => {
+                    let mut in_time = true;
+                    for opening in &openings {
+                        let this = match opening {
+                            Opening::Window => rule.windows.as_ref().is_some_and(|windows| {
+                                opens_by(windows, now, expiry - SWEEP_EVERY_SECONDS)
+                            }),
+                            Opening::At(at) => at + SWEEP_EVERY_SECONDS < expiry,
+                            Opening::Unknown => false,
+                        };
+                        if !this {
+                            in_time = false;
+                        }
+                    }
+                    if in_time {
                         Said::Defer
                     } else {
-                        why.push("deferred, and no window opens before it expires".to_owned());
+                        why.push("deferred, and nothing opens before it expires".to_owned());
                         Said::Reject
                     }
                 }
@@ -400,6 +513,141 @@ fn evaluate(w: &World, rule: &RuleSpec, execution: &str, now: i64, expiry: Optio
         }
     };
     Oracle { said, why }
+}
+
+/// When a deferring check expects to pass.
+#[derive(Clone, Copy, Debug)]
+enum Opening {
+    /// When the rule's allow windows next open.
+    Window,
+    /// A closed calendar's next transition (seconds since the epoch).
+    At(i64),
+    /// Not known (an alarm's recovery, a calendar closed with no transition scheduled).
+    Unknown,
+}
+
+/// The `alarms` check judged at `moment` (seconds), from the alarms as read at `w.now`:
+/// `None` when it passes, else what it asks for and why.
+fn alarms_fail(w: &World, spec: &AlarmsSpec, moment: i64) -> Option<(Answer, String)> {
+    let on_alarm = spec.on_alarm.unwrap_or(Answer::Abstain);
+    // A name that finds nothing, a prefix that matches none, access denied: never less
+    // than abstain.
+    let unresolved = on_alarm.max(Answer::Abstain);
+    if w.alarms_denied {
+        return Some((unresolved, "alarms: DescribeAlarms is denied".into()));
+    }
+    let mut worst: Option<Answer> = None;
+    let mut why: Vec<String> = Vec::new();
+    let mut checked: Vec<&Alarm> = Vec::new();
+    for name in &spec.names {
+        let mut found = false;
+        for alarm in &w.alarms {
+            if alarm.name == *name {
+                found = true;
+                checked.push(alarm);
+            }
+        }
+        if !found {
+            worst = worst.max(Some(unresolved));
+            why.push(format!("no alarm is named {name}"));
+        }
+    }
+    for prefix in &spec.prefixes {
+        let mut found = false;
+        for alarm in &w.alarms {
+            if alarm.name.starts_with(prefix) {
+                found = true;
+                checked.push(alarm);
+            }
+        }
+        if !found {
+            worst = worst.max(Some(unresolved));
+            why.push(format!("no alarm starts with {prefix}"));
+        }
+    }
+    let read_at = w.now.as_second();
+    for alarm in checked {
+        // Judged at an earlier moment than the read, a state is known only if it has not
+        // changed since that moment.
+        let known = moment >= read_at || alarm.changed.is_some_and(|changed| changed < moment);
+        if !known {
+            let asks = if on_alarm == Answer::Defer {
+                Answer::Defer
+            } else {
+                Answer::Abstain
+            };
+            worst = worst.max(Some(asks));
+            why.push(format!("{}'s state then is not known", alarm.name));
+            continue;
+        }
+        let ok = match alarm.state {
+            "OK" => true,
+            "INSUFFICIENT_DATA" => spec.insufficient_ok == Some(true),
+            _ => false,
+        };
+        if !ok {
+            worst = worst.max(Some(on_alarm));
+            why.push(format!("{} is {}", alarm.name, alarm.state));
+        }
+    }
+    worst.map(|answer| (answer, format!("alarms: {}", why.join("; "))))
+}
+
+/// Whether the calendar's spans close it at `moment`, and if so when it opens (`None`: no
+/// transition is scheduled).
+fn calendar_closed_at(spans: &[Span], moment: i64) -> Option<Option<i64>> {
+    let covering = |t: i64| {
+        let mut end: Option<Option<i64>> = None;
+        for (from, to) in spans {
+            if *from <= t && to.is_none_or(|to| t < to) {
+                // The latest end among the spans covering t.
+                end = Some(match (end, to) {
+                    (Some(None), _) | (_, None) => None,
+                    (Some(Some(a)), Some(b)) => Some(a.max(*b)),
+                    (None, Some(b)) => Some(*b),
+                });
+            }
+        }
+        end
+    };
+    let mut end = covering(moment)?;
+    // Spans that touch or overlap keep it closed.
+    while let Some(t) = end {
+        match covering(t) {
+            Some(later) => end = later,
+            None => break,
+        }
+    }
+    Some(end)
+}
+
+/// One calendar's check judged at `moment`: `None` when it is open.
+fn calendar_fails(
+    w: &World,
+    spec: &CalendarsSpec,
+    name: &str,
+    moment: i64,
+) -> Option<(Answer, String, Opening)> {
+    let on_closed = spec.on_closed.unwrap_or(Answer::Abstain);
+    let mut spans = None;
+    for (calendar, closed) in &w.calendars {
+        if *calendar == name {
+            spans = Some(closed);
+        }
+    }
+    let Some(spans) = spans else {
+        return Some((
+            on_closed.max(Answer::Abstain),
+            format!("change_calendars: {name} does not exist"),
+            Opening::Unknown,
+        ));
+    };
+    let opens = calendar_closed_at(spans, moment)?;
+    Some((
+        on_closed,
+        format!("change_calendars: {name} is CLOSED"),
+        opens.map_or(Opening::Unknown, Opening::At),
+    ))
 }
 
 /// The attempts `ListActionExecutions` reported for `execution` only.
@@ -907,12 +1155,18 @@ fn gate(w: &World) -> Option<Decision> {
         facts = facts.with_actions(records.clone());
     }
     let heads = SourceHead::of(&w.snapshot);
+    let conditions = match policy.rule_for(&w.target) {
+        Some(rule) if rule.alarms.is_some() || rule.change_calendars.is_some() => {
+            read_conditions(w, rule, approval.since())
+        }
+        _ => Conditions::none(),
+    };
     let evidence = Evidence {
         approval: &approval,
         execution: &facts,
         heads: &heads,
         expiry: approval.expiry(Some(&w.declaration)),
-        conditions: &Conditions::none(),
+        conditions: &conditions,
     };
     Some(decide(
         &policy,
@@ -920,6 +1174,89 @@ fn gate(w: &World) -> Option<Decision> {
         w.now,
         SignedDuration::from_secs(SWEEP_EVERY_SECONDS),
     ))
+}
+
+/// What the handler reads for a rule with alarms or calendars, all at `w.now`: the alarms
+/// by name and by each prefix, and each calendar now and, for a rule that judges the
+/// moment the approval started waiting with it, at that moment.
+fn read_conditions(
+    w: &World,
+    rule: &approval_gate::policy::Rule,
+    since: Option<Timestamp>,
+) -> Conditions {
+    let describe = |selects: &dyn Fn(&str) -> bool| -> Result<Vec<AlarmStatus>, String> {
+        if w.alarms_denied {
+            return Err("AccessDenied: not authorized to perform cloudwatch:DescribeAlarms".into());
+        }
+        Ok(w.alarms
+            .iter()
+            .filter(|alarm| selects(alarm.name))
+            .map(|alarm| AlarmStatus {
+                name: alarm.name.to_owned(),
+                state: AlarmState::parse(alarm.state),
+                reason: Some(format!(
+                    "Threshold Crossed: {} went {}",
+                    alarm.name, alarm.state
+                )),
+                changed: alarm.changed.map(at),
+            })
+            .collect())
+    };
+    let alarms = rule.alarms.as_ref().map(|required| AlarmReading {
+        by_name: (!required.names.is_empty())
+            .then(|| describe(&|name| required.names.iter().any(|wanted| wanted == name))),
+        by_prefix: required
+            .prefixes
+            .iter()
+            .map(|prefix| {
+                (
+                    prefix.clone(),
+                    describe(&|name| name.starts_with(prefix.as_str())),
+                )
+            })
+            .collect(),
+    });
+    let state_at = |name: &str, moment: i64| -> Result<CalendarReading, String> {
+        let Some((_, spans)) = w.calendars.iter().find(|(calendar, _)| *calendar == name) else {
+            return Err(format!("InvalidDocument: calendar {name} does not exist"));
+        };
+        let (state, next_transition) = match calendar_closed_at(spans, moment) {
+            Some(opens) => (CalendarState::Closed, opens),
+            None => {
+                let mut next: Option<i64> = None;
+                for (from, _) in spans {
+                    if *from > moment {
+                        next = Some(next.map_or(*from, |next| next.min(*from)));
+                    }
+                }
+                (CalendarState::Open, next)
+            }
+        };
+        Ok(CalendarReading {
+            at: at(moment),
+            state,
+            next_transition: next_transition.map(at),
+        })
+    };
+    let now = w.now.as_second();
+    let calendars = rule
+        .change_calendars
+        .iter()
+        .flat_map(|calendars| {
+            let past = since.filter(|since| calendars.needs_the_past() && *since < w.now);
+            calendars.names.iter().map(move |name| {
+                let mut readings = vec![state_at(name, now)];
+                if let Some(since) = past {
+                    readings.push(state_at(name, since.as_second()));
+                }
+                CalendarReadings {
+                    calendar: name.clone(),
+                    readings,
+                }
+            })
+        })
+        .collect();
+    Conditions::read(w.now, alarms, calendars)
 }
 
 /// Holds `decide()` to the oracle on one world; returns both answers.
@@ -1118,6 +1455,39 @@ struct Knobs {
     reverse_records: bool,
     approval: ApprovalKnobs,
     rules: Vec<RuleSpec>,
+    /// For each of [`ALARMS`], whether it exists and how.
+    alarms: Vec<Option<AlarmKnobs>>,
+    alarms_denied: bool,
+    /// For each of [`CALENDARS`], whether it exists and the spans closing it.
+    calendars: Vec<Option<Vec<SpanKnobs>>>,
+}
+
+/// The alarms that may exist; rules also name `db-prod-cpu`, which never does.
+const ALARMS: [&str; 3] = ["web-prod-5xx", "web-prod-latency", "api-prod-5xx"];
+const ALARM_STATES: [&str; 4] = ["OK", "ALARM", "INSUFFICIENT_DATA", "DEGRADED"];
+/// The calendars that may exist; rules also name `missing-freeze`, which never does.
+const CALENDARS: [&str; 3] = [
+    "prod-freeze",
+    "org-freeze",
+    "arn:aws:ssm:us-east-1:111122223333:document/shared-freeze",
+];
+
+#[derive(Clone, Debug)]
+struct AlarmKnobs {
+    state: usize,
+    /// Seconds after the approval started waiting that the state last changed (negative:
+    /// before; never exactly then); `None` when not reported.
+    changed: Option<i64>,
+}
+
+#[derive(Clone, Debug)]
+struct SpanKnobs {
+    /// Whether the span is placed around now rather than around `since`.
+    around_now: bool,
+    /// Minutes from that moment to the span's start.
+    start: i64,
+    /// Minutes it lasts; `None` when it has no scheduled end.
+    minutes: Option<i64>,
 }
 
 fn base_time() -> Timestamp {
@@ -1425,6 +1795,31 @@ fn build(k: &Knobs) -> World {
         Now::Soon(minutes) => since + minutes * 60,
     };
 
+    // DescribeAlarms and GetCalendarState.
+    let mut alarms = Vec::new();
+    for (name, knobs) in ALARMS.iter().zip(&k.alarms) {
+        if let Some(knobs) = knobs {
+            alarms.push(Alarm {
+                name,
+                state: ALARM_STATES[knobs.state % ALARM_STATES.len()],
+                changed: knobs.changed.map(|seconds| since + seconds),
+            });
+        }
+    }
+    let mut calendars = Vec::new();
+    for (name, spans) in CALENDARS.iter().zip(&k.calendars) {
+        if let Some(spans) = spans {
+            let spans = spans
+                .iter()
+                .map(|span| {
+                    let from = if span.around_now { now } else { since } + span.start * 60;
+                    (from, span.minutes.map(|minutes| from + minutes * 60))
+                })
+                .collect();
+            calendars.push((*name, spans));
+        }
+    }
+
     World {
         snapshot,
         target,
@@ -1434,6 +1829,9 @@ fn build(k: &Knobs) -> World {
         declaration: Declaration { timeouts },
         now: at(now),
         rules: k.rules.clone(),
+        alarms,
+        alarms_denied: k.alarms_denied,
+        calendars,
     }
 }
 
@@ -1664,9 +2062,11 @@ fn rule_strategy() -> impl Strategy<Value = RuleSpec> {
             0.7,
             prop_oneof![Just(Answer::Reject), Just(Answer::Abstain)],
         ),
+        proptest::option::weighted(0.3, alarms_spec_strategy()),
+        proptest::option::weighted(0.25, calendars_spec_strategy()),
     )
         .prop_map(
-            |(pipeline, stage, action, require_succeeded, windows, revisions, on_fail)| RuleSpec {
+            |(
                 pipeline,
                 stage,
                 action,
@@ -1674,8 +2074,103 @@ fn rule_strategy() -> impl Strategy<Value = RuleSpec> {
                 windows,
                 revisions,
                 on_fail,
+                alarms,
+                calendars,
+            )| RuleSpec {
+                pipeline,
+                stage,
+                action,
+                require_succeeded,
+                windows,
+                revisions,
+                alarms,
+                calendars,
+                on_fail,
             },
         )
+}
+
+/// `on_alarm`, `on_closed`: mostly `defer`, as a production check usually is.
+fn condition_answer_strategy() -> impl Strategy<Value = Answer> {
+    prop_oneof![1 => Just(Answer::Reject), 1 => Just(Answer::Abstain), 3 => Just(Answer::Defer)]
+}
+
+fn alarms_spec_strategy() -> impl Strategy<Value = AlarmsSpec> {
+    (
+        prop_oneof![
+            1 => Just(vec![]),
+            4 => Just(vec!["web-prod-5xx"]),
+            2 => Just(vec!["web-prod-5xx", "api-prod-5xx"]),
+            1 => Just(vec!["db-prod-cpu"]),
+        ],
+        prop_oneof![
+            3 => Just(vec![]),
+            2 => Just(vec!["web-prod-"]),
+            1 => Just(vec!["api-", "web-"]),
+            1 => Just(vec!["db-"]),
+        ],
+        proptest::option::weighted(0.8, condition_answer_strategy()),
+        proptest::option::of(any::<bool>()),
+    )
+        .prop_map(|(names, prefixes, on_alarm, insufficient_ok)| AlarmsSpec {
+            // `alarms` needs names, prefixes or both.
+            names: if names.is_empty() && prefixes.is_empty() {
+                vec!["web-prod-latency"]
+            } else {
+                names
+            },
+            prefixes,
+            on_alarm,
+            insufficient_ok,
+        })
+}
+
+fn calendars_spec_strategy() -> impl Strategy<Value = CalendarsSpec> {
+    (
+        prop_oneof![
+            4 => Just(vec![CALENDARS[0]]),
+            2 => Just(vec![CALENDARS[1], CALENDARS[2]]),
+            1 => Just(vec![CALENDARS[0], "missing-freeze"]),
+        ],
+        proptest::option::weighted(0.8, condition_answer_strategy()),
+    )
+        .prop_map(|(names, on_closed)| CalendarsSpec { names, on_closed })
+}
+
+fn alarm_knobs_strategy() -> impl Strategy<Value = Option<AlarmKnobs>> {
+    proptest::option::weighted(
+        0.92,
+        (
+            prop_oneof![10 => Just(0usize), 3 => Just(1usize), 1 => Just(2usize), 1 => Just(3usize)],
+            prop_oneof![
+                8 => (-40_000i64..=-1).prop_map(Some),
+                2 => (1i64..=200_000).prop_map(Some),
+                1 => Just(None),
+            ],
+        )
+            .prop_map(|(state, changed)| AlarmKnobs { state, changed }),
+    )
+}
+
+fn calendar_knobs_strategy() -> impl Strategy<Value = Option<Vec<SpanKnobs>>> {
+    let span = (
+        any::<bool>(),
+        -600i64..=600,
+        proptest::option::weighted(0.9, 1i64..=2_000),
+    )
+        .prop_map(|(around_now, start, minutes)| SpanKnobs {
+            around_now,
+            start,
+            minutes,
+        });
+    proptest::option::weighted(
+        0.93,
+        prop_oneof![
+            4 => Just(Vec::new()),
+            3 => proptest::collection::vec(span.clone(), 1..=1),
+            1 => proptest::collection::vec(span, 2..=3),
+        ],
+    )
 }
 
 /// The rules without those an earlier rule's patterns cover, read as names: such a rule
@@ -1716,9 +2211,23 @@ fn world_strategy() -> impl Strategy<Value = World> {
         any::<bool>(),
         approval_strategy(),
         proptest::collection::vec(rule_strategy(), 1..=2).prop_map(reachable),
+        (
+            proptest::collection::vec(alarm_knobs_strategy(), ALARMS.len()),
+            proptest::bool::weighted(0.03),
+            proptest::collection::vec(calendar_knobs_strategy(), CALENDARS.len()),
+        ),
     )
         .prop_map(
-            |(sources, build_knobs, execution, records_read, reverse_records, approval, rules)| {
+            |(
+                sources,
+                build_knobs,
+                execution,
+                records_read,
+                reverse_records,
+                approval,
+                rules,
+                (alarms, alarms_denied, calendars),
+            )| {
                 build(&Knobs {
                     sources,
                     build: build_knobs,
@@ -1727,6 +2236,9 @@ fn world_strategy() -> impl Strategy<Value = World> {
                     reverse_records,
                     approval,
                     rules,
+                    alarms,
+                    alarms_denied,
+                    calendars,
                 })
             },
         )
@@ -1741,6 +2253,21 @@ struct Tally {
     cases: usize,
     both_approve: usize,
     both_reject: usize,
+    /// Under a rule with `alarms` or `change_calendars`: approved, deferred and rejected
+    /// by both.
+    conditions: [usize; 3],
+}
+
+/// Whether the rule that decides the world's approval checks alarms or calendars.
+fn checks_conditions(w: &World) -> bool {
+    w.rules
+        .iter()
+        .find(|rule| {
+            glob(rule.pipeline, &w.target.pipeline)
+                && glob(rule.stage, &w.target.stage)
+                && glob(rule.action, &w.target.action)
+        })
+        .is_some_and(|rule| rule.alarms.is_some() || rule.calendars.is_some())
 }
 
 #[test]
@@ -1761,6 +2288,18 @@ fn decide_answers_only_what_the_readme_oracle_allows() {
         if verdict == Some(Verdict::Reject) && said == Said::Reject {
             tally.both_reject += 1;
         }
+        if checks_conditions(&world) {
+            let agreed = [
+                (Verdict::Approve, Said::Approve),
+                (Verdict::Defer, Said::Defer),
+                (Verdict::Reject, Said::Reject),
+            ];
+            for (index, pair) in agreed.iter().enumerate() {
+                if (verdict, said) == (Some(pair.0), pair.1) {
+                    tally.conditions[index] += 1;
+                }
+            }
+        }
         Ok(())
     });
     if let Err(error) = result {
@@ -1774,6 +2313,22 @@ fn decide_answers_only_what_the_readme_oracle_allows() {
         tally.both_approve,
         tally.both_reject,
         tally.cases
+    );
+    // And alarms and calendars must decide some of them, every way.
+    assert!(
+        tally
+            .conditions
+            .iter()
+            .all(|agreed| agreed * 400 >= tally.cases),
+        "too few approvals, deferrals or rejections under alarms or calendars: {:?} in {} \
+         cases",
+        tally.conditions,
+        tally.cases
+    );
+    eprintln!(
+        "{} cases: {} approved and {} rejected by both; under alarms or calendars, \
+         approved, deferred, rejected by both: {:?}",
+        tally.cases, tally.both_approve, tally.both_reject, tally.conditions
     );
 }
 
@@ -1810,6 +2365,8 @@ fn strict_rule(revisions: RevisionsSpec) -> RuleSpec {
         require_succeeded: vec![("Build", "Unit"), ("Build", "IntegrationTests")],
         windows: None,
         revisions: Some(revisions),
+        alarms: None,
+        calendars: None,
         on_fail: Some(Answer::Reject),
     }
 }
@@ -1849,6 +2406,9 @@ fn clean() -> Knobs {
             now: Now::Soon(30),
         },
         rules: vec![strict_rule(revisions(true, vec!["main"]))],
+        alarms: vec![None; ALARMS.len()],
+        alarms_denied: false,
+        calendars: vec![None; CALENDARS.len()],
     }
 }
 
@@ -2009,4 +2569,109 @@ fn branches_checks_every_source_action_including_one_no_artifact_pairs_with() {
         &knobs,
         "the branch each source action built must match one; an action that cannot be paired is always checked",
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Alarms and Change Calendars: the shapes docs/policy.md names, from the clean world.
+// ---------------------------------------------------------------------------------------
+
+/// The clean world under a rule that also requires `alarms` and `change_calendars`, with
+/// web-prod-5xx OK since before the approval started waiting and prod-freeze open.
+fn healthy() -> Knobs {
+    let mut knobs = clean();
+    knobs.rules[0].alarms = Some(AlarmsSpec {
+        names: vec!["web-prod-5xx"],
+        prefixes: vec![],
+        on_alarm: Some(Answer::Defer),
+        insufficient_ok: None,
+    });
+    knobs.rules[0].calendars = Some(CalendarsSpec {
+        names: vec!["prod-freeze"],
+        on_closed: Some(Answer::Abstain),
+    });
+    knobs.alarms[0] = Some(AlarmKnobs {
+        state: 0,
+        changed: Some(-7_200),
+    });
+    knobs.calendars[0] = Some(Vec::new());
+    knobs
+}
+
+#[test]
+fn alarms_ok_and_calendars_open_are_approved_by_both() {
+    assert_eq!(both(&healthy()), (Some(Verdict::Approve), Said::Approve));
+}
+
+#[test]
+fn a_firing_alarm_defers_and_the_sweep_approves_once_it_clears() {
+    let mut knobs = healthy();
+    knobs.alarms[0] = Some(AlarmKnobs {
+        state: 1,
+        changed: Some(-7_200),
+    });
+    assert_eq!(both(&knobs), (Some(Verdict::Defer), Said::Defer));
+    // It cleared after the approval started waiting: its state then is unknown, which
+    // defers there, so the approval is not left to a human.
+    knobs.alarms[0] = Some(AlarmKnobs {
+        state: 0,
+        changed: Some(600),
+    });
+    assert_eq!(both(&knobs), (Some(Verdict::Approve), Said::Approve));
+}
+
+#[test]
+fn an_alarm_deferral_in_the_last_half_hour_is_rejected() {
+    let mut knobs = healthy();
+    knobs.alarms[0] = Some(AlarmKnobs {
+        state: 1,
+        changed: Some(-7_200),
+    });
+    // Two hours to decide, so that only the alarm stands in the way.
+    knobs.approval.timeouts.0 = Timeout::Minutes(120);
+    knobs.approval.now = Now::BeforeExpiry(20, 0);
+    assert_both_reject(&knobs);
+}
+
+#[test]
+fn a_missing_alarm_is_never_merely_deferred() {
+    let mut knobs = healthy();
+    knobs.alarms[0] = None;
+    assert_eq!(both(&knobs), (Some(Verdict::Abstain), Said::Abstain));
+}
+
+#[test]
+fn a_calendar_closed_when_the_approval_arrived_leaves_it_with_a_human_after_it_opens() {
+    let mut knobs = healthy();
+    // Closed from an hour before the approval started waiting to ten minutes after.
+    knobs.calendars[0] = Some(vec![SpanKnobs {
+        around_now: false,
+        start: -60,
+        minutes: Some(70),
+    }]);
+    assert_eq!(both(&knobs), (Some(Verdict::Abstain), Said::Abstain));
+}
+
+#[test]
+fn a_calendar_deferral_is_kept_in_the_last_half_hour_only_if_it_opens_in_time() {
+    let mut knobs = healthy();
+    knobs.rules[0].calendars = Some(CalendarsSpec {
+        names: vec!["prod-freeze"],
+        on_closed: Some(Answer::Defer),
+    });
+    knobs.approval.timeouts.0 = Timeout::Minutes(120);
+    knobs.approval.now = Now::BeforeExpiry(25, 0);
+    // Closed until 10 minutes from now: a sweep comes before the expiry.
+    knobs.calendars[0] = Some(vec![SpanKnobs {
+        around_now: true,
+        start: -60,
+        minutes: Some(70),
+    }]);
+    assert_eq!(both(&knobs), (Some(Verdict::Defer), Said::Defer));
+    // Closed until 22 minutes from now: too late.
+    knobs.calendars[0] = Some(vec![SpanKnobs {
+        around_now: true,
+        start: -60,
+        minutes: Some(82),
+    }]);
+    assert_both_reject(&knobs);
 }

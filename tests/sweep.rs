@@ -306,6 +306,36 @@ async fn a_hundred_pipelines_are_swept_without_tripping_throttling() {
     );
 }
 
+/// A deadline already past when the sweep starts (as local emulators send it) says
+/// nothing about the time left: the sweep reads every pipeline, as without a deadline.
+#[tokio::test]
+async fn a_deadline_already_past_is_read_as_none() {
+    let stand_in = StandIn::start().await.unwrap();
+    for i in 0..20 {
+        let token = format!("00000000-0000-4000-8000-{i:012}");
+        stand_in.put_pipeline(pipeline(&format!("web-{i:03}"), &token, "Succeeded", true));
+    }
+    let sdk = sdk_for(&stand_in).await;
+    let gate = Gate::new(
+        Policy::from_json(&demo_policy()).unwrap(),
+        Settings {
+            sweep_read_interval: Duration::from_millis(1),
+            ..Settings::default()
+        },
+        CodePipeline::new(&sdk),
+        None::<SnsDecisionTopic>,
+    );
+
+    let response = gate
+        .handle_until(&scheduled_at(2), Some(SystemTime::now()))
+        .await
+        .unwrap();
+
+    let summary = response.sweep.unwrap();
+    assert_eq!((summary.covered, summary.left), (20, 0), "{summary:?}");
+    assert_eq!(summary.answered, 20);
+}
+
 /// A sweep cut short by its deadline: the real SDK against the stand-in, in real time.
 #[tokio::test]
 async fn a_sweep_stops_starting_reads_a_margin_before_its_deadline() {

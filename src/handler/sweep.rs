@@ -64,6 +64,16 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
         deadline: Option<SystemTime>,
     ) -> Result<Response, GateError> {
         let started = Instant::now();
+        // Lambda always gives a deadline ahead of the invocation's start. One already past
+        // (local emulators send the time of the request) says nothing about the time left:
+        // the sweep then reads as it does without a deadline.
+        let deadline = deadline.filter(|deadline| {
+            let ahead = *deadline > SystemTime::now();
+            if !ahead {
+                tracing::warn!("the invocation's deadline has already passed; the sweep reads as if it had none");
+            }
+            ahead
+        });
         // The invocation's time, to the whole second: the function's timeout on every
         // invocation, so that sweeps plan alike. Its stop is then a margin before it.
         let run_time = deadline.map(|deadline| {
@@ -77,6 +87,7 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
         if window.is_some_and(|window| window.is_zero()) {
             tracing::error!(
                 margin_seconds = self.settings.sweep_margin.as_secs(),
+                seconds_left = run_time.map_or(0, |run_time| run_time.as_secs()),
                 "the sweep has no time to read: GATE_SWEEP_MARGIN_SECONDS is not shorter than the function's timeout"
             );
         }

@@ -29,9 +29,21 @@
 //! `"appconfig": [{"application": "a", "environment": "e", "profile": "p",
 //! "content": "{...}"}]` holds AWS AppConfig configurations, served by AppConfig Data.
 //!
-//! On `SIGHUP` the stand-in reads the file again: pipeline states, declarations and
-//! AppConfig configurations in it replace those of the same name (a new version of a
-//! configuration, as a deployment makes one), so a running gate can be shown a change.
+//! `"alarms"` holds CloudWatch alarms as `DescribeAlarms` lists them, plus an optional
+//! `AlarmType` (`MetricAlarm`, the default, `CompositeAlarm` or `LogAlarm`):
+//! `[{"AlarmName": "web-prod-5xx", "StateValue": "ALARM", "StateReason": "..."}]`.
+//! Unless an alarm gives its own `StateUpdatedTimestamp`, its state changed when it was
+//! loaded with that state.
+//!
+//! `"calendars"` holds SSM Change Calendars by document name (or ARN): `"OPEN"`,
+//! `"CLOSED"` (closed from a day before it was loaded until seven days after), or the
+//! spans in which it is closed, as seconds relative to when it was loaded:
+//! `{"prod-freeze": [[-60, 3600]]}` is closed since a minute before, for an hour.
+//!
+//! On `SIGHUP` the stand-in reads the file again: pipeline states, declarations,
+//! AppConfig configurations, alarms and calendars in it replace those of the same name (a
+//! new version of a configuration, as a deployment makes one; an alarm whose state is new
+//! changed state at the reload), so a running gate can be shown a change.
 //! Approvals waiting in the fixture's states are taken to have started waiting an hour
 //! before the stand-in started, so they never expire on the calendar.
 
@@ -142,9 +154,21 @@ const WAITING_SECONDS: f64 = 3600.0;
 /// many pipelines it held. Malformed entries are errors rather than being
 /// skipped, so a typo in a demo fixture is noticed at start-up.
 fn load_fixture(stand_in: &StandIn, fixture: Value) -> Result<usize, String> {
+    let mut alarms = Vec::new();
+    let mut calendars = serde_json::Map::new();
     let (pipelines, executions, action_executions, declarations, configurations) = match fixture {
         Value::Array(pipelines) => (pipelines, Value::Null, Value::Null, Vec::new(), Vec::new()),
         Value::Object(mut object) => {
+            alarms = match object.remove("alarms") {
+                Some(Value::Array(alarms)) => alarms,
+                None => Vec::new(),
+                Some(_) => return Err("\"alarms\" must be an array".into()),
+            };
+            calendars = match object.remove("calendars") {
+                Some(Value::Object(calendars)) => calendars,
+                None => serde_json::Map::new(),
+                Some(_) => return Err("\"calendars\" must be an object keyed by name".into()),
+            };
             let pipelines = match object.remove("pipelines") {
                 Some(Value::Array(pipelines)) => pipelines,
                 None => Vec::new(),
@@ -217,7 +241,54 @@ fn load_fixture(stand_in: &StandIn, fixture: Value) -> Result<usize, String> {
             field("content")?,
         );
     }
+    for alarm in alarms {
+        if !alarm.get("AlarmName").is_some_and(Value::is_string) {
+            return Err("every alarm needs an \"AlarmName\"".into());
+        }
+        let state = alarm.get("StateValue").and_then(Value::as_str);
+        if !state.is_some_and(|state| ["OK", "ALARM", "INSUFFICIENT_DATA"].contains(&state)) {
+            return Err(format!(
+                "alarm {}: \"StateValue\" must be OK, ALARM or INSUFFICIENT_DATA",
+                alarm["AlarmName"]
+            ));
+        }
+        stand_in.put_alarm(alarm);
+    }
+    for (name, calendar) in calendars {
+        stand_in.put_calendar(&name, &closed_spans(&name, &calendar)?);
+    }
     Ok(count)
+}
+
+/// How long a calendar given as `"CLOSED"` has been closed, and stays closed.
+const CLOSED_BEFORE_SECONDS: f64 = 86_400.0;
+const CLOSED_AFTER_SECONDS: f64 = 7.0 * 86_400.0;
+
+/// A fixture's calendar as the spans (seconds relative to now) in which it is closed.
+fn closed_spans(name: &str, calendar: &Value) -> Result<Vec<(f64, f64)>, String> {
+    let invalid = || {
+        format!(
+            "calendar {name:?} must be \"OPEN\", \"CLOSED\" or a list of [from, to] spans \
+             in seconds relative to now, each from before to"
+        )
+    };
+    match calendar {
+        Value::String(state) if state == "OPEN" => Ok(Vec::new()),
+        Value::String(state) if state == "CLOSED" => {
+            Ok(vec![(-CLOSED_BEFORE_SECONDS, CLOSED_AFTER_SECONDS)])
+        }
+        Value::Array(spans) => spans
+            .iter()
+            .map(|span| match span.as_array().map(Vec::as_slice) {
+                Some([from, to]) => match (from.as_f64(), to.as_f64()) {
+                    (Some(from), Some(to)) if from < to => Ok((from, to)),
+                    _ => Err(invalid()),
+                },
+                _ => Err(invalid()),
+            })
+            .collect(),
+        _ => Err(invalid()),
+    }
 }
 
 /// Reads `{"pipeline": [ ... ], ...}`; `null` (absent) means empty.
@@ -324,5 +395,91 @@ mod tests {
 
         let incomplete = json!({"appconfig": [{"application": "gate", "content": "{}"}]});
         assert!(load_fixture(&stand_in, incomplete).is_err());
+    }
+
+    async fn cloudwatch_and_ssm(
+        stand_in: &StandIn,
+    ) -> (aws_sdk_cloudwatch::Client, aws_sdk_ssm::Client) {
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(stand_in.endpoint_url())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_cloudwatch::config::Credentials::for_tests())
+            .load()
+            .await;
+        (
+            aws_sdk_cloudwatch::Client::new(&sdk),
+            aws_sdk_ssm::Client::new(&sdk),
+        )
+    }
+
+    async fn alarm_state(client: &aws_sdk_cloudwatch::Client, name: &str) -> String {
+        let described = client
+            .describe_alarms()
+            .alarm_names(name)
+            .send()
+            .await
+            .unwrap();
+        described.metric_alarms()[0]
+            .state_value()
+            .unwrap()
+            .as_str()
+            .to_owned()
+    }
+
+    async fn calendar_state(client: &aws_sdk_ssm::Client, name: &str) -> String {
+        let state = client
+            .get_calendar_state()
+            .calendar_names(name)
+            .send()
+            .await
+            .unwrap();
+        state.state().unwrap().as_str().to_owned()
+    }
+
+    #[tokio::test]
+    async fn loads_alarms_and_calendars_and_a_reload_replaces_them() {
+        let stand_in = StandIn::start().await.unwrap();
+        let (cloudwatch, ssm) = cloudwatch_and_ssm(&stand_in).await;
+        let fixture = |alarm: &str, freeze: Value| {
+            json!({
+                "alarms": [{"AlarmName": "web-prod-5xx", "StateValue": alarm,
+                            "StateReason": "Threshold Crossed"}],
+                "calendars": {"prod-freeze": freeze, "org-freeze": "OPEN",
+                              "year-end": [[-60, 3600], [7200, 9000]]},
+            })
+        };
+
+        assert_eq!(
+            load_fixture(&stand_in, fixture("ALARM", json!("CLOSED"))),
+            Ok(0)
+        );
+        assert_eq!(alarm_state(&cloudwatch, "web-prod-5xx").await, "ALARM");
+        assert_eq!(calendar_state(&ssm, "prod-freeze").await, "CLOSED");
+        assert_eq!(calendar_state(&ssm, "org-freeze").await, "OPEN");
+        assert_eq!(calendar_state(&ssm, "year-end").await, "CLOSED");
+
+        // As on SIGHUP: the file read again replaces what it names.
+        assert_eq!(load_fixture(&stand_in, fixture("OK", json!("OPEN"))), Ok(0));
+        assert_eq!(alarm_state(&cloudwatch, "web-prod-5xx").await, "OK");
+        assert_eq!(calendar_state(&ssm, "prod-freeze").await, "OPEN");
+    }
+
+    #[tokio::test]
+    async fn refuses_malformed_alarms_and_calendars() {
+        let stand_in = StandIn::start().await.unwrap();
+        for fixture in [
+            json!({"alarms": {"web-prod-5xx": "ALARM"}}),
+            json!({"alarms": [{"StateValue": "ALARM"}]}),
+            json!({"alarms": [{"AlarmName": "web-prod-5xx", "StateValue": "RED"}]}),
+            json!({"calendars": ["prod-freeze"]}),
+            json!({"calendars": {"prod-freeze": "SHUT"}}),
+            json!({"calendars": {"prod-freeze": [[3600, 60]]}}),
+            json!({"calendars": {"prod-freeze": [[0]]}}),
+        ] {
+            assert!(
+                load_fixture(&stand_in, fixture.clone()).is_err(),
+                "{fixture}"
+            );
+        }
     }
 }

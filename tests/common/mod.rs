@@ -78,7 +78,7 @@ pub async fn sdk_for(stand_in: &stand_in::StandIn) -> aws_config::SdkConfig {
     sdk_at(&stand_in.endpoint_url()).await
 }
 
-/// A stand-in serving the whole demo fixture.
+/// A stand-in serving the whole demo fixture (its alarms changed state as it started).
 pub async fn demo_stand_in() -> stand_in::StandIn {
     let stand_in = stand_in::StandIn::start().await.unwrap();
     let fixture = demo_fixture();
@@ -96,6 +96,9 @@ pub async fn demo_stand_in() -> stand_in::StandIn {
     }
     for declaration in fixture["declarations"].as_array().into_iter().flatten() {
         stand_in.put_declaration(declaration.clone());
+    }
+    for alarm in fixture["alarms"].as_array().into_iter().flatten() {
+        stand_in.put_alarm(alarm.clone());
     }
     stand_in
 }

@@ -3,7 +3,6 @@
 //! AWS CLI's format (ISO 8601 times or the wire's epoch seconds) or from CodePipeline
 //! itself, and it never answers. Also the other subcommands' exit codes and output.
 
-mod common;
 
 use std::io::{Read, Write};
 use std::process::{Command, Output};
@@ -14,7 +13,7 @@ use approval_gate::cli::NoTopic;
 use approval_gate::cli::files::FilesPipelines;
 use approval_gate::handler::{Explained, Gate, Settings};
 use approval_gate::policy::Policy;
-use common::{demo_policy, demo_stand_in, event, sdk_for};
+use crate::common::{demo_policy, demo_stand_in, event, sdk_for};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
@@ -256,7 +255,7 @@ fn explain_exit_codes_say_what_went_wrong() {
     std::fs::create_dir_all(&dir).unwrap();
     let policy = dir.join("policy.json");
     std::fs::write(&policy, demo_policy()).unwrap();
-    let mut state = common::demo_pipelines()
+    let mut state = crate::common::demo_pipelines()
         .into_iter()
         .find(|state| state["pipelineName"] == "web-api")
         .unwrap();

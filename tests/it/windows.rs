@@ -1,7 +1,6 @@
 //! Time windows through the whole handler: a notice outside its window is deferred, and
 //! the sweep answers it when the window opens (or, before it expires, rejects it).
 
-mod common;
 
 use std::cell::Cell;
 use std::time::Duration;
@@ -10,7 +9,7 @@ use approval_gate::handler::{Gate, Settings};
 use approval_gate::pipeline::{ActionStatus, ApprovalStatus, Declaration, PipelineSnapshot};
 use approval_gate::policy::Policy;
 use approval_gate::report::{Answer, Outcome};
-use common::*;
+use crate::common::*;
 use jiff::Timestamp;
 
 const SHOP_TOKEN: &str = "4c8e3a2b-6d1f-4e9a-b7c5-0f2d8e6a1b31";

@@ -3,7 +3,6 @@
 //! notices at once. Whatever goes wrong, nothing is approved that should not be, and no
 //! approval is ever answered twice or two ways.
 
-mod common;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -15,7 +14,7 @@ use approval_gate::policy::Policy;
 use approval_gate::report::{Answer, Outcome};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_codepipeline::config::Credentials;
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use stand_in::{Call, Fault, StandIn};
 

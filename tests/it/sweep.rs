@@ -2,7 +2,6 @@
 //! pipelines, some waiting, some not, some no rule covers, one throttled; and at account
 //! scale, thousands of pipelines through the fake, on tokio's paused clock.
 
-mod common;
 
 use std::time::{Duration, SystemTime};
 
@@ -11,7 +10,7 @@ use approval_gate::handler::{Gate, Settings, SweepSummary};
 use approval_gate::pipeline::{ActionStatus, ReadError};
 use approval_gate::policy::Policy;
 use approval_gate::report::Outcome;
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use stand_in::{Fault, StandIn};
 

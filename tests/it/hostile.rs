@@ -8,7 +8,6 @@
 //! under a policy that approves anything: an input the gate wrongly accepted would end in
 //! an answer, and the test would see it.
 
-mod common;
 
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
@@ -17,7 +16,7 @@ use approval_gate::handler::{Gate, Settings};
 use approval_gate::pipeline::ActionStatus;
 use approval_gate::policy::Policy;
 use approval_gate::report::{Answer, Outcome};
-use common::*;
+use crate::common::*;
 use futures_util::FutureExt;
 use serde_json::{Value, json};
 

@@ -2,7 +2,6 @@
 //! executions (GetPipelineExecution) and source variables (ListActionExecutions) of the
 //! demo's `api-*` pipelines.
 
-mod common;
 
 use std::time::Duration;
 
@@ -10,7 +9,7 @@ use approval_gate::aws::{CodePipeline, SnsDecisionTopic};
 use approval_gate::handler::{Gate, Settings};
 use approval_gate::policy::Policy;
 use approval_gate::report::{Outcome, Report};
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use stand_in::{Fault, StandIn};
 

@@ -2,14 +2,13 @@
 //! Lambda Runtime API, calling the stand-in through the real SDK. It approves exactly what
 //! the documented policy says, and nothing else.
 
-mod common;
 
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use stand_in::{Fault, Invocation, RuntimeApi, StandIn};
 
 const WAIT: Duration = Duration::from_secs(60);

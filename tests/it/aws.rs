@@ -1,7 +1,6 @@
 //! The AWS adapters through the real SDK, against the local stand-in that speaks the real
 //! wire protocols (awsJson1.1 for CodePipeline, awsQuery for SNS).
 
-mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +14,7 @@ use approval_gate::pipeline::{
 use approval_gate::policy::Policy;
 use approval_gate::report::{Answer, DecisionTopic, Outcome};
 use aws_config::SdkConfig;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use stand_in::Fault;
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use approval_gate::policy::Policy;
 use serde_json::{Map, Value};
 
-mod schema;
+use crate::schema;
 
 /// README is the guide a platform engineer reads first; the reference lives in docs/.
 const README_MAX_LINES: usize = 260;

@@ -2,7 +2,6 @@
 //! read at cold start, refreshed after the interval, and what the gate does when the new
 //! version is invalid or the source cannot be read.
 
-mod common;
 
 use std::time::Duration;
 
@@ -13,7 +12,7 @@ use approval_gate::live_policy::{LivePolicy, LoadError};
 use approval_gate::policy::Policy;
 use approval_gate::policy::source::{PolicySource, SourceError};
 use approval_gate::report::{Answer, Outcome, Report};
-use common::*;
+use crate::common::*;
 use stand_in::{Fault, StandIn};
 
 const REFRESH: Duration = Duration::from_millis(1500);

@@ -1,14 +1,13 @@
 //! Alarms and Change Calendars end to end: the real CloudWatch (RPC v2 CBOR) and SSM
 //! (awsJson1.1) SDKs against the stand-in, driven by the scheduled sweep.
 
-mod common;
 
 use std::time::Duration;
 
 use approval_gate::aws::{CloudWatch, CodePipeline, SnsDecisionTopic, Ssm};
 use approval_gate::handler::{Gate, Settings, SweepSummary};
 use approval_gate::policy::Policy;
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use stand_in::{Fault, StandIn};
 

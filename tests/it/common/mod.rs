@@ -1,6 +1,5 @@
 //! Shared by the integration tests: the sample events, pipeline states in the project's
 //! own types, and fakes of the two ports.
-#![allow(dead_code)]
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;

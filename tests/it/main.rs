@@ -1,0 +1,23 @@
+//! The integration tests, one crate (one link of the SDK) with a module per subject:
+//! the adapters through the real SDK against the stand-in (`aws`, `appconfig`,
+//! `conditions`, `revisions`, `faults`), the flow through fakes (`handler`, `sweep`,
+//! `windows`, `hostile`), the release binary (`binary`, `cli`), the independent oracle of
+//! `decide()` (`oracle`) and the documentation (`docs`). `common` holds the shared fixtures.
+//! Run one subject with `cargo test --test it sweep::`.
+
+mod common;
+mod schema;
+
+mod appconfig;
+mod aws;
+mod binary;
+mod cli;
+mod conditions;
+mod docs;
+mod faults;
+mod handler;
+mod hostile;
+mod oracle;
+mod revisions;
+mod sweep;
+mod windows;

@@ -82,8 +82,16 @@ impl Alarms for CloudWatch {
                     ],
                 )
             }));
-            match output.next_token().filter(|token| !token.is_empty()) {
+            match output.next_token() {
                 None => return Ok(alarms),
+                // An empty token is neither the end nor a page to read: the list is not
+                // known whole.
+                Some("") => {
+                    return Err(ReadError::Final(
+                        "CloudWatch answered an empty page token; not all alarms could be read"
+                            .into(),
+                    ));
+                }
                 Some(token) => next_token = Some(token.to_owned()),
             }
         }

@@ -34,7 +34,16 @@ impl Calendars for Ssm {
             .send()
             .await
             .map_err(read_error)?;
+        // The state for another moment than the one asked for is not the state then: an
+        // AtTime that reads as a different second makes the state unknown.
+        let answered_for_another_time = output
+            .at_time()
+            .and_then(|text| text.parse::<Timestamp>().ok())
+            .is_some_and(|answered| answered.as_second() != at.as_second());
         let state = match output.state() {
+            _ if answered_for_another_time => {
+                CalendarState::Other("(a state for another time than asked)".into())
+            }
             Some(SdkCalendarState::Open) => CalendarState::Open,
             Some(SdkCalendarState::Closed) => CalendarState::Closed,
             Some(other) => CalendarState::Other(other.as_str().to_owned()),

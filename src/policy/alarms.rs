@@ -4,7 +4,7 @@
 //! be OK, and a prefix must match at least one alarm. A name or prefix that finds nothing
 //! fails the check: a typo must not open the gate.
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
 use crate::check::{Check, Severity};
@@ -20,6 +20,9 @@ const MAX_PREFIXES: usize = 10;
 const MAX_NAME_CHARS: usize = 255;
 /// Alarms named in one reason; the rest are counted.
 const NAMED_IN_REASON: usize = 3;
+/// How long before the alarms were read the alarms a prefix matches are taken to be the
+/// same: a notice is decided within seconds of the approval starting to wait.
+const PREFIX_MEMORY: SignedDuration = SignedDuration::from_mins(5);
 /// How much of an alarm's `StateReason` a reason quotes.
 const STATE_REASON_CHARS: usize = 60;
 
@@ -113,6 +116,7 @@ impl RequiredAlarms {
             })
         };
         let mut missing: Vec<&str> = Vec::new();
+        let mut prefixes_unknown: Vec<&str> = Vec::new();
         if !self.names.is_empty() {
             match &reading.by_name {
                 None => problems.push("the named alarms were not read".into()),
@@ -121,6 +125,18 @@ impl RequiredAlarms {
                     names::printable(why, 80)
                 )),
                 Some(Ok(found)) => {
+                    let strays: Vec<&str> = found
+                        .iter()
+                        .filter(|alarm| !self.names.contains(&alarm.name))
+                        .map(|alarm| alarm.name.as_str())
+                        .collect();
+                    if !strays.is_empty() {
+                        problems.push(format!(
+                            "CloudWatch answered for alarms not asked for ({}), so the answer \
+                             is not trusted",
+                            listed(&strays)
+                        ));
+                    }
                     for name in &self.names {
                         let mut seen = false;
                         for alarm in found.iter().filter(|alarm| &alarm.name == name) {
@@ -156,12 +172,30 @@ impl RequiredAlarms {
                     names::printable(why, 80)
                 )),
                 Some(Ok(found)) => {
-                    let matching: Vec<&AlarmStatus> = found
+                    let (matching, strays): (Vec<&AlarmStatus>, Vec<&AlarmStatus>) = found
                         .iter()
-                        .filter(|alarm| alarm.name.starts_with(prefix.as_str()))
-                        .collect();
+                        .partition(|alarm| alarm.name.starts_with(prefix.as_str()));
+                    if !strays.is_empty() {
+                        let names: Vec<&str> =
+                            strays.iter().map(|alarm| alarm.name.as_str()).collect();
+                        problems.push(format!(
+                            "CloudWatch answered alarms that do not start with {} ({}), so \
+                             the answer is not trusted",
+                            quoted(prefix),
+                            listed(&names)
+                        ));
+                    }
                     if matching.is_empty() {
                         problems.push(format!("no alarm's name starts with {}", quoted(prefix)));
+                    }
+                    // Deleted alarms vanish from CloudWatch: judged at an earlier moment,
+                    // the alarms a prefix matched then are not known. An alarm that fired
+                    // then and was deleted since must not count as OK.
+                    if at
+                        .checked_add(PREFIX_MEMORY)
+                        .is_ok_and(|then| then < read_at)
+                    {
+                        prefixes_unknown.push(prefix.as_str());
                     }
                     for alarm in matching {
                         checked += 1;
@@ -202,6 +236,20 @@ impl RequiredAlarms {
             parts.push(format!(
                 "{} changed state since {}, so its state then is not known",
                 listed(&unknown_names),
+                at.strftime("%Y-%m-%d %H:%M UTC")
+            ));
+        }
+        if !prefixes_unknown.is_empty() {
+            let asks = if self.on_alarm == Severity::Defer {
+                Severity::Defer
+            } else {
+                Severity::Abstain
+            };
+            severity = severity.max(Some(asks));
+            parts.push(format!(
+                "which alarms started with {} at {} is not known (an alarm deleted since \
+                 no longer shows)",
+                listed(&prefixes_unknown),
                 at.strftime("%Y-%m-%d %H:%M UTC")
             ));
         }

@@ -2,9 +2,9 @@
 //! read at cold start, refreshed after the interval, and what the gate does when the new
 //! version is invalid or the source cannot be read.
 
-
 use std::time::Duration;
 
+use crate::common::*;
 use approval_gate::aws::{AppConfigPolicy, CodePipeline, SnsDecisionTopic};
 use approval_gate::config::ConfigError;
 use approval_gate::handler::{Gate, Settings};
@@ -12,7 +12,6 @@ use approval_gate::live_policy::{LivePolicy, LoadError};
 use approval_gate::policy::Policy;
 use approval_gate::policy::source::{PolicySource, SourceError};
 use approval_gate::report::{Answer, Outcome, Report};
-use crate::common::*;
 use stand_in::{Fault, StandIn};
 
 const REFRESH: Duration = Duration::from_millis(1500);

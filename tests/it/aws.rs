@@ -1,10 +1,10 @@
 //! The AWS adapters through the real SDK, against the local stand-in that speaks the real
 //! wire protocols (awsJson1.1 for CodePipeline, awsQuery for SNS).
 
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::*;
 use approval_gate::aws::{CodePipeline, SnsDecisionTopic};
 use approval_gate::handler::{Gate, Settings};
 use approval_gate::notice::{ApprovalTarget, ApprovalToken};
@@ -14,7 +14,6 @@ use approval_gate::pipeline::{
 use approval_gate::policy::Policy;
 use approval_gate::report::{Answer, DecisionTopic, Outcome};
 use aws_config::SdkConfig;
-use crate::common::*;
 use serde_json::json;
 use stand_in::Fault;
 

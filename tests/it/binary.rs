@@ -2,7 +2,6 @@
 //! Lambda Runtime API, calling the stand-in through the real SDK. It approves exactly what
 //! the documented policy says, and nothing else.
 
-
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::thread::JoinHandle;

@@ -3,17 +3,16 @@
 //! AWS CLI's format (ISO 8601 times or the wire's epoch seconds) or from CodePipeline
 //! itself, and it never answers. Also the other subcommands' exit codes and output.
 
-
 use std::io::{Read, Write};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use crate::common::{demo_policy, demo_stand_in, event, sdk_for};
 use approval_gate::aws::CodePipeline;
 use approval_gate::cli::NoTopic;
 use approval_gate::cli::files::FilesPipelines;
 use approval_gate::handler::{Explained, Gate, Settings};
 use approval_gate::policy::Policy;
-use crate::common::{demo_policy, demo_stand_in, event, sdk_for};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 

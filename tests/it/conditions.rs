@@ -1,13 +1,12 @@
 //! Alarms and Change Calendars end to end: the real CloudWatch (RPC v2 CBOR) and SSM
 //! (awsJson1.1) SDKs against the stand-in, driven by the scheduled sweep.
 
-
 use std::time::Duration;
 
+use crate::common::*;
 use approval_gate::aws::{CloudWatch, CodePipeline, SnsDecisionTopic, Ssm};
 use approval_gate::handler::{Gate, Settings, SweepSummary};
 use approval_gate::policy::Policy;
-use crate::common::*;
 use serde_json::{Value, json};
 use stand_in::{Fault, StandIn};
 
@@ -85,9 +84,22 @@ async fn every_alarm_ok_approves_and_every_alarm_type_is_asked_for() {
     let mut composite = alarm("web-prod-health", "OK");
     composite["AlarmType"] = "CompositeAlarm".into();
     stand_in.put_alarm(composite);
-    let gate = gate(
+    // The approval has waited an hour: which alarms the prefix matched then is not known
+    // (a deleted alarm no longer shows), so a rule that leaves it to a human when an alarm
+    // fires cannot prove it would not have, and the sweep leaves it.
+    let abstaining = gate(
         &stand_in,
         &policy(r#""alarms": {"names": ["web-prod-5xx"], "prefixes": ["web-prod-"]}"#),
+    )
+    .await;
+    sweep(&abstaining).await;
+    assert!(answers(&stand_in).is_empty());
+    // A rule that defers may approve once every alarm is OK.
+    let gate = gate(
+        &stand_in,
+        &policy(
+            r#""alarms": {"names": ["web-prod-5xx"], "prefixes": ["web-prod-"], "on_alarm": "defer"}"#,
+        ),
     )
     .await;
 
@@ -104,7 +116,11 @@ async fn every_alarm_ok_approves_and_every_alarm_type_is_asked_for() {
         answers[0].1
     );
     let calls = stand_in.calls_to("DescribeAlarms");
-    assert_eq!(calls.len(), 2, "one read by names, one by prefix");
+    assert_eq!(
+        calls.len(),
+        4,
+        "for each sweep, one read by names, one by prefix"
+    );
     for call in &calls {
         assert_eq!(
             call.body["AlarmTypes"],
@@ -269,6 +285,29 @@ async fn an_open_calendar_approves_and_is_read_by_name_or_arn() {
         "one call per calendar; defer needs no past reading"
     );
     assert!(calls.iter().all(|call| call.body["AtTime"].is_string()));
+}
+
+#[tokio::test]
+async fn a_calendar_state_for_another_time_than_asked_is_not_trusted() {
+    let stand_in = shop().await;
+    stand_in.put_calendar("prod-freeze", &[]);
+    stand_in.inject(
+        "GetCalendarState",
+        Fault::RawBody {
+            status: 200,
+            body: r#"{"State": "OPEN", "AtTime": "2030-01-01T00:00:00Z"}"#.into(),
+        },
+    );
+    let gate = gate(
+        &stand_in,
+        &policy(r#""change_calendars": {"names": ["prod-freeze"], "on_closed": "defer"}"#),
+    )
+    .await;
+
+    let summary = sweep(&gate).await;
+
+    assert!(answers(&stand_in).is_empty(), "{summary:?}");
+    assert_eq!(summary.answered, 0);
 }
 
 #[tokio::test]

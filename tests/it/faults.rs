@@ -3,18 +3,17 @@
 //! notices at once. Whatever goes wrong, nothing is approved that should not be, and no
 //! approval is ever answered twice or two ways.
 
-
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::*;
 use approval_gate::aws::{self, CodePipeline, Limits, SnsDecisionTopic};
 use approval_gate::handler::{Gate, Settings};
 use approval_gate::policy::Policy;
 use approval_gate::report::{Answer, Outcome};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_codepipeline::config::Credentials;
-use crate::common::*;
 use serde_json::{Value, json};
 use stand_in::{Call, Fault, StandIn};
 

@@ -1,13 +1,12 @@
 //! The whole handler, driven by the `events/` files, through fakes of the two ports.
 
-
 use std::time::Duration;
 
+use crate::common::*;
 use approval_gate::handler::{Gate, Settings};
 use approval_gate::pipeline::{ActionStatus, AnswerError, ApprovalStatus, ReadError};
 use approval_gate::policy::Policy;
 use approval_gate::report::{Answer, Outcome};
-use crate::common::*;
 
 const SHOP_TOKEN: &str = "4c8e3a2b-6d1f-4e9a-b7c5-0f2d8e6a1b31";
 const API_TOKEN: &str = "9a7d2c4e-1b3f-4d5a-8e6c-7b9a0d1c2e42";

@@ -8,15 +8,14 @@
 //! under a policy that approves anything: an input the gate wrongly accepted would end in
 //! an answer, and the test would see it.
 
-
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
+use crate::common::*;
 use approval_gate::handler::{Gate, Settings};
 use approval_gate::pipeline::ActionStatus;
 use approval_gate::policy::Policy;
 use approval_gate::report::{Answer, Outcome};
-use crate::common::*;
 use futures_util::FutureExt;
 use serde_json::{Value, json};
 

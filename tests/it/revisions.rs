@@ -2,14 +2,13 @@
 //! executions (GetPipelineExecution) and source variables (ListActionExecutions) of the
 //! demo's `api-*` pipelines.
 
-
 use std::time::Duration;
 
+use crate::common::*;
 use approval_gate::aws::{CodePipeline, SnsDecisionTopic};
 use approval_gate::handler::{Gate, Settings};
 use approval_gate::policy::Policy;
 use approval_gate::report::{Outcome, Report};
-use crate::common::*;
 use serde_json::json;
 use stand_in::{Fault, StandIn};
 

@@ -2,15 +2,14 @@
 //! pipelines, some waiting, some not, some no rule covers, one throttled; and at account
 //! scale, thousands of pipelines through the fake, on tokio's paused clock.
 
-
 use std::time::{Duration, SystemTime};
 
+use crate::common::*;
 use approval_gate::aws::{CodePipeline, SnsDecisionTopic};
 use approval_gate::handler::{Gate, Settings, SweepSummary};
 use approval_gate::pipeline::{ActionStatus, ReadError};
 use approval_gate::policy::Policy;
 use approval_gate::report::Outcome;
-use crate::common::*;
 use serde_json::{Value, json};
 use stand_in::{Fault, StandIn};
 

@@ -1,15 +1,14 @@
 //! Time windows through the whole handler: a notice outside its window is deferred, and
 //! the sweep answers it when the window opens (or, before it expires, rejects it).
 
-
 use std::cell::Cell;
 use std::time::Duration;
 
+use crate::common::*;
 use approval_gate::handler::{Gate, Settings};
 use approval_gate::pipeline::{ActionStatus, ApprovalStatus, Declaration, PipelineSnapshot};
 use approval_gate::policy::Policy;
 use approval_gate::report::{Answer, Outcome};
-use crate::common::*;
 use jiff::Timestamp;
 
 const SHOP_TOKEN: &str = "4c8e3a2b-6d1f-4e9a-b7c5-0f2d8e6a1b31";

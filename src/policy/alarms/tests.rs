@@ -251,3 +251,58 @@ fn validation_names_the_place() {
     let null = Policy::from_json(r#"{"rules": [{"name": "p", "alarms": null}]}"#).unwrap_err();
     assert_eq!(null.path, "rules[0].alarms");
 }
+
+fn by_prefix(prefix: &str, found: Vec<AlarmStatus>) -> AlarmReading {
+    AlarmReading {
+        by_name: None,
+        by_prefix: vec![(prefix.to_owned(), Ok(found))],
+    }
+}
+
+#[test]
+fn judged_well_before_the_read_the_alarms_a_prefix_matched_are_unknown() {
+    // An alarm that fired when the approval started waiting and was deleted since no
+    // longer shows: only the survivors would be judged, all OK.
+    let reading = by_prefix("web-prod-", vec![alarm("web-prod-a", "OK", 24)]);
+    let an_hour_before = read_at() - SignedDuration::from_hours(1);
+    for (on_alarm, asks) in [
+        ("abstain", Severity::Abstain),
+        ("reject", Severity::Abstain),
+        ("defer", Severity::Defer),
+    ] {
+        let alarms = parse(&format!(
+            r#"{{"prefixes": ["web-prod-"], "on_alarm": "{on_alarm}"}}"#
+        ))
+        .unwrap();
+        let check = alarms.check(Some(&reading), read_at(), an_hour_before);
+        assert_eq!(check.failed, Some(asks), "{on_alarm}: {check:?}");
+        assert!(check.reason.contains("is not known"), "{}", check.reason);
+        // Now, and a moment ago, the prefix's alarms are the ones read.
+        let check = alarms.check(Some(&reading), read_at(), read_at());
+        assert!(check.passed(), "{check:?}");
+        let moments_ago = read_at() - SignedDuration::from_secs(30);
+        assert!(
+            alarms
+                .check(Some(&reading), read_at(), moments_ago)
+                .passed()
+        );
+    }
+}
+
+#[test]
+fn alarms_cloudwatch_was_not_asked_for_make_the_answer_untrusted() {
+    let alarms = parse(r#"{"prefixes": ["web-prod-"]}"#).unwrap();
+    let reading = by_prefix(
+        "web-prod-",
+        vec![alarm("web-prod-a", "OK", 3), alarm("", "ALARM", 1)],
+    );
+    let check = alarms.check(Some(&reading), read_at(), read_at());
+    assert_eq!(check.failed, Some(Severity::Abstain), "{check:?}");
+    assert!(check.reason.contains("not trusted"), "{}", check.reason);
+
+    let alarms = parse(r#"{"names": ["web-5xx"]}"#).unwrap();
+    let reading = by_name(vec![alarm("web-5xx", "OK", 3), alarm("other", "ALARM", 1)]);
+    let check = alarms.check(Some(&reading), read_at(), read_at());
+    assert_eq!(check.failed, Some(Severity::Abstain), "{check:?}");
+    assert!(check.reason.contains("not asked for"), "{}", check.reason);
+}

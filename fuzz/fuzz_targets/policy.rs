@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use approval_gate::conditions::Conditions;
 use approval_gate::decision::{Evidence, MAX_SUMMARY_BYTES, Verdict, decide};
 use approval_gate::evidence::{ExecutionFacts, LiveApproval, SourceHead};
 use approval_gate::notice::{ApprovalTarget, ApprovalToken};
@@ -58,11 +59,13 @@ fuzz_target!(|data: &[u8]| {
         let timeout = |minutes: i64| Declaration {
             timeouts: [((target.stage.clone(), target.action.clone()), Some(minutes))].into(),
         };
+        let conditions = Conditions::none();
         let mut evidence = Evidence {
             approval: &approval,
             execution: &facts,
             heads: &heads,
             expiry: approval.expiry(Some(&timeout(59))),
+            conditions: &conditions,
         };
         let verdict = decide(&policy, &evidence, now, sweep_every).verdict;
         assert_ne!(verdict, Verdict::Approve, "approved an expired approval");

@@ -30,7 +30,15 @@ impl Function {
         policy: &str,
         env: &[(&str, &str)],
     ) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_approval-gate"))
+        let mut command = Self::command(runtime, stand_in);
+        command.env("GATE_POLICY", policy).envs(env.iter().copied());
+        Self::spawn(command)
+    }
+
+    /// The function as Lambda runs it, against the stand-in, with no policy source yet.
+    fn command(runtime: &RuntimeApi, stand_in: &StandIn) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_approval-gate"));
+        command
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("AWS_LAMBDA_RUNTIME_API", runtime.address())
@@ -42,13 +50,16 @@ impl Function {
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_ENDPOINT_URL", stand_in.endpoint_url())
-            .env("GATE_POLICY", policy)
             .env("GATE_TOKEN_WAIT_SECONDS", "1")
             .env(
                 "GATE_DECISION_TOPIC_ARN",
                 "arn:aws:sns:us-east-1:123456789012:decisions",
-            )
-            .envs(env.iter().copied())
+            );
+        command
+    }
+
+    fn spawn(mut command: Command) -> Self {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -259,6 +270,36 @@ async fn an_invalid_policy_stops_the_function_at_init_naming_the_place() {
     let status = function.child.wait().unwrap();
     assert!(!status.success());
     assert!(stand_in.calls().is_empty());
+}
+
+/// The policy from AppConfig, as `main` wires it: read at cold start through the real SDK,
+/// and an unreadable one stops the function before it decides anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_policy_from_appconfig_decides_and_a_missing_one_stops_the_function() {
+    let stand_in = demo_stand_in().await;
+    stand_in.put_configuration("gate", "prod", "policy", &demo_policy());
+    let runtime = RuntimeApi::start().await.unwrap();
+    let mut command = Function::command(&runtime, &stand_in);
+    command.env("GATE_POLICY_APPCONFIG", "gate/prod/policy");
+    let function = Function::spawn(command);
+
+    let invocation = runtime
+        .invoke(event("approved-by-rule"), WAIT)
+        .await
+        .unwrap();
+
+    assert_eq!(outcome(&invocation), "approve");
+    assert_eq!(stand_in.calls_to("StartConfigurationSession").len(), 1);
+    assert_eq!(stand_in.accepted_answers().len(), 1);
+    drop(function.logs());
+
+    let runtime = RuntimeApi::start().await.unwrap();
+    let mut command = Function::command(&runtime, &stand_in);
+    command.env("GATE_POLICY_APPCONFIG", "gate/prod/no-such-profile");
+    let mut function = Function::spawn(command);
+    let init_error = runtime.init_error(WAIT).await.expect("an init error");
+    assert_eq!(init_error["errorType"], "ApprovalGate.PolicyUnreadable");
+    assert!(!function.child.wait().unwrap().success());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

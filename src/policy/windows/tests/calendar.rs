@@ -85,3 +85,29 @@ fn periods_agree_with_the_check_at_every_minute_around_a_fall_back() {
         "clocks go from 03:00 CEST to 02:00 CET (-1h)"
     );
 }
+
+#[test]
+fn a_cron_window_and_the_same_weekly_window_show_the_same_periods() {
+    let by_cron = windows(json!({
+        "timezone": "Europe/Berlin",
+        "allow": [{"cron": "* * 9-16 ? * MON-THU *"}]
+    }));
+    let by_days = allow(
+        "Europe/Berlin",
+        &["mon", "tue", "wed", "thu"],
+        "09:00",
+        "17:00",
+    );
+    // A week that spans the end of daylight saving time.
+    let (from, until) = ("2026-10-22T00:00:00Z", "2026-10-30T00:00:00Z");
+    let periods = states(&by_cron, from, until);
+    assert_eq!(periods, states(&by_days, from, until));
+    assert_eq!(
+        periods
+            .iter()
+            .filter(|(_, _, state)| *state == WindowState::Open)
+            .count(),
+        5,
+        "Thu 22, Mon 26 to Thu 29 October, and no Friday"
+    );
+}

@@ -51,7 +51,7 @@ impl World {
             .and_then(Value::as_u64)
             .map_or(DEFAULT_MAX_RECORDS, |n| n as usize)
             .clamp(1, 100)
-            .min(self.page_size);
+            .min(self.page_cap.unwrap_or(usize::MAX));
         let start = match input.get("NextToken").and_then(Value::as_str) {
             None => 0,
             Some(token) => token

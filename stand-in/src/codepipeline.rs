@@ -128,7 +128,7 @@ impl World {
             .iter()
             .map(|(name, state)| summarise(name, state))
             .collect();
-        let (page, next_token) = paginate(summaries, input, self.page_size, self.page_cap)?;
+        let (page, next_token) = paginate(summaries, input, self.page_cap)?;
         Ok(with_next_token(json!({ "pipelines": page }), next_token))
     }
 
@@ -188,7 +188,7 @@ impl World {
             })
             .cloned()
             .collect();
-        let (page, next_token) = paginate(details, input, self.page_size, self.page_cap)?;
+        let (page, next_token) = paginate(details, input, self.page_cap)?;
         Ok(with_next_token(
             json!({ "actionExecutionDetails": page }),
             next_token,
@@ -306,7 +306,6 @@ fn summarise(name: &str, state: &Value) -> Value {
 fn paginate(
     items: Vec<Value>,
     input: &Value,
-    default_size: usize,
     cap: Option<usize>,
 ) -> Result<(Vec<Value>, Option<String>), ApiError> {
     let start = match input.get("nextToken").and_then(Value::as_str) {
@@ -323,7 +322,7 @@ fn paginate(
         .get("maxResults")
         .and_then(Value::as_u64)
         .and_then(|n| usize::try_from(n).ok())
-        .unwrap_or(default_size)
+        .unwrap_or(crate::world::DEFAULT_PAGE_SIZE)
         .min(cap.unwrap_or(usize::MAX))
         .max(1);
     let end = start.saturating_add(size).min(items.len());

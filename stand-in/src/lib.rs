@@ -259,7 +259,6 @@ impl StandIn {
     /// whatever `maxResults` the client asks for (by default a page holds what
     /// the client asks for, or 100 when it does not ask, as in AWS).
     pub fn set_list_page_size(&self, n: usize) {
-        self.world().page_size = n.max(1);
         self.world().page_cap = Some(n.max(1));
     }
 

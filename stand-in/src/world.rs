@@ -10,6 +10,7 @@ use crate::{Call, Fault};
 /// Everything the stand-in knows. Kept behind one mutex so that every
 /// request is handled atomically: two concurrent answers to the same approval
 /// can never both see it pending.
+#[derive(Default)]
 pub(crate) struct World {
     /// GetPipelineState bodies, keyed by pipeline name. A `BTreeMap` so that
     /// ListPipelines comes out sorted by name without extra work.
@@ -32,8 +33,7 @@ pub(crate) struct World {
     pub(crate) faults: HashMap<String, VecDeque<Fault>>,
     /// Remaining GetPipelineState reads per pipeline that hide pending tokens.
     pub(crate) hidden_reads: HashMap<String, usize>,
-    pub(crate) page_size: usize,
-    /// The most items a page holds, whatever the client asks for.
+    /// The most items a page of a list holds, whatever the client asks for.
     pub(crate) page_cap: Option<usize>,
     /// AppConfig hosted configurations, keyed by (application, environment, profile).
     pub(crate) configurations: HashMap<(String, String, String), crate::appconfig::Hosted>,
@@ -46,30 +46,7 @@ pub(crate) struct World {
 }
 
 /// The AWS default page size for the list operations.
-const DEFAULT_PAGE_SIZE: usize = 100;
-
-impl Default for World {
-    fn default() -> Self {
-        Self {
-            pipelines: BTreeMap::new(),
-            executions: HashMap::new(),
-            action_executions: HashMap::new(),
-            declarations: HashMap::new(),
-            alarms: BTreeMap::new(),
-            calendars: HashMap::new(),
-            answered: HashSet::new(),
-            faults: HashMap::new(),
-            hidden_reads: HashMap::new(),
-            page_size: DEFAULT_PAGE_SIZE,
-            page_cap: None,
-            configurations: HashMap::new(),
-            config_sessions: HashMap::new(),
-            poll_interval: None,
-            calls: Vec::new(),
-            echo: false,
-        }
-    }
-}
+pub(crate) const DEFAULT_PAGE_SIZE: usize = 100;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct AnsweredApproval {

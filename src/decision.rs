@@ -6,8 +6,6 @@
 //! about the execution the approval waits in. The notice reaches this module only through
 //! [`claims_veto`], which can stop an answer but never cause one.
 
-use std::fmt;
-
 use jiff::{SignedDuration, Timestamp};
 
 use crate::check::{Check, Severity};
@@ -33,23 +31,6 @@ pub enum Verdict {
     /// Not yet: the approval stays pending and is decided again by the scheduled sweep,
     /// once its time window opens.
     Defer,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Approve => "approve",
-            Self::Reject => "reject",
-            Self::Abstain => "abstain",
-            Self::Defer => "defer",
-        }
-    }
-}
-
-impl fmt::Display for Verdict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 /// A deferred approval that no window will open for in time is rejected in the sweep

@@ -84,6 +84,24 @@ pub(crate) struct Case<'a> {
     pub(crate) revisit: SignedDuration,
 }
 
+impl<'a> Case<'a> {
+    /// An approval found waiting in the state, without a notice: no message id, no claims.
+    pub(crate) fn found(
+        approval: LiveApproval,
+        snapshot: &'a PipelineSnapshot,
+        revisit: SignedDuration,
+    ) -> Self {
+        Self {
+            message_id: None,
+            approval,
+            snapshot,
+            claims: None,
+            console_link: None,
+            revisit,
+        }
+    }
+}
+
 /// What the gate read about one approval and decided at `now`, before any answer.
 pub(crate) struct Assessment {
     pub(crate) decision: Decision,
@@ -182,17 +200,9 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
         deadline: Option<SystemTime>,
     ) -> Result<Response, GateError> {
         if self.settings.off {
-            let report = Report::dropped(
-                None,
-                "approval-gate is switched off (GATE_MODE=off): nothing was read or answered"
-                    .into(),
-                self.settings.dry_run,
-            );
-            report.log();
-            return Ok(Response {
-                records: vec![report],
-                sweep: None,
-            });
+            return Ok(self.dropped(
+                "approval-gate is switched off (GATE_MODE=off): nothing was read or answered",
+            ));
         }
         if is_scheduled(event) {
             if let Some(reason) = &self.policy_unusable {
@@ -208,17 +218,9 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
             return self.sweep(event, deadline).await;
         }
         let Some(records) = event.get("Records").and_then(serde_json::Value::as_array) else {
-            let report = Report::dropped(
-                None,
-                "the event is neither an SNS event (no \"Records\" list) nor a scheduled event"
-                    .into(),
-                self.settings.dry_run,
-            );
-            report.log();
-            return Ok(Response {
-                records: vec![report],
-                sweep: None,
-            });
+            return Ok(self.dropped(
+                "the event is neither an SNS event (no \"Records\" list) nor a scheduled event",
+            ));
         };
         let mut reports = Vec::with_capacity(records.len());
         let mut first_error = None;
@@ -245,6 +247,16 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
                 records: reports,
                 sweep: None,
             }),
+        }
+    }
+
+    /// The whole event dropped for `reason`, logged: nothing was read or answered.
+    fn dropped(&self, reason: &str) -> Response {
+        let report = Report::dropped(None, reason.into(), self.settings.dry_run);
+        report.log();
+        Response {
+            records: vec![report],
+            sweep: None,
         }
     }
 

@@ -57,6 +57,8 @@ pub mod config;
 pub mod decision;
 pub mod error;
 pub mod evidence;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 pub mod handler;
 pub mod live_policy;
 pub mod logging;

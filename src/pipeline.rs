@@ -349,34 +349,26 @@ pub trait Pipelines: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures;
 
+    /// web-shop, its `Approve/Manual` action at `status` for `token`, in `exec-1`.
     fn snapshot(status: ActionStatus, token: Option<&str>) -> PipelineSnapshot {
+        let mut action = fixtures::action("Manual", status, None);
+        if let Some(execution) = &mut action.execution {
+            execution.token = token.map(ApprovalToken::new);
+        }
         PipelineSnapshot {
             name: "web-shop".into(),
-            stages: vec![StageState {
-                name: "Approve".into(),
-                execution: Some(StageExecution {
-                    pipeline_execution_id: "exec-1".into(),
-                }),
-                actions: vec![ActionState {
-                    name: "Manual".into(),
-                    execution: Some(ActionExecution {
-                        status,
-                        token: token.map(ApprovalToken::new),
-                        last_status_change: None,
-                    }),
-                    current_revision: None,
-                }],
-            }],
+            stages: vec![fixtures::stage(
+                "Approve",
+                Some(fixtures::EXECUTION),
+                vec![action],
+            )],
         }
     }
 
     fn target(stage: &str, action: &str) -> ApprovalTarget {
-        ApprovalTarget {
-            pipeline: "web-shop".into(),
-            stage: stage.into(),
-            action: action.into(),
-        }
+        fixtures::target("web-shop", stage, action)
     }
 
     #[test]

@@ -29,6 +29,22 @@ impl CloudWatch {
     }
 }
 
+/// The status of an alarm of any of the three kinds, whose types share these accessors but
+/// no trait.
+macro_rules! status {
+    ($alarm:expr) => {
+        status(
+            $alarm.alarm_name(),
+            $alarm.state_value(),
+            $alarm.state_reason(),
+            [
+                $alarm.state_updated_timestamp(),
+                $alarm.state_transitioned_timestamp(),
+            ],
+        )
+    };
+}
+
 impl Alarms for CloudWatch {
     async fn describe(&self, query: AlarmQuery<'_>) -> Result<Vec<AlarmStatus>, ReadError> {
         let mut alarms = Vec::new();
@@ -49,39 +65,9 @@ impl Alarms for CloudWatch {
                 AlarmQuery::Prefix(prefix) => request.alarm_name_prefix(prefix),
             };
             let output = request.send().await.map_err(read_error)?;
-            alarms.extend(output.metric_alarms().iter().map(|alarm| {
-                status(
-                    alarm.alarm_name(),
-                    alarm.state_value(),
-                    alarm.state_reason(),
-                    [
-                        alarm.state_updated_timestamp(),
-                        alarm.state_transitioned_timestamp(),
-                    ],
-                )
-            }));
-            alarms.extend(output.composite_alarms().iter().map(|alarm| {
-                status(
-                    alarm.alarm_name(),
-                    alarm.state_value(),
-                    alarm.state_reason(),
-                    [
-                        alarm.state_updated_timestamp(),
-                        alarm.state_transitioned_timestamp(),
-                    ],
-                )
-            }));
-            alarms.extend(output.log_alarms().iter().map(|alarm| {
-                status(
-                    alarm.alarm_name(),
-                    alarm.state_value(),
-                    alarm.state_reason(),
-                    [
-                        alarm.state_updated_timestamp(),
-                        alarm.state_transitioned_timestamp(),
-                    ],
-                )
-            }));
+            alarms.extend(output.metric_alarms().iter().map(|alarm| status!(alarm)));
+            alarms.extend(output.composite_alarms().iter().map(|alarm| status!(alarm)));
+            alarms.extend(output.log_alarms().iter().map(|alarm| status!(alarm)));
             match output.next_token() {
                 None => return Ok(alarms),
                 // An empty token is neither the end nor a page to read: the list is not

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use super::utc;
 use crate::decision::Verdict;
 use crate::handler::{Explained, Explanation};
+use crate::report::Outcome;
 
 /// What the gate would send, in words.
 fn would_answer(explanation: &Explanation) -> &'static str {
@@ -55,7 +56,10 @@ fn decided(explanation: &Explanation) -> String {
         "  rule: {}\n",
         decision.rule.as_deref().unwrap_or("(none matches)")
     ));
-    out.push_str(&format!("  verdict: {}\n", decision.verdict));
+    out.push_str(&format!(
+        "  verdict: {}\n",
+        Outcome::from(decision.verdict).as_str()
+    ));
     out.push_str("  because:\n");
     for reason in &decision.reasons {
         out.push_str(&format!("    - {reason}\n"));
@@ -104,7 +108,7 @@ pub fn json(pipeline: &str, explained: &[Explained]) -> String {
                     "expiry": explanation.expiry.map(|at| at.to_string()),
                     "at": explanation.at.to_string(),
                     "rule": decision.rule,
-                    "verdict": decision.verdict.as_str(),
+                    "verdict": Outcome::from(decision.verdict).as_str(),
                     "reasons": decision.reasons,
                     "checks": explanation.checks.iter().map(|check| json!({
                         "passed": check.passed(),

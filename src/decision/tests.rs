@@ -1,13 +1,9 @@
 //! `decide()` on hand-made evidence: one spec a test.
 
-use std::collections::BTreeMap;
-
 use super::*;
+use crate::fixtures::{self, EXECUTION, at};
 use crate::notice::{ApprovalTarget, ApprovalToken};
-use crate::pipeline::{
-    ActionExecution, ActionKind, ActionRecord, ActionState, ArtifactRevision, Declaration,
-    ExecutionRecord, PipelineSnapshot, StageExecution, StageState,
-};
+use crate::pipeline::{ActionRecord, ArtifactRevision, ExecutionRecord, PipelineSnapshot};
 
 const POLICY: &str = r#"{"rules": [{"name": "prod-after-tests",
     "match": {"pipeline": "web-*", "stage": "Approve-Prod"},
@@ -18,72 +14,31 @@ const POLICY: &str = r#"{"rules": [{"name": "prod-after-tests",
     {"name": "sandbox", "match": {"pipeline": "sandbox-*"}}]}"#;
 
 const TOKEN: &str = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
-const EXECUTION: &str = "exec-1";
 const SWEEP: SignedDuration = SignedDuration::from_mins(5);
-
-fn at(text: &str) -> Timestamp {
-    text.parse().unwrap()
-}
 
 fn now() -> Timestamp {
     at("2026-11-26T08:00:00Z")
 }
 
 fn target(pipeline: &str, stage: &str) -> ApprovalTarget {
-    ApprovalTarget {
-        pipeline: pipeline.into(),
-        stage: stage.into(),
-        action: "Manual".into(),
-    }
+    fixtures::target(pipeline, stage, "Manual")
 }
 
 /// A pipeline waiting for approval of `EXECUTION` at `stage`, since `since`. Its Build
-/// stage shows the given execution and statuses: what GetPipelineState says, which the
-/// decision must not trust.
+/// stage shows both actions succeeded: what GetPipelineState says, which the decision must
+/// not trust.
 fn snapshot(pipeline: &str, stage: &str, since: Option<Timestamp>) -> PipelineSnapshot {
-    let action = |name: &str, status: ActionStatus, token: Option<&str>| ActionState {
-        name: name.into(),
-        execution: Some(ActionExecution {
-            status,
-            token: token.map(ApprovalToken::new),
-            last_status_change: since,
-        }),
-        current_revision: None,
-    };
-    PipelineSnapshot {
-        name: pipeline.into(),
-        stages: vec![
-            StageState {
-                name: "Build".into(),
-                execution: Some(StageExecution {
-                    pipeline_execution_id: EXECUTION.into(),
-                }),
-                actions: vec![
-                    action("IntegrationTests", ActionStatus::Succeeded, None),
-                    action("Unit", ActionStatus::Succeeded, None),
-                ],
-            },
-            StageState {
-                name: stage.into(),
-                execution: Some(StageExecution {
-                    pipeline_execution_id: EXECUTION.into(),
-                }),
-                actions: vec![action("Manual", ActionStatus::InProgress, Some(TOKEN))],
-            },
-        ],
-    }
+    let builds = [
+        ("IntegrationTests", ActionStatus::Succeeded),
+        ("Unit", ActionStatus::Succeeded),
+    ];
+    fixtures::waiting(&target(pipeline, stage), TOKEN, since, &builds)
 }
 
 fn record(stage: &str, action: &str, status: ActionStatus, updated: Option<&str>) -> ActionRecord {
     ActionRecord {
-        execution_id: Some(EXECUTION.into()),
-        stage: stage.into(),
-        action: action.into(),
-        kind: ActionKind::Other,
-        status,
         updated: updated.map(at),
-        output_artifacts: Vec::new(),
-        variables: BTreeMap::new(),
+        ..fixtures::record(EXECUTION, stage, action, status)
     }
 }
 
@@ -132,14 +87,7 @@ impl Given {
         let heads = SourceHead::of(&self.snapshot);
         // The expiry the test names, as the declared timeout that yields it.
         let declaration = self.expiry.zip(approval.since()).map(|(expiry, since)| {
-            let minutes = expiry.duration_since(since).as_mins();
-            Declaration {
-                timeouts: [(
-                    (self.target.stage.clone(), self.target.action.clone()),
-                    Some(minutes),
-                )]
-                .into(),
-            }
+            fixtures::timeout(&self.target, expiry.duration_since(since).as_mins())
         });
         let expiry = approval.expiry(declaration.as_ref());
         assert_eq!(
@@ -364,6 +312,24 @@ fn a_deferral_that_no_sweep_can_answer_in_time_is_rejected_in_the_last_half_hour
             .unwrap()
             .contains("expires at 2026-11-26T09:03:00Z"),
         "{decision:?}"
+    );
+}
+
+#[test]
+fn a_window_must_open_more_than_one_sweep_period_before_the_expiry() {
+    // The window opens at 09:00 and sweeps come every 5 minutes: the sweep that finds it
+    // open may come as late as 09:04:59, so an approval expiring at 09:05 is rejected, and
+    // one expiring at 09:06 is kept.
+    let mut given = Given::new(DEFER_AT_NINE, "web-shop", "Approve-Prod");
+    given.expiry = Some(at("2026-11-26T09:05:00Z"));
+    assert_eq!(
+        given.decide_at(at("2026-11-26T08:59:59Z")).verdict,
+        Verdict::Reject
+    );
+    given.expiry = Some(at("2026-11-26T09:06:00Z"));
+    assert_eq!(
+        given.decide_at(at("2026-11-26T08:59:59Z")).verdict,
+        Verdict::Defer
     );
 }
 

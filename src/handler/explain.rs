@@ -94,14 +94,7 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
                     continue;
                 }
             };
-            let case = Case {
-                message_id: None,
-                approval,
-                snapshot: &snapshot,
-                claims: None,
-                console_link: None,
-                revisit: self.sweep_every(),
-            };
+            let case = Case::found(approval, &snapshot, self.sweep_every());
             let assessment = self.assess(&case, &declarations, || at).await?;
             let approval = &case.approval;
             let checks = match self.policy.rule_for(approval.target()) {

@@ -275,16 +275,12 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
                 }
             };
             let case = Case {
-                message_id: None,
-                approval,
-                snapshot: &snapshot,
-                claims: None,
                 console_link: self
                     .settings
                     .region
                     .as_deref()
                     .map(|region| notice::console_link(region, pipeline)),
-                revisit,
+                ..Case::found(approval, &snapshot, revisit)
             };
             match self.decide_and_answer(case, declarations).await {
                 // Only answers are told: an approval still waiting would otherwise be

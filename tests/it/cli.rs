@@ -13,6 +13,7 @@ use approval_gate::cli::NoTopic;
 use approval_gate::cli::files::FilesPipelines;
 use approval_gate::handler::{Explained, Gate, Settings};
 use approval_gate::policy::Policy;
+use approval_gate::report::Outcome;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
@@ -178,8 +179,12 @@ async fn explain_from_files_decides_every_demo_notice_as_the_function_does() {
             };
             let decision = &explanation.decision;
             assert_eq!(
-                (decision.verdict.as_str(), &decision.rule, &decision.reasons),
-                (report.outcome.as_str(), &report.rule, &report.reasons),
+                (
+                    Outcome::from(decision.verdict),
+                    &decision.rule,
+                    &decision.reasons
+                ),
+                (report.outcome, &report.rule, &report.reasons),
                 "{name}"
             );
             assert_eq!(explanation.execution, report.execution_id.clone().unwrap());

@@ -22,10 +22,11 @@ use approval_gate::conditions::{
 };
 use approval_gate::decision::{Decision, Evidence, Verdict, decide};
 use approval_gate::evidence::{ExecutionFacts, LiveApproval, SourceHead};
+use approval_gate::fixtures;
 use approval_gate::notice::{ApprovalTarget, ApprovalToken};
 use approval_gate::pipeline::{
-    ActionExecution, ActionKind, ActionRecord, ActionState, ActionStatus, ArtifactRevision,
-    CurrentRevision, Declaration, ExecutionRecord, PipelineSnapshot, StageExecution, StageState,
+    ActionKind, ActionRecord, ActionState, ActionStatus, ArtifactRevision, CurrentRevision,
+    Declaration, ExecutionRecord, PipelineSnapshot,
 };
 use approval_gate::policy::Policy;
 use jiff::{SignedDuration, Timestamp};
@@ -483,7 +484,7 @@ fn evaluate(w: &World, rule: &RuleSpec, execution: &str, now: i64, expiry: Optio
         Answer::Abstain => Said::Abstain,
         Answer::Defer => {
             // Rejected in the last 30 minutes before the trusted expiry, unless every
-            // deferring check opens in time for a sweep to approve: a window at least one
+            // deferring check opens in time for a sweep to approve: a window more than one
             // sweep period before it (and then open for a whole period), a calendar's next
             // transition early enough for a sweep before it; an alarm never.
             match expiry {
@@ -492,7 +493,7 @@ fn evaluate(w: &World, rule: &RuleSpec, execution: &str, now: i64, expiry: Optio
                     for opening in &openings {
                         let this = match opening {
                             Opening::Window => rule.windows.as_ref().is_some_and(|windows| {
-                                opens_by(windows, now, expiry - SWEEP_EVERY_SECONDS)
+                                opens_by(windows, now, expiry - SWEEP_EVERY_SECONDS - 1)
                             }),
                             Opening::At(at) => at + SWEEP_EVERY_SECONDS < expiry,
                             Opening::Unknown => false,
@@ -1508,6 +1509,14 @@ fn status(code: u8) -> ActionStatus {
     }
 }
 
+fn outcome(succeeded: bool) -> ActionStatus {
+    if succeeded {
+        ActionStatus::Succeeded
+    } else {
+        ActionStatus::Failed
+    }
+}
+
 fn build(k: &Knobs) -> World {
     let a = &k.approval;
     let since = base_time().as_second() + a.since_minutes * 60 + a.since_seconds;
@@ -1525,75 +1534,46 @@ fn build(k: &Knobs) -> World {
             Head::Empty => Some(String::new()),
         };
         source_actions.push(ActionState {
-            name: SOURCES[index].0.into(),
-            execution: Some(ActionExecution {
-                status: ActionStatus::Succeeded,
-                token: None,
-                last_status_change: Some(at(since - 3_600)),
-            }),
             current_revision: current.map(|revision_id| CurrentRevision {
                 revision_id,
                 created: Some(at(since - 7_200)),
             }),
+            ..fixtures::action(
+                SOURCES[index].0,
+                ActionStatus::Succeeded,
+                Some(at(since - 3_600)),
+            )
         });
     }
     let build_actions = ["Unit", "IntegrationTests"];
-    let mut stages =
-        vec![
-            StageState {
-                name: "Source".into(),
-                execution: Some(StageExecution {
-                    pipeline_execution_id: E2.into(),
-                }),
-                actions: source_actions,
-            },
-            StageState {
-                name: "Build".into(),
-                execution: k.build.state_execution.and_then(Exec::id).map(
-                    |pipeline_execution_id| StageExecution {
-                        pipeline_execution_id,
-                    },
+    let build_execution = k.build.state_execution.and_then(Exec::id);
+    let mut stages = vec![
+        fixtures::stage("Source", Some(E2), source_actions),
+        fixtures::stage(
+            "Build",
+            build_execution.as_deref(),
+            vec![
+                fixtures::action(
+                    build_actions[0],
+                    status(k.build.state_statuses.0),
+                    Some(at(since - 600)),
                 ),
-                actions: vec![
-                    ActionState {
-                        name: build_actions[0].into(),
-                        execution: Some(ActionExecution {
-                            status: status(k.build.state_statuses.0),
-                            token: None,
-                            last_status_change: Some(at(since - 600)),
-                        }),
-                        current_revision: None,
-                    },
-                    ActionState {
-                        name: build_actions[1].into(),
-                        execution: Some(ActionExecution {
-                            status: status(k.build.state_statuses.1),
-                            token: None,
-                            last_status_change: Some(at(since - 300)),
-                        }),
-                        current_revision: None,
-                    },
-                ],
-            },
-        ];
-    let approval_stage = |name: &str, execution: Option<String>, token: &str| StageState {
-        name: name.into(),
-        execution: execution.map(|pipeline_execution_id| StageExecution {
-            pipeline_execution_id,
-        }),
-        actions: vec![ActionState {
-            name: "Manual".into(),
-            execution: Some(ActionExecution {
-                status: if a.answered {
-                    ActionStatus::Succeeded
-                } else {
-                    ActionStatus::InProgress
-                },
-                token: Some(ApprovalToken::new(token)),
-                last_status_change: Some(at(since)),
-            }),
-            current_revision: None,
-        }],
+                fixtures::action(
+                    build_actions[1],
+                    status(k.build.state_statuses.1),
+                    Some(at(since - 300)),
+                ),
+            ],
+        ),
+    ];
+    let approval_stage = |name: &str, execution: Option<String>, token: &str| {
+        let mut approval = fixtures::approval("Manual", token, Some(at(since)));
+        if a.answered
+            && let Some(execution) = &mut approval.execution
+        {
+            execution.status = ActionStatus::Succeeded;
+        }
+        fixtures::stage(name, execution.as_deref(), vec![approval])
     };
     if let Some(execution) = a.staging {
         stages.push(approval_stage(
@@ -1615,16 +1595,12 @@ fn build(k: &Knobs) -> World {
     };
 
     let staging = a.target_staging && a.staging.is_some();
-    let target = ApprovalTarget {
-        pipeline: PIPELINE.into(),
-        stage: if staging {
-            "Approve-Staging"
-        } else {
-            "Approve-Prod"
-        }
-        .into(),
-        action: "Manual".into(),
+    let stage = if staging {
+        "Approve-Staging"
+    } else {
+        "Approve-Prod"
     };
+    let target = fixtures::target(PIPELINE, stage, "Manual");
     let token = match (staging, a.wrong_token) {
         (true, false) | (false, true) => "tok-staging",
         (false, false) | (true, true) => "tok-prod",
@@ -1659,18 +1635,10 @@ fn build(k: &Knobs) -> World {
                 variables.insert("BranchName".into(), branch.into());
             }
             records.push(ActionRecord {
-                execution_id: Some(E1.into()),
-                stage: "Source".into(),
-                action: name.into(),
                 kind: match r.kind {
                     0 => ActionKind::Source,
                     1 => ActionKind::Unknown,
                     _ => ActionKind::Other,
-                },
-                status: if r.succeeded {
-                    ActionStatus::Succeeded
-                } else {
-                    ActionStatus::Failed
                 },
                 updated: Some(at(since - 3_000)),
                 output_artifacts: match r.outputs {
@@ -1679,6 +1647,7 @@ fn build(k: &Knobs) -> World {
                     Outputs::Neighbour => vec![SOURCES[(index + 1) % 3].1.into()],
                 },
                 variables,
+                ..fixtures::record(E1, "Source", name, outcome(r.succeeded))
             });
         }
         if let Some(execution) = source.foreign {
@@ -1691,48 +1660,28 @@ fn build(k: &Knobs) -> World {
             variables.insert("BranchName".into(), "main".into());
             records.push(ActionRecord {
                 execution_id: execution.id(),
-                stage: "Source".into(),
-                action: name.into(),
                 kind: ActionKind::Source,
-                status: ActionStatus::Succeeded,
                 updated: Some(at(since - 1_000)),
                 output_artifacts: vec![artifact.into()],
                 variables,
+                ..fixtures::record(E1, "Source", name, ActionStatus::Succeeded)
             });
         }
     }
     for (which, attempts) in k.build.attempts.iter().enumerate() {
         for (succeeded, slot) in attempts {
             records.push(ActionRecord {
-                execution_id: Some(E1.into()),
-                stage: "Build".into(),
-                action: build_actions[which].into(),
-                kind: ActionKind::Other,
-                status: if *succeeded {
-                    ActionStatus::Succeeded
-                } else {
-                    ActionStatus::Failed
-                },
                 updated: slot.map(|slot| at(since - 2_000 + i64::from(slot) * 60)),
                 output_artifacts: vec!["BuildOutput".into()],
-                variables: BTreeMap::new(),
+                ..fixtures::record(E1, "Build", build_actions[which], outcome(*succeeded))
             });
         }
     }
     for (which, execution, succeeded) in &k.build.foreign {
         records.push(ActionRecord {
             execution_id: execution.id(),
-            stage: "Build".into(),
-            action: build_actions[*which].into(),
-            kind: ActionKind::Other,
-            status: if *succeeded {
-                ActionStatus::Succeeded
-            } else {
-                ActionStatus::Failed
-            },
             updated: Some(at(since - 500)),
-            output_artifacts: vec![],
-            variables: BTreeMap::new(),
+            ..fixtures::record(E1, "Build", build_actions[*which], outcome(*succeeded))
         });
     }
     if k.reverse_records {

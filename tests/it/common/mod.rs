@@ -4,13 +4,10 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use approval_gate::notice::ApprovalToken;
-use std::collections::BTreeMap;
-
+use approval_gate::fixtures;
 use approval_gate::pipeline::{
-    ActionExecution, ActionKind, ActionRecord, ActionState, ActionStatus, AnswerError,
-    ApprovalAnswer, ArtifactRevision, Declaration, ExecutionRecord, PipelineSnapshot, Pipelines,
-    ReadError, StageExecution, StageState,
+    ActionRecord, ActionStatus, AnswerError, ApprovalAnswer, ArtifactRevision, Declaration,
+    ExecutionRecord, PipelineSnapshot, Pipelines, ReadError,
 };
 use approval_gate::report::{DecisionNotice, DecisionTopic, PublishError};
 use serde_json::Value;
@@ -286,63 +283,11 @@ pub fn demo_policy() -> String {
     std::fs::read_to_string(format!("{}/demo/policy.json", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
-fn action(name: &str, status: ActionStatus, token: Option<&str>) -> ActionState {
-    ActionState {
-        name: name.into(),
-        execution: Some(ActionExecution {
-            status,
-            token: token.map(ApprovalToken::new),
-            last_status_change: Some(WAITING_SINCE.parse().unwrap()),
-        }),
-        current_revision: None,
-    }
-}
-
-/// When the approvals of [`waiting`] started waiting.
+/// When the approval of [`waiting`] started waiting.
 pub const WAITING_SINCE: &str = "2026-11-26T07:55:00Z";
 
-/// The attempts a snapshot implies when every stage ran as it shows: each action that is
-/// not waiting for approval, in the execution its stage shows.
-pub fn runs_shown_by(snapshot: &PipelineSnapshot) -> Vec<ActionRecord> {
-    let mut records = Vec::new();
-    for stage in &snapshot.stages {
-        let Some(stage_execution) = &stage.execution else {
-            continue;
-        };
-        for action in &stage.actions {
-            let Some(execution) = &action.execution else {
-                continue;
-            };
-            if execution.token.is_some() {
-                continue;
-            }
-            records.push(ActionRecord {
-                execution_id: Some(stage_execution.pipeline_execution_id.clone()),
-                stage: stage.name.clone(),
-                action: action.name.clone(),
-                kind: ActionKind::Other,
-                status: execution.status.clone(),
-                updated: execution.last_status_change,
-                output_artifacts: Vec::new(),
-                variables: BTreeMap::new(),
-            });
-        }
-    }
-    records
-}
-
-fn stage(name: &str, execution: &str, actions: Vec<ActionState>) -> StageState {
-    StageState {
-        name: name.into(),
-        execution: Some(StageExecution {
-            pipeline_execution_id: execution.into(),
-        }),
-        actions,
-    }
-}
-
-/// A pipeline waiting at `stage_name/action_name` for `token`, in execution `exec-1`, after
-/// `Build/IntegrationTests` ended with `tests`.
+/// A pipeline waiting at `stage_name/action_name` for `token` since [`WAITING_SINCE`], in
+/// execution `exec-1`, after `Build/IntegrationTests` ended with `tests`.
 pub fn waiting(
     pipeline: &str,
     stage_name: &str,
@@ -350,21 +295,12 @@ pub fn waiting(
     token: &str,
     tests: ActionStatus,
 ) -> PipelineSnapshot {
-    PipelineSnapshot {
-        name: pipeline.into(),
-        stages: vec![
-            stage(
-                "Build",
-                "exec-1",
-                vec![action("IntegrationTests", tests, None)],
-            ),
-            stage(
-                stage_name,
-                "exec-1",
-                vec![action(action_name, ActionStatus::InProgress, Some(token))],
-            ),
-        ],
-    }
+    fixtures::waiting(
+        &fixtures::target(pipeline, stage_name, action_name),
+        token,
+        Some(fixtures::at(WAITING_SINCE)),
+        &[("IntegrationTests", tests)],
+    )
 }
 
 /// The same pipeline, as it looks before the state shows the approval's token.
@@ -380,7 +316,7 @@ pub fn not_yet_waiting(snapshot: &PipelineSnapshot) -> PipelineSnapshot {
 
 /// A fake CodePipeline: answers reads from queued results (the last one repeats) and
 /// records every answer. A state given with [`FakePipelines::with_state`] ran as it shows
-/// ([`runs_shown_by`]) unless the test says otherwise with [`FakePipelines::with_runs`].
+/// ([`fixtures::runs_shown_by`]) unless the test says otherwise with [`FakePipelines::with_runs`].
 #[derive(Default)]
 pub struct FakePipelines {
     states: Mutex<HashMap<String, VecDeque<Result<PipelineSnapshot, ReadError>>>>,
@@ -408,7 +344,7 @@ impl FakePipelines {
         if let Ok(snapshot) = &result {
             let mut runs = self.runs.lock().unwrap();
             let mut shown: HashMap<(String, String), Vec<ActionRecord>> = HashMap::new();
-            for record in runs_shown_by(snapshot) {
+            for record in fixtures::runs_shown_by(snapshot) {
                 if let Some(execution) = record.execution_id.clone() {
                     shown
                         .entry((pipeline.to_owned(), execution))

@@ -13,14 +13,10 @@ fn run(
     variables: &[(&str, &str)],
 ) -> ActionRecord {
     ActionRecord {
-        execution_id: Some(EXECUTION.into()),
-        stage: "Source".into(),
-        action: action.into(),
         kind,
-        status: ActionStatus::Succeeded,
-        updated: None,
         output_artifacts: outputs.iter().map(|name| (*name).to_owned()).collect(),
         variables: vars(variables),
+        ..fixtures::record(EXECUTION, "Source", action, ActionStatus::Succeeded)
     }
 }
 

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use super::*;
 use crate::check::{Check, Severity};
 use crate::evidence::{ExecutionFacts, SourceHead};
+use crate::fixtures::{self, at};
 use crate::pipeline::{ActionKind, ActionRecord, ActionStatus, ArtifactRevision, ExecutionRecord};
 use crate::policy::PolicyError;
 
@@ -59,14 +60,9 @@ impl RevisionFacts {
                 sources
                     .iter()
                     .map(|source| ActionRecord {
-                        execution_id: Some(id.to_owned()),
-                        stage: "Source".into(),
-                        action: source.action.clone(),
                         kind: ActionKind::Source,
-                        status: ActionStatus::Succeeded,
-                        updated: None,
-                        output_artifacts: Vec::new(),
                         variables: source.variables.clone(),
+                        ..fixtures::record(id, "Source", &source.action, ActionStatus::Succeeded)
                     })
                     .collect(),
             );
@@ -112,10 +108,6 @@ const DOCUMENTED: &str = r#"{"latest": true,
 
 fn now() -> Timestamp {
     "2026-11-26T08:00:00Z".parse().unwrap()
-}
-
-fn at(text: &str) -> Timestamp {
-    text.parse().unwrap()
 }
 
 fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {

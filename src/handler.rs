@@ -25,7 +25,7 @@ use crate::pipeline::{
     AnswerError, ApprovalAnswer, ApprovalStatus, Declaration, PipelineSnapshot, Pipelines,
     ReadError, Staleness,
 };
-use crate::policy::Policy;
+use crate::policy::{Policy, Rule};
 use crate::report::{Answer, DecisionTopic, Outcome, Report};
 pub use explain::{Explained, Explanation};
 pub use sweep::SweepSummary;
@@ -74,6 +74,9 @@ enum Liveness {
 pub(crate) struct Case<'a> {
     pub(crate) message_id: Option<String>,
     pub(crate) approval: LiveApproval,
+    /// The rule whose `match` fits the approval's target, resolved once
+    /// ([`Policy::rule_for`]); `None`: no rule matches, nothing is answered.
+    pub(crate) rule: Option<&'a Rule>,
     pub(crate) snapshot: &'a PipelineSnapshot,
     /// The notice's `customData` claims; the sweep has none.
     pub(crate) claims: Option<Claims>,
@@ -88,12 +91,14 @@ impl<'a> Case<'a> {
     /// An approval found waiting in the state, without a notice: no message id, no claims.
     pub(crate) fn found(
         approval: LiveApproval,
+        rule: Option<&'a Rule>,
         snapshot: &'a PipelineSnapshot,
         revisit: SignedDuration,
     ) -> Self {
         Self {
             message_id: None,
             approval,
+            rule,
             snapshot,
             claims: None,
             console_link: None,
@@ -303,6 +308,7 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
             Liveness::Live(snapshot, approval) => {
                 let case = Case {
                     message_id,
+                    rule: self.policy.rule_for(approval.target()),
                     approval,
                     snapshot: &snapshot,
                     claims: Some(request.claims()),
@@ -382,8 +388,7 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
         clock: impl FnOnce() -> Timestamp,
     ) -> Result<Assessment, GateError> {
         let approval = &case.approval;
-        let target = approval.target();
-        let rule = self.policy.rule_for(target);
+        let rule = case.rule;
         let (facts, declaration, conditions) = match rule {
             Some(rule) => {
                 self.read_evidence(rule, approval, case.claims.as_ref(), declarations)

@@ -94,10 +94,11 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
                     continue;
                 }
             };
-            let case = Case::found(approval, &snapshot, self.sweep_every());
+            let rule = self.policy.rule_for(approval.target());
+            let case = Case::found(approval, rule, &snapshot, self.sweep_every());
             let assessment = self.assess(&case, &declarations, || at).await?;
             let approval = &case.approval;
-            let checks = match self.policy.rule_for(approval.target()) {
+            let checks = match case.rule {
                 Some(rule) => {
                     let evidence = Evidence {
                         approval,

@@ -257,9 +257,9 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
             }
         };
         for pending in snapshot.pending_approvals() {
-            if self.policy.rule_for(&pending.target).is_none() {
+            let Some(rule) = self.policy.rule_for(&pending.target) else {
                 continue;
-            }
+            };
             swept.pending += 1;
             // Abstain is stable: whether the rule left the approval to a human when it
             // started waiting is judged at that moment, which the state must show.
@@ -280,7 +280,7 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
                     .region
                     .as_deref()
                     .map(|region| notice::console_link(region, pipeline)),
-                ..Case::found(approval, &snapshot, revisit)
+                ..Case::found(approval, Some(rule), &snapshot, revisit)
             };
             match self.decide_and_answer(case, declarations).await {
                 // Only answers are told: an approval still waiting would otherwise be

@@ -242,7 +242,8 @@ fn no_policy_or_two_policies_is_an_error() {
 
 #[test]
 fn reads_the_policy_file_or_says_which_file_failed() {
-    let path = std::env::temp_dir().join(format!("gate-policy-{}.json", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("policy.json");
     std::fs::write(&path, POLICY).unwrap();
     let loaded = config(&[("GATE_POLICY_FILE", path.to_str().unwrap())]).unwrap();
     assert_eq!(loaded.policy.rules.len(), 1);

@@ -201,7 +201,8 @@ async fn explain_from_files_decides_every_demo_notice_as_the_function_does() {
 #[tokio::test(flavor = "multi_thread")]
 async fn explain_live_reads_codepipeline_and_never_answers() {
     let stand_in = demo_stand_in().await;
-    let policy = std::env::temp_dir().join(format!("explain-live-{}.json", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.json");
     std::fs::write(&policy, demo_policy()).unwrap();
     let endpoint = stand_in.endpoint_url();
     let env = [
@@ -255,8 +256,8 @@ async fn explain_live_reads_codepipeline_and_never_answers() {
 
 #[test]
 fn explain_exit_codes_say_what_went_wrong() {
-    let dir = std::env::temp_dir().join(format!("explain-files-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
     let policy = dir.join("policy.json");
     std::fs::write(&policy, demo_policy()).unwrap();
     let mut state = crate::common::demo_pipelines()
@@ -324,8 +325,8 @@ fn explain_exit_codes_say_what_went_wrong() {
 
 #[test]
 fn validate_prints_each_error_with_its_place_and_exits_1() {
-    let dir = std::env::temp_dir().join(format!("validate-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
     let good = dir.join("good.json");
     std::fs::write(&good, demo_policy()).unwrap();
     let bad = dir.join("bad.json");
@@ -368,8 +369,8 @@ fn validate_prints_each_error_with_its_place_and_exits_1() {
 
 #[test]
 fn calendar_lists_periods_freezes_and_clock_changes_in_the_rules_zone() {
-    let dir = std::env::temp_dir().join(format!("calendar-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
     let policy = dir.join("policy.json");
     let text = r#"{"rules": [{"name": "prod", "windows": {"timezone": "Europe/Berlin",
         "allow": [{"days": ["fri", "mon"], "from": "09:00", "to": "17:00"}],

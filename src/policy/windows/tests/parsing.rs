@@ -221,8 +221,7 @@ fn works_without_system_zoneinfo() {
         println!("checked without zoneinfo");
         return;
     }
-    let empty = std::env::temp_dir().join(format!("empty-tzdir-{}", std::process::id()));
-    std::fs::create_dir_all(&empty).unwrap();
+    let empty = tempfile::tempdir().unwrap();
     let path = module_path!();
     let module = path.split_once("::").map_or(path, |(_, rest)| rest);
     let output = std::process::Command::new(std::env::current_exe().unwrap())
@@ -233,11 +232,10 @@ fn works_without_system_zoneinfo() {
             "--test-threads=1",
         ])
         .env(CHILD, "1")
-        .env("TZDIR", &empty)
+        .env("TZDIR", empty.path())
         .env("TZ", "Europe/Berlin")
         .output()
         .unwrap();
-    let _ = std::fs::remove_dir(&empty);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
     assert!(stdout.contains("checked without zoneinfo"), "{stdout}");

@@ -1,4 +1,4 @@
-//! The whole handler, driven by the `events/` files, through fakes of the two ports.
+//! The whole handler, driven by the `events/` files, through fakes of the `Pipelines` and `DecisionTopic` ports.
 
 use std::time::Duration;
 

@@ -1,5 +1,5 @@
 //! Shared by the integration tests: the sample events, pipeline states in the project's
-//! own types, and fakes of the two ports.
+//! own types, and fakes of the `Pipelines` and `DecisionTopic` ports.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;

@@ -159,6 +159,11 @@ fn decide_by_rule(
             ),
         );
     }
+    // The attempts were read and do not show the approval among them: the execution the
+    // facts are about may not be the one its token belongs to.
+    if let Some(reason) = evidence.execution.refused() {
+        return Decision::abstain(Some(rule), reason.to_owned());
+    }
     if let Some(expiry) = evidence.expiry.map(Expiry::at)
         && now >= expiry
     {
@@ -177,8 +182,20 @@ fn decide_by_rule(
     };
     let mut decision = judge(rule, evidence, now, sweep_every);
     if decision.verdict != Verdict::Abstain && since < now {
-        let first = judge(rule, evidence, since, sweep_every);
-        if first.verdict == Verdict::Abstain {
+        // Judged on the facts as read, and on the facts as they stood then (an action that
+        // ran beside the approval and succeeded after it started waiting had not succeeded
+        // yet). Either saying abstain keeps it: facts that looked worse then may fail a
+        // check that rejects and hide the one that abstained.
+        let then = evidence.execution.as_of(since);
+        let as_they_stood = Evidence {
+            execution: &then,
+            ..*evidence
+        };
+        let first = [evidence, &as_they_stood]
+            .into_iter()
+            .map(|evidence| judge(rule, evidence, since, sweep_every))
+            .find(|first| first.verdict == Verdict::Abstain);
+        if let Some(first) = first {
             let mut reasons = vec![format!(
                 "when the approval started waiting ({}) the rule left it to a human, and it \
                  stays with a human",

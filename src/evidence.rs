@@ -8,7 +8,10 @@
 //! - a [`LiveApproval`]: the notice's token waiting right now on the approval action, and
 //!   the execution it waits in, proven from the same state;
 //! - [`ExecutionFacts`]: what `GetPipelineExecution` and `ListActionExecutions` answered,
-//!   kept only when the answer names that same execution;
+//!   kept only when the answer names that same execution, and used only once
+//!   `ListActionExecutions` for that execution lists the approval's own action execution
+//!   (its `actionExecutionId`, as the state shows it): the stage's `latestExecution` alone
+//!   does not prove which execution the waiting token belongs to;
 //! - [`SourceHead`]s: the newest revision each source has seen, which `latest` compares
 //!   with what the execution carries, source by source.
 //!
@@ -51,6 +54,8 @@ pub struct LiveApproval {
     target: ApprovalTarget,
     token: ApprovalToken,
     execution: ExecutionId,
+    /// The approval action's `actionExecutionId` in the state, when it shows one.
+    action_execution: Option<String>,
     since: Option<Timestamp>,
 }
 
@@ -67,16 +72,15 @@ impl LiveApproval {
             .execution_id()
             .map(|id| ExecutionId(id.to_owned()))
             .ok_or(Staleness::NoExecution)?;
-        let since = approval
-            .action
-            .execution
-            .as_ref()
-            .and_then(|execution| execution.last_status_change);
+        let action_execution = approval.action.execution.as_ref();
         Ok(Self {
             target: target.clone(),
             token: token.clone(),
             execution,
-            since,
+            action_execution: action_execution
+                .and_then(|execution| execution.action_execution_id.clone())
+                .filter(|id| !id.is_empty()),
+            since: action_execution.and_then(|execution| execution.last_status_change),
         })
     }
 
@@ -155,13 +159,28 @@ impl SourceHead {
 
 /// What was read about the execution under approval, and only what was proven to be
 /// about it. A part that was not read, could not be read, or answered for another
-/// execution is `None`, and every check that needs it fails.
+/// execution is `None`, and every check that needs it fails. Nothing is used until the
+/// execution's action attempts show the approval's own action execution
+/// ([`ExecutionFacts::refused`] says why they did not).
 #[derive(Clone, Debug)]
 pub struct ExecutionFacts {
     execution: ExecutionId,
+    /// The approval the facts are for: its stage, action and action execution id.
+    approval: Option<(String, String, Option<String>)>,
+    binding: Binding,
     artifacts: Option<Vec<ArtifactRevision>>,
     trigger: Option<String>,
     actions: Option<Vec<ActionRecord>>,
+}
+
+/// Whether the approval is proven to wait in the execution the facts are about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Binding {
+    /// The action attempts were not read (yet): nothing is used.
+    Unread,
+    Proven,
+    /// The attempts were read and do not list the approval's action execution.
+    Refused(String),
 }
 
 impl ExecutionFacts {
@@ -169,17 +188,27 @@ impl ExecutionFacts {
     pub fn of(approval: &LiveApproval) -> Self {
         Self {
             execution: approval.execution.clone(),
+            approval: Some((
+                approval.target.stage.clone(),
+                approval.target.action.clone(),
+                approval.action_execution.clone(),
+            )),
+            binding: Binding::Unread,
             artifacts: None,
             trigger: None,
             actions: None,
         }
     }
 
-    /// Nothing known yet about the execution with this id. [`crate::decision::decide`]
+    /// Nothing known yet about the execution with this id, for no approval in particular:
+    /// for tests of one check, which take the facts as given. [`crate::decision::decide`]
     /// uses facts only when their id is the one the live approval waits in.
+    #[cfg(any(test, feature = "fixtures"))]
     pub fn about(execution_id: &str) -> Self {
         Self {
             execution: ExecutionId(execution_id.to_owned()),
+            approval: None,
+            binding: Binding::Proven,
             artifacts: None,
             trigger: None,
             actions: None,
@@ -201,15 +230,42 @@ impl ExecutionFacts {
     }
 
     /// Adds the action attempts `ListActionExecutions` answered, keeping only those that
-    /// name this execution.
+    /// name this execution, and proves the approval waits in it: one of them must be the
+    /// approval's own action execution. Otherwise nothing about the execution is used.
     pub fn with_actions(mut self, records: Vec<ActionRecord>) -> Self {
         let execution = self.execution.as_str();
-        self.actions = Some(
-            records
-                .into_iter()
-                .filter(|record| record.execution_id.as_deref() == Some(execution))
-                .collect(),
-        );
+        let records: Vec<ActionRecord> = records
+            .into_iter()
+            .filter(|record| record.execution_id.as_deref() == Some(execution))
+            .collect();
+        if let Some((stage, action, id)) = &self.approval {
+            self.binding = match id {
+                None => Binding::Refused(format!(
+                    "the state shows no action execution id for {}/{}, so the approval \
+                     cannot be proven to wait in execution {}",
+                    printable(stage, 100),
+                    printable(action, 100),
+                    self.execution
+                )),
+                Some(id)
+                    if records.iter().any(|record| {
+                        record.stage == *stage
+                            && record.action == *action
+                            && record.action_execution_id.as_deref() == Some(id.as_str())
+                    }) =>
+                {
+                    Binding::Proven
+                }
+                Some(id) => Binding::Refused(format!(
+                    "ListActionExecutions does not list the approval's action execution \
+                     {} among those of execution {}, so the approval cannot be proven to \
+                     wait in it, and nothing read about that execution is used",
+                    printable(id, 100),
+                    self.execution
+                )),
+            };
+        }
+        self.actions = Some(records);
         self
     }
 
@@ -217,24 +273,54 @@ impl ExecutionFacts {
         &self.execution
     }
 
-    /// The artifact revisions the execution carries; `None` when unread.
+    /// The facts as they stood at `moment`: an attempt that last changed after it was
+    /// still running then.
+    pub fn as_of(&self, moment: Timestamp) -> Self {
+        let mut facts = self.clone();
+        for record in facts.actions.iter_mut().flatten() {
+            if record.updated.is_some_and(|updated| updated > moment) {
+                record.status = ActionStatus::InProgress;
+            }
+        }
+        facts
+    }
+
+    /// Why the facts are not used although they were read: the execution's action
+    /// attempts do not show the approval's own action execution.
+    pub fn refused(&self) -> Option<&str> {
+        match &self.binding {
+            Binding::Refused(reason) => Some(reason),
+            Binding::Unread | Binding::Proven => None,
+        }
+    }
+
+    fn proven(&self) -> bool {
+        self.binding == Binding::Proven
+    }
+
+    /// The attempts, once the approval is proven to wait in this execution.
+    fn records(&self) -> Option<&[ActionRecord]> {
+        self.actions.as_deref().filter(|_| self.proven())
+    }
+
+    /// The artifact revisions the execution carries; `None` when unread or unproven.
     pub fn artifacts(&self) -> Option<&[ArtifactRevision]> {
-        self.artifacts.as_deref()
+        self.artifacts.as_deref().filter(|_| self.proven())
     }
 
-    /// How the execution was started; `None` when unread or unknown.
+    /// How the execution was started; `None` when unread, unknown or unproven.
     pub fn trigger(&self) -> Option<&str> {
-        self.trigger.as_deref()
+        self.trigger.as_deref().filter(|_| self.proven())
     }
 
-    /// Whether the action attempts were read.
+    /// Whether the action attempts were read (and the approval proven to wait in them).
     pub fn actions_read(&self) -> bool {
-        self.actions.is_some()
+        self.records().is_some()
     }
 
     /// How `stage/action` ended in this execution: its latest attempt.
     pub fn action_outcome(&self, stage: &str, action: &str) -> ActionOutcome {
-        let Some(records) = self.actions.as_deref() else {
+        let Some(records) = self.records() else {
             return ActionOutcome::Unread;
         };
         let attempts: Vec<&ActionRecord> = records
@@ -278,7 +364,7 @@ impl ExecutionFacts {
     /// succeeded (the last one, if several did), or the last attempt if none did. Records
     /// that do not say what kind of action they are count as sources of unknown kind.
     pub fn sources(&self) -> Option<Vec<SourceRun<'_>>> {
-        let records = self.actions.as_deref()?;
+        let records = self.records()?;
         let mut runs: Vec<SourceRun<'_>> = Vec::new();
         for record in records
             .iter()

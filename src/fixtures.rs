@@ -48,11 +48,13 @@ pub fn target(pipeline: &str, stage: &str, action: &str) -> ApprovalTarget {
     }
 }
 
-/// An action of its stage's latest execution, at `status` since `changed`.
+/// An action of its stage's latest execution, at `status` since `changed`. Its action
+/// execution id is [`action_execution_id`] of its name.
 pub fn action(name: &str, status: ActionStatus, changed: Option<Timestamp>) -> ActionState {
     ActionState {
         name: name.into(),
         execution: Some(ActionExecution {
+            action_execution_id: Some(action_execution_id(name)),
             status,
             token: None,
             last_status_change: changed,
@@ -68,6 +70,11 @@ pub fn approval(name: &str, token: &str, since: Option<Timestamp>) -> ActionStat
         execution.token = Some(ApprovalToken::new(token));
     }
     action
+}
+
+/// The action execution id the builders give the action `name`.
+pub fn action_execution_id(name: &str) -> String {
+    format!("ae-{name}")
 }
 
 /// A stage whose latest execution is `execution` (`None`: it never ran).
@@ -107,10 +114,12 @@ pub fn waiting(
 }
 
 /// One attempt of `stage/action` in `execution`, as `ListActionExecutions` lists it: not a
-/// source, no time, no artifacts, no variables.
+/// source, no time, no artifacts, no variables; its action execution id is
+/// [`action_execution_id`] of the action.
 pub fn record(execution: &str, stage: &str, action: &str, status: ActionStatus) -> ActionRecord {
     ActionRecord {
         execution_id: Some(execution.into()),
+        action_execution_id: Some(action_execution_id(action)),
         stage: stage.into(),
         action: action.into(),
         kind: ActionKind::Other,
@@ -121,9 +130,9 @@ pub fn record(execution: &str, stage: &str, action: &str, status: ActionStatus) 
     }
 }
 
-/// The attempts a snapshot implies when every stage ran as it shows: each action that is
-/// not waiting for approval, in the execution its stage shows, updated when its status last
-/// changed.
+/// The attempts a snapshot implies when every stage ran as it shows: each action that has
+/// run (an approval waiting included), in the execution its stage shows, updated when its
+/// status last changed, under the action execution id the state shows.
 pub fn runs_shown_by(snapshot: &PipelineSnapshot) -> Vec<ActionRecord> {
     let mut records = Vec::new();
     for stage in &snapshot.stages {
@@ -134,10 +143,8 @@ pub fn runs_shown_by(snapshot: &PipelineSnapshot) -> Vec<ActionRecord> {
             let Some(execution) = &action.execution else {
                 continue;
             };
-            if execution.token.is_some() {
-                continue;
-            }
             records.push(ActionRecord {
+                action_execution_id: execution.action_execution_id.clone(),
                 updated: execution.last_status_change,
                 ..record(
                     &stage_execution.pipeline_execution_id,

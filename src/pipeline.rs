@@ -42,6 +42,9 @@ pub struct ActionState {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ActionExecution {
+    /// `actionExecutionId`: the same id `ListActionExecutions` lists the attempt under,
+    /// which ties the attempt to its pipeline execution.
+    pub action_execution_id: Option<String>,
     pub status: ActionStatus,
     pub token: Option<ApprovalToken>,
     pub last_status_change: Option<Timestamp>,
@@ -145,6 +148,8 @@ pub struct ArtifactRevision {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ActionRecord {
     pub execution_id: Option<String>,
+    /// `actionExecutionId`, as the state shows it for the action's latest attempt.
+    pub action_execution_id: Option<String>,
     pub stage: String,
     pub action: String,
     pub kind: ActionKind,

@@ -389,6 +389,7 @@ fn action_record(detail: &types::ActionExecutionDetail) -> ActionRecord {
     let output = detail.output();
     ActionRecord {
         execution_id: detail.pipeline_execution_id().map(str::to_owned),
+        action_execution_id: detail.action_execution_id().map(str::to_owned),
         stage: detail.stage_name().unwrap_or_default().to_owned(),
         action: detail.action_name().unwrap_or_default().to_owned(),
         kind,
@@ -449,6 +450,7 @@ fn action(action: &types::ActionState) -> ActionState {
     ActionState {
         name: action.action_name().unwrap_or_default().to_owned(),
         execution: action.latest_execution().map(|execution| ActionExecution {
+            action_execution_id: execution.action_execution_id().map(str::to_owned),
             // A missing status is never taken for success.
             status: execution
                 .status()

@@ -237,6 +237,7 @@ struct ActionFile {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ActionExecutionFile {
+    action_execution_id: Option<String>,
     status: Option<String>,
     token: Option<String>,
     last_status_change: Option<Time>,
@@ -277,6 +278,7 @@ impl StateFile {
                         .map(|action| ActionState {
                             name: action.action_name.unwrap_or_default(),
                             execution: action.latest_execution.map(|execution| ActionExecution {
+                                action_execution_id: execution.action_execution_id,
                                 status: status(execution.status.as_deref()),
                                 token: execution.token.map(ApprovalToken::new),
                                 last_status_change: execution.last_status_change.map(|t| t.0),
@@ -358,6 +360,7 @@ struct ActionsFile {
 #[serde(rename_all = "camelCase")]
 struct ActionDetailFile {
     pipeline_execution_id: Option<String>,
+    action_execution_id: Option<String>,
     stage_name: Option<String>,
     action_name: Option<String>,
     status: Option<String>,
@@ -408,6 +411,7 @@ fn action_record(detail: &ActionDetailFile) -> ActionRecord {
     let output = detail.output.as_ref();
     ActionRecord {
         execution_id: detail.pipeline_execution_id.clone(),
+        action_execution_id: detail.action_execution_id.clone(),
         stage: detail.stage_name.clone().unwrap_or_default(),
         action: detail.action_name.clone().unwrap_or_default(),
         kind,

@@ -53,7 +53,10 @@ struct Given {
     policy: Policy,
     snapshot: PipelineSnapshot,
     target: ApprovalTarget,
+    /// What ListActionExecutions lists besides the approval's own attempt.
     records: Option<Vec<ActionRecord>>,
+    /// The approval's own attempt, which ListActionExecutions lists with the others.
+    own_attempt: Option<ActionRecord>,
     execution: Option<ExecutionRecord>,
     expiry: Option<Timestamp>,
 }
@@ -65,6 +68,7 @@ impl Given {
             snapshot: snapshot(pipeline, stage, Some(at("2026-11-26T07:55:00Z"))),
             target: target(pipeline, stage),
             records: Some(both_builds(ActionStatus::Succeeded)),
+            own_attempt: Some(record(stage, "Manual", ActionStatus::InProgress, None)),
             execution: None,
             expiry: Some(at("2026-12-03T07:55:00Z")),
         }
@@ -81,7 +85,8 @@ impl Given {
         if let Some(execution) = self.execution.clone() {
             facts = facts.with_execution(execution);
         }
-        if let Some(records) = self.records.clone() {
+        if let Some(mut records) = self.records.clone() {
+            records.extend(self.own_attempt.clone());
             facts = facts.with_actions(records);
         }
         let heads = SourceHead::of(&self.snapshot);
@@ -150,6 +155,49 @@ fn attempts_of_another_execution_are_not_evidence() {
     }
     given.records = Some(records);
     assert_eq!(given.decide().verdict, Verdict::Reject);
+}
+
+#[test]
+fn facts_are_not_used_unless_the_attempts_list_the_approval_itself() {
+    // A stage shows the newer execution while the token waiting in it is an older one's:
+    // the newer execution's attempts do not list the approval's action execution.
+    let mut given = Given::prod();
+    given.own_attempt = Some(ActionRecord {
+        execution_id: Some("exec-0".into()),
+        ..record("Approve-Prod", "Manual", ActionStatus::InProgress, None)
+    });
+    let decision = given.decide();
+    assert_eq!(decision.verdict, Verdict::Abstain, "{decision:?}");
+    assert!(
+        decision.reasons[0].starts_with(
+            "ListActionExecutions does not list the approval's action execution ae-Manual \
+             among those of execution exec-1"
+        ),
+        "{decision:?}"
+    );
+
+    // Listed, but under another action execution id: the same.
+    given.own_attempt = Some(ActionRecord {
+        action_execution_id: Some("ae-older".into()),
+        ..record("Approve-Prod", "Manual", ActionStatus::InProgress, None)
+    });
+    assert_eq!(given.decide().verdict, Verdict::Abstain);
+
+    // A state that shows no action execution id cannot be tied to any execution.
+    let mut given = Given::prod();
+    for stage in &mut given.snapshot.stages {
+        for action in &mut stage.actions {
+            if let Some(execution) = &mut action.execution {
+                execution.action_execution_id = None;
+            }
+        }
+    }
+    let decision = given.decide();
+    assert_eq!(decision.verdict, Verdict::Abstain, "{decision:?}");
+    assert!(
+        decision.reasons[0].starts_with("the state shows no action execution id"),
+        "{decision:?}"
+    );
 }
 
 #[test]
@@ -249,6 +297,40 @@ fn an_action_of_the_approvals_own_stage_counts_once_it_ran_in_the_execution() {
         "Smoke",
         ActionStatus::Succeeded,
         None,
+    )]);
+    assert_eq!(given.decide().verdict, Verdict::Approve);
+}
+
+#[test]
+fn an_action_beside_the_approval_that_succeeded_after_it_started_waiting_keeps_abstain() {
+    // Smoke runs in the approval's stage beside it (the same runOrder). When the approval
+    // started waiting (07:55) it was still running, so the rule, which abstains on a
+    // failure, left the approval to a human then; that it succeeded at 07:58 does not
+    // change it. Finished before the approval started, it counts.
+    let policy = r#"{"rules":[{"name":"same-stage","require_succeeded":["Approve-Prod/Smoke"]}]}"#;
+    let mut given = Given::new(policy, "web-shop", "Approve-Prod");
+    given.records = Some(vec![record(
+        "Approve-Prod",
+        "Smoke",
+        ActionStatus::Succeeded,
+        Some("2026-11-26T07:58:00Z"),
+    )]);
+    let decision = given.decide();
+    assert_eq!(decision.verdict, Verdict::Abstain, "{decision:?}");
+    assert!(
+        decision.reasons[0].contains("stays with a human"),
+        "{decision:?}"
+    );
+    assert!(
+        decision.reasons[1].contains("Approve-Prod/Smoke is InProgress"),
+        "{decision:?}"
+    );
+
+    given.records = Some(vec![record(
+        "Approve-Prod",
+        "Smoke",
+        ActionStatus::Succeeded,
+        Some("2026-11-26T07:54:00Z"),
     )]);
     assert_eq!(given.decide().verdict, Verdict::Approve);
 }

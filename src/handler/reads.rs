@@ -37,7 +37,10 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
             .unwrap_or_default();
         let needs_execution =
             needs.execution || claims.is_some_and(|claims| claims.commit_id.is_some());
-        let needs_actions = needs.action_executions || !rule.require_succeeded.is_empty();
+        // The attempts are read whenever anything about the execution is: they prove that
+        // the approval waits in it (its own action execution is among them).
+        let needs_actions =
+            needs_execution || needs.action_executions || !rule.require_succeeded.is_empty();
         // A deferral is kept only while a sweep can still approve before the expiry, which
         // takes the declared timeout.
         let needs_declaration = rule

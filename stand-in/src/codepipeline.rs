@@ -38,6 +38,7 @@ impl World {
             .get(name)
             .ok_or_else(|| pipeline_not_found(name))?;
         let mut state = state.clone();
+        give_action_execution_ids(&mut state);
         if let Some(remaining) = self.hidden_reads.get_mut(name) {
             *remaining -= 1;
             if *remaining == 0 {
@@ -176,17 +177,30 @@ impl World {
         let wanted = input
             .pointer("/filter/pipelineExecutionId")
             .and_then(Value::as_str);
-        let details: Vec<Value> = self
-            .action_executions
+        let listed = self.action_executions.get(pipeline);
+        // The approvals waiting in the state ran in their stage's execution, as
+        // ListActionExecutions lists them, unless the fixture lists them itself.
+        let waiting = self
+            .pipelines
             .get(pipeline)
+            .map(waiting_approvals)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|waiting| {
+                !listed.into_iter().flatten().any(|detail| {
+                    detail.get("actionExecutionId") == waiting.get("actionExecutionId")
+                })
+            });
+        let details: Vec<Value> = listed
             .into_iter()
             .flatten()
+            .cloned()
+            .chain(waiting)
             .filter(|detail| {
                 wanted.is_none_or(|id| {
                     detail.get("pipelineExecutionId").and_then(Value::as_str) == Some(id)
                 })
             })
-            .cloned()
             .collect();
         let (page, next_token) = paginate(details, input, self.page_cap)?;
         Ok(with_next_token(
@@ -223,6 +237,79 @@ fn find_named_mut<'a>(
         .as_array_mut()?
         .iter_mut()
         .find(|item| item.get(key).and_then(Value::as_str) == Some(name))
+}
+
+/// The action execution id CodePipeline shows for every action that ran; a fixture that
+/// leaves it out gets `ae-STAGE-ACTION`.
+fn give_action_execution_ids(state: &mut Value) {
+    let stages = state.get_mut("stageStates").and_then(Value::as_array_mut);
+    for stage in stages.into_iter().flatten() {
+        let stage_name = stage
+            .get("stageName")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let actions = stage.get_mut("actionStates").and_then(Value::as_array_mut);
+        for action in actions.into_iter().flatten() {
+            let id = implied_action_execution_id(&stage_name, action);
+            if let Some(execution) = action
+                .get_mut("latestExecution")
+                .and_then(Value::as_object_mut)
+            {
+                execution
+                    .entry("actionExecutionId")
+                    .or_insert(Value::String(id));
+            }
+        }
+    }
+}
+
+fn implied_action_execution_id(stage: &str, action: &Value) -> String {
+    let name = action
+        .get("actionName")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    format!("ae-{stage}-{name}")
+}
+
+/// The approvals waiting in `state` (an action `InProgress` with a token), as
+/// ListActionExecutions lists them: in their stage's latest execution.
+fn waiting_approvals(state: &Value) -> Vec<Value> {
+    let mut state = state.clone();
+    give_action_execution_ids(&mut state);
+    let mut details = Vec::new();
+    let stages = state.get("stageStates").and_then(Value::as_array);
+    for stage in stages.into_iter().flatten() {
+        let Some(execution_id) = stage.pointer("/latestExecution/pipelineExecutionId") else {
+            continue;
+        };
+        let actions = stage.get("actionStates").and_then(Value::as_array);
+        for action in actions.into_iter().flatten() {
+            let Some(latest) = action.get("latestExecution") else {
+                continue;
+            };
+            let waiting = latest.get("status").and_then(Value::as_str) == Some("InProgress")
+                && latest.get("token").is_some_and(Value::is_string);
+            if !waiting {
+                continue;
+            }
+            let mut detail = json!({
+                "pipelineExecutionId": execution_id,
+                "actionExecutionId": latest.get("actionExecutionId"),
+                "stageName": stage.get("stageName"),
+                "actionName": action.get("actionName"),
+                "status": "InProgress",
+                "input": {"actionTypeId": {"category": "Approval", "owner": "AWS",
+                                           "provider": "Manual", "version": "1"}},
+            });
+            if let Some(changed) = latest.get("lastStatusChange") {
+                detail["startTime"] = changed.clone();
+                detail["lastUpdateTime"] = changed.clone();
+            }
+            details.push(detail);
+        }
+    }
+    details
 }
 
 /// Models the window in which CodePipeline has sent the approval notice but

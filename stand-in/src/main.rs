@@ -24,7 +24,11 @@
 //!
 //! `executions` holds GetPipelineExecution `pipelineExecution` objects and
 //! `actionExecutions` holds ListActionExecutions `actionExecutionDetails`
-//! entries, both grouped by pipeline name; `declarations` holds GetPipeline
+//! entries, both grouped by pipeline name. As CodePipeline does, the stand-in gives every
+//! action that ran an `actionExecutionId` (`ae-STAGE-ACTION` when the fixture gives none),
+//! and ListActionExecutions lists each approval waiting in a state (`InProgress` with a
+//! token) in its stage's latest execution, unless the fixture lists that action
+//! execution itself; `declarations` holds GetPipeline
 //! `pipeline` objects (a pipeline without one is declared from its state).
 //! `"appconfig": [{"application": "a", "environment": "e", "profile": "p",
 //! "content": "{...}"}]` holds AWS AppConfig configurations, served by AppConfig Data.

@@ -73,6 +73,7 @@ async fn reads_pipeline_state_into_the_projects_types() {
         "5e3f9a1c-2b4d-4c6e-8f0a-1b2c3d4e5f60"
     );
     let manual = &approval.actions[0].execution.as_ref().unwrap();
+    assert_eq!(manual.action_execution_id.as_deref(), Some("ae-manual"));
     assert_eq!(manual.status, ActionStatus::InProgress);
     assert_eq!(manual.token, Some(ApprovalToken::new(SHOP_TOKEN)));
     let source = &snapshot.stage("Source").unwrap().actions[0];
@@ -458,4 +459,46 @@ async fn a_pipeline_list_is_read_whole_or_fails_for_good() {
         matches!(&error, ReadError::Final(reason) if reason.contains("page token")),
         "{error:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_approval_its_executions_attempts_do_not_list_is_never_answered() {
+    // The approval stage shows execution 5e3f9a1c, but ListActionExecutions lists the
+    // action execution waiting on its Manual action (ae-manual) under an older execution,
+    // whose tests failed: the token belongs to that one, and the newer execution's
+    // successful tests say nothing about it.
+    let stand_in = demo_stand_in().await;
+    let mut runs = shop_runs("Succeeded");
+    runs.push(
+        json!({"pipelineExecutionId": "0ld00000-2b4d-4c6e-8f0a-1b2c3d4e5f60",
+                     "actionExecutionId": "ae-manual", "stageName": "Approve-Prod",
+                     "actionName": "Manual", "status": "InProgress"}),
+    );
+    runs.push(
+        json!({"pipelineExecutionId": "0ld00000-2b4d-4c6e-8f0a-1b2c3d4e5f60",
+                     "actionExecutionId": "ae-old-tests", "stageName": "Build",
+                     "actionName": "IntegrationTests", "status": "Failed"}),
+    );
+    stand_in.put_action_executions("web-shop", runs);
+    let gate = gate(&sdk_for(&stand_in).await, quick());
+
+    let response = gate.handle(&event("approved-by-rule")).await.unwrap();
+    let report = &response.records[0];
+    assert_eq!(report.outcome, Outcome::Abstain, "{:?}", report.reasons);
+    assert!(
+        report.reasons[0].starts_with(
+            "ListActionExecutions does not list the approval's action execution ae-manual \
+             among those of execution 5e3f9a1c-2b4d-4c6e-8f0a-1b2c3d4e5f60"
+        ),
+        "{:?}",
+        report.reasons
+    );
+
+    let swept = gate.handle(&event("scheduled-sweep")).await.unwrap();
+    assert!(swept.sweep.is_some());
+    let answered_shop = stand_in
+        .calls_to("PutApprovalResult")
+        .iter()
+        .any(|call| call.body["pipelineName"] == "web-shop");
+    assert!(!answered_shop, "nothing is answered for web-shop");
 }

@@ -367,6 +367,31 @@ fn oracle(w: &World) -> Oracle {
         return Oracle::new(Said::Abstain, "no rule matches");
     };
 
+    // Whatever was read about the execution counts only if ListActionExecutions lists the
+    // approval's own action execution (the actionExecutionId the state shows) in it.
+    if let Some(records) = &w.records {
+        let mut listed = false;
+        if let Some(id) = run.action_execution_id.as_deref()
+            && !id.is_empty()
+        {
+            for record in records {
+                if record.execution_id.as_deref() == Some(execution_id.as_str())
+                    && record.stage == w.target.stage
+                    && record.action == w.target.action
+                    && record.action_execution_id.as_deref() == Some(id)
+                {
+                    listed = true;
+                }
+            }
+        }
+        if !listed {
+            return Oracle::new(
+                Said::Abstain,
+                "ListActionExecutions does not list the approval in its execution",
+            );
+        }
+    }
+
     // Abstain is stable: the decision is also taken at lastStatusChange.
     let Some(since) = since else {
         // README says the sweep leaves such an approval alone, "since that cannot be
@@ -663,8 +688,11 @@ fn attempts_in<'a>(w: &'a World, execution: &str) -> Option<Vec<&'a ActionRecord
     Some(mine)
 }
 
-/// The artifact revisions `GetPipelineExecution` reported, if it named `execution`.
+/// The artifact revisions `GetPipelineExecution` reported, if it named `execution`, and
+/// `ListActionExecutions` was read (it must list the approval in the execution before
+/// anything about the execution counts).
 fn artifacts_of<'a>(w: &'a World, execution: &str) -> Option<&'a Vec<ArtifactRevision>> {
+    w.records.as_ref()?;
     let record = w.execution.as_ref()?;
     if record.execution_id.as_deref() != Some(execution) {
         return None;
@@ -973,6 +1001,9 @@ fn revision_ids_allowed(w: &World, execution: &str, allow: &[IdPattern]) -> Resu
 }
 
 fn branches_hold(w: &World, execution: &str, patterns: &[&str]) -> Result<(), String> {
+    if w.records.is_none() {
+        return Err("ListActionExecutions could not be read".into());
+    }
     let Some(record) = &w.execution else {
         return Err("GetPipelineExecution could not be read".into());
     };
@@ -1444,6 +1475,9 @@ struct ApprovalKnobs {
     since_seconds: i64,
     timeouts: (Timeout, Timeout),
     now: Now,
+    /// Where `ListActionExecutions` lists the approvals' own attempts: 0 in their stage's
+    /// execution, 1 nowhere, 2 under the other execution.
+    listed: u8,
 }
 
 #[derive(Clone, Debug)]
@@ -1684,6 +1718,29 @@ fn build(k: &Knobs) -> World {
             ..fixtures::record(E1, "Build", build_actions[*which], outcome(*succeeded))
         });
     }
+    // The approvals' own attempts, in their stage's execution unless the knob says else.
+    for stage in &snapshot.stages {
+        let Some(execution) = &stage.execution else {
+            continue;
+        };
+        for action in &stage.actions {
+            let Some(run) = action.execution.as_ref().filter(|run| run.token.is_some()) else {
+                continue;
+            };
+            let listed_in = match a.listed {
+                0 => execution.pipeline_execution_id.clone(),
+                1 => continue,
+                _ if execution.pipeline_execution_id == E1 => E2.to_owned(),
+                _ => E1.to_owned(),
+            };
+            records.push(ActionRecord {
+                execution_id: Some(listed_in),
+                action_execution_id: run.action_execution_id.clone(),
+                updated: run.last_status_change,
+                ..fixtures::record(E1, &stage.name, &action.name, run.status.clone())
+            });
+        }
+    }
     if k.reverse_records {
         records.reverse();
     }
@@ -1910,6 +1967,7 @@ fn approval_strategy() -> impl Strategy<Value = ApprovalKnobs> {
             1 => Just(Now::AtSince),
             2 => (0i64..=180).prop_map(Now::Soon),
         ],
+        prop_oneof![30 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)],
     )
         .prop_map(
             |(
@@ -1922,6 +1980,7 @@ fn approval_strategy() -> impl Strategy<Value = ApprovalKnobs> {
                 since_seconds,
                 timeouts,
                 now,
+                listed,
             )| ApprovalKnobs {
                 prod_execution,
                 staging,
@@ -1932,6 +1991,7 @@ fn approval_strategy() -> impl Strategy<Value = ApprovalKnobs> {
                 since_seconds,
                 timeouts,
                 now,
+                listed,
             },
         )
 }
@@ -2353,6 +2413,7 @@ fn clean() -> Knobs {
             since_seconds: 0,
             timeouts: (Timeout::Default, Timeout::Default),
             now: Now::Soon(30),
+            listed: 0,
         },
         rules: vec![strict_rule(revisions(true, vec!["main"]))],
         alarms: vec![None; ALARMS.len()],

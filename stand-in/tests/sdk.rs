@@ -619,5 +619,28 @@ async fn executions_and_action_executions_are_served() {
         .iter()
         .filter_map(|detail| detail.action_execution_id())
         .collect();
-    assert_eq!(ids, ["exec-1-Manual"]);
+    // The fixture's attempt of exec-1, then the approval the state shows waiting in exec-1
+    // (act-1), which the fixture does not list itself.
+    assert_eq!(ids, ["exec-1-Manual", "act-1"]);
+
+    // Listed by the fixture, the waiting approval is not listed twice.
+    stand_in.put_action_executions(
+        "web-shop",
+        vec![
+            json!({"pipelineExecutionId": "exec-0", "actionExecutionId": "act-1",
+                    "stageName": "Approve", "actionName": "Manual", "status": "InProgress"}),
+        ],
+    );
+    let listed = client
+        .list_action_executions()
+        .pipeline_name("web-shop")
+        .send()
+        .await
+        .expect("details are served");
+    let listed: Vec<_> = listed
+        .action_execution_details()
+        .iter()
+        .map(|detail| (detail.pipeline_execution_id(), detail.action_execution_id()))
+        .collect();
+    assert_eq!(listed, [(Some("exec-0"), Some("act-1"))]);
 }

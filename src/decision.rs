@@ -363,19 +363,15 @@ pub fn claims_veto(claims: &Claims, facts: &ExecutionFacts) -> Option<String> {
     None
 }
 
-/// Commit ids agree when equal, or when one is a hex prefix of at least 7 characters of
-/// the other (git's short ids).
+/// A claimed commit agrees with a revision id when it is the id, or a hex prefix of it of
+/// at least 7 characters (git's short ids). A claim longer than the id never agrees.
 fn same_commit(id: &str, claimed: &str) -> bool {
-    let (short, long) = if id.len() <= claimed.len() {
-        (id, claimed)
-    } else {
-        (claimed, id)
-    };
     id == claimed
-        || (short.len() >= 7
-            && short.bytes().all(|b| b.is_ascii_hexdigit())
-            && long.bytes().all(|b| b.is_ascii_hexdigit())
-            && long[..short.len()].eq_ignore_ascii_case(short))
+        || (claimed.len() >= 7
+            && claimed.len() <= id.len()
+            && claimed.bytes().all(|b| b.is_ascii_hexdigit())
+            && id.bytes().all(|b| b.is_ascii_hexdigit())
+            && id[..claimed.len()].eq_ignore_ascii_case(claimed))
 }
 
 /// An approval the sweep finds open now may have waited for its window: say so, so that

@@ -273,12 +273,12 @@ impl ExecutionFacts {
         &self.execution
     }
 
-    /// The facts as they stood at `moment`: an attempt that last changed after it was
-    /// still running then.
+    /// The facts as they stood at `moment`: an attempt that last changed after it, or
+    /// whose time is unknown, was still running then.
     pub fn as_of(&self, moment: Timestamp) -> Self {
         let mut facts = self.clone();
         for record in facts.actions.iter_mut().flatten() {
-            if record.updated.is_some_and(|updated| updated > moment) {
+            if record.updated.is_none_or(|updated| updated > moment) {
                 record.status = ActionStatus::InProgress;
             }
         }

@@ -154,7 +154,8 @@ pub struct ActionRecord {
     pub action: String,
     pub kind: ActionKind,
     pub status: ActionStatus,
-    /// When the attempt last changed; orders the attempts of a retried action.
+    /// When the attempt last changed (`lastUpdateTime`, or `startTime` when that is later
+    /// or the only one given); orders the attempts of a retried action.
     pub updated: Option<Timestamp>,
     /// The names of the artifacts the attempt produced.
     pub output_artifacts: Vec<String>,

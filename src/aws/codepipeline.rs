@@ -399,10 +399,12 @@ fn action_record(detail: &types::ActionExecutionDetail) -> ActionRecord {
             .map_or(ActionStatus::Other("(none)".into()), |status| {
                 ActionStatus::parse(status.as_str())
             }),
-        updated: detail
-            .last_update_time()
-            .or(detail.start_time())
-            .and_then(timestamp),
+        // An attempt cannot have changed last before it started.
+        updated: [detail.last_update_time(), detail.start_time()]
+            .into_iter()
+            .flatten()
+            .filter_map(timestamp)
+            .max(),
         output_artifacts: output
             .map(|output| {
                 output

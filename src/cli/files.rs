@@ -416,7 +416,12 @@ fn action_record(detail: &ActionDetailFile) -> ActionRecord {
         action: detail.action_name.clone().unwrap_or_default(),
         kind,
         status: status(detail.status.as_deref()),
-        updated: detail.last_update_time.or(detail.start_time).map(|t| t.0),
+        // An attempt cannot have changed last before it started.
+        updated: [detail.last_update_time, detail.start_time]
+            .into_iter()
+            .flatten()
+            .map(|t| t.0)
+            .max(),
         output_artifacts: output
             .map(|output| {
                 output

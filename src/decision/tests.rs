@@ -296,7 +296,7 @@ fn an_action_of_the_approvals_own_stage_counts_once_it_ran_in_the_execution() {
         "Approve-Prod",
         "Smoke",
         ActionStatus::Succeeded,
-        None,
+        Some("2026-11-26T07:50:00Z"),
     )]);
     assert_eq!(given.decide().verdict, Verdict::Approve);
 }
@@ -325,6 +325,15 @@ fn an_action_beside_the_approval_that_succeeded_after_it_started_waiting_keeps_a
         decision.reasons[1].contains("Approve-Prod/Smoke is InProgress"),
         "{decision:?}"
     );
+
+    // An attempt whose time is unknown may have ended after the approval started waiting.
+    given.records = Some(vec![record(
+        "Approve-Prod",
+        "Smoke",
+        ActionStatus::Succeeded,
+        None,
+    )]);
+    assert_eq!(given.decide().verdict, Verdict::Abstain);
 
     given.records = Some(vec![record(
         "Approve-Prod",
@@ -521,6 +530,17 @@ fn a_claim_that_disagrees_vetoes_whatever_the_checks_say() {
     assert!(
         claims_veto(&claims(None, Some("9f2c1e")), &facts).is_some(),
         "too short"
+    );
+    assert!(
+        claims_veto(
+            &claims(
+                None,
+                Some("9f2c1e7aa0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5deadbeef")
+            ),
+            &facts
+        )
+        .is_some(),
+        "longer than the revision: another commit"
     );
     let unread = ExecutionFacts::about(EXECUTION);
     assert!(claims_veto(&claims(None, Some("9f2c1e7")), &unread).is_some());

@@ -1967,7 +1967,7 @@ fn approval_strategy() -> impl Strategy<Value = ApprovalKnobs> {
             1 => Just(Now::AtSince),
             2 => (0i64..=180).prop_map(Now::Soon),
         ],
-        prop_oneof![30 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)],
+        prop_oneof![60 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)],
     )
         .prop_map(
             |(
@@ -2323,12 +2323,13 @@ fn decide_answers_only_what_the_readme_oracle_allows() {
         tally.both_reject,
         tally.cases
     );
-    // And alarms and calendars must decide some of them, every way.
+    // And alarms and calendars must decide some of them, every way (deferrals agreed by
+    // both are the rarest: 13 to 30 in 4,096 worlds over six runs, so the bar is about 4).
     assert!(
         tally
             .conditions
             .iter()
-            .all(|agreed| agreed * 400 >= tally.cases),
+            .all(|agreed| agreed * 1000 >= tally.cases),
         "too few approvals, deferrals or rejections under alarms or calendars: {:?} in {} \
          cases",
         tally.conditions,

@@ -55,7 +55,7 @@ pub struct LiveApproval {
     token: ApprovalToken,
     execution: ExecutionId,
     /// The approval action's `actionExecutionId` in the state, when it shows one.
-    action_execution: Option<String>,
+    action_execution_id: Option<String>,
     since: Option<Timestamp>,
 }
 
@@ -77,7 +77,7 @@ impl LiveApproval {
             target: target.clone(),
             token: token.clone(),
             execution,
-            action_execution: action_execution
+            action_execution_id: action_execution
                 .and_then(|execution| execution.action_execution_id.clone())
                 .filter(|id| !id.is_empty()),
             since: action_execution.and_then(|execution| execution.last_status_change),
@@ -191,7 +191,7 @@ impl ExecutionFacts {
             approval: Some((
                 approval.target.stage.clone(),
                 approval.target.action.clone(),
-                approval.action_execution.clone(),
+                approval.action_execution_id.clone(),
             )),
             binding: Binding::Unread,
             artifacts: None,

@@ -371,7 +371,10 @@ fn same_commit(id: &str, claimed: &str) -> bool {
             && claimed.len() <= id.len()
             && claimed.bytes().all(|b| b.is_ascii_hexdigit())
             && id.bytes().all(|b| b.is_ascii_hexdigit())
-            && id[..claimed.len()].eq_ignore_ascii_case(claimed))
+            && id
+                .as_bytes()
+                .get(..claimed.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(claimed.as_bytes())))
 }
 
 /// An approval the sweep finds open now may have waited for its window: say so, so that

@@ -3,6 +3,7 @@
 
 use lambda_runtime::Diagnostic;
 
+use crate::handler::Breach;
 use crate::pipeline::{AnswerError, ReadError};
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +29,13 @@ pub enum GateError {
         #[source]
         source: AnswerError,
     },
+    /// A bulkhead stopped the work on one record (a panic, or a run past its budget).
+    #[error("handling {what} stopped: {breach}; nothing was answered by it")]
+    Isolated {
+        what: String,
+        #[source]
+        breach: Breach,
+    },
 }
 
 impl GateError {
@@ -36,6 +44,7 @@ impl GateError {
         match self {
             Self::ReadFailed { .. } | Self::ConditionReadFailed { .. } => "ApprovalGate.ReadFailed",
             Self::AnswerFailed { .. } => "ApprovalGate.AnswerFailed",
+            Self::Isolated { .. } => "ApprovalGate.Internal",
         }
     }
 }

@@ -24,7 +24,7 @@ use crate::names::printable;
 use crate::notice::{ApprovalTarget, ApprovalToken};
 use crate::pipeline::{
     ActionKind, ActionRecord, ActionStatus, ArtifactRevision, Declaration, ExecutionRecord,
-    PipelineSnapshot, Staleness,
+    ExecutionStatus, PipelineSnapshot, Staleness,
 };
 
 /// Output variables that carry a source action's revision id, by source kind: CodeCommit
@@ -68,10 +68,18 @@ impl LiveApproval {
     ) -> Result<Self, Staleness> {
         let approval = snapshot.approval(target)?;
         approval.check_live(token)?;
-        let execution = approval
-            .execution_id()
-            .map(|id| ExecutionId(id.to_owned()))
+        let stage_execution = approval
+            .stage
+            .execution
+            .as_ref()
+            .filter(|execution| !execution.pipeline_execution_id.is_empty())
             .ok_or(Staleness::NoExecution)?;
+        if stage_execution.status != ExecutionStatus::InProgress {
+            return Err(Staleness::ExecutionNotInProgress(
+                stage_execution.status.clone(),
+            ));
+        }
+        let execution = ExecutionId(stage_execution.pipeline_execution_id.clone());
         let action_execution = approval.action.execution.as_ref();
         Ok(Self {
             target: target.clone(),
@@ -171,6 +179,9 @@ pub struct ExecutionFacts {
     artifacts: Option<Vec<ArtifactRevision>>,
     trigger: Option<String>,
     actions: Option<Vec<ActionRecord>>,
+    /// Why the execution cannot have an approval answered: GetPipelineExecution shows it
+    /// in a status other than `InProgress`.
+    stopped: Option<String>,
 }
 
 /// Whether the approval is proven to wait in the execution the facts are about.
@@ -197,6 +208,7 @@ impl ExecutionFacts {
             artifacts: None,
             trigger: None,
             actions: None,
+            stopped: None,
         }
     }
 
@@ -212,6 +224,7 @@ impl ExecutionFacts {
             artifacts: None,
             trigger: None,
             actions: None,
+            stopped: None,
         }
     }
 
@@ -220,6 +233,14 @@ impl ExecutionFacts {
         if record.execution_id.as_deref() == Some(self.execution.as_str()) {
             self.artifacts = Some(record.artifacts);
             self.trigger = record.trigger;
+            if record.status != ExecutionStatus::InProgress {
+                self.stopped = Some(format!(
+                    "GetPipelineExecution shows execution {} as {}, not InProgress: an \
+                     approval in an execution that is stopping, stopped, superseded or \
+                     cancelled gets no answer",
+                    self.execution, record.status
+                ));
+            }
         } else {
             tracing::warn!(
                 execution_id = %self.execution,
@@ -288,6 +309,9 @@ impl ExecutionFacts {
     /// Why the facts are not used although they were read: the execution's action
     /// attempts do not show the approval's own action execution.
     pub fn refused(&self) -> Option<&str> {
+        if let Some(reason) = &self.stopped {
+            return Some(reason);
+        }
         match &self.binding {
             Binding::Refused(reason) => Some(reason),
             Binding::Unread | Binding::Proven => None,
@@ -295,7 +319,7 @@ impl ExecutionFacts {
     }
 
     fn proven(&self) -> bool {
-        self.binding == Binding::Proven
+        self.binding == Binding::Proven && self.stopped.is_none()
     }
 
     /// The attempts, once the approval is proven to wait in this execution.

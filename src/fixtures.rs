@@ -28,7 +28,7 @@ use jiff::Timestamp;
 use crate::notice::{ApprovalTarget, ApprovalToken};
 use crate::pipeline::{
     ActionExecution, ActionKind, ActionRecord, ActionState, ActionStatus, Declaration,
-    PipelineSnapshot, StageExecution, StageState,
+    ExecutionStatus, PipelineSnapshot, StageExecution, StageState,
 };
 
 /// The pipeline execution the builders put a pipeline in, unless told otherwise.
@@ -83,6 +83,7 @@ pub fn stage(name: &str, execution: Option<&str>, actions: Vec<ActionState>) -> 
         name: name.into(),
         execution: execution.map(|id| StageExecution {
             pipeline_execution_id: id.into(),
+            status: ExecutionStatus::InProgress,
         }),
         actions,
     }

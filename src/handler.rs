@@ -27,10 +27,12 @@ use crate::pipeline::{
 };
 use crate::policy::{Policy, Rule};
 use crate::report::{Answer, DecisionTopic, Outcome, Report};
+pub use bulkhead::{Breach, log_panics};
 pub use explain::{Explained, Explanation};
 pub use sweep::SweepSummary;
 use sweep::is_scheduled;
 
+mod bulkhead;
 mod explain;
 mod reads;
 mod sweep;
@@ -230,7 +232,17 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
         let mut reports = Vec::with_capacity(records.len());
         let mut first_error = None;
         for record in records {
-            match self.handle_record(record).await {
+            // One record's panic does not stop the others; it fails the invocation, so
+            // that Lambda's retries and its failed-decisions queue see it.
+            let handled = bulkhead::isolate(None, self.handle_record(record))
+                .await
+                .unwrap_or_else(|breach| {
+                    Err(GateError::Isolated {
+                        what: "a notice".into(),
+                        breach,
+                    })
+                });
+            match handled {
                 Ok(mut report) => {
                     report.published = record
                         .pointer("/Sns/Timestamp")

@@ -41,10 +41,16 @@
 //! CodePipeline refuses because the approval was answered already are normal: logged, done.
 //! A fact that cannot be read for good fails the checks that needed it.
 
-// No reachable panic on input: errors are values here, and tests may unwrap.
+// No reachable panic on input: errors are values here, and tests may unwrap. Text is
+// never sliced by a byte index (`names::split_at_char` is the one place that cuts it).
 #![cfg_attr(
     not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::string_slice
+    )
 )]
 
 #[cfg(feature = "aws")]

@@ -10,6 +10,9 @@
 //!
 //! The whole filter is `(user directive OR audit at INFO+) AND cap`.
 
+// Text from outside is handled here: no index that could be out of range.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use tracing::{Level, Metadata, Subscriber};
 use tracing_subscriber::filter::{FilterExt, LevelFilter, ParseError, filter_fn};
 use tracing_subscriber::layer::{Filter, SubscriberExt};

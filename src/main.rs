@@ -1,9 +1,15 @@
 //! The Lambda entry point: logging, configuration and clients once, then the handler.
 
-// No reachable panic on input: errors are values here, and tests may unwrap.
+// No reachable panic on input: errors are values here, and tests may unwrap. Text is
+// never sliced by a byte index (`names::split_at_char` is the one place that cuts it).
 #![cfg_attr(
     not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::string_slice
+    )
 )]
 
 use approval_gate::aws::{self, AppConfigPolicy, CloudWatch, CodePipeline, SnsDecisionTopic, Ssm};
@@ -17,6 +23,7 @@ use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     approval_gate::logging::init();
+    approval_gate::handler::log_panics();
 
     let config = match Config::from_env() {
         Ok(config) => config,

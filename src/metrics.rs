@@ -9,13 +9,15 @@
 //! The documents are built from the invocation's [`Response`], a pure function of it and
 //! the clock, so what is measured is exactly what was reported.
 
+// Text from outside is handled here: no index that could be out of range.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use std::io::Write;
 
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
 use crate::handler::Response;
-use crate::names;
 use crate::report::{Answer, Report};
 
 /// The namespace when `GATE_METRICS_NAMESPACE` is not set.
@@ -24,9 +26,9 @@ pub const DEFAULT_NAMESPACE: &str = "ApprovalGate";
 /// The dimension value of a record no rule decided (stale, dropped, no rule matched).
 const NO_RULE: &str = "(none)";
 
-/// CloudWatch keeps dimension values up to 1024 characters; rule names are shorter in any
-/// sensible policy, and a cut keeps a long one a valid dimension.
-const MAX_DIMENSION_CHARS: usize = 250;
+/// CloudWatch extracts a line only if each dimension value is 1 to 1,024 characters of
+/// printable ASCII.
+pub const MAX_DIMENSION_CHARS: usize = 1024;
 
 /// What one invocation measured: its response, and how often it read a pipeline's state
 /// again because the state did not show the notice's token yet.
@@ -58,6 +60,7 @@ pub fn documents(invocation: Invocation<'_>, namespace: &str, now: Timestamp) ->
                 ("SweepPending", "Count", sweep.pending as f64),
                 ("SweepAnswered", "Count", sweep.answered as f64),
                 ("SweepFailures", "Count", sweep.failures.len() as f64),
+                ("SweepIsolated", "Count", sweep.isolated as f64),
             ],
         ));
     }
@@ -88,10 +91,10 @@ pub fn emit(invocation: Invocation<'_>, namespace: &str, now: Timestamp) {
 /// One decision: counted by verdict, by answer and by rule; for an answer sent, the time
 /// from the notice's publication (the SNS timestamp) to now, shortly after the answer.
 fn decision(report: &Report, namespace: &str, now: Timestamp) -> Value {
-    let rule = report.rule.as_deref().map_or_else(
-        || NO_RULE.to_owned(),
-        |rule| names::printable(rule, MAX_DIMENSION_CHARS),
-    );
+    let rule = report
+        .rule
+        .as_deref()
+        .map_or_else(|| NO_RULE.to_owned(), dimension_value);
     let mut dimensions = Map::new();
     dimensions.insert("Verdict".into(), report.outcome.as_str().into());
     dimensions.insert("Answer".into(), report.answer.as_str().into());
@@ -110,6 +113,51 @@ fn decision(report: &Report, namespace: &str, now: Timestamp) -> Value {
         dimensions,
         &metrics,
     )
+}
+
+/// A rule's name as a dimension value CloudWatch accepts: 1 to 1,024 characters of
+/// printable ASCII (space to `~`). A name of printable ASCII without a backslash, and short
+/// enough, is kept as written. In any other name each other character becomes its escape
+/// `\u{...}` and a backslash `\\`, so distinct names stay distinct: "Freigabe nach
+/// Prüfung ✓" is `Freigabe nach Pr\u{fc}fung \u{2713}`. A value still longer than 1,024
+/// characters keeps its first 1,007 and ends in `~` and 16 hex digits of a hash of the
+/// whole name, so long names that share a start stay apart too.
+pub fn dimension_value(name: &str) -> String {
+    let is_kept = |c: char| c == ' ' || c.is_ascii_graphic();
+    let as_written = |c: char| is_kept(c) && c != '\\';
+    if !name.is_empty() && name.len() <= MAX_DIMENSION_CHARS && name.chars().all(as_written) {
+        return name.to_owned();
+    }
+    let mut escaped = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '\\' => escaped.push_str("\\\\"),
+            c if is_kept(c) => escaped.push(c),
+            c => escaped.extend(c.escape_unicode()),
+        }
+    }
+    if escaped.is_empty() {
+        return NO_RULE.to_owned();
+    }
+    if escaped.len() <= MAX_DIMENSION_CHARS {
+        return escaped;
+    }
+    // Every character of `escaped` is ASCII, so characters and bytes are the same here.
+    let hash = format!("~{:016x}", fnv1a(name.as_bytes()));
+    let mut cut: String = escaped
+        .chars()
+        .take(MAX_DIMENSION_CHARS - hash.len())
+        .collect();
+    cut.push_str(&hash);
+    cut
+}
+
+/// FNV-1a, 64 bits: a hash that is the same in every build and on every machine (std's
+/// `DefaultHasher` promises neither), so a name maps to one series for good.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// An EMF document: the `_aws` metadata naming the metrics and their dimension sets, with

@@ -1,5 +1,8 @@
 //! CodePipeline's naming rules, and making untrusted text safe to show.
 
+// Text from outside is handled here: no index that could be out of range.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 /// Pipeline, stage and action names match `[A-Za-z0-9.@\-_]+`, at most 100 characters.
 pub fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > 100 {
@@ -79,22 +82,33 @@ pub fn truncate_bytes(text: &str, max: usize) -> String {
     if text.len() <= max {
         return text.to_owned();
     }
-    let budget = max.saturating_sub('…'.len_utf8());
-    let mut end = 0;
-    for (index, c) in text.char_indices() {
-        if index + c.len_utf8() > budget {
-            break;
-        }
-        end = index + c.len_utf8();
-    }
-    let mut out = text[..end].to_owned();
+    let (kept, _) = split_at_char(text, max.saturating_sub('…'.len_utf8()));
+    let mut out = kept.to_owned();
     out.push('…');
     out
+}
+
+/// The one place text is cut by a byte position: `text` split at `at`, moved back to the
+/// character boundary at or before it (and to the end of `text` if `at` is past it), so
+/// that no position, however it was computed, can split a character or panic.
+pub fn split_at_char(text: &str, at: usize) -> (&str, &str) {
+    let at = text.floor_char_boundary(at);
+    // `floor_char_boundary` returns a boundary no greater than the length, so the split
+    // always succeeds; the fallback only keeps this free of a panic path.
+    text.split_at_checked(at).unwrap_or((text, ""))
+}
+
+/// The text between byte positions `start` and `end`, each moved back to a character
+/// boundary as [`split_at_char`] does (empty when `end` is not after `start`).
+pub fn between(text: &str, start: usize, end: usize) -> &str {
+    let (_, rest) = split_at_char(text, start);
+    split_at_char(rest, end.saturating_sub(text.len() - rest.len())).0
 }
 
 /// A cut-short quote keeps at least this much of a secret before its `…` for the cut
 /// piece to be redacted too.
 const SECRET_PIECE: usize = 8;
+const REDACTED: &str = "<redacted>";
 
 /// Replaces every occurrence of `secret` (ASCII case ignored) with `<redacted>`, and also a
 /// piece of its start that a quote cut short just before a `…`.
@@ -102,74 +116,54 @@ pub fn redact(text: &str, secret: &str) -> String {
     if secret.is_empty() {
         return text.to_owned();
     }
+    // ASCII lowercasing keeps every byte where it was, so a match in `lower` is at the
+    // same (character boundary) positions in `text`.
     let lower = text.to_ascii_lowercase();
     let needle = secret.to_ascii_lowercase();
     let mut out = String::with_capacity(text.len());
-    let mut rest = 0;
-    while let Some(found) = lower[rest..].find(&needle) {
-        out.push_str(&text[rest..rest + found]);
-        out.push_str("<redacted>");
-        rest += found + needle.len();
+    let mut rest = text;
+    let mut consumed = 0;
+    for (found, _) in lower.match_indices(&needle) {
+        let (before, after) = split_at_char(rest, found - consumed);
+        let (_, after) = split_at_char(after, needle.len());
+        out.push_str(before);
+        out.push_str(REDACTED);
+        consumed = text.len() - after.len();
+        rest = after;
     }
-    out.push_str(&text[rest..]);
-    redact_cut_pieces(&out, &needle)
+    out.push_str(rest);
+    redact_cut_pieces(&out, needle.as_bytes())
 }
 
-fn redact_cut_pieces(text: &str, needle: &str) -> String {
-    let mut out = text.to_owned();
-    let mut search_end = out.len();
-    while let Some(cut) = out[..search_end].rfind('…') {
-        let before = out[..cut].to_ascii_lowercase();
-        let piece = (SECRET_PIECE..needle.len())
-            .rev()
-            .find(|len| before.len() >= *len && needle.starts_with(&before[before.len() - len..]));
-        if let Some(len) = piece
-            && out.is_char_boundary(cut - len)
-        {
-            out.replace_range(cut - len..cut, "<redacted>");
+/// Redacts, before each `…`, the longest piece (at least [`SECRET_PIECE`] bytes) that is
+/// the start of the secret: a quote of the token cut short.
+fn redact_cut_pieces(text: &str, needle: &[u8]) -> String {
+    let mut pieces = text.split('…');
+    let mut out = String::with_capacity(text.len());
+    let Some(mut current) = pieces.next() else {
+        return out;
+    };
+    for next in pieces {
+        let piece = (SECRET_PIECE..needle.len()).rev().find(|&len| {
+            let tail = current
+                .len()
+                .checked_sub(len)
+                .and_then(|start| current.as_bytes().get(start..));
+            tail.zip(needle.get(..len))
+                .is_some_and(|(tail, start)| tail.eq_ignore_ascii_case(start))
+        });
+        let kept = piece.map_or(current, |len| split_at_char(current, current.len() - len).0);
+        out.push_str(kept);
+        if kept.len() < current.len() {
+            out.push_str(REDACTED);
         }
-        search_end = cut - piece.unwrap_or(0);
+        out.push('…');
+        current = next;
     }
+    out.push_str(current);
     out
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn printable_blanks_control_characters_and_cuts() {
-        assert_eq!(printable("a\u{1b}[31mb\nc", 100), "a [31mb c");
-        assert_eq!(printable("abcdef", 4), "abc…");
-        assert_eq!(printable("abcd", 4), "abcd");
-        assert_eq!(printable("a\u{202e}b", 10), "a b");
-    }
-
-    #[test]
-    fn redact_removes_the_secret_in_any_case_and_a_piece_cut_short() {
-        let secret = "0f1e2d3c-4b5a-6978";
-        assert_eq!(
-            redact("a 0F1E2D3C-4B5A-6978 b 0f1e2d3c-4b5a-6978", secret),
-            "a <redacted> b <redacted>"
-        );
-        assert_eq!(redact("status 0F1E2D3C-4…", secret), "status <redacted>…");
-        assert_eq!(redact("short 0f1e…", secret), "short 0f1e…");
-        assert_eq!(redact("nothing here…", secret), "nothing here…");
-    }
-
-    #[test]
-    fn truncate_bytes_fits_any_count_of_the_limit() {
-        let cut = truncate_bytes(&"😀".repeat(200), 512);
-        assert!(cut.len() <= 512 && cut.ends_with('…'));
-        assert_eq!(truncate_bytes("short", 512), "short");
-    }
-
-    #[test]
-    fn truncate_cuts_on_a_character_boundary() {
-        let text = "é".repeat(600);
-        let cut = truncate(&text, 512);
-        assert_eq!(cut.chars().count(), 512);
-        assert!(cut.ends_with('…'));
-        assert_eq!(truncate("short", 512), "short");
-    }
-}
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests;

@@ -4,6 +4,9 @@
 //! string `Records[i].Sns.Message`. Anything that is not such a notice is refused here with
 //! a reason, before any AWS call is made.
 
+// Text from outside is handled here: no index that could be out of range.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use std::fmt;
 
 use aws_lambda_events::event::sns::SnsRecord;
@@ -213,14 +216,17 @@ pub fn token_in(message: &str) -> Option<String> {
 /// AWS region names: `us-east-1`, `eu-central-2`, `us-gov-west-1`.
 fn is_region(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();
-    parts.len() >= 3
-        && parts[0].len() == 2
-        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
-        && parts[1..parts.len() - 1]
+    let [area, middle @ .., number] = parts.as_slice() else {
+        return false;
+    };
+    !middle.is_empty()
+        && area.len() == 2
+        && area.bytes().all(|b| b.is_ascii_lowercase())
+        && middle
             .iter()
             .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
-        && !parts[parts.len() - 1].is_empty()
+        && !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The pipeline's page in the CodePipeline console.

@@ -29,6 +29,41 @@ pub struct StageState {
 #[derive(Clone, Debug, PartialEq)]
 pub struct StageExecution {
     pub pipeline_execution_id: String,
+    /// The stage's `latestExecution.status`: an approval waits only in a stage whose
+    /// execution is `InProgress`.
+    pub status: ExecutionStatus,
+}
+
+/// The status of a pipeline execution, or of a stage's latest execution. Only `InProgress`
+/// lets an approval be answered: a stopping, stopped, superseded, cancelled, failed or
+/// succeeded execution, or a status this build does not know, never is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ExecutionStatus {
+    /// The status of every execution an approval waits in; the default of records that
+    /// tests build (the adapters always set it from the answer).
+    #[default]
+    InProgress,
+    /// Any other value as AWS wrote it, or `(none)` when the answer had none.
+    Other(String),
+}
+
+impl ExecutionStatus {
+    pub fn parse(status: Option<&str>) -> Self {
+        match status {
+            Some("InProgress") => Self::InProgress,
+            Some(other) => Self::Other(other.to_owned()),
+            None => Self::Other("(none)".to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for ExecutionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::InProgress => f.write_str("InProgress"),
+            Self::Other(status) => f.write_str(&crate::names::printable(status, 40)),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -132,6 +167,9 @@ pub struct ExecutionRecord {
     /// How the execution was started (`trigger.triggerType`), e.g. `Webhook`,
     /// `StartPipelineExecution`.
     pub trigger: Option<String>,
+    /// The execution's `status`: facts about an execution that is not `InProgress` are
+    /// never used to approve.
+    pub status: ExecutionStatus,
 }
 
 /// One entry of GetPipelineExecution's `artifactRevisions`.
@@ -258,6 +296,8 @@ pub enum Staleness {
     NotPending(ActionStatus),
     #[error("the approval stage shows no pipeline execution, so nothing can be proven about it")]
     NoExecution,
+    #[error("the approval stage's execution is {0}, not InProgress, so it is not waiting")]
+    ExecutionNotInProgress(ExecutionStatus),
 }
 
 impl Staleness {

@@ -22,7 +22,7 @@ use crate::notice::ApprovalToken;
 use crate::pipeline::{
     ActionExecution, ActionKind, ActionRecord, ActionState, ActionStatus, AnswerError,
     ApprovalAnswer, ArtifactRevision, CurrentRevision, Declaration, ExecutionRecord,
-    PipelineSnapshot, Pipelines, ReadError, StageExecution, StageState,
+    ExecutionStatus, PipelineSnapshot, Pipelines, ReadError, StageExecution, StageState,
 };
 
 #[derive(Clone, Debug)]
@@ -101,7 +101,10 @@ impl Pipelines for CodePipeline {
                 })
             })?;
         let Some(execution) = output.pipeline_execution() else {
-            return Ok(ExecutionRecord::default());
+            return Ok(ExecutionRecord {
+                status: ExecutionStatus::parse(None),
+                ..ExecutionRecord::default()
+            });
         };
         Ok(ExecutionRecord {
             execution_id: execution.pipeline_execution_id().map(str::to_owned),
@@ -119,6 +122,7 @@ impl Pipelines for CodePipeline {
                 .trigger()
                 .and_then(|trigger| trigger.trigger_type())
                 .map(|trigger| trigger.as_str().to_owned()),
+            status: ExecutionStatus::parse(execution.status().map(|status| status.as_str())),
         })
     }
 
@@ -443,6 +447,9 @@ fn stage(stage: &types::StageState) -> StageState {
             .filter(|execution| !execution.pipeline_execution_id().is_empty())
             .map(|execution| StageExecution {
                 pipeline_execution_id: execution.pipeline_execution_id().to_owned(),
+                // The SDK reads a value it does not know as `Unknown`; its text is kept,
+                // and anything but InProgress stops an answer.
+                status: ExecutionStatus::parse(Some(execution.status().as_str())),
             }),
         actions: stage.action_states().iter().map(action).collect(),
     }

@@ -35,19 +35,22 @@ impl Calendars for Ssm {
             .await
             .map_err(read_error)?;
         // The state for another moment than the one asked for is not the state then: an
-        // AtTime that reads as a different second makes the state unknown.
-        let answered_for_another_time = output
+        // AtTime that reads as a different second is no reading of this moment.
+        if let Some(answered) = output
             .at_time()
             .and_then(|text| text.parse::<Timestamp>().ok())
-            .is_some_and(|answered| answered.as_second() != at.as_second());
+            .filter(|answered| answered.as_second() != at.as_second())
+        {
+            return Err(ReadError::Final(format!(
+                "SSM answered for {}, not for the time asked",
+                answered.strftime("%Y-%m-%d %H:%M:%S UTC")
+            )));
+        }
         let state = match output.state() {
-            _ if answered_for_another_time => {
-                CalendarState::Other("(a state for another time than asked)".into())
-            }
             Some(SdkCalendarState::Open) => CalendarState::Open,
             Some(SdkCalendarState::Closed) => CalendarState::Closed,
             Some(other) => CalendarState::Other(other.as_str().to_owned()),
-            None => CalendarState::Other("(none)".into()),
+            None => return Err(ReadError::Final("SSM's answer has no state".into())),
         };
         Ok(CalendarReading {
             at,

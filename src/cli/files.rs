@@ -16,7 +16,7 @@ use crate::notice::ApprovalToken;
 use crate::pipeline::{
     ActionExecution, ActionKind, ActionRecord, ActionState, ActionStatus, AnswerError,
     ApprovalAnswer, ArtifactRevision, CurrentRevision, Declaration, ExecutionRecord,
-    PipelineSnapshot, Pipelines, ReadError, StageExecution, StageState,
+    ExecutionStatus, PipelineSnapshot, Pipelines, ReadError, StageExecution, StageState,
 };
 
 /// Evidence from files, as `approval-gate-cli explain --state … --execution …` reads it.
@@ -224,6 +224,7 @@ struct StageFile {
 struct StageExecutionFile {
     #[serde(default)]
     pipeline_execution_id: String,
+    status: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -271,6 +272,7 @@ impl StateFile {
                         .filter(|execution| !execution.pipeline_execution_id.is_empty())
                         .map(|execution| StageExecution {
                             pipeline_execution_id: execution.pipeline_execution_id,
+                            status: ExecutionStatus::parse(execution.status.as_deref()),
                         }),
                     actions: stage
                         .action_states
@@ -310,6 +312,7 @@ struct PipelineExecutionFile {
     #[serde(default)]
     artifact_revisions: Vec<ArtifactRevisionFile>,
     trigger: Option<TriggerFile>,
+    status: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -330,7 +333,10 @@ struct TriggerFile {
 impl ExecutionFile {
     fn into_record(self) -> ExecutionRecord {
         let Some(execution) = self.pipeline_execution else {
-            return ExecutionRecord::default();
+            return ExecutionRecord {
+                status: ExecutionStatus::parse(None),
+                ..ExecutionRecord::default()
+            };
         };
         ExecutionRecord {
             execution_id: execution.pipeline_execution_id,
@@ -345,6 +351,7 @@ impl ExecutionFile {
                 })
                 .collect(),
             trigger: execution.trigger.and_then(|trigger| trigger.trigger_type),
+            status: ExecutionStatus::parse(execution.status.as_deref()),
         }
     }
 }

@@ -505,6 +505,7 @@ fn facts_with_commit(commit: &str) -> ExecutionFacts {
             ..ArtifactRevision::default()
         }],
         trigger: Some("Webhook".into()),
+        ..ExecutionRecord::default()
     })
 }
 

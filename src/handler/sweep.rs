@@ -9,6 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use tokio::time::Instant;
 
+use super::bulkhead::{self, Breach};
 use super::{Case, Declarations, Gate, Response};
 use crate::conditions::{Alarms, Calendars};
 use crate::error::GateError;
@@ -21,6 +22,14 @@ use rotation::Rotation;
 
 mod pacer;
 mod rotation;
+
+/// How long one approval may take in the sweep (its reads, its answer and its notice)
+/// before the sweep gives up on it and goes on: several times what the SDK's own
+/// timeouts and retries allow one read, and never past the invocation's deadline.
+pub const APPROVAL_BUDGET: Duration = Duration::from_secs(30);
+
+/// What a sweep keeps of its invocation's time to log its line and return.
+const REPORT_TIME: Duration = Duration::from_millis(250);
 
 /// What a sweep saw.
 #[derive(Debug, Default, PartialEq, Eq, Serialize)]
@@ -48,6 +57,9 @@ pub struct SweepSummary {
     /// Pipelines or approvals that could not be handled this time (they are tried again
     /// by the next sweep).
     pub failures: Vec<String>,
+    /// Of the failures, the pipelines or approvals a bulkhead stopped: the gate panicked
+    /// on them, or they overran their time budget.
+    pub isolated: usize,
 }
 
 impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
@@ -84,6 +96,14 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
         });
         let window = run_time.map(|run_time| run_time.saturating_sub(self.settings.sweep_margin));
         let stop = window.map(|window| started + window);
+        // No approval's work may run into the invocation's end: shortly before it, the
+        // bulkheads stop what is left, so that the sweep still reports.
+        let end = deadline.map(|deadline| {
+            let left = deadline
+                .duration_since(SystemTime::now())
+                .unwrap_or_default();
+            Instant::now() + left.saturating_sub(REPORT_TIME)
+        });
         if window.is_some_and(|window| window.is_zero()) {
             tracing::error!(
                 margin_seconds = self.settings.sweep_margin.as_secs(),
@@ -132,9 +152,13 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
                 let turn = pacer.book(stop);
                 async move {
                     tokio::time::sleep_until(turn?).await;
+                    // The pipeline's own bulkhead: a panic outside its approvals' (reading
+                    // or listing what waits) ends this pipeline alone.
+                    let work = self.sweep_pipeline(&pipeline, pacer, declarations, revisit, end);
                     Some(
-                        self.sweep_pipeline(&pipeline, pacer, declarations, revisit)
-                            .await,
+                        bulkhead::isolate(None, work)
+                            .await
+                            .unwrap_or_else(|breach| Swept::isolated(&pipeline, breach)),
                     )
                 }
             })
@@ -157,6 +181,7 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
         let mut records = Vec::new();
         for pipeline in swept {
             summary.pending += pipeline.pending;
+            summary.isolated += pipeline.isolated;
             summary.failures.extend(pipeline.failures);
             records.extend(pipeline.answered);
         }
@@ -173,6 +198,7 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
             pending = summary.pending,
             answered = summary.answered,
             failed = summary.failures.len(),
+            isolated = summary.isolated,
             seconds = started.elapsed().as_secs_f64(),
             dry_run = self.settings.dry_run,
             "sweep"
@@ -237,6 +263,7 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
         pacer: &Pacer,
         declarations: &Declarations,
         revisit: SignedDuration,
+        end: Option<Instant>,
     ) -> Swept {
         let mut swept = Swept::default();
         let read = self.pipelines.state(pipeline).await;
@@ -282,7 +309,21 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
                     .map(|region| notice::console_link(region, pipeline)),
                 ..Case::found(approval, Some(rule), &snapshot, revisit)
             };
-            match self.decide_and_answer(case, declarations).await {
+            // The approval's own bulkhead, with its time budget.
+            let budget = end.map_or(APPROVAL_BUDGET, |end| {
+                APPROVAL_BUDGET.min(end.saturating_duration_since(Instant::now()))
+            });
+            let decided =
+                match bulkhead::isolate(Some(budget), self.decide_and_answer(case, declarations))
+                    .await
+                {
+                    Ok(decided) => decided,
+                    Err(breach) => {
+                        swept.breach(&pending.target.to_string(), breach);
+                        continue;
+                    }
+                };
+            match decided {
                 // Only answers are told: an approval still waiting would otherwise be
                 // announced again at every sweep.
                 Ok(report)
@@ -330,6 +371,28 @@ struct Swept {
     pending: usize,
     answered: Vec<Report>,
     failures: Vec<String>,
+    isolated: usize,
+}
+
+impl Swept {
+    /// A pipeline whose work a bulkhead stopped outside any one approval.
+    fn isolated(pipeline: &str, breach: Breach) -> Self {
+        let mut swept = Self::default();
+        swept.breach(pipeline, breach);
+        swept
+    }
+
+    /// `what` (a pipeline, or an approval's pipeline/stage/action: never its token) was
+    /// stopped by a bulkhead; the sweep goes on, and the next one tries it again.
+    fn breach(&mut self, what: &str, breach: Breach) {
+        tracing::error!(
+            what,
+            breach = %breach,
+            "sweep stopped its work on this and goes on with the others; the next sweep tries it again"
+        );
+        self.failures.push(format!("{what}: {breach}"));
+        self.isolated += 1;
+    }
 }
 
 /// EventBridge's scheduled events (rules and EventBridge Scheduler).

@@ -61,10 +61,9 @@ fn assert_valid_emf(document: &Value) {
         for set in directive["Dimensions"].as_array().unwrap() {
             for dimension in set.as_array().unwrap() {
                 let name = dimension.as_str().unwrap();
-                assert!(
-                    document[name].is_string(),
-                    "{name} has no value: {document}"
-                );
+                let value = document[name].as_str();
+                assert!(value.is_some(), "{name} has no value: {document}");
+                assert_valid_dimension_value(value.unwrap());
             }
         }
     }
@@ -177,15 +176,71 @@ fn a_sweep_reports_its_figures_without_dimensions_and_one_line_per_answer() {
     assert_eq!(documents[2]["ReadRetries"], 2.0);
 }
 
+/// The EMF specification's limit for a dimension value: 1 to 1,024 characters, each
+/// printable ASCII; CloudWatch does not extract a line with any other.
+fn assert_valid_dimension_value(value: &str) {
+    assert!(
+        (1..=1024).contains(&value.chars().count()),
+        "{} characters: {value:?}",
+        value.chars().count()
+    );
+    assert!(
+        value.bytes().all(|b| (0x20..=0x7e).contains(&b)),
+        "not printable ASCII: {value:?}"
+    );
+}
+
 #[test]
-fn a_rule_name_is_made_printable_and_cut_before_it_becomes_a_dimension() {
-    let mut report = decided(Verdict::Abstain, Answer::None);
-    report.rule = Some(format!("prod\n{}", "x".repeat(400)));
+fn a_rule_name_of_printable_ascii_is_its_own_dimension_value() {
+    assert_eq!(dimension_value("prod-weekday-hours"), "prod-weekday-hours");
+    let longest = "r".repeat(1024);
+    assert_eq!(dimension_value(&longest), longest);
+}
+
+#[test]
+fn a_rule_name_beyond_printable_ascii_becomes_its_escaped_form() {
+    let mut report = decided(Verdict::Approve, Answer::Sent);
+    report.rule = Some("Freigabe nach Prüfung ✓".into());
     let document = single(&Response {
         records: vec![report],
         sweep: None,
     });
-    let rule = document["Rule"].as_str().unwrap();
-    assert!(rule.chars().count() <= MAX_DIMENSION_CHARS, "{rule}");
-    assert!(!rule.contains('\n'));
+    assert_eq!(document["Rule"], r"Freigabe nach Pr\u{fc}fung \u{2713}");
+    // A backslash is escaped too, so no name can pass for another's escaped form.
+    assert_eq!(dimension_value(r"prod\nightly"), r"prod\\nightly");
+    assert_eq!(dimension_value("prod\n1"), r"prod\u{a}1");
+    assert_eq!(dimension_value("a\tb\u{1b}"), r"a\u{9}b\u{1b}");
+}
+
+#[test]
+fn a_rule_name_too_long_for_a_dimension_is_cut_and_keeps_a_hash_of_the_whole() {
+    let long = "x".repeat(1100);
+    let longer = format!("{long}y");
+    let value = dimension_value(&long);
+    assert_valid_dimension_value(&value);
+    assert_eq!(value.len(), 1024);
+    assert!(value.starts_with(&"x".repeat(1007)));
+    assert!(value[1007..].starts_with('~'));
+    assert_ne!(value, dimension_value(&longer));
+    assert_eq!(
+        value,
+        dimension_value(&long),
+        "the same name, the same series"
+    );
+}
+
+proptest::proptest! {
+    #[test]
+    fn every_rule_name_becomes_a_valid_dimension_value(name in "(?s).{0,1200}") {
+        assert_valid_dimension_value(&dimension_value(&name));
+    }
+
+    #[test]
+    fn distinct_rule_names_become_distinct_dimension_values(
+        a in "[a-z\\\\ü✓{}u0-9\n]{0,12}",
+        b in "[a-z\\\\ü✓{}u0-9\n]{0,12}",
+    ) {
+        proptest::prop_assume!(a != b && !a.is_empty() && !b.is_empty());
+        proptest::prop_assert_ne!(dimension_value(&a), dimension_value(&b));
+    }
 }

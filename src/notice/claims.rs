@@ -5,10 +5,15 @@
 //! text is untrusted and free-form, so reading errs towards "cannot read": a claim the gate
 //! cannot read cannot be checked, and a claim that quotes the approval token is never kept.
 
+// Text from outside is handled here: no index that could be out of range.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+
+use crate::names::{between, split_at_char};
 
 /// The keys a claim is made under, matched as a word and case-insensitively.
 const KEYS: [(&str, Slot); 4] = [
@@ -119,7 +124,7 @@ impl Reader<'_> {
         let bytes = text.as_bytes();
         let mut at = 0;
         while at < bytes.len() {
-            if bytes[at..].starts_with(b"#{") {
+            if bytes.get(at..).is_some_and(|rest| rest.starts_with(b"#{")) {
                 at = after_variable(text, at);
             } else if let Some((name, slot)) = key_at(bytes, at) {
                 at = self.claim_after(text, at + name.len(), name, slot);
@@ -134,7 +139,9 @@ impl Reader<'_> {
     /// a claim.
     fn claim_after(&mut self, text: &str, at: usize, name: &'static str, slot: Slot) -> usize {
         // `**CommitId**: `, `"CommitId": `, `CommitId = `, `**CommitId:** `.
-        let rest = text[at..].trim_start_matches(|c| is_decoration(c) || is_blank(c));
+        let rest = split_at_char(text, at)
+            .1
+            .trim_start_matches(|c| is_decoration(c) || is_blank(c));
         let Some(rest) = rest.strip_prefix(['=', ':']) else {
             self.cannot_read(name);
             return at;
@@ -149,8 +156,9 @@ impl Reader<'_> {
         let end = rest
             .find(|c: char| c.is_whitespace() || c == ',' || c == ';')
             .map_or(text.len(), |length| start + length);
-        self.value(name, slot, &text[start..end]);
-        match text[start..end].find("#{") {
+        let value = between(text, start, end);
+        self.value(name, slot, value);
+        match value.find("#{") {
             // An unresolved variable may hold a key: skip all of it.
             Some(variable) => after_variable(text, start + variable).max(end),
             None => end,
@@ -290,7 +298,10 @@ fn agreeing<'a>(slot: Slot, earlier: &'a str, value: &'a str) -> Option<&'a str>
     let prefix = shorter.len() >= SHORT_COMMIT_MIN
         && is_hex(shorter)
         && is_hex(longer)
-        && longer.as_bytes()[..shorter.len()].eq_ignore_ascii_case(shorter.as_bytes());
+        && longer
+            .as_bytes()
+            .get(..shorter.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(shorter.as_bytes()));
     // Of two that differ only in case, the earlier is kept.
     prefix.then_some(if shorter.len() == longer.len() {
         earlier
@@ -325,7 +336,11 @@ fn known_key(text: &str) -> Option<(&'static str, Slot)> {
 /// starts and ends on character boundaries.
 fn key_at(bytes: &[u8], at: usize) -> Option<(&'static str, Slot)> {
     let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    if at > 0 && is_word(bytes[at - 1]) {
+    if at
+        .checked_sub(1)
+        .and_then(|before| bytes.get(before))
+        .is_some_and(|&b| is_word(b))
+    {
         return None;
     }
     KEYS.into_iter().find(|(name, _)| {
@@ -344,7 +359,9 @@ fn first_key_in(text: &str) -> Option<&'static str> {
 
 /// Where an unresolved variable starting at `at` (`#{...}`) ends.
 fn after_variable(text: &str, at: usize) -> usize {
-    text[at..].find('}').map_or(text.len(), |end| at + end + 1)
+    let rest = split_at_char(text, at).1;
+    let start = text.len() - rest.len();
+    rest.find('}').map_or(text.len(), |end| start + end + 1)
 }
 
 /// Markup around a key or a value: quotes, backticks, markdown emphasis.

@@ -4,6 +4,9 @@
 //! closed one and its opening; a deferral on a closed calendar carries that opening, so it
 //! is kept only if a sweep can approve before the approval expires.
 
+// Text from outside is handled here: no index that could be out of range.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use jiff::Timestamp;
 use serde::Deserialize;
 

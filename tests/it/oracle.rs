@@ -26,7 +26,7 @@ use approval_gate::fixtures;
 use approval_gate::notice::{ApprovalTarget, ApprovalToken};
 use approval_gate::pipeline::{
     ActionKind, ActionRecord, ActionState, ActionStatus, ArtifactRevision, CurrentRevision,
-    Declaration, ExecutionRecord, PipelineSnapshot,
+    Declaration, ExecutionRecord, ExecutionStatus, PipelineSnapshot,
 };
 use approval_gate::policy::Policy;
 use jiff::{SignedDuration, Timestamp};
@@ -1769,6 +1769,7 @@ fn build(k: &Knobs) -> World {
             execution_id: names.id(),
             artifacts,
             trigger: trigger.map(str::to_owned),
+            status: ExecutionStatus::InProgress,
         }
     });
 

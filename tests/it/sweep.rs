@@ -192,7 +192,8 @@ async fn a_second_sweep_finds_nothing_left_and_tells_nobody() {
             throttled: 0,
             pending: 0,
             answered: 0,
-            failures: vec![]
+            failures: vec![],
+            isolated: 0,
         }
     );
     assert_eq!(stand_in.calls_to("Publish").len(), published);

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use approval_gate::fixtures;
 use approval_gate::pipeline::{
     ActionRecord, ActionStatus, AnswerError, ApprovalAnswer, ArtifactRevision, Declaration,
-    ExecutionRecord, PipelineSnapshot, Pipelines, ReadError,
+    ExecutionRecord, ExecutionStatus, PipelineSnapshot, Pipelines, ReadError,
 };
 use approval_gate::report::{DecisionNotice, DecisionTopic, PublishError};
 use serde_json::Value;
@@ -387,6 +387,7 @@ impl FakePipelines {
                 execution_id: Some(execution_id.into()),
                 artifacts,
                 trigger: Some("Webhook".into()),
+                status: ExecutionStatus::InProgress,
             },
         );
         self

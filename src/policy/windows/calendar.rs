@@ -5,8 +5,8 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::Windows;
 use super::check::State;
+use super::{PERIODS_MAX_MINUTES, Windows};
 
 /// What the windows say at an instant.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,10 +52,16 @@ impl Windows {
 
     /// The periods from `from` until `until`, merged where the state does not change. Every
     /// bound of a window, a freeze or a clock change falls on a whole minute, so the state
-    /// is read at each minute; the first period starts at `from`, the last ends at `until`.
+    /// is read at each minute; the first period starts at `from`, the last ends at `until`,
+    /// or at 401 days after `from` when `until` is later ([`PERIODS_MAX_MINUTES`]: the CLI
+    /// lists at most 400 days).
     pub fn periods(&self, from: Timestamp, until: Timestamp) -> Vec<Period> {
+        let until = from
+            .checked_add(SignedDuration::from_mins(PERIODS_MAX_MINUTES))
+            .map_or(until, |limit| until.min(limit));
         let mut periods: Vec<Period> = Vec::new();
         let mut at = from;
+        // Each round moves to the next whole minute, so this ends within the bound above.
         while at < until {
             let state = self.state_at(at);
             let next = next_minute(at).min(until);

@@ -5,10 +5,11 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
 use super::clock::{at_minute, minute_of_day, render_civil, render_clock, weekday_title};
+use super::cron::CronWindow;
 use super::dst::{in_span, occurrences};
 use super::{
-    Allow, DAY_NAMES, Freeze, HORIZON_DAYS, MINUTES_PER_DAY, Recurrence, TimeCheck, Weekly,
-    Windows, YearlyPoint,
+    Allow, DAY_NAMES, Freeze, HORIZON_DAYS, MAX_CRON_STARTS, MINUTES_PER_DAY, Recurrence,
+    SEARCH_DAYS, TimeCheck, Weekly, Windows, YearlyPoint,
 };
 use crate::check::Check;
 
@@ -71,11 +72,23 @@ impl Windows {
                 self.zone_name
             ),
         };
-        let next_open = self.next_open(now);
+        let (next_open, next_open_text) = match self.next_open(now) {
+            NextOpen::At(at) => (
+                Some(at),
+                Some(format!("{} ({})", self.render(at), self.zone_name)),
+            ),
+            NextOpen::Never => (None, None),
+            NextOpen::Unknown => (
+                None,
+                Some(format!(
+                    "unknown (the search stopped after {MAX_CRON_STARTS} cron window starts)"
+                )),
+            ),
+        };
         TimeCheck::Closed {
             reason,
             next_open,
-            next_open_text: next_open.map(|at| format!("{} ({})", self.render(at), self.zone_name)),
+            next_open_text,
         }
     }
 
@@ -99,17 +112,21 @@ impl Windows {
 
     /// The gate can only turn from closed to open where an allow window starts, a freeze
     /// ends, or the clock jumps at a zone transition; the earliest such instant that is open
-    /// is the answer, so nothing needs to step through time.
-    fn next_open(&self, now: Timestamp) -> Option<Timestamp> {
-        let horizon = now
-            .checked_add(SignedDuration::from_hours(24 * HORIZON_DAYS))
-            .ok()?;
-        let mut candidates: Vec<Timestamp> = self
+    /// is the answer, so nothing needs to step through time. Every loop here has a bound:
+    /// the days up to the horizon, the transitions and candidates within it, and for cron
+    /// windows [`MAX_CRON_STARTS`].
+    fn next_open(&self, now: Timestamp) -> NextOpen {
+        let Ok(horizon) = now.checked_add(SignedDuration::from_hours(24 * HORIZON_DAYS)) else {
+            return NextOpen::Never;
+        };
+        let transitions: Vec<Timestamp> = self
             .zone
             .following(now)
             .map(|transition| transition.timestamp())
             .take_while(|&at| at <= horizon)
             .collect();
+        let slack = self.clock_slack(&transitions);
+        let mut candidates = transitions.clone();
         let zone = &self.zone;
         let add = |candidates: &mut Vec<Timestamp>, civil: Option<DateTime>| {
             if let Some(civil) = civil {
@@ -119,16 +136,21 @@ impl Windows {
 
         // Two days early, since an instant in a repeated hour after midnight can still read
         // as the previous day, and a freeze lasts until the last time its end is on the clock.
-        let first_day = self
+        let Ok(first_day) = self
             .zone
             .to_datetime(now)
             .date()
             .yesterday()
             .and_then(|day| day.yesterday())
-            .ok()?;
+        else {
+            return NextOpen::Never;
+        };
         let last_day = self.zone.to_datetime(horizon).date();
         let mut day = first_day;
-        while day <= last_day {
+        for _ in 0..SEARCH_DAYS {
+            if day > last_day {
+                break;
+            }
             for window in &self.allow {
                 if let Allow::Weekly(window) = window {
                     add(&mut candidates, window.start(day));
@@ -159,40 +181,57 @@ impl Windows {
         candidates.retain(|&at| now < at && at <= horizon);
         candidates.sort_unstable();
         candidates.dedup();
-        let is_open = |at: Timestamp| matches!(self.state(at), State::Open(_));
-        let mut first = candidates.into_iter().find(|&at| is_open(at));
-        // Cron windows start where their expression starts matching, read lazily: only
-        // up to the first start that opens, or a day past an earlier opening (a day, since
-        // a repeated hour can put a later clock time at an earlier instant).
-        let from = self
-            .zone
-            .to_datetime(now)
-            .checked_sub(SignedDuration::from_hours(48))
-            .ok()?;
+        // The candidates up to the first open one, and whether each is frozen: where a cron
+        // start inside a freeze may jump to.
+        let mut closed: Vec<(Timestamp, bool)> = Vec::new();
+        let mut first = None;
+        for at in candidates {
+            match self.state(at) {
+                State::Open(_) => {
+                    first = Some(at);
+                    break;
+                }
+                State::Frozen(_) => closed.push((at, true)),
+                State::Outside => closed.push((at, false)),
+            }
+        }
+        let search = Search {
+            windows: self,
+            now,
+            horizon,
+            slack,
+            transitions: &transitions,
+            closed: &closed,
+        };
+        let mut budget = MAX_CRON_STARTS;
         for window in &self.allow {
             let Allow::Cron(cron) = window else {
                 continue;
             };
-            for start in cron.starts(from) {
-                let instants: Vec<Timestamp> = occurrences(zone, start);
-                let Some(&earliest) = instants.first() else {
-                    continue;
-                };
-                if earliest > horizon
-                    || first.is_some_and(|first| earliest > first + SignedDuration::from_hours(24))
-                {
-                    break;
-                }
-                if let Some(at) = instants
-                    .into_iter()
-                    .find(|&at| now < at && at <= horizon && is_open(at))
-                {
-                    first = Some(first.map_or(at, |first| first.min(at)));
-                    break;
-                }
+            match search.cron(cron, first, &mut budget) {
+                Some(Some(at)) => first = Some(first.map_or(at, |first| first.min(at))),
+                Some(None) => {}
+                None => return NextOpen::Unknown,
             }
         }
-        first
+        first.map_or(NextOpen::Never, NextOpen::At)
+    }
+
+    /// How far the clock can read behind real time over the search, and so how much
+    /// earlier on the clock a later instant can be: every offset change within it, added up
+    /// (an hour or two a year where daylight saving is kept, nothing in UTC).
+    fn clock_slack(&self, transitions: &[Timestamp]) -> SignedDuration {
+        transitions
+            .iter()
+            .filter_map(|&at| {
+                let before = at.checked_sub(SignedDuration::from_secs(1)).ok()?;
+                let change = self.zone.to_offset_info(at).offset().seconds()
+                    - self.zone.to_offset_info(before).offset().seconds();
+                Some(SignedDuration::from_secs(i64::from(change.abs())))
+            })
+            .fold(SignedDuration::ZERO, |sum, change| {
+                sum.checked_add(change).unwrap_or(SignedDuration::MAX)
+            })
     }
 
     /// e.g. "Thu 2026-11-26 09:00 CET"
@@ -205,6 +244,124 @@ impl Windows {
             render_civil(civil),
             info.abbreviation()
         )
+    }
+}
+
+/// What the search for the next opening found.
+enum NextOpen {
+    At(Timestamp),
+    /// Nothing opens within the horizon.
+    Never,
+    /// The search gave up ([`MAX_CRON_STARTS`]); no opening is claimed.
+    Unknown,
+}
+
+/// The search for a cron window's first opening in `(now, horizon]`.
+struct Search<'w> {
+    windows: &'w Windows,
+    now: Timestamp,
+    horizon: Timestamp,
+    /// [`Windows::clock_slack`]: a clock time more than this before `civil(at)` names only
+    /// instants before `at`, and one more than this after it only instants after `at`.
+    slack: SignedDuration,
+    transitions: &'w [Timestamp],
+    /// The other candidates before the first that opens, and whether each is frozen.
+    closed: &'w [(Timestamp, bool)],
+}
+
+impl Search<'_> {
+    /// The earliest open instant a start of `cron` names, if earlier than `first` (the best
+    /// opening so far); `None` when the budget of starts ran out.
+    ///
+    /// Starts are read in clock order; a start's instants are at most `slack` earlier than
+    /// those of the starts before it, so the search ends at the first start beyond the best
+    /// opening plus `slack`. A start inside a freeze jumps ahead: the gate stays frozen up to
+    /// the next candidate that is not frozen (a freeze ends only at a candidate), so the
+    /// starts before it on the clock, less `slack`, are skipped. A jump is taken only from a
+    /// start that names exactly one instant with no clock change in the `slack` before it,
+    /// so no unread start can name an earlier instant.
+    fn cron(
+        &self,
+        cron: &CronWindow,
+        first: Option<Timestamp>,
+        budget: &mut usize,
+    ) -> Option<Option<Timestamp>> {
+        let zone = &self.windows.zone;
+        let civil = |at: Timestamp| zone.to_datetime(at);
+        let past = |at: Timestamp, limit: Timestamp| {
+            limit.checked_add(self.slack).is_ok_and(|limit| at > limit)
+        };
+        let until = civil(self.horizon)
+            .checked_add(self.slack)
+            .unwrap_or(DateTime::MAX);
+        let mut from = civil(self.now)
+            .checked_sub(self.slack)
+            .unwrap_or(DateTime::MIN);
+        let mut best = first;
+        'restart: loop {
+            for start in cron.starts(from, until) {
+                *budget = budget.checked_sub(1)?;
+                let instants = occurrences(zone, start);
+                let Some(&earliest) = instants.first() else {
+                    continue;
+                };
+                if past(earliest, best.unwrap_or(self.horizon).min(self.horizon)) {
+                    return Some(best);
+                }
+                let relevant: Vec<Timestamp> = instants
+                    .iter()
+                    .copied()
+                    .filter(|&at| self.now < at && at <= self.horizon)
+                    .collect();
+                let mut frozen = !relevant.is_empty();
+                for &at in &relevant {
+                    match self.windows.state(at) {
+                        State::Open(_) => {
+                            best = Some(best.map_or(at, |best| best.min(at)));
+                            frozen = false;
+                            break;
+                        }
+                        State::Frozen(_) => {}
+                        State::Outside => frozen = false,
+                    }
+                }
+                let [frozen_at] = instants.as_slice() else {
+                    continue;
+                };
+                if !frozen || civil(*frozen_at) != start || self.near_a_change(*frozen_at) {
+                    continue;
+                }
+                if first.is_some_and(|first| *frozen_at >= first) {
+                    continue;
+                }
+                let thaws = self
+                    .closed
+                    .iter()
+                    .find(|(at, is_frozen)| at > frozen_at && !is_frozen)
+                    .map(|(at, _)| *at)
+                    .or(first);
+                // Frozen from here to the horizon: nothing later opens.
+                let Some(thaws) = thaws else {
+                    return Some(best);
+                };
+                let resume = civil(thaws)
+                    .checked_sub(self.slack)
+                    .unwrap_or(DateTime::MIN);
+                if resume > start {
+                    from = resume;
+                    continue 'restart;
+                }
+            }
+            return Some(best);
+        }
+    }
+
+    /// Whether the clock changes within `slack` before `at`.
+    fn near_a_change(&self, at: Timestamp) -> bool {
+        let since = at.checked_sub(self.slack).unwrap_or(Timestamp::MIN);
+        self.transitions
+            .iter()
+            .any(|&change| since < change && change <= at)
     }
 }
 

@@ -4,220 +4,317 @@
 //! every minute it matches, on the rule's clock.
 //!
 //! The dialect: seconds (which must be `*`), minute, hour, day of month, month, day of week
-//! (1-7 = SUN-SAT, or names) and an optional year; exactly one of day of month and day of
-//! week is `?`. `L`, `W` and `#` work as in AWS. Anything else is refused at load time:
-//! an expression CodePipeline would not take is not guessed at.
+//! (1-7 = SUN-SAT, or names) and an optional year (1970-2199); exactly one of day of month
+//! and day of week is `?`. [`syntax`] reads each field exactly as AWS documents it; anything
+//! else is refused at load time: an expression CodePipeline would not take is not guessed
+//! at.
+//!
+//! The expression is evaluated here rather than by a cron library, because AWS's forms
+//! (`L-3`, `L` alone as SAT) are not all in one, and because the set it matches is a
+//! product: minutes x hours x a predicate on the date. That makes every search bounded by
+//! construction: the next match is found a day at a time up to a given end, and a run of
+//! matching minutes ends within two hours unless every minute matches, within two days
+//! unless every hour does, and otherwise a day at a time up to that end.
 
-use croner::Cron;
-use croner::errors::CronError;
-use croner::parser::{CronParser, Seconds, Year};
-use croner::{CivilDate, CivilDateTime, CivilTime, CronDateTime, Resolution, Weekday};
 use jiff::SignedDuration;
-use jiff::civil::DateTime;
+use jiff::civil::{Date, DateTime, Time, Weekday};
 
-/// The longest run of matching minutes followed to its end: a week. A window matching
-/// longer than that (`* * * ? * *`) is open whenever it matches, and its run starts are
-/// only needed where something else (a freeze) closed it, which gives its own candidates.
-const LONGEST_RUN_MINUTES: i64 = 7 * 24 * 60;
+mod syntax;
 
-/// Each field's range in AWS cron: seconds, minute, hour, day of month, month, day of
-/// week (1 = SUN), year.
-const FIELD_RANGES: [(u32, u32); 7] = [
-    (0, 59),
-    (0, 59),
-    (0, 23),
-    (1, 31),
-    (1, 12),
-    (1, 7),
-    (1970, 2199),
-];
+use syntax::{DayOfMonth, DayOfWeek, Field, Set};
 
-/// `*/n` and `a/n` as AWS reads them, `first-last/n` and `a-last/n`, item by item of a
-/// list; everything else unchanged.
-fn with_explicit_steps(field: &str, first: u32, last: u32) -> String {
-    field
-        .split(',')
-        .map(|item| match item.split_once('/') {
-            Some(("*", step)) => format!("{first}-{last}/{step}"),
-            Some((start, step)) if start.bytes().all(|b| b.is_ascii_digit()) => {
-                format!("{start}-{last}/{step}")
-            }
-            _ => item.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
+/// A run that does not hold every minute of an hour ends in the hour it starts in or the
+/// next one: 120 minute steps at most.
+const RUN_MINUTE_STEPS: usize = 120;
+/// A run that holds every minute but not every hour of a day ends on the day it starts or
+/// the next: 48 hour steps at most.
+const RUN_HOUR_STEPS: usize = 48;
 
 #[derive(Clone, Debug)]
 pub(super) struct CronWindow {
     text: String,
-    cron: Cron,
+    minutes: Set,
+    hours: Set,
+    days: Days,
+    months: Set,
+    /// `None` when the year field is absent: every year.
+    years: Option<Set>,
+    every_minute: bool,
+    every_hour: bool,
+}
+
+#[derive(Clone, Debug)]
+enum Days {
+    OfMonth(DayOfMonth),
+    OfWeek(DayOfWeek),
 }
 
 impl CronWindow {
     pub(super) fn parse(text: &str) -> Result<Self, String> {
         let fields: Vec<&str> = text.split_whitespace().collect();
-        if !(6..=7).contains(&fields.len()) {
+        let [
+            seconds,
+            minute,
+            hour,
+            day_of_month,
+            month,
+            day_of_week,
+            year @ ..,
+        ] = fields.as_slice()
+        else {
+            return Err(field_count(fields.len()));
+        };
+        if year.len() > 1 {
+            return Err(field_count(fields.len()));
+        }
+        if *seconds != "*" {
             return Err(format!(
-                "has {} fields; a DeploymentWindow expression has 6 (seconds, minute, hour, \
-                 day of month, month, day of week) and an optional year",
-                fields.len()
+                "the seconds field must be `*` (a window is made of whole minutes), not \
+                 `{seconds}`: write e.g. `* * 9-16 ? * MON-FRI *`"
             ));
         }
-        if fields[0] != "*" {
-            return Err("the seconds field must be `*`".into());
-        }
-        if text.contains('@') {
-            return Err("nicknames such as @daily are not part of the AWS cron syntax".into());
-        }
-        if fields[5]
-            .split(',')
-            .any(|item| item.eq_ignore_ascii_case("L"))
-        {
-            return Err(
-                "`L` alone in the day of week is ambiguous here: write `7` (or `SAT`) for the \
-                 last day of the week, or `nL` for the last such weekday of the month"
-                    .into(),
-            );
-        }
-        match (fields[3] == "?", fields[5] == "?") {
-            (true, false) | (false, true) => {}
+        let minutes = syntax::values(Field::Minute, minute)?;
+        let hours = syntax::values(Field::Hour, hour)?;
+        let days = match (*day_of_month == "?", *day_of_week == "?") {
+            (true, false) => Days::OfWeek(syntax::day_of_week(day_of_week)?),
+            (false, true) => Days::OfMonth(syntax::day_of_month(day_of_month)?),
             _ => {
-                return Err(
-                    "exactly one of day of month and day of week must be `?`, as in AWS cron"
-                        .into(),
-                );
+                return Err(format!(
+                    "exactly one of day of month and day of week must be `?`, as in AWS cron \
+                     (not `{day_of_month}` and `{day_of_week}`): write e.g. `* * 9-16 ? * \
+                     MON-FRI *` or `* * 9-16 1-15 * ? *`"
+                ));
             }
-        }
-        // AWS cron counts a step from the first value of its field's range (`*/3` in the
-        // year is 1970, 1973, ...; `0/15` in the minute is 0, 15, 30, 45); say so to the
-        // parser with explicit ranges, whose steps count from their start.
-        let text = fields
-            .iter()
-            .zip(FIELD_RANGES)
-            .map(|(field, (first, last))| with_explicit_steps(field, first, last))
-            .collect::<Vec<_>>()
-            .join(" ");
-        let cron = CronParser::builder()
-            .seconds(Seconds::Required)
-            .year(Year::Optional)
-            .alternative_weekdays(true)
-            .build()
-            .parse(&text)
-            .map_err(|error| format!("is not a valid cron expression: {error}"))?;
+        };
+        let months = syntax::values(Field::Month, month)?;
+        let years = year
+            .first()
+            .map(|year| syntax::values(Field::Year, year))
+            .transpose()?;
         Ok(Self {
             text: fields.join(" "),
-            cron,
+            every_minute: minutes == Set::full(Field::Minute),
+            every_hour: hours == Set::full(Field::Hour),
+            minutes,
+            hours,
+            days,
+            months,
+            years,
         })
     }
 
     /// Whether the minute `civil` lies in (on the rule's clock) matches.
     pub(super) fn covers(&self, civil: DateTime) -> bool {
-        self.cron
-            .is_time_matching(&Wall(
-                civil
-                    .with()
-                    .second(0)
-                    .subsec_nanosecond(0)
-                    .build()
-                    .unwrap_or(civil),
-            ))
-            // A time croner cannot place (outside its years 1 to 4999) is outside the window.
-            .unwrap_or(false)
+        self.on(civil.date())
+            && self.hours.contains(unsigned(civil.hour()))
+            && self.minutes.contains(unsigned(civil.minute()))
     }
 
-    /// Where runs of matching minutes start on the clock after `from`, in order: the
-    /// minutes that match while the minute before does not. Lazy, so that a search for
-    /// the next opening reads only as far as it needs.
-    pub(super) fn starts(&self, from: DateTime) -> impl Iterator<Item = DateTime> + '_ {
+    /// Whether the expression matches some minutes of `date`.
+    fn on(&self, date: Date) -> bool {
+        self.in_year(date.year())
+            && self.months.contains(unsigned(date.month()))
+            && self.days.on(date)
+    }
+
+    fn in_year(&self, year: i16) -> bool {
+        self.years
+            .as_ref()
+            .is_none_or(|years| years.contains(unsigned(year)))
+    }
+
+    /// Where runs of matching minutes start on the clock from `from` up to `until`, in
+    /// order: the minutes that match while the minute before does not. Lazy, so that a
+    /// search for the next opening reads only as far as it needs; each start costs a
+    /// bounded search (see [`Self::next_match`] and [`Self::run_end`]), and the iterator ends
+    /// once it passes `until`.
+    pub(super) fn starts(
+        &self,
+        from: DateTime,
+        until: DateTime,
+    ) -> impl Iterator<Item = DateTime> + '_ {
         let mut cursor = Some(from);
         std::iter::from_fn(move || {
-            loop {
-                let Ok(Wall(start)) = self.cron.find_next_occurrence(&Wall(cursor?), false) else {
+            // The first match may lie inside a run; once past that run's end, the next
+            // match starts a run. So two rounds find a start; a third is never needed.
+            for _ in 0..3 {
+                let Some(start) = cursor.and_then(|from| self.next_match(from, until)) else {
                     cursor = None;
                     return None;
                 };
                 let before = start.checked_sub(SignedDuration::from_mins(1));
                 let is_start = before.map_or(true, |before| !self.covers(before));
-                // Past the end of this run: the next occurrence is then the next run's start.
-                let mut end = start;
-                for _ in 0..LONGEST_RUN_MINUTES {
-                    match end.checked_add(SignedDuration::from_mins(1)) {
-                        Ok(next) if self.covers(next) => end = next,
-                        _ => break,
-                    }
-                }
-                cursor = Some(end);
+                let end = self.run_end(start, until);
+                cursor = end
+                    .checked_add(SignedDuration::from_mins(1))
+                    .ok()
+                    .filter(|next| *next <= until);
                 if is_start {
                     return Some(start);
                 }
             }
+            cursor = None;
+            None
         })
     }
+
+    /// The first matching minute at or after `from`, if one comes by `until`. Each round
+    /// moves to a later day (skipping whole months and years that do not match), so the
+    /// search reads at most the days up to `until`.
+    fn next_match(&self, from: DateTime, until: DateTime) -> Option<DateTime> {
+        let mut date = from.date();
+        let mut first_minute = u32::try_from(i32::from(from.hour()) * 60)
+            .ok()?
+            .checked_add(unsigned(from.minute()))?
+            + u32::from(from.second() > 0 || from.subsec_nanosecond() > 0);
+        while date <= until.date() {
+            if !self.in_year(date.year()) {
+                let next = self
+                    .years
+                    .as_ref()?
+                    .next(unsigned(date.year()).checked_add(1)?)?;
+                date = Date::new(i16::try_from(next).ok()?, 1, 1).ok()?;
+                first_minute = 0;
+                continue;
+            }
+            if !self.months.contains(unsigned(date.month())) {
+                date = match self.months.next(unsigned(date.month()) + 1) {
+                    Some(month) => Date::new(date.year(), i8::try_from(month).ok()?, 1).ok()?,
+                    None => Date::new(date.year().checked_add(1)?, 1, 1).ok()?,
+                };
+                first_minute = 0;
+                continue;
+            }
+            if self.days.on(date)
+                && let Some(time) = self.first_time(first_minute)
+            {
+                let at = date.to_datetime(time);
+                return (at <= until).then_some(at);
+            }
+            date = date.tomorrow().ok()?;
+            first_minute = 0;
+        }
+        None
+    }
+
+    /// The first matching time of a matching day at or after its `minute`.
+    fn first_time(&self, minute: u32) -> Option<Time> {
+        let mut hour = self.hours.next(minute / 60)?;
+        let mut from = if hour == minute / 60 { minute % 60 } else { 0 };
+        loop {
+            if let Some(minute) = self.minutes.next(from) {
+                return Time::new(i8::try_from(hour).ok()?, i8::try_from(minute).ok()?, 0, 0).ok();
+            }
+            hour = self.hours.next(hour + 1)?;
+            from = 0;
+        }
+    }
+
+    /// The last matching minute of the run `start` lies in, or a minute at or past `until`
+    /// when the run lasts that long. A run holds a whole hour only if every minute matches,
+    /// and a whole day only if every hour does too, so it is followed a minute, an hour or
+    /// a day at a time.
+    fn run_end(&self, start: DateTime, until: DateTime) -> DateTime {
+        let step = |end: DateTime, by: SignedDuration| {
+            end.checked_add(by).ok().filter(|next| self.covers(*next))
+        };
+        let mut end = start;
+        if !self.every_minute {
+            for _ in 0..RUN_MINUTE_STEPS {
+                match step(end, SignedDuration::from_mins(1)) {
+                    Some(next) => end = next,
+                    None => break,
+                }
+            }
+            return end;
+        }
+        end = with_minute(end, 59);
+        if !self.every_hour {
+            for _ in 0..RUN_HOUR_STEPS {
+                match step(end, SignedDuration::from_mins(1)) {
+                    Some(next) => end = with_minute(next, 59),
+                    None => break,
+                }
+            }
+            return end;
+        }
+        end = end.date().to_datetime(Time::constant(23, 59, 0, 0));
+        // Whole days: bounded by `until`, which the caller keeps within its horizon.
+        while end < until {
+            match step(end, SignedDuration::from_mins(1)) {
+                Some(next) => end = next.date().to_datetime(Time::constant(23, 59, 0, 0)),
+                None => break,
+            }
+        }
+        end
+    }
+}
+
+impl Days {
+    fn on(&self, date: Date) -> bool {
+        let day = unsigned(date.day());
+        let last = unsigned(date.days_in_month());
+        match self {
+            Self::OfMonth(DayOfMonth::Days(days)) => days.contains(day),
+            Self::OfMonth(DayOfMonth::Last(offset)) => last.checked_sub(*offset) == Some(day),
+            Self::OfMonth(DayOfMonth::NearestWeekday(target)) => {
+                nearest_weekday(date, *target) == Some(day)
+            }
+            Self::OfMonth(DayOfMonth::LastWeekday) => nearest_weekday(date, last) == Some(day),
+            Self::OfWeek(week) => {
+                let weekday = unsigned(date.weekday().to_sunday_one_offset());
+                match week {
+                    DayOfWeek::Days(days) => days.contains(weekday),
+                    DayOfWeek::Last(on) => weekday == *on && day + 7 > last,
+                    DayOfWeek::Nth(on, nth) => weekday == *on && (day - 1) / 7 + 1 == *nth,
+                }
+            }
+        }
+    }
+}
+
+/// The weekday (Monday to Friday) nearest day `target` of `date`'s month, never leaving the
+/// month (Quartz's `W`): a Saturday moves to Friday, or to Monday on the 1st; a Sunday to
+/// Monday, or to Friday on the month's last day. None when the month has no such day.
+fn nearest_weekday(date: Date, target: u32) -> Option<u32> {
+    let last = unsigned(date.days_in_month());
+    if target > last {
+        return None;
+    }
+    let day = date
+        .first_of_month()
+        .with()
+        .day(i8::try_from(target).ok()?)
+        .build()
+        .ok()?;
+    Some(match day.weekday() {
+        Weekday::Saturday if target == 1 => 3,
+        Weekday::Saturday => target - 1,
+        Weekday::Sunday if target == last => target - 2,
+        Weekday::Sunday => target + 1,
+        _ => target,
+    })
+}
+
+fn with_minute(civil: DateTime, minute: i8) -> DateTime {
+    civil.with().minute(minute).build().unwrap_or(civil)
+}
+
+/// Civil fields are never negative; a negative one (which jiff does not produce) reads as a
+/// value no field holds.
+fn unsigned(value: impl Into<i32>) -> u32 {
+    u32::try_from(value.into()).unwrap_or(u32::MAX)
+}
+
+fn field_count(count: usize) -> String {
+    format!(
+        "has {count} fields; a DeploymentWindow expression has 6 (seconds, minute, hour, day \
+         of month, month, day of week) and an optional year, e.g. `* * 9-16 ? * MON-THU *`"
+    )
 }
 
 impl std::fmt::Display for CronWindow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "cron {}", self.text)
-    }
-}
-
-/// A time on the rule's clock, as croner searches it: without a zone (the windows module
-/// places clock times in the zone itself, daylight saving included).
-#[derive(Clone, Copy, Debug)]
-struct Wall(DateTime);
-
-impl CronDateTime for Wall {
-    fn to_civil(&self) -> CivilDateTime {
-        let civil = self.0;
-        CivilDateTime::new(
-            CivilDate::from_parts_unchecked(
-                i32::from(civil.year()),
-                civil.month().unsigned_abs().into(),
-                civil.day().unsigned_abs().into(),
-            ),
-            CivilTime::from_parts_unchecked(
-                civil.hour().unsigned_abs().into(),
-                civil.minute().unsigned_abs().into(),
-                civil.second().unsigned_abs().into(),
-            ),
-        )
-    }
-
-    fn civil_weekday(&self) -> Weekday {
-        Weekday::from_days_from_sunday(
-            self.0
-                .weekday()
-                .to_sunday_zero_offset()
-                .unsigned_abs()
-                .into(),
-        )
-    }
-
-    fn resolve_civil(&self, civil: CivilDateTime) -> Result<Resolution<Self>, CronError> {
-        let field = |value: u32| i8::try_from(value).map_err(|_| CronError::InvalidDate);
-        let year = i16::try_from(civil.year()).map_err(|_| CronError::InvalidDate)?;
-        DateTime::new(
-            year,
-            field(civil.month())?,
-            field(civil.day())?,
-            field(civil.hour())?,
-            field(civil.minute())?,
-            field(civil.second())?,
-            0,
-        )
-        .map(|datetime| Resolution::Single(Wall(datetime)))
-        .map_err(|_| CronError::InvalidDate)
-    }
-
-    fn checked_add_seconds(&self, seconds: i64) -> Option<Self> {
-        self.0
-            .checked_add(SignedDuration::from_secs(seconds))
-            .ok()
-            .map(Wall)
-    }
-
-    fn cmp_instant(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.cmp(&other.0)
     }
 }

@@ -58,6 +58,20 @@ pub use parse::WindowsDocument;
 
 /// How far ahead `next_open` looks: a little over a year, so every yearly freeze ends inside it.
 const HORIZON_DAYS: i64 = 400;
+/// The days whose window starts and freeze ends `next_open` lists: the horizon, two days
+/// before `now` (a freeze or a repeated hour reaching into today) and one spare.
+const SEARCH_DAYS: i64 = HORIZON_DAYS + 3;
+/// The most cron window starts one search for the next opening reads before it gives up
+/// and says the next opening is unknown (never claiming one it did not find). Enough by far:
+/// a search reads a cron window's starts only up to the first opening, and from a start
+/// inside a freeze jumps past the freeze, so it reads about as many starts as there are
+/// freeze occurrences within the horizon times the starts in an hour or two of clock
+/// changes (at most 60), plus those before `now` and around clock changes; a weekly
+/// freeze has 58 occurrences in 400 days, so ten of them need under 40,000.
+const MAX_CRON_STARTS: usize = 100_000;
+/// The longest span `Windows::periods` reads minute by minute: the 400 days the CLI's
+/// calendar allows, and a day for clock changes.
+const PERIODS_MAX_MINUTES: i64 = (HORIZON_DAYS + 1) * 24 * 60;
 const MINUTES_PER_DAY: i32 = 24 * 60;
 /// Reasons are quoted into a 512-character approval summary, so they must stay short.
 const REASON_MAX_CHARS: usize = 100;
@@ -81,8 +95,9 @@ pub enum TimeCheck {
     Open { reason: String },
     /// `reason` names the freeze or says the instant is outside every allow window, with the
     /// local time. `next_open` is the next instant the gate may approve (`None` if nothing
-    /// opens within 400 days), and `next_open_text` renders it in the rule's zone, e.g.
-    /// "Mon 2027-01-04 09:00 CET (Europe/Berlin)".
+    /// opens within 400 days, or if the search gave up), and `next_open_text` renders it in
+    /// the rule's zone, e.g. "Mon 2027-01-04 09:00 CET (Europe/Berlin)", or says it is
+    /// unknown when the search gave up.
     Closed {
         reason: String,
         next_open: Option<Timestamp>,

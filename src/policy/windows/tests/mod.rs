@@ -8,6 +8,7 @@ use super::*;
 use crate::check::Severity;
 use crate::policy::PolicyError;
 
+mod bounds;
 mod calendar;
 mod cron;
 mod dst;

@@ -344,6 +344,13 @@ pub fn claims_veto(claims: &Claims, facts: &ExecutionFacts) -> Option<String> {
             names::identifier(claimed),
         ));
     }
+    // Facts that are not used cannot check a commit claim: say why they are not, rather
+    // than that the execution does not carry the commit.
+    if claims.commit_id.is_some()
+        && let Some(reason) = facts.refused()
+    {
+        return Some(reason.to_owned());
+    }
     if let Some(claimed) = &claims.commit_id {
         let carried = facts.artifacts().is_some_and(|artifacts| {
             artifacts.iter().any(|artifact| {

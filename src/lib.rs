@@ -28,6 +28,7 @@
 //! | situation | answer |
 //! |---|---|
 //! | token not live, stage or action missing, notice expired | none |
+//! | the approval stage's execution, or the execution `GetPipelineExecution` shows, is not `InProgress` | none |
 //! | the notice's claims disagree with the evidence, cannot be read, or quote the token | none (abstain), whatever the checks say |
 //! | no rule matches | none (abstain) |
 //! | matching rule, every check passes (upstream actions, [`policy::windows`], [`policy::revisions`]) | Approved |

@@ -449,4 +449,38 @@ mod tests {
         assert!(!stage.may_resolve() && !action.may_resolve());
         assert!(Staleness::OtherToken.may_resolve());
     }
+
+    #[test]
+    fn an_approval_is_live_only_while_its_stage_execution_is_in_progress() {
+        let token = ApprovalToken::new("t-1");
+        for status in [
+            "Stopping",
+            "Stopped",
+            "Succeeded",
+            "Failed",
+            "Cancelled",
+            "Paused",
+        ] {
+            let mut state = snapshot(ActionStatus::InProgress, Some("t-1"));
+            let execution = state.stages[0].execution.as_mut().unwrap();
+            execution.status = ExecutionStatus::parse(Some(status));
+            let proof =
+                crate::evidence::LiveApproval::prove(&state, &target("Approve", "Manual"), &token);
+            assert_eq!(
+                proof.unwrap_err(),
+                Staleness::ExecutionNotInProgress(ExecutionStatus::Other(status.into())),
+                "{status}"
+            );
+        }
+        let state = snapshot(ActionStatus::InProgress, Some("t-1"));
+        assert!(
+            crate::evidence::LiveApproval::prove(&state, &target("Approve", "Manual"), &token)
+                .is_ok()
+        );
+        assert_eq!(
+            ExecutionStatus::parse(None),
+            ExecutionStatus::Other("(none)".into())
+        );
+        assert!(!Staleness::ExecutionNotInProgress(ExecutionStatus::parse(None)).may_resolve());
+    }
 }

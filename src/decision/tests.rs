@@ -3,7 +3,9 @@
 use super::*;
 use crate::fixtures::{self, EXECUTION, at};
 use crate::notice::{ApprovalTarget, ApprovalToken};
-use crate::pipeline::{ActionRecord, ArtifactRevision, ExecutionRecord, PipelineSnapshot};
+use crate::pipeline::{
+    ActionRecord, ArtifactRevision, ExecutionRecord, ExecutionStatus, PipelineSnapshot,
+};
 
 const POLICY: &str = r#"{"rules": [{"name": "prod-after-tests",
     "match": {"pipeline": "web-*", "stage": "Approve-Prod"},
@@ -610,4 +612,49 @@ fn a_window_shorter_than_the_sweep_period_does_not_save_a_deferral_from_expiry()
     given.expiry = Some(at("2026-11-26T09:10:00Z"));
     let decision = given.decide_at(at("2026-11-26T08:50:00Z"));
     assert_eq!(decision.verdict, Verdict::Reject, "{decision:?}");
+}
+
+#[test]
+fn an_execution_that_is_not_in_progress_gets_no_answer_whatever_the_checks_say() {
+    for status in [
+        "Stopping",
+        "Stopped",
+        "Superseded",
+        "Cancelled",
+        "Succeeded",
+        "Failed",
+        "Paused",
+    ] {
+        let given = Given {
+            execution: Some(ExecutionRecord {
+                execution_id: Some(EXECUTION.into()),
+                status: ExecutionStatus::parse(Some(status)),
+                ..ExecutionRecord::default()
+            }),
+            ..Given::prod()
+        };
+        let decision = given.decide();
+        assert_eq!(decision.verdict, Verdict::Abstain, "{status}");
+        assert!(
+            decision.reasons[0].contains(&format!("execution exec-1 as {status}, not InProgress")),
+            "{decision:?}"
+        );
+    }
+    let missing = Given {
+        execution: Some(ExecutionRecord {
+            execution_id: Some(EXECUTION.into()),
+            status: ExecutionStatus::parse(None),
+            ..ExecutionRecord::default()
+        }),
+        ..Given::prod()
+    };
+    assert_eq!(missing.decide().verdict, Verdict::Abstain);
+    let in_progress = Given {
+        execution: Some(ExecutionRecord {
+            execution_id: Some(EXECUTION.into()),
+            ..ExecutionRecord::default()
+        }),
+        ..Given::prod()
+    };
+    assert_eq!(in_progress.decide().verdict, Verdict::Approve);
 }

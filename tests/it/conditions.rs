@@ -7,6 +7,7 @@ use crate::common::*;
 use approval_gate::aws::{CloudWatch, CodePipeline, SnsDecisionTopic, Ssm};
 use approval_gate::handler::{Gate, Settings, SweepSummary};
 use approval_gate::policy::Policy;
+use approval_gate::report::Outcome;
 use serde_json::{Value, json};
 use stand_in::{Fault, StandIn};
 
@@ -291,13 +292,11 @@ async fn an_open_calendar_approves_and_is_read_by_name_or_arn() {
 async fn a_calendar_state_for_another_time_than_asked_is_not_trusted() {
     let stand_in = shop().await;
     stand_in.put_calendar("prod-freeze", &[]);
-    stand_in.inject(
-        "GetCalendarState",
-        Fault::RawBody {
-            status: 200,
-            body: r#"{"State": "OPEN", "AtTime": "2030-01-01T00:00:00Z"}"#.into(),
-        },
-    );
+    let another_time = || Fault::RawBody {
+        status: 200,
+        body: r#"{"State": "OPEN", "AtTime": "2030-01-01T00:00:00Z"}"#.into(),
+    };
+    stand_in.inject("GetCalendarState", another_time());
     let gate = gate(
         &stand_in,
         &policy(r#""change_calendars": {"names": ["prod-freeze"], "on_closed": "defer"}"#),
@@ -305,9 +304,20 @@ async fn a_calendar_state_for_another_time_than_asked_is_not_trusted() {
     .await;
 
     let summary = sweep(&gate).await;
+    stand_in.inject("GetCalendarState", another_time());
+    let notice = gate.handle(&event("approved-by-rule")).await.unwrap();
 
     assert!(answers(&stand_in).is_empty(), "{summary:?}");
     assert_eq!(summary.answered, 0);
+    let report = &notice.records[0];
+    assert_eq!(report.outcome, Outcome::Abstain);
+    assert_eq!(
+        report.reasons,
+        [
+            "change_calendars: calendar prod-freeze cannot be read (SSM answered for \
+          2030-01-01 00:00:00 UTC, not for the time asked)"
+        ]
+    );
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ mod schema;
 mod appconfig;
 mod aws;
 mod binary;
+mod bulkheads;
 mod cli;
 mod conditions;
 mod docs;

@@ -389,3 +389,59 @@ async fn a_list_whose_page_token_repeats_is_not_read_as_whole_and_never_approves
     assert_eq!(listed[1].body["nextToken"], "page-2");
     assert_eq!(listed[0].body["maxResults"], 100);
 }
+
+/// The demo's api-orders, approvable as it stands, with its approval stage's execution
+/// (in the state) or the execution itself (GetPipelineExecution) in `status`.
+async fn orders_in(stage_status: &str, execution_status: &str) -> StandIn {
+    let stand_in = demo_stand_in().await;
+    let mut state = stand_in.pipeline("api-orders").unwrap();
+    state["stageStates"][2]["latestExecution"]["status"] = stage_status.into();
+    stand_in.put_pipeline(state);
+    let mut execution = demo_fixture()["executions"]["api-orders"][0].clone();
+    execution["status"] = execution_status.into();
+    stand_in.put_execution("api-orders", execution);
+    stand_in
+}
+
+#[tokio::test]
+async fn an_approval_in_an_execution_that_is_not_in_progress_is_never_answered() {
+    let approvable = orders_in("InProgress", "InProgress").await;
+    let response = gate(&approvable, &demo_policy())
+        .await
+        .handle(&event("revision-latest-main"))
+        .await
+        .unwrap();
+    assert_eq!(response.records[0].outcome, Outcome::Approve);
+
+    for (stage, execution, outcome) in [
+        ("Stopping", "Stopping", Outcome::Stale),
+        ("Stopped", "Stopped", Outcome::Stale),
+        ("Cancelled", "InProgress", Outcome::Stale),
+        ("SomethingNew", "InProgress", Outcome::Stale),
+        ("InProgress", "Superseded", Outcome::Abstain),
+        ("InProgress", "Stopping", Outcome::Abstain),
+        ("InProgress", "Cancelled", Outcome::Abstain),
+        ("InProgress", "SomethingNew", Outcome::Abstain),
+    ] {
+        let stand_in = orders_in(stage, execution).await;
+        let gate = gate(&stand_in, &demo_policy()).await;
+
+        let notice = gate.handle(&event("revision-latest-main")).await.unwrap();
+        let sweep = gate.handle(&event("scheduled-sweep")).await.unwrap();
+
+        let report = &notice.records[0];
+        assert_eq!(report.outcome, outcome, "{stage}/{execution}: {report:?}");
+        assert!(
+            reasons(report).contains("not InProgress"),
+            "{stage}/{execution}: {}",
+            reasons(report)
+        );
+        assert!(
+            !stand_in
+                .accepted_answers()
+                .iter()
+                .any(|call| call.body["pipelineName"] == "api-orders"),
+            "{stage}/{execution}: answered by {sweep:?}"
+        );
+    }
+}

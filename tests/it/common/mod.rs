@@ -330,9 +330,42 @@ pub struct FakePipelines {
     pub declarations: Mutex<HashMap<String, Declaration>>,
     /// `GetPipelineExecution`, `ListActionExecutions` and `GetPipeline` calls, by name.
     pub revision_reads: Mutex<Vec<&'static str>>,
+    /// Pipelines whose reads break the gate, as a bug or a stuck connection would.
+    pub broken: Mutex<HashMap<String, Breakage>>,
+}
+
+/// How a read of a [`FakePipelines`] pipeline breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Breakage {
+    /// `GetPipelineState` panics.
+    StatePanics,
+    /// `ListActionExecutions` panics: inside one approval's work.
+    AttemptsPanic,
+    /// `ListActionExecutions` never returns.
+    AttemptsHang,
 }
 
 impl FakePipelines {
+    pub fn breaking(self, pipeline: &str, breakage: Breakage) -> Self {
+        self.broken
+            .lock()
+            .unwrap()
+            .insert(pipeline.into(), breakage);
+        self
+    }
+
+    /// Breaks as told for `pipeline`; no lock is held then, so nothing is poisoned.
+    async fn break_if(&self, pipeline: &str, when: &[Breakage]) {
+        let breakage = self.broken.lock().unwrap().get(pipeline).copied();
+        match breakage {
+            Some(breakage) if when.contains(&breakage) => match breakage {
+                Breakage::AttemptsHang => std::future::pending::<()>().await,
+                _ => panic!("{pipeline} breaks: {breakage:?}"),
+            },
+            _ => {}
+        }
+    }
+
     pub fn with_state(self, snapshot: PipelineSnapshot) -> Self {
         self.queue_state(&snapshot.name.clone(), Ok(snapshot));
         self
@@ -441,6 +474,7 @@ impl FakePipelines {
 
 impl Pipelines for FakePipelines {
     async fn state(&self, pipeline: &str) -> Result<PipelineSnapshot, ReadError> {
+        self.break_if(pipeline, &[Breakage::StatePanics]).await;
         self.reads.lock().unwrap().push(pipeline.into());
         let mut states = self.states.lock().unwrap();
         let Some(queue) = states.get_mut(pipeline) else {
@@ -483,6 +517,8 @@ impl Pipelines for FakePipelines {
         pipeline: &str,
         execution_id: &str,
     ) -> Result<Vec<ActionRecord>, ReadError> {
+        self.break_if(pipeline, &[Breakage::AttemptsPanic, Breakage::AttemptsHang])
+            .await;
         self.revision_reads
             .lock()
             .unwrap()

@@ -1,0 +1,160 @@
+//! Ordinary text and windows that crashed or hung the function: multibyte text where a
+//! reason is cut, an always-open cron window inside a freeze. Each is decided, within a
+//! bound, and one such approval never stops the sweep from answering the others.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::{Function, WAIT, outcome};
+use crate::common::*;
+use stand_in::{Invocation, RuntimeApi, StandIn};
+
+/// An alarm name CloudWatch allows and a German team writes.
+const LONG_ALARM: &str =
+    "Bestellservice-Zahlungsabwicklung-Fehlerrate-größer-fünf-Prozent-über-fünf-Minuten";
+/// Tokens the demo's approvals wait on (and that are no execution id there as well),
+/// which must never be logged.
+const TOKENS: [&str; 2] = [
+    "4c8e3a2b-6d1f-4e9a-b7c5-0f2d8e6a1b31",
+    "9a7d2c4e-1b3f-4d5a-8e6c-7b9a0d1c2e42",
+];
+/// Long enough for the slowest CI machine to decide a handful of approvals; a hang ran
+/// for minutes.
+const DECIDED_WITHIN: Duration = Duration::from_secs(15);
+
+/// The demo's policy with the inputs that broke it: the checkout rule also watches the
+/// long alarm, the reports rule allows every minute by cron (inside its freeze), and the
+/// api rule quotes a commit message it holds back.
+fn policy() -> String {
+    let mut policy: Value = serde_json::from_str(&demo_policy()).unwrap();
+    let rules = policy["rules"].as_array_mut().unwrap();
+    rules[0]["alarms"]["names"] = json!(["web-prod-5xx", LONG_ALARM]);
+    rules[2]["revisions"]["commit_message"]["deny"] = json!(["Zahlungsströme"]);
+    rules[3]["windows"]["allow"] = json!([{"cron": "* * * ? * * *"}]);
+    policy.to_string()
+}
+
+/// The demo world with the text that broke it: both alarms firing with reasons full of
+/// umlauts and line breaks, and api-orders' commit message long and full of emoji.
+async fn world() -> StandIn {
+    let stand_in = demo_stand_in().await;
+    let reason = format!(
+        "Schwellenwert überschritten:\n{} über fünf Minuten\r\n{}",
+        "ü".repeat(40),
+        "größer ".repeat(30)
+    );
+    for name in ["web-prod-5xx", LONG_ALARM] {
+        stand_in.put_alarm(json!({
+            "AlarmName": name,
+            "StateValue": "ALARM",
+            "StateReason": reason,
+        }));
+    }
+    let mut execution = demo_fixture()["executions"]["api-orders"][0].clone();
+    let message = format!(
+        "Überarbeitung 🚀 der Zahlungsströme {}",
+        "✨ Prüfung der Beträge für Österreich 🇦🇹 ".repeat(20)
+    );
+    execution["artifactRevisions"][0]["revisionSummary"] =
+        json!({"ProviderType": "GitHub", "CommitMessage": message})
+            .to_string()
+            .into();
+    stand_in.put_execution("api-orders", execution);
+    stand_in
+}
+
+fn reasons(invocation: &Invocation) -> String {
+    match invocation {
+        Invocation::Response(body) => body["records"][0]["reasons"].to_string(),
+        Invocation::Error { body, .. } => body.to_string(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multibyte_text_in_alarms_and_commit_messages_is_decided_not_a_crash() {
+    let stand_in = world().await;
+    let runtime = RuntimeApi::start().await.unwrap();
+    let function = Function::start(&runtime, &stand_in, &policy());
+
+    let alarm = runtime
+        .invoke(event("deferred-by-alarm"), WAIT)
+        .await
+        .unwrap();
+    let commit = runtime
+        .invoke(event("revision-latest-main"), WAIT)
+        .await
+        .unwrap();
+
+    assert_eq!(outcome(&alarm), "defer", "{}", reasons(&alarm));
+    let said = reasons(&alarm);
+    assert!(said.contains("Bestellservice-Zahlungsabwicklung"), "{said}");
+    assert!(said.contains("überschritten"), "{said}");
+    assert_eq!(outcome(&commit), "abstain", "{}", reasons(&commit));
+    assert!(
+        reasons(&commit).contains("Zahlungsströme"),
+        "{}",
+        reasons(&commit)
+    );
+    assert!(stand_in.accepted_answers().is_empty());
+    let logs = function.logs();
+    assert!(!logs.contains("panicked"), "{logs}");
+    for token in TOKENS {
+        assert!(!logs.contains(token), "a token leaked into the logs");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_always_open_cron_window_inside_a_freeze_defers_at_once() {
+    let stand_in = world().await;
+    let runtime = RuntimeApi::start().await.unwrap();
+    let _function = Function::start(&runtime, &stand_in, &policy());
+
+    let started = Instant::now();
+    let invocation = runtime.invoke(event("outside-window"), WAIT).await.unwrap();
+    let took = started.elapsed();
+
+    assert_eq!(outcome(&invocation), "defer", "{}", reasons(&invocation));
+    assert!(took < DECIDED_WITHIN, "took {took:?}");
+    let said = reasons(&invocation);
+    assert!(said.contains("demo freeze"), "{said}");
+    assert!(stand_in.accepted_answers().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_answers_a_healthy_approval_beside_the_ones_that_broke_it() {
+    let stand_in = world().await;
+    let runtime = RuntimeApi::start().await.unwrap();
+    let function = Function::start(&runtime, &stand_in, &policy());
+
+    let started = Instant::now();
+    let sweep = runtime
+        .invoke(event("scheduled-sweep"), WAIT)
+        .await
+        .unwrap();
+    let took = started.elapsed();
+
+    let Invocation::Response(sweep) = sweep else {
+        panic!("the sweep failed: {sweep:?}");
+    };
+    assert!(took < DECIDED_WITHIN, "took {took:?}");
+    assert_eq!(sweep["sweep"]["failures"], json!([]), "{sweep}");
+    assert_eq!(sweep["sweep"]["isolated"], 0);
+    let approved: Vec<String> = stand_in
+        .accepted_answers()
+        .iter()
+        .filter(|call| call.body["result"]["status"] == "Approved")
+        .map(|call| call.body["pipelineName"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(approved.contains(&"web-shop".to_owned()), "{approved:?}");
+    for broken in ["web-checkout", "reports-nightly", "api-orders"] {
+        assert!(
+            !approved.contains(&broken.to_owned()),
+            "{broken} approved: {approved:?}"
+        );
+    }
+    let logs = function.logs();
+    for token in TOKENS {
+        assert!(!logs.contains(token), "a token leaked into the logs");
+    }
+}

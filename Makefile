@@ -16,7 +16,7 @@ demo: $(TOOLS)
 	$(VENV)/bin/python scripts/demo.py
 
 ## make test: formatting, lints, the whole test suite, the template's lint and IAM check
-## (and that check's own tests), and a short fuzz run of the parsers
+## (and that check's own tests), and a short fuzz run of the parsers and the decision
 test: $(TOOLS)
 	cargo fmt --all --check
 	cargo fmt --manifest-path fuzz/Cargo.toml --check

@@ -426,6 +426,18 @@ mod tests {
         assert_eq!(subject("a\nü"), "a??");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn every_subject_is_printable_ascii_under_100_characters(text in "(?s).{0,300}") {
+            let subject = subject(&text);
+            proptest::prop_assert!(subject.len() < 100, "{subject:?}");
+            proptest::prop_assert!(
+                subject.bytes().all(|b| b == b' ' || b.is_ascii_graphic()),
+                "{subject:?}"
+            );
+        }
+    }
+
     #[test]
     fn response_json_has_no_token() {
         let json = serde_json::to_string(&decided(Verdict::Approve, false)).unwrap();

@@ -61,6 +61,7 @@ struct Given {
     own_attempt: Option<ActionRecord>,
     execution: Option<ExecutionRecord>,
     expiry: Option<Timestamp>,
+    conditions: Conditions,
 }
 
 impl Given {
@@ -73,6 +74,7 @@ impl Given {
             own_attempt: Some(record(stage, "Manual", ActionStatus::InProgress, None)),
             execution: None,
             expiry: Some(at("2026-12-03T07:55:00Z")),
+            conditions: Conditions::none(),
         }
     }
 
@@ -107,7 +109,7 @@ impl Given {
             execution: &facts,
             heads: &heads,
             expiry,
-            conditions: &Conditions::none(),
+            conditions: &self.conditions,
         };
         decide(&self.policy, &evidence, now, SWEEP)
     }
@@ -658,3 +660,5 @@ fn an_execution_that_is_not_in_progress_gets_no_answer_whatever_the_checks_say()
     };
     assert_eq!(in_progress.decide().verdict, Verdict::Approve);
 }
+
+mod properties;

@@ -21,4 +21,5 @@ mod hostile;
 mod oracle;
 mod revisions;
 mod sweep;
+mod unknown_values;
 mod windows;

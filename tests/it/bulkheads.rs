@@ -4,9 +4,8 @@
 use std::time::{Duration, SystemTime};
 
 use crate::common::*;
-use approval_gate::handler::{Gate, Settings};
+use crate::sweep::deployed_gate;
 use approval_gate::pipeline::ActionStatus;
-use approval_gate::policy::Policy;
 use serde_json::Value;
 
 fn approvable(name: &str, number: u32) -> approval_gate::pipeline::PipelineSnapshot {
@@ -33,16 +32,6 @@ fn fleet() -> FakePipelines {
         .breaking("web-c-attempts-hang", Breakage::AttemptsHang)
 }
 
-fn gate(pipelines: &FakePipelines) -> Gate<&FakePipelines, &'static FakeTopic> {
-    Gate::new(
-        Policy::from_json(&demo_policy()).unwrap(),
-        Settings::default(),
-        pipelines,
-        None,
-    )
-    .with_clock(|| "2026-11-26T08:00:00Z".parse().unwrap())
-}
-
 fn sweep_event() -> Value {
     event("scheduled-sweep")
 }
@@ -50,7 +39,7 @@ fn sweep_event() -> Value {
 #[tokio::test(start_paused = true)]
 async fn a_panic_or_a_hang_on_one_pipeline_stops_only_that_one() {
     let pipelines = fleet();
-    let gate = gate(&pipelines);
+    let gate = deployed_gate(&pipelines);
     let started = tokio::time::Instant::now();
 
     let response = gate
@@ -96,7 +85,7 @@ async fn an_approval_near_the_deadline_gets_only_the_time_left() {
     let pipelines = FakePipelines::default()
         .with_state(approvable("web-c-attempts-hang", 3))
         .breaking("web-c-attempts-hang", Breakage::AttemptsHang);
-    let gate = gate(&pipelines);
+    let gate = deployed_gate(&pipelines);
     let started = tokio::time::Instant::now();
 
     let response = gate
@@ -120,7 +109,7 @@ async fn an_approval_near_the_deadline_gets_only_the_time_left() {
 #[tokio::test(start_paused = true)]
 async fn the_next_sweep_tries_a_broken_pipeline_again() {
     let pipelines = fleet();
-    let gate = gate(&pipelines);
+    let gate = deployed_gate(&pipelines);
     gate.handle(&sweep_event()).await.unwrap();
     pipelines.broken.lock().unwrap().clear();
 
@@ -150,7 +139,7 @@ async fn a_panic_while_deciding_a_notice_fails_that_record_alone() {
             ActionStatus::Succeeded,
         ))
         .breaking("web-shop", Breakage::AttemptsPanic);
-    let gate = gate(&pipelines);
+    let gate = deployed_gate(&pipelines);
 
     let error = gate.handle(&event("approved-by-rule")).await.unwrap_err();
 

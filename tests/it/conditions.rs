@@ -39,7 +39,7 @@ fn policy(checks: &str) -> String {
     )
 }
 
-async fn gate(
+pub(crate) async fn gate(
     stand_in: &StandIn,
     policy: &str,
 ) -> Gate<CodePipeline, SnsDecisionTopic, CloudWatch, Ssm> {

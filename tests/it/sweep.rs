@@ -427,7 +427,7 @@ fn fake(i: usize) -> (String, approval_gate::pipeline::PipelineSnapshot) {
 
 /// The gate as deployed: 10 reads a second, a 20-second margin, the demo policy (which
 /// approves every one of these), at a fixed moment after the approvals started waiting.
-fn deployed_gate(pipelines: &FakePipelines) -> Gate<&FakePipelines, &'static FakeTopic> {
+pub(crate) fn deployed_gate(pipelines: &FakePipelines) -> Gate<&FakePipelines, &'static FakeTopic> {
     Gate::new(
         Policy::from_json(&demo_policy()).unwrap(),
         Settings::default(),

@@ -2,26 +2,9 @@
 //! alarm state): through the real SDK, none of them is taken for one that approves.
 
 use crate::common::*;
-use approval_gate::aws::{CloudWatch, CodePipeline, SnsDecisionTopic, Ssm};
-use approval_gate::handler::{Gate, Settings};
-use approval_gate::policy::Policy;
+use crate::conditions::gate;
 use approval_gate::report::Outcome;
 use serde_json::json;
-use stand_in::StandIn;
-
-async fn gate(
-    stand_in: &StandIn,
-    policy: &str,
-) -> Gate<CodePipeline, SnsDecisionTopic, CloudWatch, Ssm> {
-    let sdk = sdk_for(stand_in).await;
-    Gate::new(
-        Policy::from_json(policy).unwrap(),
-        Settings::default(),
-        CodePipeline::new(&sdk),
-        None,
-    )
-    .with_conditions(CloudWatch::new(&sdk), Ssm::new(&sdk))
-}
 
 #[tokio::test]
 async fn an_upstream_action_in_a_status_not_known_is_not_a_success() {

@@ -23,12 +23,18 @@ const TOKENS: [&str; 2] = [
 /// for minutes.
 const DECIDED_WITHIN: Duration = Duration::from_secs(15);
 
+/// A rule name whose lines CloudWatch did not extract as metrics.
+const GERMAN_RULE: &str = "Freigabe nach Prüfung ✓";
+
 /// The demo's policy with the inputs that broke it: the checkout rule also watches the
-/// long alarm, the reports rule allows every minute by cron (inside its freeze), and the
-/// api rule quotes a commit message it holds back.
+/// long alarm and has a name beyond ASCII, the reports rule allows every minute by cron
+/// (inside its freeze), and the api rule quotes a commit message it holds back and has a
+/// name longer than a dimension value may be.
 fn policy() -> String {
     let mut policy: Value = serde_json::from_str(&demo_policy()).unwrap();
     let rules = policy["rules"].as_array_mut().unwrap();
+    rules[0]["name"] = GERMAN_RULE.into();
+    rules[2]["name"] = "api-".repeat(275).into();
     rules[0]["alarms"]["names"] = json!(["web-prod-5xx", LONG_ALARM]);
     rules[2]["revisions"]["commit_message"]["deny"] = json!(["Zahlungsströme"]);
     rules[3]["windows"]["allow"] = json!([{"cron": "* * * ? * * *"}]);
@@ -99,25 +105,73 @@ async fn multibyte_text_in_alarms_and_commit_messages_is_decided_not_a_crash() {
     assert!(stand_in.accepted_answers().is_empty());
     let logs = function.logs();
     assert!(!logs.contains("panicked"), "{logs}");
+    // Both decisions are metrics CloudWatch extracts: every dimension value is 1 to 1,024
+    // characters of printable ASCII.
+    let rules: Vec<String> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line.get("_aws").is_some())
+        .filter_map(|line| line["Rule"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(rules.len(), 2, "{logs}");
+    assert_eq!(rules[0], r"Freigabe nach Pr\u{fc}fung \u{2713}");
+    for rule in &rules {
+        assert!(
+            (1..=1024).contains(&rule.len()),
+            "{} characters",
+            rule.len()
+        );
+        assert!(rule.bytes().all(|b| (0x20..=0x7e).contains(&b)), "{rule}");
+    }
     for token in TOKENS {
         assert!(!logs.contains(token), "a token leaked into the logs");
     }
 }
 
+/// Each always-open form the hang was seen with, inside a one-off freeze (the demo's) and
+/// inside a weekly one covering every day.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_always_open_cron_window_inside_a_freeze_defers_at_once() {
     let stand_in = world().await;
-    let runtime = RuntimeApi::start().await.unwrap();
-    let _function = Function::start(&runtime, &stand_in, &policy());
+    let weekly = json!([{"every": "week", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                         "from": "00:00", "to": "24:00", "reason": "weekly freeze"}]);
+    for cron in ["* * * ? * * *", "* * * * * ? *", "* * * ? * 1-7 *"] {
+        for freeze in [None, Some(&weekly)] {
+            let mut policy: Value = serde_json::from_str(&policy()).unwrap();
+            let windows = &mut policy["rules"][3]["windows"];
+            windows["allow"] = json!([{ "cron": cron }]);
+            if let Some(freeze) = freeze {
+                windows["freeze"] = freeze.clone();
+            }
+            let runtime = RuntimeApi::start().await.unwrap();
+            let _function = Function::start(&runtime, &stand_in, &policy.to_string());
 
-    let started = Instant::now();
-    let invocation = runtime.invoke(event("outside-window"), WAIT).await.unwrap();
-    let took = started.elapsed();
+            let started = Instant::now();
+            let invocation = runtime.invoke(event("outside-window"), WAIT).await.unwrap();
+            let took = started.elapsed();
 
-    assert_eq!(outcome(&invocation), "defer", "{}", reasons(&invocation));
-    assert!(took < DECIDED_WITHIN, "took {took:?}");
-    let said = reasons(&invocation);
-    assert!(said.contains("demo freeze"), "{said}");
+            let case = format!(
+                "{cron} in {}",
+                if freeze.is_some() {
+                    "a weekly freeze"
+                } else {
+                    "a one-off freeze"
+                }
+            );
+            assert_eq!(
+                outcome(&invocation),
+                "defer",
+                "{case}: {}",
+                reasons(&invocation)
+            );
+            assert!(took < DECIDED_WITHIN, "{case}: took {took:?}");
+            assert!(
+                reasons(&invocation).contains("freeze"),
+                "{case}: {}",
+                reasons(&invocation)
+            );
+        }
+    }
     assert!(stand_in.accepted_answers().is_empty());
 }
 

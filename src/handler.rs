@@ -27,7 +27,7 @@ use crate::pipeline::{
 };
 use crate::policy::{Policy, Rule};
 use crate::report::{Answer, DecisionTopic, Outcome, Report};
-pub use bulkhead::{Breach, log_panics};
+pub use bulkhead::{Breach, isolate, log_panics};
 pub use explain::{Explained, Explanation};
 pub use sweep::SweepSummary;
 use sweep::is_scheduled;
@@ -462,7 +462,7 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
             target: target.clone(),
             token: approval.token().clone(),
             status,
-            summary: decision.summary(),
+            summary: decision.summary_for(approval.token().expose()),
         };
         match self.pipelines.answer(&answer).await {
             Ok(()) => Ok(Answer::Sent),

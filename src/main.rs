@@ -14,7 +14,8 @@
 
 use approval_gate::aws::{self, AppConfigPolicy, CloudWatch, CodePipeline, SnsDecisionTopic, Ssm};
 use approval_gate::config::{Config, ConfigError};
-use approval_gate::handler::Gate;
+use approval_gate::error::GateError;
+use approval_gate::handler::{Gate, isolate};
 use approval_gate::live_policy::LivePolicy;
 use approval_gate::metrics;
 use jiff::Timestamp;
@@ -95,7 +96,16 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             }
             // Lambda always sends the deadline; 0 (the runtime's default) would mean none was.
             let deadline = (event.context.deadline > 0).then(|| event.context.deadline());
-            let response = gate.handle_until(&event.payload, deadline).await;
+            // The last bulkhead: a panic anywhere else in the invocation fails it with a
+            // stable error, not with the panic's message (which can quote a token).
+            let response = isolate(None, gate.handle_until(&event.payload, deadline))
+                .await
+                .unwrap_or_else(|breach| {
+                    Err(GateError::Isolated {
+                        what: "the event".into(),
+                        breach,
+                    })
+                });
             if let Ok(response) = &response {
                 let invocation = metrics::Invocation {
                     response,

@@ -662,3 +662,23 @@ fn an_execution_that_is_not_in_progress_gets_no_answer_whatever_the_checks_say()
 }
 
 mod properties;
+
+#[test]
+fn a_summary_cut_just_after_a_quote_of_the_tokens_start_does_not_show_it_cut_short() {
+    // The reasons quote the token's first 9 characters whole (the redaction left them: no
+    // `…` followed), and the summary's own cut falls right after them.
+    let head = "Left for a human by approval-gate rule \"r\": ";
+    let filler = "x".repeat(MAX_SUMMARY_BYTES - '…'.len_utf8() - head.len() - 9);
+    let decision = Decision {
+        verdict: Verdict::Abstain,
+        rule: Some("r".into()),
+        reasons: vec![format!("{filler}{} and more", &TOKEN[..9])],
+    };
+    assert!(decision.summary().ends_with(&format!("{}…", &TOKEN[..9])));
+
+    let summary = decision.summary_for(TOKEN);
+
+    assert!(!summary.contains(&TOKEN[..9]), "{summary}");
+    assert!(summary.ends_with("x<redacted…"), "{summary}");
+    assert!(summary.len() <= MAX_SUMMARY_BYTES);
+}

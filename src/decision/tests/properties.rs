@@ -63,7 +63,7 @@ fn alarm(name: String, reason: String, state: AlarmState) -> AlarmStatus {
 }
 
 fn assert_clean(decision: &Decision) -> Result<(), TestCaseError> {
-    let summary = decision.summary();
+    let summary = decision.summary_for(TOKEN);
     prop_assert!(
         summary.len() <= MAX_SUMMARY_BYTES,
         "{} bytes",

@@ -30,6 +30,7 @@ impl AlarmState {
             "OK" => Self::Ok,
             "ALARM" => Self::Alarm,
             "INSUFFICIENT_DATA" => Self::InsufficientData,
+            "" => Self::Other("(none)".to_owned()),
             other => Self::Other(other.to_owned()),
         }
     }

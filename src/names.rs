@@ -105,13 +105,16 @@ pub fn between(text: &str, start: usize, end: usize) -> &str {
     split_at_char(rest, end.saturating_sub(text.len() - rest.len())).0
 }
 
-/// A cut-short quote keeps at least this much of a secret before its `…` for the cut
-/// piece to be redacted too.
+/// A quote of the secret this long (counting letters and digits only, in any case) is
+/// redacted wherever it stands: a token cut short, reformatted without its dashes, or a
+/// piece from its middle is still a quote of it.
 const SECRET_PIECE: usize = 8;
 const REDACTED: &str = "<redacted>";
 
-/// Replaces every occurrence of `secret` (ASCII case ignored) with `<redacted>`, and also a
-/// piece of its start that a quote cut short just before a `…`.
+/// Replaces every occurrence of `secret` (ASCII case ignored) with `<redacted>`, a piece
+/// of its start cut short before a `…`, and every run of letters, digits and dashes that
+/// holds [`SECRET_PIECE`] consecutive letters or digits of the secret (dashes ignored,
+/// ASCII case ignored) as a whole: the secret written without its dashes, or quoted in part.
 pub fn redact(text: &str, secret: &str) -> String {
     if secret.is_empty() {
         return text.to_owned();
@@ -132,11 +135,11 @@ pub fn redact(text: &str, secret: &str) -> String {
         rest = after;
     }
     out.push_str(rest);
-    redact_cut_pieces(&out, needle.as_bytes())
+    redact_pieces(&redact_cut_pieces(&out, needle.as_bytes()), &needle)
 }
 
-/// Redacts, before each `…`, the longest piece (at least [`SECRET_PIECE`] bytes) that is
-/// the start of the secret: a quote of the token cut short.
+/// Redacts, before each `…`, the longest piece (at least [`SECRET_PIECE`] bytes, dashes
+/// counted) that is the start of the secret: a quote of the token cut short.
 fn redact_cut_pieces(text: &str, needle: &[u8]) -> String {
     let mut pieces = text.split('…');
     let mut out = String::with_capacity(text.len());
@@ -161,6 +164,39 @@ fn redact_cut_pieces(text: &str, needle: &[u8]) -> String {
         current = next;
     }
     out.push_str(current);
+    out
+}
+
+/// Redacts each run of ASCII letters, digits and dashes whose letters and digits hold a
+/// piece of the secret's: [`SECRET_PIECE`] of them in a row.
+fn redact_pieces(text: &str, needle: &str) -> String {
+    let secret: Vec<u8> = needle.bytes().filter(u8::is_ascii_alphanumeric).collect();
+    // A secret of fewer letters and digits is quoted only whole.
+    let piece = SECRET_PIECE.min(secret.len());
+    if piece == 0 {
+        return text.to_owned();
+    }
+    let pieces: Vec<&[u8]> = secret.windows(piece).collect();
+    let in_run = |c: char| c.is_ascii_alphanumeric() || c == '-';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(in_run) {
+        let (before, from) = split_at_char(rest, start);
+        let end = from.find(|c: char| !in_run(c)).unwrap_or(from.len());
+        let (run, after) = split_at_char(from, end);
+        let letters: Vec<u8> = run
+            .bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|b| b.to_ascii_lowercase())
+            .collect();
+        let quotes = letters
+            .windows(piece)
+            .any(|window| pieces.contains(&window));
+        out.push_str(before);
+        out.push_str(if quotes { REDACTED } else { run });
+        rest = after;
+    }
+    out.push_str(rest);
     out
 }
 

@@ -203,9 +203,13 @@ impl Report {
     /// Writes the one structured log line for this record.
     pub fn log(&self) {
         let reasons = self.reasons.join("; ");
+        // Names the sweep found in a state were never checked as a notice's are: cleaned
+        // like every other text from outside.
         let (pipeline, stage, action) = self.names("");
+        let [pipeline, stage, action] =
+            [pipeline, stage, action].map(|name| names::printable(name, 100));
         let message_id = self.message_id.as_deref().unwrap_or("");
-        let execution_id = self.execution_id.as_deref().unwrap_or("");
+        let execution_id = names::printable(self.execution_id.as_deref().unwrap_or(""), 100);
         let rule = self.rule.as_deref().unwrap_or("");
         macro_rules! line {
             ($level:ident) => {
@@ -424,6 +428,39 @@ mod tests {
         ));
         assert!(long.len() < 100 && long.ends_with("..."), "{long}");
         assert_eq!(subject("a\nü"), "a??");
+    }
+
+    #[test]
+    fn the_log_line_shows_names_from_a_state_without_control_characters() {
+        #[derive(Clone, Default)]
+        struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut report = decided(Verdict::Reject, false);
+        if let Some(target) = &mut report.target {
+            target.stage = "App\u{1b}[31m\nrove".into();
+            target.action = "Man\u{202e}ual".into();
+        }
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_writer(move || writer.clone())
+            .finish();
+
+        tracing::subscriber::with_default(subscriber, || report.log());
+
+        let line = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let line: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(line["fields"]["stage"], "App [31m rove");
+        assert_eq!(line["fields"]["action"], "Man ual");
     }
 
     proptest::proptest! {

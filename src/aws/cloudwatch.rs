@@ -96,7 +96,8 @@ fn status(
     AlarmStatus {
         name: name.unwrap_or_default().to_owned(),
         // A missing state is unknown, and so never OK.
-        state: AlarmState::parse(state.map_or("", StateValue::as_str)),
+        // No state is not a state: shown as "(none)", and never OK.
+        state: AlarmState::parse(state.map_or("(none)", StateValue::as_str)),
         reason: reason.map(str::to_owned),
         changed: changes.into_iter().flatten().filter_map(timestamp).max(),
     }

@@ -158,7 +158,9 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
                     Some(
                         bulkhead::isolate(None, work)
                             .await
-                            .unwrap_or_else(|breach| Swept::isolated(&pipeline, breach)),
+                            .unwrap_or_else(|breach| {
+                                Swept::isolated(&crate::names::printable(&pipeline, 100), breach)
+                            }),
                     )
                 }
             })
@@ -319,7 +321,10 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
                 {
                     Ok(decided) => decided,
                     Err(breach) => {
-                        swept.breach(&pending.target.to_string(), breach);
+                        swept.breach(
+                            &crate::names::printable(&pending.target.to_string(), 310),
+                            breach,
+                        );
                         continue;
                     }
                 };

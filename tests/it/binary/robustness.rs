@@ -212,3 +212,60 @@ async fn the_sweep_answers_a_healthy_approval_beside_the_ones_that_broke_it() {
         assert!(!logs.contains(token), "a token leaked into the logs");
     }
 }
+
+/// Whether `text` holds eight letters or digits of `token` in a row, in any case, with or
+/// without its dashes.
+fn quotes_a_piece_of(text: &str, token: &str) -> bool {
+    let letters: String = token.chars().filter(char::is_ascii_alphanumeric).collect();
+    let text: String = text
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| *c != '-')
+        .collect();
+    (0..=letters.len() - 8).any(|at| text.contains(&letters[at..at + 8]))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reason_quoting_the_token_in_part_or_reformatted_never_shows_it() {
+    // web-checkout's approval waits on this token; its alarm's reason quotes it without
+    // its dashes, in capitals, and a piece from its middle.
+    let token = "2d4f6a8c-0e1b-4c3d-9e5f-7a9b1c3d5e7f";
+    let stand_in = world().await;
+    stand_in.put_alarm(json!({
+        "AlarmName": "web-prod-5xx",
+        "StateValue": "ALARM",
+        "StateReason": "deploy 2D4F6A8C0E1B4C3D9E5F7A9B1C3D5E7F failed; see c3d-9e5f-7a9b and 2d4f6a8c",
+    }));
+    let runtime = RuntimeApi::start().await.unwrap();
+    let function = Function::start(&runtime, &stand_in, &policy());
+
+    let invocation = runtime
+        .invoke(event("deferred-by-alarm"), WAIT)
+        .await
+        .unwrap();
+
+    assert_eq!(outcome(&invocation), "defer", "{}", reasons(&invocation));
+    assert!(
+        reasons(&invocation).contains("deploy <redacted> failed"),
+        "{}",
+        reasons(&invocation)
+    );
+    let Invocation::Response(response) = &invocation else {
+        panic!("{invocation:?}");
+    };
+    let published: Vec<String> = stand_in
+        .calls_to("Publish")
+        .iter()
+        .map(|call| call.body.to_string())
+        .collect();
+    let logs = function.logs();
+    for (what, text) in [("response", response.to_string()), ("logs", logs)]
+        .into_iter()
+        .chain(published.into_iter().map(|body| ("notice", body)))
+    {
+        assert!(
+            !quotes_a_piece_of(&text, token),
+            "the token in the {what}: {text}"
+        );
+    }
+}

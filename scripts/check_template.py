@@ -36,6 +36,8 @@ And, since failure records hold approval tokens and a flood must not starve the 
     ChangeMessageVisibility to every principal but the account root and one given by a
     parameter (StringNotEquals aws:PrincipalArn: no wildcards), and allows nothing else;
   - the parameters that name pipelines refuse a name that starts with a wildcard.
+And its triggers: SNS, its schedule, and EventBridge rules on the default bus whose pattern is
+exactly CodePipeline's "Action Execution State Change" for approvals that STARTED.
 Anything this script cannot evaluate fails the check too.
 
 Resources built with intrinsic functions are rendered with sample parameter values, so
@@ -769,6 +771,38 @@ def merged_functions(template):
     return functions
 
 
+# The EventBridge patterns the function may be invoked by: CodePipeline's own events about a
+# Manual approval that started. A wider pattern would invoke it for every event of a source.
+APPROVAL_STARTED_PATTERN = {
+    "source": ["aws.codepipeline"],
+    "detail-type": ["CodePipeline Action Execution State Change"],
+    "detail": {"type": {"category": ["Approval"]}, "state": ["STARTED"]},
+}
+EVENT_SOURCE_TYPES = {"SNS", "Schedule", "EventBridgeRule"}
+
+
+def check_event_sources(name, function):
+    """The function's triggers: SNS notices, its schedule, and EventBridge rules whose pattern
+    is exactly APPROVAL_STARTED_PATTERN on the default bus."""
+    problems = []
+    events = (function.get("Properties") or {}).get("Events") or {}
+    for event_name, event in events.items():
+        kind = event.get("Type")
+        properties = event.get("Properties") or {}
+        where = f"{name}.Events.{event_name}"
+        if kind not in EVENT_SOURCE_TYPES:
+            problems.append(f"{where}: a {kind} trigger is not one the function handles")
+        elif kind == "EventBridgeRule":
+            if properties.get("Pattern") != APPROVAL_STARTED_PATTERN:
+                problems.append(
+                    f"{where}: the pattern is not exactly CodePipeline's approval-started events "
+                    f"({json.dumps(APPROVAL_STARTED_PATTERN)})"
+                )
+            if properties.get("EventBusName") not in (None, "default"):
+                problems.append(f"{where}: a bus other than the default one, where only AWS sends aws.* events")
+    return problems
+
+
 def check(template):
     """(statements checked, problems) for a decoded template."""
     renderer = Renderer(template)
@@ -794,6 +828,7 @@ def check(template):
         if properties.get("Connectors"):
             problems.append(f"{name}.Connectors: SAM connectors attach policies to the role")
         problems += check_concurrency(name, function, parameters)
+        problems += check_event_sources(name, function)
         problems += check_failure_queue(name, function, template, renderer)
         role_name, problem = role_target(function, resources)
         if problem:

@@ -592,6 +592,37 @@ WIDENINGS = [
     ),
 ]
 
+WIDENINGS += [
+    (
+        "an EventBridge rule on every CodePipeline event",
+        lambda t: resources(t)[FUNCTION]["Properties"]["Events"]["ApprovalStarted"]["Properties"][
+            "Pattern"
+        ].pop("detail"),
+        "the pattern is not exactly",
+    ),
+    (
+        "an EventBridge rule for actions of every category",
+        lambda t: resources(t)[FUNCTION]["Properties"]["Events"]["ApprovalStarted"]["Properties"][
+            "Pattern"
+        ]["detail"]["type"].__setitem__("category", ["Approval", "Build"]),
+        "the pattern is not exactly",
+    ),
+    (
+        "an EventBridge rule on a custom bus",
+        lambda t: resources(t)[FUNCTION]["Properties"]["Events"]["ApprovalStarted"]["Properties"].__setitem__(
+            "EventBusName", "anyone-can-put"
+        ),
+        "a bus other than the default one",
+    ),
+    (
+        "a queue trigger",
+        lambda t: resources(t)[FUNCTION]["Properties"]["Events"].__setitem__(
+            "Queue", {"Type": "SQS", "Properties": {"Queue": "arn:aws:sqs:us-east-1:123456789012:q"}}
+        ),
+        "a SQS trigger is not one the function handles",
+    ),
+]
+
 # Changes that must not fail the check.
 NARROWINGS = [
     (

@@ -18,9 +18,10 @@ use crate::conditions::{Alarms, Calendars, Conditions, Unavailable};
 pub use crate::config::Settings;
 use crate::decision::{Decision, Evidence, Verdict, claims_veto, decide_by};
 use crate::error::GateError;
+use crate::events::{self, ApprovalStarted, EventError};
 use crate::evidence::{ExecutionFacts, Expiry, LiveApproval, SourceHead};
 use crate::live_policy::InForce;
-use crate::notice::{self, ApprovalRequest, Claims};
+use crate::notice::{self, ApprovalTarget, ApprovalToken, Claims};
 use crate::pipeline::{
     AnswerError, ApprovalAnswer, ApprovalStatus, Declaration, PipelineSnapshot, Pipelines,
     ReadError, Staleness,
@@ -64,6 +65,20 @@ pub struct Gate<P, T, A = Unavailable, K = Unavailable> {
     /// State reads repeated while the state did not show a notice's token yet, since the
     /// last [`Gate::take_read_retries`].
     read_retries: AtomicUsize,
+}
+
+/// What a trigger names of the approval it is about. It only selects: the approval is
+/// decided only once the state shows it waiting as named.
+#[derive(Clone, Copy)]
+enum Named<'a> {
+    /// A notice's token: the approval must wait on it.
+    Token(&'a ApprovalToken),
+    /// An event's execution and action execution: the approval must wait in them, on the
+    /// token the state shows.
+    Execution {
+        execution_id: &'a str,
+        action_execution_id: &'a str,
+    },
 }
 
 /// What the live state says about a notice.
@@ -224,6 +239,9 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
             }
             return self.sweep(event, deadline).await;
         }
+        if let Some(started) = events::approval_started(event) {
+            return self.handle_approval_event(started).await;
+        }
         let Some(records) = event.get("Records").and_then(serde_json::Value::as_array) else {
             return Ok(self.dropped(
                 "the event is neither an SNS event (no \"Records\" list) nor a scheduled event",
@@ -269,12 +287,16 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
 
     /// The whole event dropped for `reason`, logged: nothing was read or answered.
     fn dropped(&self, reason: &str) -> Response {
-        let report = Report::dropped(None, reason.into(), self.settings.dry_run);
+        let report = self.dropped_report(reason);
         report.log();
         Response {
             records: vec![report],
             sweep: None,
         }
+    }
+
+    fn dropped_report(&self, reason: &str) -> Report {
+        Report::dropped(None, reason.into(), self.settings.dry_run)
     }
 
     async fn handle_record(&self, record: &serde_json::Value) -> Result<Report, GateError> {
@@ -316,7 +338,10 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
                 dry_run,
             ));
         }
-        match self.live_state(&request).await? {
+        match self
+            .live_state(&request.target, Named::Token(&request.token))
+            .await?
+        {
             Liveness::Live(snapshot, approval) => {
                 let case = Case {
                     message_id,
@@ -339,28 +364,127 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
         }
     }
 
-    /// Reads the pipeline until it shows the notice's token waiting, or until the wait is
-    /// over: the notice can arrive before the state shows its token.
-    async fn live_state(&self, request: &ApprovalRequest) -> Result<Liveness, GateError> {
+    /// An EventBridge event about an approval: decided as a notice is, with the token the
+    /// state shows for the execution and action execution the event names. One report,
+    /// logged and told; a malformed event is dropped.
+    async fn handle_approval_event(
+        &self,
+        started: Result<ApprovalStarted, EventError>,
+    ) -> Result<Response, GateError> {
+        let report = match started {
+            Err(error) => self.dropped_report(&error.to_string()),
+            Ok(started) => bulkhead::isolate(None, self.decide_started(started))
+                .await
+                .unwrap_or_else(|breach| {
+                    Err(GateError::Isolated {
+                        what: "an approval event".into(),
+                        breach,
+                    })
+                })?,
+        };
+        report.log();
+        self.tell(&report).await;
+        Ok(Response {
+            records: vec![report],
+            sweep: None,
+        })
+    }
+
+    async fn decide_started(&self, started: ApprovalStarted) -> Result<Report, GateError> {
+        let dry_run = self.settings.dry_run;
+        let ApprovalStarted {
+            event_id,
+            target,
+            execution_id,
+            action_execution_id,
+        } = started;
+        // An approval no rule covers costs no read: the event rule sends every approval of
+        // the account, and the answer would be the same (none).
+        let Some(rule) = self.policy.rule_for(&target) else {
+            let reason = "no rule matches this approval, so it is left to a human".to_owned();
+            return Ok(Report::about_target(
+                event_id,
+                &target,
+                None,
+                Outcome::Abstain,
+                vec![reason],
+                dry_run,
+            ));
+        };
+        let named = Named::Execution {
+            execution_id: &execution_id,
+            action_execution_id: &action_execution_id,
+        };
+        match self.live_state(&target, named).await? {
+            Liveness::Live(snapshot, approval) => {
+                let case = Case {
+                    message_id: event_id,
+                    rule: Some(rule),
+                    approval,
+                    snapshot: &snapshot,
+                    claims: None,
+                    console_link: self
+                        .settings
+                        .region
+                        .as_deref()
+                        .map(|region| notice::console_link(region, &target.pipeline)),
+                    revisit: self.sweep_every(),
+                };
+                self.decide_and_answer(case, &Declarations::default()).await
+            }
+            Liveness::Stale(reason) => Ok(Report::about_target(
+                event_id,
+                &target,
+                None,
+                Outcome::Stale,
+                vec![reason],
+                dry_run,
+            )),
+        }
+    }
+
+    /// Reads the pipeline until it shows the approval waiting as `named`, or until the wait
+    /// is over: a notice or an event can arrive before the state shows its approval.
+    async fn live_state(
+        &self,
+        target: &ApprovalTarget,
+        named: Named<'_>,
+    ) -> Result<Liveness, GateError> {
         let deadline = Instant::now() + self.settings.token_wait;
         let mut pause = Duration::from_millis(250);
         loop {
-            let snapshot = match self.pipelines.state(&request.target.pipeline).await {
+            let snapshot = match self.pipelines.state(&target.pipeline).await {
                 Ok(snapshot) => snapshot,
                 Err(ReadError::Final(reason)) => return Ok(Liveness::Stale(reason)),
                 Err(error) => {
                     return Err(GateError::ReadFailed {
-                        pipeline: request.target.pipeline.clone(),
+                        pipeline: target.pipeline.clone(),
                         source: error,
                     });
                 }
             };
-            let staleness = match LiveApproval::prove(&snapshot, &request.target, &request.token) {
+            let proof = match named {
+                Named::Token(token) => LiveApproval::prove(&snapshot, target, token),
+                Named::Execution {
+                    execution_id,
+                    action_execution_id,
+                } => snapshot
+                    .approval(target)
+                    .and_then(|approval| approval.token_of(execution_id, action_execution_id))
+                    .and_then(|token| LiveApproval::prove(&snapshot, target, &token)),
+            };
+            let staleness = match proof {
                 Ok(approval) => return Ok(Liveness::Live(snapshot, approval)),
                 Err(staleness) => staleness,
             };
             if !staleness.may_resolve() || Instant::now() + pause > deadline {
-                return Ok(Liveness::Stale(stale_reason(&staleness)));
+                let reason = match named {
+                    Named::Token(_) => stale_reason(&staleness),
+                    Named::Execution { .. } => {
+                        format!("the event's approval is not waiting: {staleness}")
+                    }
+                };
+                return Ok(Liveness::Stale(reason));
             }
             tokio::time::sleep(pause).await;
             self.read_retries.fetch_add(1, Ordering::Relaxed);

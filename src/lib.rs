@@ -63,6 +63,7 @@ pub mod conditions;
 pub mod config;
 pub mod decision;
 pub mod error;
+pub mod events;
 pub mod evidence;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;

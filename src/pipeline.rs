@@ -269,6 +269,27 @@ impl ApprovalState<'_> {
         }
     }
 
+    /// The token the approval waits on, if it waits in the execution `execution_id` as the
+    /// action execution `action_execution_id`, as an event names it: the event selects,
+    /// the state must show exactly that. Whether it is still waiting is
+    /// [`LiveApproval::prove`](crate::evidence::LiveApproval::prove)'s to say.
+    pub fn token_of(
+        &self,
+        execution_id: &str,
+        action_execution_id: &str,
+    ) -> Result<ApprovalToken, Staleness> {
+        let execution = self.action.execution.as_ref().ok_or(Staleness::NotRun)?;
+        if self.execution_id() != Some(execution_id)
+            || execution.action_execution_id.as_deref() != Some(action_execution_id)
+        {
+            return Err(Staleness::OtherExecution);
+        }
+        execution
+            .token
+            .clone()
+            .ok_or_else(|| Staleness::NotPending(execution.status.clone()))
+    }
+
     /// The pipeline execution waiting at the approval.
     pub fn execution_id(&self) -> Option<&str> {
         self.stage
@@ -296,6 +317,10 @@ pub enum Staleness {
     NotPending(ActionStatus),
     #[error("the approval stage shows no pipeline execution, so nothing can be proven about it")]
     NoExecution,
+    #[error(
+        "the state does not show the approval waiting in the execution and action execution the event names"
+    )]
+    OtherExecution,
     #[error("the approval stage's execution is {0}, not InProgress, so it is not waiting")]
     ExecutionNotInProgress(ExecutionStatus),
 }
@@ -304,7 +329,10 @@ impl Staleness {
     /// Whether reading the state again could change the answer: the notice may arrive
     /// before the state shows its token, but a missing stage or an answered token stays so.
     pub fn may_resolve(&self) -> bool {
-        matches!(self, Self::NotRun | Self::OtherToken | Self::NoExecution)
+        matches!(
+            self,
+            Self::NotRun | Self::OtherToken | Self::NoExecution | Self::OtherExecution
+        )
     }
 }
 

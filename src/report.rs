@@ -145,7 +145,7 @@ impl Report {
         )
     }
 
-    fn about_target(
+    pub(crate) fn about_target(
         message_id: Option<String>,
         target: &ApprovalTarget,
         console_link: Option<String>,

@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::common::*;
 use stand_in::{Fault, Invocation, RuntimeApi, StandIn};
 
+mod events;
 mod robustness;
 
 const WAIT: Duration = Duration::from_secs(60);

@@ -9,6 +9,7 @@ mod common;
 mod schema;
 
 mod appconfig;
+mod approval_events;
 mod aws;
 mod binary;
 mod bulkheads;

@@ -1,0 +1,246 @@
+//! EventBridge events that name an approval: CodePipeline's "Action Execution State
+//! Change" for a Manual approval that started.
+//!
+//! Such an event carries no token. It only selects: pipeline, stage and action, the
+//! execution and the approval's action execution. The handler decides the approval only
+//! once `GetPipelineState` shows it waiting as the event names it, and answers with the
+//! token the state shows; an event that is forged, late, duplicated or about another
+//! execution can make the gate answer nothing the state alone would not justify.
+
+// Text from outside is handled here: no index that could be out of range.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::names;
+use crate::notice::ApprovalTarget;
+
+/// `detail-type` of the events CodePipeline sends when an action changes state.
+const ACTION_EXECUTION_STATE_CHANGE: &str = "CodePipeline Action Execution State Change";
+
+/// A Manual approval that started waiting, as an EventBridge event names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApprovalStarted {
+    /// The event's `id`, for the report (EventBridge's, not CodePipeline's).
+    pub event_id: Option<String>,
+    pub target: ApprovalTarget,
+    /// `detail.execution-id`: the pipeline execution the approval waits in.
+    pub execution_id: String,
+    /// `detail.action-execution-id`: the approval's own action execution.
+    pub action_execution_id: String,
+}
+
+/// Why an event about a CodePipeline action is not an approval the gate decides.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("the CodePipeline event cannot be read: {0}")]
+    Malformed(String),
+    #[error("the CodePipeline event is about a {category} action, not an approval")]
+    NotAnApproval { category: String },
+    #[error("the approval's state in the event is {state}, not STARTED: nothing waits")]
+    NotStarted { state: String },
+}
+
+#[derive(Deserialize)]
+struct Detail {
+    pipeline: String,
+    stage: String,
+    action: String,
+    #[serde(rename = "execution-id")]
+    execution_id: String,
+    #[serde(rename = "action-execution-id")]
+    action_execution_id: String,
+    state: String,
+    #[serde(rename = "type")]
+    kind: ActionType,
+}
+
+/// `detail.type`; its `version` (a number or a string in AWS's own examples) is not read.
+#[derive(Deserialize)]
+struct ActionType {
+    category: String,
+}
+
+/// The approval an event names, if the event is CodePipeline's about an action; `None`
+/// for every other event. An action event that is not an approval starting, or cannot
+/// be read, is an error that says why (the event is dropped, never retried).
+pub fn approval_started(event: &Value) -> Option<Result<ApprovalStarted, EventError>> {
+    let is_action_event = event.get("source").and_then(Value::as_str) == Some("aws.codepipeline")
+        && event.get("detail-type").and_then(Value::as_str) == Some(ACTION_EXECUTION_STATE_CHANGE);
+    is_action_event.then(|| parse(event))
+}
+
+fn parse(event: &Value) -> Result<ApprovalStarted, EventError> {
+    let detail = event
+        .get("detail")
+        .ok_or_else(|| EventError::Malformed("it has no detail".into()))?;
+    let detail: Detail = serde_path_to_error::deserialize(detail)
+        .map_err(|error| EventError::Malformed(names::printable(&error.to_string(), 200)))?;
+    if detail.kind.category != "Approval" {
+        return Err(EventError::NotAnApproval {
+            category: names::printable(&detail.kind.category, 40),
+        });
+    }
+    if detail.state != "STARTED" {
+        return Err(EventError::NotStarted {
+            state: names::printable(&detail.state, 40),
+        });
+    }
+    for (field, name) in [
+        ("pipeline", &detail.pipeline),
+        ("stage", &detail.stage),
+        ("action", &detail.action),
+    ] {
+        names::check_name(name)
+            .map_err(|message| EventError::Malformed(format!("detail.{field}: {message}")))?;
+    }
+    for (field, id) in [
+        ("execution-id", &detail.execution_id),
+        ("action-execution-id", &detail.action_execution_id),
+    ] {
+        if !is_id(id) {
+            return Err(EventError::Malformed(format!(
+                "detail.{field} is not an id (1 to 100 letters, digits and '-')"
+            )));
+        }
+    }
+    Ok(ApprovalStarted {
+        event_id: event
+            .get("id")
+            .and_then(Value::as_str)
+            .map(|id| names::printable(id, 100)),
+        target: ApprovalTarget {
+            pipeline: detail.pipeline,
+            stage: detail.stage,
+            action: detail.action,
+        },
+        execution_id: detail.execution_id,
+        action_execution_id: detail.action_execution_id,
+    })
+}
+
+/// Execution and action execution ids are UUIDs; anything else is not taken as one.
+fn is_id(text: &str) -> bool {
+    (1..=100).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// AWS's example of the event, for a Manual approval that started.
+    fn started() -> Value {
+        json!({
+            "version": "0",
+            "id": "01234567-0123-0123-0123-012345678901",
+            "detail-type": "CodePipeline Action Execution State Change",
+            "source": "aws.codepipeline",
+            "account": "123456789012",
+            "time": "2026-11-26T07:55:00Z",
+            "region": "us-east-1",
+            "resources": ["arn:aws:codepipeline:us-east-1:123456789012:web-shop"],
+            "detail": {
+                "pipeline": "web-shop",
+                "execution-id": "5e3f9a1c-2b4d-4c6e-8f0a-1b2c3d4e5f60",
+                "start-time": "2026-11-26T07:55:00.000Z",
+                "stage": "Approve-Prod",
+                "action-execution-id": "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+                "action": "Manual",
+                "state": "STARTED",
+                "region": "us-east-1",
+                "type": {"owner": "AWS", "provider": "Manual", "category": "Approval", "version": "1"},
+                "version": 3.0,
+                "pipeline-execution-attempt": 1.0
+            }
+        })
+    }
+
+    #[test]
+    fn an_approval_that_started_names_its_approval_execution_and_action_execution() {
+        let parsed = approval_started(&started()).unwrap().unwrap();
+        assert_eq!(
+            parsed,
+            ApprovalStarted {
+                event_id: Some("01234567-0123-0123-0123-012345678901".into()),
+                target: ApprovalTarget {
+                    pipeline: "web-shop".into(),
+                    stage: "Approve-Prod".into(),
+                    action: "Manual".into(),
+                },
+                execution_id: "5e3f9a1c-2b4d-4c6e-8f0a-1b2c3d4e5f60".into(),
+                action_execution_id: "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn versions_are_read_as_numbers_or_strings_or_not_at_all() {
+        for version in [json!(1), json!("1"), json!(2.0), json!(null)] {
+            let mut event = started();
+            event["detail"]["type"]["version"] = version.clone();
+            event["detail"]["version"] = version.clone();
+            assert!(approval_started(&event).unwrap().is_ok(), "{version}");
+        }
+    }
+
+    #[test]
+    fn other_events_are_not_this_kind() {
+        for (key, value) in [
+            ("source", "aws.events"),
+            ("detail-type", "CodePipeline Stage Execution State Change"),
+        ] {
+            let mut event = started();
+            event[key] = value.into();
+            assert_eq!(approval_started(&event), None, "{key}");
+        }
+    }
+
+    #[test]
+    fn an_action_that_is_no_approval_or_did_not_start_is_refused_with_a_reason() {
+        let mut build = started();
+        build["detail"]["type"]["category"] = "Build".into();
+        assert_eq!(
+            approval_started(&build).unwrap(),
+            Err(EventError::NotAnApproval {
+                category: "Build".into()
+            })
+        );
+        let mut succeeded = started();
+        succeeded["detail"]["state"] = "SUCCEEDED".into();
+        assert_eq!(
+            approval_started(&succeeded).unwrap(),
+            Err(EventError::NotStarted {
+                state: "SUCCEEDED".into()
+            })
+        );
+    }
+
+    #[test]
+    fn names_and_ids_outside_codepipelines_rules_are_refused() {
+        for (field, value) in [
+            ("pipeline", json!("web shop")),
+            ("stage", json!("Approve\nProd")),
+            ("action", json!("")),
+            ("execution-id", json!("5e3f/../x")),
+            ("action-execution-id", json!("a".repeat(101))),
+            ("execution-id", json!(7)),
+        ] {
+            let mut event = started();
+            event["detail"][field] = value;
+            let refused = approval_started(&event).unwrap();
+            assert!(
+                matches!(refused, Err(EventError::Malformed(_))),
+                "{field}: {refused:?}"
+            );
+        }
+        let mut event = started();
+        event.as_object_mut().unwrap().remove("detail");
+        assert!(matches!(
+            approval_started(&event).unwrap(),
+            Err(EventError::Malformed(_))
+        ));
+    }
+}

@@ -1,0 +1,140 @@
+//! EventBridge "CodePipeline Action Execution State Change" events for approvals that
+//! started, through the real SDK against the stand-in: decided exactly as a notice is, with
+//! the token the state shows; an event the state does not bear out answers nothing.
+
+use crate::common::*;
+use approval_gate::aws::{CodePipeline, SnsDecisionTopic};
+use approval_gate::handler::{Gate, Settings};
+use approval_gate::policy::Policy;
+use approval_gate::report::{Answer, Outcome, Report};
+use serde_json::Value;
+use stand_in::StandIn;
+
+/// web-shop's approval (tests passed), as the event for its start names it.
+fn started() -> Value {
+    let mut event = event("started-approval-web-checkout");
+    let detail = &mut event["detail"];
+    detail["pipeline"] = "web-shop".into();
+    detail["execution-id"] = "5e3f9a1c-2b4d-4c6e-8f0a-1b2c3d4e5f60".into();
+    event
+}
+
+async fn gate(stand_in: &StandIn) -> Gate<CodePipeline, SnsDecisionTopic> {
+    let sdk = sdk_for(stand_in).await;
+    Gate::new(
+        Policy::from_json(&demo_policy()).unwrap(),
+        Settings {
+            token_wait: std::time::Duration::from_millis(300),
+            ..Settings::default()
+        },
+        CodePipeline::new(&sdk),
+        Some(SnsDecisionTopic::new(
+            &sdk,
+            "arn:aws:sns:us-east-1:123456789012:decisions".into(),
+        )),
+    )
+}
+
+async fn decide(stand_in: &StandIn, event: &Value) -> Report {
+    let response = gate(stand_in).await.handle(event).await.unwrap();
+    assert_eq!(response.records.len(), 1);
+    response.records[0].clone()
+}
+
+fn approved(stand_in: &StandIn) -> Vec<String> {
+    stand_in
+        .accepted_answers()
+        .iter()
+        .filter(|call| call.body["result"]["status"] == "Approved")
+        .map(|call| call.body["pipelineName"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_approval_that_started_is_approved_with_the_token_the_state_shows() {
+    let stand_in = demo_stand_in().await;
+
+    let report = decide(&stand_in, &started()).await;
+
+    assert_eq!(report.outcome, Outcome::Approve, "{report:?}");
+    assert_eq!(report.answer, Answer::Sent);
+    assert_eq!(report.rule.as_deref(), Some("prod-after-tests"));
+    assert_eq!(
+        report.message_id.as_deref(),
+        Some("4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f")
+    );
+    let answers = stand_in.accepted_answers();
+    assert_eq!(answers.len(), 1);
+    assert_eq!(
+        answers[0].body["token"],
+        "4c8e3a2b-6d1f-4e9a-b7c5-0f2d8e6a1b31"
+    );
+    assert_eq!(
+        stand_in.calls_to("Publish").len(),
+        1,
+        "the decision is told"
+    );
+}
+
+#[tokio::test]
+async fn the_event_and_the_notice_for_one_approval_give_one_answer() {
+    let stand_in = demo_stand_in().await;
+
+    let by_event = decide(&stand_in, &started()).await;
+    let by_notice = decide(&stand_in, &event("approved-by-rule")).await;
+    let again = decide(&stand_in, &started()).await;
+
+    assert_eq!(by_event.outcome, Outcome::Approve);
+    assert_eq!(by_notice.outcome, Outcome::Stale, "{by_notice:?}");
+    assert_eq!(again.outcome, Outcome::Stale, "{again:?}");
+    assert_eq!(approved(&stand_in), ["web-shop"]);
+}
+
+#[tokio::test]
+async fn an_event_the_state_does_not_bear_out_answers_nothing() {
+    for (field, value) in [
+        ("execution-id", "0a0a0a0a-0000-4000-8000-000000000000"),
+        ("action-execution-id", "ae-someone-else"),
+        ("stage", "Deploy-Prod"),
+        ("action", "Nope"),
+    ] {
+        let stand_in = demo_stand_in().await;
+        let mut event = started();
+        event["detail"][field] = value.into();
+
+        let report = decide(&stand_in, &event).await;
+
+        assert!(
+            matches!(report.outcome, Outcome::Stale | Outcome::Abstain),
+            "{field}: {report:?}"
+        );
+        assert!(stand_in.calls_to("PutApprovalResult").is_empty(), "{field}");
+    }
+}
+
+#[tokio::test]
+async fn an_approval_no_rule_covers_is_left_to_a_human_without_a_read() {
+    let stand_in = demo_stand_in().await;
+    let mut event = started();
+    event["detail"]["pipeline"] = "data-etl".into();
+
+    let report = decide(&stand_in, &event).await;
+
+    assert_eq!(report.outcome, Outcome::Abstain, "{report:?}");
+    assert!(stand_in.calls_to("GetPipelineState").is_empty());
+}
+
+#[tokio::test]
+async fn an_event_that_is_not_an_approval_starting_is_dropped() {
+    let stand_in = demo_stand_in().await;
+    let mut succeeded = started();
+    succeeded["detail"]["state"] = "SUCCEEDED".into();
+    let mut garbled = started();
+    garbled["detail"]["pipeline"] = "web shop; DROP".into();
+
+    for event in [succeeded, garbled] {
+        let report = decide(&stand_in, &event).await;
+        assert_eq!(report.outcome, Outcome::Dropped, "{report:?}");
+    }
+    assert!(stand_in.calls().is_empty(), "nothing was read");
+}

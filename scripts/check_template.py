@@ -37,7 +37,8 @@ And, since failure records hold approval tokens and a flood must not starve the 
     parameter (StringNotEquals aws:PrincipalArn: no wildcards), and allows nothing else;
   - the parameters that name pipelines refuse a name that starts with a wildcard.
 And its triggers: SNS, its schedule, and EventBridge rules on the default bus whose pattern is
-exactly CodePipeline's "Action Execution State Change" for approvals that STARTED.
+exactly CodePipeline's "Action Execution State Change" for approvals that STARTED, or
+CloudWatch's "Alarm State Change" to OK.
 Anything this script cannot evaluate fails the check too.
 
 Resources built with intrinsic functions are rendered with sample parameter values, so
@@ -772,18 +773,26 @@ def merged_functions(template):
 
 
 # The EventBridge patterns the function may be invoked by: CodePipeline's own events about a
-# Manual approval that started. A wider pattern would invoke it for every event of a source.
-APPROVAL_STARTED_PATTERN = {
-    "source": ["aws.codepipeline"],
-    "detail-type": ["CodePipeline Action Execution State Change"],
-    "detail": {"type": {"category": ["Approval"]}, "state": ["STARTED"]},
-}
+# Manual approval that started, and CloudWatch's about an alarm back to OK. A wider pattern
+# would invoke it for every event of a source.
+EVENT_PATTERNS = [
+    {
+        "source": ["aws.codepipeline"],
+        "detail-type": ["CodePipeline Action Execution State Change"],
+        "detail": {"type": {"category": ["Approval"]}, "state": ["STARTED"]},
+    },
+    {
+        "source": ["aws.cloudwatch"],
+        "detail-type": ["CloudWatch Alarm State Change"],
+        "detail": {"state": {"value": ["OK"]}},
+    },
+]
 EVENT_SOURCE_TYPES = {"SNS", "Schedule", "EventBridgeRule"}
 
 
 def check_event_sources(name, function):
-    """The function's triggers: SNS notices, its schedule, and EventBridge rules whose pattern
-    is exactly APPROVAL_STARTED_PATTERN on the default bus."""
+    """The function's triggers: SNS notices, its schedule, and EventBridge rules on the default
+    bus whose pattern is exactly one of EVENT_PATTERNS."""
     problems = []
     events = (function.get("Properties") or {}).get("Events") or {}
     for event_name, event in events.items():
@@ -793,10 +802,10 @@ def check_event_sources(name, function):
         if kind not in EVENT_SOURCE_TYPES:
             problems.append(f"{where}: a {kind} trigger is not one the function handles")
         elif kind == "EventBridgeRule":
-            if properties.get("Pattern") != APPROVAL_STARTED_PATTERN:
+            if properties.get("Pattern") not in EVENT_PATTERNS:
                 problems.append(
-                    f"{where}: the pattern is not exactly CodePipeline's approval-started events "
-                    f"({json.dumps(APPROVAL_STARTED_PATTERN)})"
+                    f"{where}: the pattern is not exactly one of those the function handles "
+                    f"({'; '.join(json.dumps(pattern) for pattern in EVENT_PATTERNS)})"
                 )
             if properties.get("EventBusName") not in (None, "default"):
                 problems.append(f"{where}: a bus other than the default one, where only AWS sends aws.* events")

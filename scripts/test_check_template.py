@@ -598,14 +598,21 @@ WIDENINGS += [
         lambda t: resources(t)[FUNCTION]["Properties"]["Events"]["ApprovalStarted"]["Properties"][
             "Pattern"
         ].pop("detail"),
-        "the pattern is not exactly",
+        "the pattern is not exactly one of",
     ),
     (
         "an EventBridge rule for actions of every category",
         lambda t: resources(t)[FUNCTION]["Properties"]["Events"]["ApprovalStarted"]["Properties"][
             "Pattern"
         ]["detail"]["type"].__setitem__("category", ["Approval", "Build"]),
-        "the pattern is not exactly",
+        "the pattern is not exactly one of",
+    ),
+    (
+        "an EventBridge rule on every alarm change",
+        lambda t: resources(t)[FUNCTION]["Properties"]["Events"]["AlarmCleared"]["Properties"][
+            "Pattern"
+        ].pop("detail"),
+        "the pattern is not exactly one of",
     ),
     (
         "an EventBridge rule on a custom bus",

@@ -1,7 +1,8 @@
-//! EventBridge events that name an approval: CodePipeline's "Action Execution State
-//! Change" for a Manual approval that started.
+//! EventBridge events that select approvals: CodePipeline's "Action Execution State
+//! Change" for a Manual approval that started, and CloudWatch's "Alarm State Change" to OK,
+//! after which approvals deferred by that alarm may pass.
 //!
-//! Such an event carries no token. It only selects: pipeline, stage and action, the
+//! An approval event carries no token. It only selects: pipeline, stage and action, the
 //! execution and the approval's action execution. The handler decides the approval only
 //! once `GetPipelineState` shows it waiting as the event names it, and answers with the
 //! token the state shows; an event that is forged, late, duplicated or about another
@@ -18,6 +19,10 @@ use crate::notice::ApprovalTarget;
 
 /// `detail-type` of the events CodePipeline sends when an action changes state.
 const ACTION_EXECUTION_STATE_CHANGE: &str = "CodePipeline Action Execution State Change";
+/// `detail-type` of the events CloudWatch sends when an alarm changes state.
+const ALARM_STATE_CHANGE: &str = "CloudWatch Alarm State Change";
+/// CloudWatch's limit on alarm names.
+const MAX_ALARM_NAME_CHARS: usize = 255;
 
 /// A Manual approval that started waiting, as an EventBridge event names it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,6 +45,8 @@ pub enum EventError {
     NotAnApproval { category: String },
     #[error("the approval's state in the event is {state}, not STARTED: nothing waits")]
     NotStarted { state: String },
+    #[error("the alarm went to {state}, not OK: nothing it held back may pass")]
+    NotCleared { state: String },
 }
 
 #[derive(Deserialize)]
@@ -117,6 +124,43 @@ fn parse(event: &Value) -> Result<ApprovalStarted, EventError> {
         },
         execution_id: detail.execution_id,
         action_execution_id: detail.action_execution_id,
+    })
+}
+
+/// An alarm that went back to OK: approvals that waited for it may pass now. It selects
+/// which pipelines to look at; the alarm's state is read again when each is decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlarmCleared {
+    pub name: String,
+}
+
+/// The alarm a CloudWatch "Alarm State Change" event says is OK now; `None` for every
+/// other event. A change to another state is an error saying so: nothing can pass then.
+pub fn alarm_cleared(event: &Value) -> Option<Result<AlarmCleared, EventError>> {
+    let is_alarm_event = event.get("source").and_then(Value::as_str) == Some("aws.cloudwatch")
+        && event.get("detail-type").and_then(Value::as_str) == Some(ALARM_STATE_CHANGE);
+    is_alarm_event.then(|| {
+        let detail = event.get("detail");
+        let name = detail
+            .and_then(|detail| detail.get("alarmName"))
+            .and_then(Value::as_str)
+            .filter(|name| {
+                (1..=MAX_ALARM_NAME_CHARS).contains(&name.chars().count())
+                    && !name.chars().any(char::is_control)
+            })
+            .ok_or_else(|| EventError::Malformed("detail.alarmName is not an alarm name".into()))?;
+        let state = detail
+            .and_then(|detail| detail.pointer("/state/value"))
+            .and_then(Value::as_str)
+            .unwrap_or("(none)");
+        if state != "OK" {
+            return Err(EventError::NotCleared {
+                state: names::printable(state, 40),
+            });
+        }
+        Ok(AlarmCleared {
+            name: name.to_owned(),
+        })
     })
 }
 
@@ -216,6 +260,55 @@ mod tests {
                 state: "SUCCEEDED".into()
             })
         );
+    }
+
+    fn cleared(name: &str, state: &str) -> Value {
+        json!({
+            "version": "0",
+            "id": "c4c1c1c9-6542-e61b-6ef0-8c4d36933a92",
+            "detail-type": "CloudWatch Alarm State Change",
+            "source": "aws.cloudwatch",
+            "account": "123456789012",
+            "time": "2026-11-26T09:00:00Z",
+            "region": "us-east-1",
+            "resources": [format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}")],
+            "detail": {
+                "alarmName": name,
+                "state": {"value": state, "reason": "Threshold Crossed", "timestamp": "2026-11-26T09:00:00.000+0000"},
+                "previousState": {"value": "ALARM", "reason": "Threshold Crossed"},
+                "configuration": {"metrics": []}
+            }
+        })
+    }
+
+    #[test]
+    fn an_alarm_back_to_ok_names_the_alarm() {
+        let name = "Bestellservice-Fehlerrate-größer-fünf-Prozent";
+        assert_eq!(
+            alarm_cleared(&cleared(name, "OK")),
+            Some(Ok(AlarmCleared { name: name.into() }))
+        );
+        assert_eq!(alarm_cleared(&started()), None);
+        assert_eq!(approval_started(&cleared(name, "OK")), None);
+    }
+
+    #[test]
+    fn an_alarm_going_anywhere_but_ok_or_without_a_name_is_refused() {
+        assert_eq!(
+            alarm_cleared(&cleared("web-prod-5xx", "ALARM")),
+            Some(Err(EventError::NotCleared {
+                state: "ALARM".into()
+            }))
+        );
+        for name in ["", "a\nb", &"x".repeat(256)] {
+            assert!(
+                matches!(
+                    alarm_cleared(&cleared(name, "OK")),
+                    Some(Err(EventError::Malformed(_)))
+                ),
+                "{name:?}"
+            );
+        }
     }
 
     #[test]

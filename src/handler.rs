@@ -31,7 +31,7 @@ use crate::report::{Answer, DecisionTopic, Outcome, Report};
 pub use bulkhead::{Breach, isolate, log_panics};
 pub use explain::{Explained, Explanation};
 pub use sweep::SweepSummary;
-use sweep::is_scheduled;
+use sweep::{Scope, is_scheduled};
 
 mod bulkhead;
 mod explain;
@@ -237,7 +237,25 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
                     }),
                 });
             }
-            return self.sweep(event, deadline).await;
+            return self.sweep(event, deadline, Scope::Covered).await;
+        }
+        if let Some(cleared) = events::alarm_cleared(event) {
+            let cleared = match cleared {
+                Ok(cleared) => cleared,
+                Err(error) => return Ok(self.dropped(&error.to_string())),
+            };
+            let rules = self.policy.rules_watching(&cleared.name);
+            if rules.is_empty() {
+                return Ok(self.dropped(&format!(
+                    "no rule watches alarm {}, so its change decides nothing",
+                    crate::names::printable(&cleared.name, 255)
+                )));
+            }
+            let scope = Scope::Watching {
+                alarm: &cleared.name,
+                rules,
+            };
+            return self.sweep(event, deadline, scope).await;
         }
         if let Some(started) = events::approval_started(event) {
             return self.handle_approval_event(started).await;
@@ -542,8 +560,14 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
         };
         let now = clock();
         // Claims only matter where a rule would decide: without one, nothing is answered.
+        // A veto's reason quotes claims, text from outside: redacted as every reason is.
         let veto = rule.zip(case.claims.as_ref()).and_then(|(rule, claims)| {
-            claims_veto(claims, &facts).map(|reason| Decision::vetoed(rule, reason))
+            claims_veto(claims, &facts).map(|reason| {
+                Decision::vetoed(
+                    rule,
+                    crate::names::redact(&reason, approval.token().expose()),
+                )
+            })
         });
         let decision = match &self.policy_unusable {
             Some(reason) => Decision {

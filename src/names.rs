@@ -21,33 +21,50 @@ pub fn is_name_char(c: char) -> bool {
 }
 
 /// Untrusted text made fit for a log line, a summary or a mail subject: control characters
-/// (including ANSI escapes and line breaks) become spaces, and the text is cut to `max`
-/// characters.
+/// (including ANSI escapes and line breaks) become spaces, characters that are invisible or
+/// reorder the text are removed, and the text is cut to `max` characters.
 pub fn printable(text: &str, max: usize) -> String {
-    let blank = |c: char| c.is_control() || is_bidi_control(c);
-    let mut out: String = text
-        .chars()
-        .map(|c| if blank(c) { ' ' } else { c })
-        .take(max)
-        .collect();
-    if text.chars().count() > max {
+    let mut shown = text.chars().filter(|c| !is_invisible(*c)).map(|c| {
+        if c.is_control() || is_separator(c) {
+            ' '
+        } else {
+            c
+        }
+    });
+    let mut out: String = shown.by_ref().take(max).collect();
+    if shown.next().is_some() {
         out.pop();
         out.push('…');
     }
     out
 }
 
-/// Characters that are invisible or reorder the text around them: in a mail or a console
-/// they can make a name read as something else.
-fn is_bidi_control(c: char) -> bool {
+/// Line and paragraph separators: shown as a space, as a line break is.
+fn is_separator(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// Characters that show nothing or reorder the text around them: in a mail or a console
+/// they can make a name read as something else, and between the characters of a token
+/// they hide it from redaction. Removed: bidi controls, zero-width characters, joiners,
+/// the soft hyphen, variation selectors and the byte order mark.
+fn is_invisible(c: char) -> bool {
     matches!(
         c,
-        '\u{061c}'
-            | '\u{180e}'
+        '\u{00ad}'
+            | '\u{034f}'
+            | '\u{061c}'
+            | '\u{115f}'..='\u{1160}'
+            | '\u{17b4}'..='\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
             | '\u{200b}'..='\u{200f}'
-            | '\u{2028}'..='\u{202e}'
-            | '\u{2060}'..='\u{2069}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{3164}'
+            | '\u{fe00}'..='\u{fe0f}'
             | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{e0000}'..='\u{e0fff}'
     )
 }
 

@@ -460,7 +460,10 @@ mod tests {
         let line = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
         let line: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(line["fields"]["stage"], "App [31m rove");
-        assert_eq!(line["fields"]["action"], "Man ual");
+        assert_eq!(
+            line["fields"]["action"], "Manual",
+            "the bidi control is gone"
+        );
     }
 
     proptest::proptest! {

@@ -16,6 +16,7 @@ use crate::error::GateError;
 use crate::evidence::LiveApproval;
 use crate::notice;
 use crate::pipeline::{Pipelines, ReadError};
+use crate::policy::{Policy, Rule};
 use crate::report::{Answer, DecisionTopic, Report};
 use pacer::Pacer;
 use rotation::Rotation;
@@ -30,6 +31,28 @@ pub const APPROVAL_BUDGET: Duration = Duration::from_secs(30);
 
 /// What a sweep keeps of its invocation's time to log its line and return.
 const REPORT_TIME: Duration = Duration::from_millis(250);
+
+/// Which pipelines a sweep reads.
+pub(crate) enum Scope<'a> {
+    /// Every pipeline the policy covers: the scheduled sweep, the backstop for whatever
+    /// no notice or event brought.
+    Covered,
+    /// The pipelines these rules match: their alarm went back to OK, so what it deferred
+    /// may pass now. Every approval found is decided by the whole policy, as always.
+    Watching {
+        alarm: &'a str,
+        rules: Vec<&'a Rule>,
+    },
+}
+
+impl Scope<'_> {
+    fn label(&self) -> &'static str {
+        match self {
+            Self::Covered => "schedule",
+            Self::Watching { .. } => "alarm",
+        }
+    }
+}
 
 /// What a sweep saw.
 #[derive(Debug, Default, PartialEq, Eq, Serialize)]
@@ -74,6 +97,7 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
         &self,
         event: &serde_json::Value,
         deadline: Option<SystemTime>,
+        scope: Scope<'_>,
     ) -> Result<Response, GateError> {
         let started = Instant::now();
         // Lambda always gives a deadline ahead of the invocation's start. One already past
@@ -111,13 +135,17 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
                 "the sweep has no time to read: GATE_SWEEP_MARGIN_SECONDS is not shorter than the function's timeout"
             );
         }
-        let (pipelines, listing_failure) = match self.covered_pipelines().await {
+        let rules: Vec<&Rule> = match &scope {
+            Scope::Covered => self.policy.rules.iter().collect(),
+            Scope::Watching { rules, .. } => rules.clone(),
+        };
+        let (pipelines, listing_failure) = match self.covered_pipelines(&rules).await {
             Ok(pipelines) => (pipelines, None),
             Err(error) => {
                 // The exact names can still be swept; the next sweep lists again.
                 tracing::error!(error = %error, "sweep could not list the pipelines");
                 (
-                    self.policy.named_pipelines().exact,
+                    Policy::pipelines_of_rules(&rules).exact,
                     Some(format!("ListPipelines: {error}")),
                 )
             }
@@ -154,7 +182,13 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
                     tokio::time::sleep_until(turn?).await;
                     // The pipeline's own bulkhead: a panic outside its approvals' (reading
                     // or listing what waits) ends this pipeline alone.
-                    let work = self.sweep_pipeline(&pipeline, pacer, declarations, revisit, end);
+                    let work = self.sweep_pipeline(
+                        &pipeline,
+                        pacer,
+                        declarations,
+                        revisit,
+                        Bounds { stop, end },
+                    );
                     Some(
                         bulkhead::isolate(None, work)
                             .await
@@ -190,6 +224,11 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
         summary.answered = records.len();
         tracing::info!(
             target: crate::logging::AUDIT,
+            trigger = scope.label(),
+            alarm = match &scope {
+                Scope::Watching { alarm, .. } => crate::names::printable(alarm, 255),
+                Scope::Covered => String::new(),
+            },
             pipelines = summary.pipelines,
             covered = summary.covered,
             left = summary.left,
@@ -246,13 +285,16 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
         }
     }
 
-    /// The exact pipeline names in the policy, and every listed pipeline a wildcard covers.
-    async fn covered_pipelines(&self) -> Result<Vec<String>, ReadError> {
-        let named = self.policy.named_pipelines();
+    /// The pipelines `rules` name exactly, and every listed pipeline a wildcard of theirs
+    /// covers.
+    async fn covered_pipelines(&self, rules: &[&Rule]) -> Result<Vec<String>, ReadError> {
+        let named = Policy::pipelines_of_rules(rules);
         let (mut names, wildcard) = (named.exact, named.listing_needed);
         if wildcard {
             let listed = self.pipelines.list_pipelines().await?;
-            names.extend(listed.into_iter().filter(|name| self.policy.covers(name)));
+            let covers =
+                |name: &String| rules.iter().any(|rule| rule.matcher.pipeline.matches(name));
+            names.extend(listed.into_iter().filter(covers));
             names.sort();
             names.dedup();
         }
@@ -265,7 +307,7 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
         pacer: &Pacer,
         declarations: &Declarations,
         revisit: SignedDuration,
-        end: Option<Instant>,
+        Bounds { stop, end }: Bounds,
     ) -> Swept {
         let mut swept = Swept::default();
         let read = self.pipelines.state(pipeline).await;
@@ -285,10 +327,27 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
                 return swept;
             }
         };
-        for pending in snapshot.pending_approvals() {
+        let pending_approvals = snapshot.pending_approvals();
+        let count = pending_approvals.len();
+        for (index, pending) in pending_approvals.into_iter().enumerate() {
             let Some(rule) = self.policy.rule_for(&pending.target) else {
                 continue;
             };
+            // A pipeline with many approvals waiting starts no more of them once the sweep's
+            // stop has come, as no read of another pipeline starts then either.
+            if stop.is_some_and(|stop| Instant::now() >= stop) {
+                let left = count - index;
+                tracing::warn!(
+                    pipeline,
+                    left,
+                    "sweep stopped before deciding every approval of the pipeline; the next sweep decides them"
+                );
+                swept.failures.push(format!(
+                    "{}: {left} approval(s) not reached before the sweep's stop",
+                    crate::names::printable(pipeline, 100)
+                ));
+                break;
+            }
             swept.pending += 1;
             // Abstain is stable: whether the rule left the approval to a human when it
             // started waiting is judged at that moment, which the state must show.
@@ -369,6 +428,14 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
         }
         swept
     }
+}
+
+/// When a sweep starts no more work (`stop`), and when the work under way must have ended
+/// (`end`, shortly before the invocation's deadline).
+#[derive(Clone, Copy)]
+struct Bounds {
+    stop: Option<Instant>,
+    end: Option<Instant>,
 }
 
 #[derive(Default)]

@@ -7,7 +7,14 @@ fn printable_blanks_control_characters_and_cuts() {
     assert_eq!(printable("a\u{1b}[31mb\nc", 100), "a [31mb c");
     assert_eq!(printable("abcdef", 4), "abc…");
     assert_eq!(printable("abcd", 4), "abcd");
-    assert_eq!(printable("a\u{202e}b", 10), "a b");
+    assert_eq!(printable("a\u{202e}b", 10), "ab");
+    assert_eq!(printable("a\u{2028}b", 10), "a b");
+    // Invisible characters between a token's characters are gone, so redaction sees it.
+    let hidden = "4c8e\u{ad}3a2b\u{200b}-6d1f\u{fe0f}-4e9a-b7c5-0f2d8e6a1b31";
+    assert_eq!(
+        printable(hidden, 100),
+        "4c8e3a2b-6d1f-4e9a-b7c5-0f2d8e6a1b31"
+    );
 }
 
 #[test]
@@ -190,12 +197,13 @@ mod properties {
         ) {
             let shown = printable(&text, max);
             prop_assert!(shown.chars().count() <= max);
-            let hidden = |c: char| c.is_control() || c == '\u{202e}';
+            let hidden = |c: char| c.is_control() || matches!(c, '\u{202e}' | '\u{200b}' | '\u{ad}');
             prop_assert!(!shown.chars().any(hidden), "{:?}", shown);
-            if text.chars().count() > max {
+            let visible = text.chars().filter(|c| !is_invisible(*c)).count();
+            if visible > max {
                 prop_assert!(shown.ends_with('…'));
             } else {
-                prop_assert_eq!(shown.chars().count(), text.chars().count());
+                prop_assert_eq!(shown.chars().count(), visible);
             }
         }
 

@@ -311,11 +311,14 @@ fn agreeing<'a>(slot: Slot, earlier: &'a str, value: &'a str) -> Option<&'a str>
 }
 
 /// Whether `value` quotes the token: it contains the token, or is a piece of it long
-/// enough to matter, compared ASCII-case-insensitively.
+/// enough to matter, compared ASCII-case-insensitively; or it holds what redaction hides
+/// anywhere (the token without its dashes, 8 of its letters or digits in a row).
 fn quotes(value: &str, token: &str) -> bool {
-    let value = value.to_ascii_lowercase();
-    let token = token.to_ascii_lowercase();
-    value.contains(&token) || (value.len() >= TOKEN_PIECE_MIN && token.contains(&value))
+    let lower = value.to_ascii_lowercase();
+    let token_lower = token.to_ascii_lowercase();
+    lower.contains(&token_lower)
+        || (lower.len() >= TOKEN_PIECE_MIN && token_lower.contains(&lower))
+        || crate::names::redact(value, token) != value
 }
 
 /// Revision ids use letters, digits and `-_.:/+=` (S3 version ids, `sha256:` digests);

@@ -285,22 +285,46 @@ impl Policy {
     /// The pipelines named exactly by some rule, and whether some rule uses a wildcard (so
     /// that finding every covered pipeline takes listing them).
     pub fn named_pipelines(&self) -> NamedPipelines {
-        let mut names: Vec<String> = self
-            .rules
-            .iter()
+        Self::pipelines_of(self.rules.iter())
+    }
+
+    fn pipelines_of<'a>(rules: impl Iterator<Item = &'a Rule> + Clone) -> NamedPipelines {
+        let mut names: Vec<String> = rules
+            .clone()
             .filter_map(|rule| rule.matcher.pipeline.literal())
             .map(str::to_owned)
             .collect();
         names.sort();
         names.dedup();
-        let listing_needed = self
-            .rules
-            .iter()
+        let listing_needed = rules
+            .clone()
             .any(|rule| rule.matcher.pipeline.literal().is_none());
         NamedPipelines {
             exact: names,
             listing_needed,
         }
+    }
+
+    /// The rules whose `alarms` name `alarm` or have a prefix of it: those whose approvals
+    /// may pass once it is OK.
+    pub fn rules_watching(&self, alarm: &str) -> Vec<&Rule> {
+        self.rules
+            .iter()
+            .filter(|rule| {
+                rule.alarms.as_ref().is_some_and(|alarms| {
+                    alarms.names.iter().any(|name| name == alarm)
+                        || alarms
+                            .prefixes
+                            .iter()
+                            .any(|prefix| alarm.starts_with(prefix.as_str()))
+                })
+            })
+            .collect()
+    }
+
+    /// The pipelines `rules` may match, as [`Policy::named_pipelines`] says it for all.
+    pub fn pipelines_of_rules(rules: &[&Rule]) -> NamedPipelines {
+        Self::pipelines_of(rules.iter().copied())
     }
 }
 

@@ -3,7 +3,7 @@
 //! the token the state shows; an event the state does not bear out answers nothing.
 
 use crate::common::*;
-use approval_gate::aws::{CodePipeline, SnsDecisionTopic};
+use approval_gate::aws::{CloudWatch, CodePipeline, SnsDecisionTopic, Ssm};
 use approval_gate::handler::{Gate, Settings};
 use approval_gate::policy::Policy;
 use approval_gate::report::{Answer, Outcome, Report};
@@ -19,7 +19,7 @@ fn started() -> Value {
     event
 }
 
-async fn gate(stand_in: &StandIn) -> Gate<CodePipeline, SnsDecisionTopic> {
+async fn gate(stand_in: &StandIn) -> Gate<CodePipeline, SnsDecisionTopic, CloudWatch, Ssm> {
     let sdk = sdk_for(stand_in).await;
     Gate::new(
         Policy::from_json(&demo_policy()).unwrap(),
@@ -33,6 +33,7 @@ async fn gate(stand_in: &StandIn) -> Gate<CodePipeline, SnsDecisionTopic> {
             "arn:aws:sns:us-east-1:123456789012:decisions".into(),
         )),
     )
+    .with_conditions(CloudWatch::new(&sdk), Ssm::new(&sdk))
 }
 
 async fn decide(stand_in: &StandIn, event: &Value) -> Report {
@@ -137,4 +138,108 @@ async fn an_event_that_is_not_an_approval_starting_is_dropped() {
         assert_eq!(report.outcome, Outcome::Dropped, "{report:?}");
     }
     assert!(stand_in.calls().is_empty(), "nothing was read");
+}
+
+// ---- CloudWatch "Alarm State Change" to OK ----
+
+fn alarm_event(name: &str, state: &str) -> Value {
+    let mut event = event("alarm-ok-web-prod-5xx");
+    event["detail"]["alarmName"] = name.into();
+    event["detail"]["state"]["value"] = state.into();
+    event
+}
+
+/// The demo, with web-checkout's alarm back to OK.
+async fn alarm_cleared() -> StandIn {
+    let stand_in = demo_stand_in().await;
+    stand_in.put_alarm(serde_json::json!({
+        "AlarmName": "web-prod-5xx",
+        "StateValue": "OK",
+        "StateReason": "Threshold Crossed: no datapoint was greater than the threshold (5.0).",
+    }));
+    stand_in
+}
+
+#[tokio::test]
+async fn an_alarm_back_to_ok_decides_the_approvals_of_the_rules_watching_it_and_reads_no_other() {
+    let stand_in = alarm_cleared().await;
+
+    let response = gate(&stand_in)
+        .await
+        .handle(&event("alarm-ok-web-prod-5xx"))
+        .await
+        .unwrap();
+
+    let sweep = response.sweep.unwrap();
+    assert_eq!((sweep.pipelines, sweep.answered), (1, 1), "{sweep:?}");
+    assert_eq!(response.records[0].outcome, Outcome::Approve);
+    assert_eq!(approved(&stand_in), ["web-checkout"]);
+    let read: Vec<String> = stand_in
+        .calls_to("GetPipelineState")
+        .iter()
+        .map(|call| call.body["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        read,
+        ["web-checkout"],
+        "only the pipelines its rule matches"
+    );
+}
+
+#[tokio::test]
+async fn an_alarm_a_rule_watches_by_prefix_counts_too() {
+    let stand_in = alarm_cleared().await;
+    let policy = demo_policy().replace(
+        r#""names": [
+          "web-prod-5xx"
+        ]"#,
+        r#""prefixes": ["web-prod-"]"#,
+    );
+    assert!(
+        policy.contains("web-prod-\"]"),
+        "the demo policy changed shape"
+    );
+    let sdk = sdk_for(&stand_in).await;
+    let gate = Gate::new(
+        Policy::from_json(&policy).unwrap(),
+        Settings::default(),
+        CodePipeline::new(&sdk),
+        None::<SnsDecisionTopic>,
+    )
+    .with_conditions(CloudWatch::new(&sdk), Ssm::new(&sdk));
+
+    let response = gate.handle(&event("alarm-ok-web-prod-5xx")).await.unwrap();
+
+    let sweep = response.sweep.unwrap();
+    assert_eq!((sweep.pipelines, sweep.answered), (1, 1), "{sweep:?}");
+}
+
+#[tokio::test]
+async fn an_alarm_no_rule_watches_or_that_did_not_clear_reads_nothing() {
+    let stand_in = alarm_cleared().await;
+    for event in [
+        alarm_event("api-latency", "OK"),
+        alarm_event("web-prod-5xx", "ALARM"),
+        alarm_event("web-prod-5xx", "INSUFFICIENT_DATA"),
+    ] {
+        let report = decide(&stand_in, &event).await;
+        assert_eq!(report.outcome, Outcome::Dropped, "{report:?}");
+    }
+    assert!(stand_in.calls().is_empty(), "nothing was read");
+}
+
+#[tokio::test]
+async fn an_alarm_event_cannot_approve_while_the_alarm_still_fires() {
+    // The event says OK, CloudWatch still says ALARM: the state decides.
+    let stand_in = demo_stand_in().await;
+
+    let response = gate(&stand_in)
+        .await
+        .handle(&event("alarm-ok-web-prod-5xx"))
+        .await
+        .unwrap();
+
+    let sweep = response.sweep.unwrap();
+    assert_eq!((sweep.pending, sweep.answered), (1, 0), "{sweep:?}");
+    assert!(stand_in.calls_to("PutApprovalResult").is_empty());
 }

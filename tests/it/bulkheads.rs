@@ -148,3 +148,55 @@ async fn a_panic_while_deciding_a_notice_fails_that_record_alone() {
     let message = format!("{error}");
     assert!(!message.contains("4c8e3a2b"), "{message}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_pipeline_with_many_approvals_starts_none_after_the_sweeps_stop() {
+    // Three approvals waiting in one pipeline; the first one's reads hang past the stop.
+    let mut state = approvable("web-c-attempts-hang", 3);
+    let approve = state
+        .stages
+        .iter()
+        .position(|stage| stage.name == "Approve-Prod")
+        .unwrap();
+    for (number, name) in [(5, "Approve-Prod-2"), (6, "Approve-Prod-3")] {
+        let mut stage = state.stages[approve].clone();
+        stage.name = name.into();
+        if let Some(execution) = stage.actions[0].execution.as_mut() {
+            execution.token = Some(approval_gate::notice::ApprovalToken::new(format!(
+                "00000000-0000-4000-8000-{number:012}"
+            )));
+        }
+        state.stages.push(stage);
+    }
+    let pipelines = FakePipelines::default()
+        .with_state(state)
+        .breaking("web-c-attempts-hang", Breakage::AttemptsHang);
+    let policy = r#"{"rules": [{"name": "all", "match": {"pipeline": "web-*"},
+        "require_succeeded": ["Build/IntegrationTests"]}]}"#;
+    let gate = approval_gate::handler::Gate::new(
+        approval_gate::policy::Policy::from_json(policy).unwrap(),
+        approval_gate::handler::Settings::default(),
+        &pipelines,
+        None::<&FakeTopic>,
+    )
+    .with_clock(|| "2026-11-26T08:00:00Z".parse().unwrap());
+    let started = tokio::time::Instant::now();
+
+    let response = gate
+        .handle_until(
+            &sweep_event(),
+            Some(SystemTime::now() + Duration::from_secs(25)),
+        )
+        .await
+        .unwrap();
+
+    let summary = response.sweep.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(25));
+    assert_eq!(summary.isolated, 1, "{summary:?}");
+    assert!(
+        summary.failures.contains(
+            &"web-c-attempts-hang: 2 approval(s) not reached before the sweep's stop".to_owned()
+        ),
+        "{summary:?}"
+    );
+}

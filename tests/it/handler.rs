@@ -106,7 +106,7 @@ async fn leaves_unmatched_approvals_to_humans() {
         "data-etl",
         "Approve",
         "SignOff",
-        "1e2d3c4b-5a69-4788-9a0b-c1d2e3f4a553",
+        "3f1b52ff-f371-4e1a-b9a0-ed3ef177854b",
         ActionStatus::Succeeded,
     ));
     let topic = FakeTopic::default();

@@ -225,6 +225,10 @@ fn a_claim_quoting_the_token_is_not_kept() {
         "ExecutionId=573f-4ea7",
         r#"{"RevisionId": "XAMPLETOKEN"}"#,
         "CommitId=8d3f1c2b7a6e CommitId=1a2b3c4d-573f-4ea7-a67E-XAMPLETOKEN",
+        // Without its dashes, or a piece of it that spans one.
+        "CommitId=1a2b3c4d573f4ea7a67exampletoken",
+        "ExecutionId=1a2b3c4d573f",
+        r#"{"CommitId": "3c4d573f4EA7"}"#,
     ] {
         // Given customData whose claim quotes the token, or a piece of it
         // When it is read for the request with that token

@@ -51,7 +51,15 @@ enum Days {
 
 impl CronWindow {
     pub(super) fn parse(text: &str) -> Result<Self, String> {
-        let fields: Vec<&str> = text.split_whitespace().collect();
+        // Fields are separated by spaces; any other blank (a tab, a line break, a
+        // no-break space) or character outside ASCII is not AWS's syntax.
+        if let Some(odd) = text.chars().find(|c| !(c.is_ascii_graphic() || *c == ' ')) {
+            return Err(format!(
+                "{odd:?} is not part of the AWS cron syntax: write the fields in ASCII, \
+                 separated by spaces, e.g. `* * 9-16 ? * MON-FRI *`"
+            ));
+        }
+        let fields: Vec<&str> = text.split(' ').filter(|field| !field.is_empty()).collect();
         let [
             seconds,
             minute,

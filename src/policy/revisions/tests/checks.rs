@@ -444,7 +444,7 @@ fn given_an_untrusted_message_when_quoted_then_it_is_one_short_line() {
         .unwrap();
     assert_eq!(quoted.chars().count(), MESSAGE_QUOTE_CHARS);
     assert!(
-        quoted.starts_with("WIP [31m  fake: approved "),
+        quoted.starts_with("WIP [31m  fake: approvedxxx"),
         "{quoted:?}"
     );
     assert!(quoted.ends_with('…'));

@@ -442,3 +442,20 @@ fn a_step_counts_from_the_start_of_its_fields_range_as_in_aws() {
     assert!(!is_open(&windows, "2026-11-30T09:30Z"));
     assert!(is_open(&windows, "2027-11-30T09:30Z"));
 }
+
+#[test]
+fn a_blank_other_than_a_space_or_a_character_outside_ascii_is_refused() {
+    for expression in [
+        "*\u{a0}* 9-16 ? * MON-FRI *",
+        "* * 9-16 ? * MON-FRI *\n",
+        "*\t* 9-16 ? * MON-FRI *",
+        "* * 9-16 ? * MON-FRI\u{3000}*",
+        "* * ９ ? * MON-FRI *",
+    ] {
+        let error = cron_error(expression);
+        assert!(
+            error.message.contains("is not part of the AWS cron syntax"),
+            "{expression:?}: {error:?}"
+        );
+    }
+}

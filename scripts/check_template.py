@@ -38,7 +38,7 @@ And, since failure records hold approval tokens and a flood must not starve the 
   - the parameters that name pipelines refuse a name that starts with a wildcard.
 And its triggers: SNS, its schedule, and EventBridge rules on the default bus whose pattern is
 exactly CodePipeline's "Action Execution State Change" for approvals that STARTED, or
-CloudWatch's "Alarm State Change" to OK.
+CloudWatch's "Alarm State Change" to OK, or SSM's "Calendar State Change" to OPEN.
 Anything this script cannot evaluate fails the check too.
 
 Resources built with intrinsic functions are rendered with sample parameter values, so
@@ -773,7 +773,8 @@ def merged_functions(template):
 
 
 # The EventBridge patterns the function may be invoked by: CodePipeline's own events about a
-# Manual approval that started, and CloudWatch's about an alarm back to OK. A wider pattern
+# Manual approval that started, CloudWatch's about an alarm back to OK, and SSM's about a
+# Change Calendar that opened. A wider pattern
 # would invoke it for every event of a source.
 EVENT_PATTERNS = [
     {
@@ -785,6 +786,11 @@ EVENT_PATTERNS = [
         "source": ["aws.cloudwatch"],
         "detail-type": ["CloudWatch Alarm State Change"],
         "detail": {"state": {"value": ["OK"]}},
+    },
+    {
+        "source": ["aws.ssm"],
+        "detail-type": ["Calendar State Change"],
+        "detail": {"state": ["OPEN"]},
     },
 ]
 EVENT_SOURCE_TYPES = {"SNS", "Schedule", "EventBridgeRule"}

@@ -47,6 +47,8 @@ pub enum EventError {
     NotStarted { state: String },
     #[error("the alarm went to {state}, not OK: nothing it held back may pass")]
     NotCleared { state: String },
+    #[error("the calendar is {state}, not OPEN: nothing it held back may pass")]
+    NotOpened { state: String },
 }
 
 #[derive(Deserialize)]
@@ -159,6 +161,55 @@ pub fn alarm_cleared(event: &Value) -> Option<Result<AlarmCleared, EventError>> 
             });
         }
         Ok(AlarmCleared {
+            name: name.to_owned(),
+        })
+    })
+}
+
+/// A Change Calendar that opened: approvals it held back may pass now. Best effort on
+/// AWS's side (up to 15 minutes late, none for calendars shared from another account): the
+/// sweep stays the backstop.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CalendarOpened {
+    /// The calendar's document name, from the event's resource ARN.
+    pub name: String,
+}
+
+/// `detail-type` of the events SSM sends when a Change Calendar opens or closes.
+const CALENDAR_STATE_CHANGE: &str = "Calendar State Change";
+
+/// The calendar an SSM "Calendar State Change" event says is OPEN now; `None` for every
+/// other event.
+pub fn calendar_opened(event: &Value) -> Option<Result<CalendarOpened, EventError>> {
+    let is_calendar_event = event.get("source").and_then(Value::as_str) == Some("aws.ssm")
+        && event.get("detail-type").and_then(Value::as_str) == Some(CALENDAR_STATE_CHANGE);
+    is_calendar_event.then(|| {
+        let name = event
+            .get("resources")
+            .and_then(Value::as_array)
+            .and_then(|resources| resources.first())
+            .and_then(Value::as_str)
+            .and_then(|arn| arn.rsplit_once(":document/"))
+            .map(|(_, name)| name)
+            .filter(|name| {
+                (3..=128).contains(&name.len())
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+            })
+            .ok_or_else(|| {
+                EventError::Malformed("resources[0] is not a Change Calendar's document ARN".into())
+            })?;
+        let state = event
+            .pointer("/detail/state")
+            .and_then(Value::as_str)
+            .unwrap_or("(none)");
+        if state != "OPEN" {
+            return Err(EventError::NotOpened {
+                state: names::printable(state, 40),
+            });
+        }
+        Ok(CalendarOpened {
             name: name.to_owned(),
         })
     })
@@ -309,6 +360,55 @@ mod tests {
                 "{name:?}"
             );
         }
+    }
+
+    fn calendar(arn: &str, state: &str) -> Value {
+        json!({
+            "version": "0",
+            "id": "47a3f03a-f30d-1011-ac9a-0a1b2c3d4e5f",
+            "detail-type": "Calendar State Change",
+            "source": "aws.ssm",
+            "account": "123456789012",
+            "time": "2026-11-26T09:00:00Z",
+            "region": "us-east-1",
+            "resources": [arn],
+            "detail": {
+                "state": state,
+                "atTime": "2026-11-26T09:00:00Z",
+                "nextTransitionTime": "2026-11-27T09:00:00Z"
+            }
+        })
+    }
+
+    #[test]
+    fn a_calendar_that_opened_names_its_document() {
+        let arn = "arn:aws:ssm:us-east-1:123456789012:document/prod-freeze";
+        assert_eq!(
+            calendar_opened(&calendar(arn, "OPEN")),
+            Some(Ok(CalendarOpened {
+                name: "prod-freeze".into()
+            }))
+        );
+        assert_eq!(
+            calendar_opened(&calendar(arn, "CLOSED")),
+            Some(Err(EventError::NotOpened {
+                state: "CLOSED".into()
+            }))
+        );
+        for arn in [
+            "arn:aws:ssm:us-east-1:123456789012:parameter/x",
+            "prod-freeze",
+            "arn:aws:ssm:us-east-1:1:document/a b",
+        ] {
+            assert!(
+                matches!(
+                    calendar_opened(&calendar(arn, "OPEN")),
+                    Some(Err(EventError::Malformed(_)))
+                ),
+                "{arn}"
+            );
+        }
+        assert_eq!(calendar_opened(&started()), None);
     }
 
     #[test]

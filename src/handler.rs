@@ -239,20 +239,30 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
             }
             return self.sweep(event, deadline, Scope::Covered).await;
         }
-        if let Some(cleared) = events::alarm_cleared(event) {
-            let cleared = match cleared {
-                Ok(cleared) => cleared,
+        let watched = events::alarm_cleared(event)
+            .map(|cleared| cleared.map(|alarm| ("alarm", alarm.name)))
+            .or_else(|| {
+                events::calendar_opened(event)
+                    .map(|opened| opened.map(|calendar| ("calendar", calendar.name)))
+            });
+        if let Some(watched) = watched {
+            let (trigger, name) = match watched {
+                Ok(watched) => watched,
                 Err(error) => return Ok(self.dropped(&error.to_string())),
             };
-            let rules = self.policy.rules_watching(&cleared.name);
+            let rules = match trigger {
+                "alarm" => self.policy.rules_watching(&name),
+                _ => self.policy.rules_watching_calendar(&name),
+            };
             if rules.is_empty() {
                 return Ok(self.dropped(&format!(
-                    "no rule watches alarm {}, so its change decides nothing",
-                    crate::names::printable(&cleared.name, 255)
+                    "no rule watches {trigger} {}, so its change decides nothing",
+                    crate::names::printable(&name, 255)
                 )));
             }
             let scope = Scope::Watching {
-                alarm: &cleared.name,
+                trigger,
+                name: &name,
                 rules,
             };
             return self.sweep(event, deadline, scope).await;

@@ -37,10 +37,13 @@ pub(crate) enum Scope<'a> {
     /// Every pipeline the policy covers: the scheduled sweep, the backstop for whatever
     /// no notice or event brought.
     Covered,
-    /// The pipelines these rules match: their alarm went back to OK, so what it deferred
-    /// may pass now. Every approval found is decided by the whole policy, as always.
+    /// The pipelines these rules match: the alarm or Change Calendar they watch cleared or
+    /// opened, so what it deferred may pass now. Every approval found is decided by the
+    /// whole policy, from the state and the alarm or calendar read again, as always.
     Watching {
-        alarm: &'a str,
+        /// `alarm` or `calendar`.
+        trigger: &'static str,
+        name: &'a str,
         rules: Vec<&'a Rule>,
     },
 }
@@ -49,7 +52,7 @@ impl Scope<'_> {
     fn label(&self) -> &'static str {
         match self {
             Self::Covered => "schedule",
-            Self::Watching { .. } => "alarm",
+            Self::Watching { trigger, .. } => trigger,
         }
     }
 }
@@ -225,8 +228,8 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
         tracing::info!(
             target: crate::logging::AUDIT,
             trigger = scope.label(),
-            alarm = match &scope {
-                Scope::Watching { alarm, .. } => crate::names::printable(alarm, 255),
+            watched = match &scope {
+                Scope::Watching { name, .. } => crate::names::printable(name, 255),
                 Scope::Covered => String::new(),
             },
             pipelines = summary.pipelines,

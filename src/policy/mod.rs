@@ -322,6 +322,27 @@ impl Policy {
             .collect()
     }
 
+    /// The rules whose `change_calendars` name the calendar `name` (a document name; a
+    /// rule may name it by its ARN too): those whose approvals may pass once it is open.
+    pub fn rules_watching_calendar(&self, name: &str) -> Vec<&Rule> {
+        let by_arn = |listed: &str| {
+            listed
+                .rsplit_once(":document/")
+                .is_some_and(|(_, document)| document == name)
+        };
+        self.rules
+            .iter()
+            .filter(|rule| {
+                rule.change_calendars.as_ref().is_some_and(|calendars| {
+                    calendars
+                        .names
+                        .iter()
+                        .any(|listed| listed == name || by_arn(listed))
+                })
+            })
+            .collect()
+    }
+
     /// The pipelines `rules` may match, as [`Policy::named_pipelines`] says it for all.
     pub fn pipelines_of_rules(rules: &[&Rule]) -> NamedPipelines {
         Self::pipelines_of(rules.iter().copied())

@@ -243,3 +243,55 @@ async fn an_alarm_event_cannot_approve_while_the_alarm_still_fires() {
     assert_eq!((sweep.pending, sweep.answered), (1, 0), "{sweep:?}");
     assert!(stand_in.calls_to("PutApprovalResult").is_empty());
 }
+
+// ---- SSM "Calendar State Change" to OPEN ----
+
+fn calendar_event(document: &str, state: &str) -> Value {
+    serde_json::json!({
+        "version": "0",
+        "id": "47a3f03a-f30d-1011-ac9a-0a1b2c3d4e5f",
+        "detail-type": "Calendar State Change",
+        "source": "aws.ssm",
+        "account": "123456789012",
+        "time": "2026-11-26T09:00:00Z",
+        "region": "us-east-1",
+        "resources": [format!("arn:aws:ssm:us-east-1:123456789012:document/{document}")],
+        "detail": {"state": state, "atTime": "2026-11-26T09:00:00Z"}
+    })
+}
+
+#[tokio::test]
+async fn a_calendar_that_opened_decides_the_approvals_of_the_rules_naming_it() {
+    let stand_in = demo_stand_in().await;
+    // Closed from before the approval started waiting until a minute ago.
+    stand_in.put_calendar("prod-freeze", &[(-7200.0, -60.0)]);
+    let policy = r#"{"rules": [{"name": "prod", "match": {"pipeline": "web-shop", "stage": "Approve-Prod"},
+        "change_calendars": {"names": ["prod-freeze"], "on_closed": "defer"}}]}"#;
+    let sdk = sdk_for(&stand_in).await;
+    let gate = Gate::new(
+        Policy::from_json(policy).unwrap(),
+        Settings::default(),
+        CodePipeline::new(&sdk),
+        None::<SnsDecisionTopic>,
+    )
+    .with_conditions(CloudWatch::new(&sdk), Ssm::new(&sdk));
+
+    let other = gate
+        .handle(&calendar_event("other-calendar", "OPEN"))
+        .await
+        .unwrap();
+    let closed = gate
+        .handle(&calendar_event("prod-freeze", "CLOSED"))
+        .await
+        .unwrap();
+    let opened = gate
+        .handle(&calendar_event("prod-freeze", "OPEN"))
+        .await
+        .unwrap();
+
+    assert_eq!(other.records[0].outcome, Outcome::Dropped);
+    assert_eq!(closed.records[0].outcome, Outcome::Dropped);
+    let sweep = opened.sweep.unwrap();
+    assert_eq!((sweep.pipelines, sweep.answered), (1, 1), "{sweep:?}");
+    assert_eq!(approved(&stand_in), ["web-shop"]);
+}

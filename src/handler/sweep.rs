@@ -337,8 +337,9 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
                 continue;
             };
             // A pipeline with many approvals waiting starts no more of them once the sweep's
-            // stop has come, as no read of another pipeline starts then either.
-            if stop.is_some_and(|stop| Instant::now() >= stop) {
+            // stop has come, as no read of another pipeline starts then either. The first
+            // is decided: its pipeline's state was read before the stop, as a notice's is.
+            if swept.pending > 0 && stop.is_some_and(|stop| Instant::now() >= stop) {
                 let left = count - index;
                 tracing::warn!(
                     pipeline,

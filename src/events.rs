@@ -75,9 +75,7 @@ struct ActionType {
 /// for every other event. An action event that is not an approval starting, or cannot
 /// be read, is an error that says why (the event is dropped, never retried).
 pub fn approval_started(event: &Value) -> Option<Result<ApprovalStarted, EventError>> {
-    let is_action_event = event.get("source").and_then(Value::as_str) == Some("aws.codepipeline")
-        && event.get("detail-type").and_then(Value::as_str) == Some(ACTION_EXECUTION_STATE_CHANGE);
-    is_action_event.then(|| parse(event))
+    is_event(event, "aws.codepipeline", ACTION_EXECUTION_STATE_CHANGE).then(|| parse(event))
 }
 
 fn parse(event: &Value) -> Result<ApprovalStarted, EventError> {
@@ -139,9 +137,7 @@ pub struct AlarmCleared {
 /// The alarm a CloudWatch "Alarm State Change" event says is OK now; `None` for every
 /// other event. A change to another state is an error saying so: nothing can pass then.
 pub fn alarm_cleared(event: &Value) -> Option<Result<AlarmCleared, EventError>> {
-    let is_alarm_event = event.get("source").and_then(Value::as_str) == Some("aws.cloudwatch")
-        && event.get("detail-type").and_then(Value::as_str) == Some(ALARM_STATE_CHANGE);
-    is_alarm_event.then(|| {
+    is_event(event, "aws.cloudwatch", ALARM_STATE_CHANGE).then(|| {
         let detail = event.get("detail");
         let name = detail
             .and_then(|detail| detail.get("alarmName"))
@@ -181,9 +177,7 @@ const CALENDAR_STATE_CHANGE: &str = "Calendar State Change";
 /// The calendar an SSM "Calendar State Change" event says is OPEN now; `None` for every
 /// other event.
 pub fn calendar_opened(event: &Value) -> Option<Result<CalendarOpened, EventError>> {
-    let is_calendar_event = event.get("source").and_then(Value::as_str) == Some("aws.ssm")
-        && event.get("detail-type").and_then(Value::as_str) == Some(CALENDAR_STATE_CHANGE);
-    is_calendar_event.then(|| {
+    is_event(event, "aws.ssm", CALENDAR_STATE_CHANGE).then(|| {
         let name = event
             .get("resources")
             .and_then(Value::as_array)
@@ -213,6 +207,12 @@ pub fn calendar_opened(event: &Value) -> Option<Result<CalendarOpened, EventErro
             name: name.to_owned(),
         })
     })
+}
+
+/// Whether `event` is EventBridge's from `source` of the kind `detail_type`.
+fn is_event(event: &Value, source: &str, detail_type: &str) -> bool {
+    event.get("source").and_then(Value::as_str) == Some(source)
+        && event.get("detail-type").and_then(Value::as_str) == Some(detail_type)
 }
 
 /// Execution and action execution ids are UUIDs; anything else is not taken as one.

@@ -12,7 +12,7 @@ use stand_in::StandIn;
 
 /// web-shop's approval (tests passed), as the event for its start names it.
 fn started() -> Value {
-    let mut event = event("started-approval-web-checkout");
+    let mut event = event("approval-started");
     let detail = &mut event["detail"];
     detail["pipeline"] = "web-shop".into();
     detail["execution-id"] = "5e3f9a1c-2b4d-4c6e-8f0a-1b2c3d4e5f60".into();

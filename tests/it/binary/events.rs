@@ -9,12 +9,12 @@ async fn an_approval_event_is_decided_by_the_state_with_no_notice() {
     let stand_in = demo_stand_in().await;
     let runtime = RuntimeApi::start().await.unwrap();
     let function = Function::start(&runtime, &stand_in, &demo_policy());
-    let mut shop = event("started-approval-web-checkout");
+    let mut shop = event("approval-started");
     shop["detail"]["pipeline"] = "web-shop".into();
     shop["detail"]["execution-id"] = "5e3f9a1c-2b4d-4c6e-8f0a-1b2c3d4e5f60".into();
 
     let checkout = runtime
-        .invoke(event("started-approval-web-checkout"), WAIT)
+        .invoke(event("approval-started"), WAIT)
         .await
         .unwrap();
     let approved = runtime.invoke(shop.clone(), WAIT).await.unwrap();

@@ -39,9 +39,9 @@ pub struct ApprovalStarted {
 /// Why an event about a CodePipeline action is not an approval the gate decides.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EventError {
-    #[error("the CodePipeline event cannot be read: {0}")]
+    #[error("the event cannot be read: {0}")]
     Malformed(String),
-    #[error("the CodePipeline event is about a {category} action, not an approval")]
+    #[error("the CodePipeline event is about an action of category {category}, not an approval")]
     NotAnApproval { category: String },
     #[error("the approval's state in the event is {state}, not STARTED: nothing waits")]
     NotStarted { state: String },
@@ -167,8 +167,8 @@ pub fn alarm_cleared(event: &Value) -> Option<Result<AlarmCleared, EventError>> 
 /// sweep stays the backstop.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CalendarOpened {
-    /// The calendar's document name, from the event's resource ARN.
-    pub name: String,
+    /// The calendar document's ARN, as the event's resource names it.
+    pub arn: String,
 }
 
 /// `detail-type` of the events SSM sends when a Change Calendar opens or closes.
@@ -178,18 +178,19 @@ const CALENDAR_STATE_CHANGE: &str = "Calendar State Change";
 /// other event.
 pub fn calendar_opened(event: &Value) -> Option<Result<CalendarOpened, EventError>> {
     is_event(event, "aws.ssm", CALENDAR_STATE_CHANGE).then(|| {
-        let name = event
+        let arn = event
             .get("resources")
             .and_then(Value::as_array)
             .and_then(|resources| resources.first())
             .and_then(Value::as_str)
-            .and_then(|arn| arn.rsplit_once(":document/"))
-            .map(|(_, name)| name)
-            .filter(|name| {
-                (3..=128).contains(&name.len())
-                    && name
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+            .filter(|arn| {
+                arn.starts_with("arn:")
+                    && arn.rsplit_once(":document/").is_some_and(|(_, name)| {
+                        (3..=128).contains(&name.len())
+                            && name
+                                .chars()
+                                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+                    })
             })
             .ok_or_else(|| {
                 EventError::Malformed("resources[0] is not a Change Calendar's document ARN".into())
@@ -204,7 +205,7 @@ pub fn calendar_opened(event: &Value) -> Option<Result<CalendarOpened, EventErro
             });
         }
         Ok(CalendarOpened {
-            name: name.to_owned(),
+            arn: arn.to_owned(),
         })
     })
 }
@@ -385,9 +386,7 @@ mod tests {
         let arn = "arn:aws:ssm:us-east-1:123456789012:document/prod-freeze";
         assert_eq!(
             calendar_opened(&calendar(arn, "OPEN")),
-            Some(Ok(CalendarOpened {
-                name: "prod-freeze".into()
-            }))
+            Some(Ok(CalendarOpened { arn: arn.into() }))
         );
         assert_eq!(
             calendar_opened(&calendar(arn, "CLOSED")),

@@ -243,7 +243,7 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
             .map(|cleared| cleared.map(|alarm| ("alarm", alarm.name)))
             .or_else(|| {
                 events::calendar_opened(event)
-                    .map(|opened| opened.map(|calendar| ("calendar", calendar.name)))
+                    .map(|opened| opened.map(|calendar| ("calendar", calendar.arn)))
             });
         if let Some(watched) = watched {
             let (trigger, name) = match watched {
@@ -272,7 +272,9 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
         }
         let Some(records) = event.get("Records").and_then(serde_json::Value::as_array) else {
             return Ok(self.dropped(
-                "the event is neither an SNS event (no \"Records\" list) nor a scheduled event",
+                "the event is none the gate handles: not an SNS event (no \"Records\" list), a \
+                 scheduled event, a CodePipeline approval that started, an alarm back to OK or \
+                 a Change Calendar that opened",
             ));
         };
         let mut reports = Vec::with_capacity(records.len());

@@ -284,10 +284,10 @@ impl ApprovalState<'_> {
         {
             return Err(Staleness::OtherExecution);
         }
-        execution
-            .token
-            .clone()
-            .ok_or_else(|| Staleness::NotPending(execution.status.clone()))
+        execution.token.clone().ok_or(match &execution.status {
+            ActionStatus::InProgress => Staleness::NoToken,
+            status => Staleness::NotPending(status.clone()),
+        })
     }
 
     /// The pipeline execution waiting at the approval.
@@ -321,6 +321,8 @@ pub enum Staleness {
         "the state does not show the approval waiting in the execution and action execution the event names"
     )]
     OtherExecution,
+    #[error("the approval action is in progress but shows no token yet")]
+    NoToken,
     #[error("the approval stage's execution is {0}, not InProgress, so it is not waiting")]
     ExecutionNotInProgress(ExecutionStatus),
 }
@@ -331,7 +333,11 @@ impl Staleness {
     pub fn may_resolve(&self) -> bool {
         matches!(
             self,
-            Self::NotRun | Self::OtherToken | Self::NoExecution | Self::OtherExecution
+            Self::NotRun
+                | Self::OtherToken
+                | Self::NoExecution
+                | Self::OtherExecution
+                | Self::NoToken
         )
     }
 }

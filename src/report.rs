@@ -242,6 +242,13 @@ impl Report {
             return None;
         }
         let headline = match (self.outcome, self.dry_run) {
+            // The gate would have answered, but the approval had an answer already (a human's,
+            // or the gate's own from a duplicate delivery): this notice announces none.
+            (Outcome::Approve | Outcome::Reject, false)
+                if matches!(self.answer, Answer::AlreadyAnswered | Answer::Refused) =>
+            {
+                "Not answered (already answered, or refused)"
+            }
             (Outcome::Approve, false) => "Approved",
             (Outcome::Approve, true) => "Would approve (dry run)",
             (Outcome::Reject, false) => "Rejected",
@@ -369,6 +376,19 @@ mod tests {
             answer,
             dry_run,
         )
+    }
+
+    #[test]
+    fn a_decision_that_found_the_approval_answered_does_not_announce_an_answer() {
+        for answer in [Answer::AlreadyAnswered, Answer::Refused] {
+            let mut report = decided(Verdict::Approve, false);
+            report.answer = answer;
+            let notice = report.notice().unwrap();
+            assert_eq!(
+                notice.subject,
+                "[approval-gate] Not answered (already answered, or refused): web-shop/Approve-Prod/Manual"
+            );
+        }
     }
 
     #[test]

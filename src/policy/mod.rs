@@ -322,14 +322,13 @@ impl Policy {
             .collect()
     }
 
-    /// The rules whose `change_calendars` name the calendar `name` (a document name; a
-    /// rule may name it by its ARN too): those whose approvals may pass once it is open.
-    pub fn rules_watching_calendar(&self, name: &str) -> Vec<&Rule> {
-        let by_arn = |listed: &str| {
-            listed
-                .rsplit_once(":document/")
-                .is_some_and(|(_, document)| document == name)
-        };
+    /// The rules whose `change_calendars` name the calendar the event's `arn` is about: by
+    /// its document name (a calendar of the function's own account, as the default bus
+    /// carries) or by that very ARN (a calendar shared from another account).
+    pub fn rules_watching_calendar(&self, arn: &str) -> Vec<&Rule> {
+        let document = arn
+            .rsplit_once(":document/")
+            .map_or(arn, |(_, document)| document);
         self.rules
             .iter()
             .filter(|rule| {
@@ -337,7 +336,7 @@ impl Policy {
                     calendars
                         .names
                         .iter()
-                        .any(|listed| listed == name || by_arn(listed))
+                        .any(|listed| listed == arn || listed == document)
                 })
             })
             .collect()

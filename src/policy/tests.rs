@@ -374,3 +374,55 @@ fn error_message_reads_as_one_line() {
         "{text}"
     );
 }
+
+#[test]
+fn a_calendar_event_selects_the_rules_naming_its_document_or_its_very_arn() {
+    let policy = Policy::from_json(
+        r#"{"rules": [
+            {"name": "own", "match": {"pipeline": "a"}, "change_calendars": {"names": ["prod-cal"]}},
+            {"name": "shared", "match": {"pipeline": "b"}, "change_calendars": {"names": ["arn:aws:ssm:us-east-1:111122223333:document/org-freeze"]}},
+            {"name": "none", "match": {"pipeline": "c"}}]}"#,
+    )
+    .unwrap();
+    let watching = |arn: &str| -> Vec<&str> {
+        policy
+            .rules_watching_calendar(arn)
+            .iter()
+            .map(|rule| rule.name.as_str())
+            .collect()
+    };
+
+    assert_eq!(
+        watching("arn:aws:ssm:us-east-1:123456789012:document/prod-cal"),
+        ["own"]
+    );
+    assert_eq!(
+        watching("arn:aws:ssm:us-east-1:111122223333:document/org-freeze"),
+        ["shared"]
+    );
+    assert!(watching("arn:aws:ssm:us-east-1:123456789012:document/org-freeze").is_empty());
+    assert!(watching("arn:aws:ssm:us-east-1:123456789012:document/other").is_empty());
+}
+
+#[test]
+fn an_alarm_event_selects_the_rules_naming_it_or_a_prefix_of_it() {
+    let policy = Policy::from_json(
+        r#"{"rules": [
+            {"name": "named", "match": {"pipeline": "a"}, "alarms": {"names": ["web-prod-5xx"]}},
+            {"name": "prefixed", "match": {"pipeline": "b"}, "alarms": {"prefixes": ["web-prod-"]}},
+            {"name": "other", "match": {"pipeline": "c"}, "alarms": {"names": ["api-5xx"]}}]}"#,
+    )
+    .unwrap();
+    let watching = |alarm: &str| -> Vec<&str> {
+        policy
+            .rules_watching(alarm)
+            .iter()
+            .map(|rule| rule.name.as_str())
+            .collect()
+    };
+
+    assert_eq!(watching("web-prod-5xx"), ["named", "prefixed"]);
+    assert_eq!(watching("web-prod-latency"), ["prefixed"]);
+    assert!(watching("WEB-PROD-5XX").is_empty());
+    assert!(watching("web-prod").is_empty());
+}

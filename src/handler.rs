@@ -315,6 +315,23 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
         }
     }
 
+    /// Handles one invocation whose payload is raw JSON, as the runtime hands it over: an
+    /// event that is JSON but cannot be read as a value (nested deeper than 128 levels) is
+    /// dropped with its reason, as any other event the gate cannot use, rather than failed.
+    pub async fn handle_raw(
+        &self,
+        event: &serde_json::value::RawValue,
+        deadline: Option<SystemTime>,
+    ) -> Result<Response, GateError> {
+        match serde_json::from_str::<serde_json::Value>(event.get()) {
+            Ok(event) => self.handle_until(&event, deadline).await,
+            Err(error) => Ok(self.dropped(&format!(
+                "the event cannot be read as JSON ({}), so it is none the gate handles",
+                crate::names::printable(&error.to_string(), 120)
+            ))),
+        }
+    }
+
     /// The whole event dropped for `reason`, logged: nothing was read or answered.
     fn dropped(&self, reason: &str) -> Response {
         let report = self.dropped_report(reason);

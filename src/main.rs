@@ -89,7 +89,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let live = tokio::sync::Mutex::new(live);
     let (gate, live) = (&gate, &live);
     lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<serde_json::Value>| async move {
+        // Raw JSON: the gate reads it, so an event it cannot read is dropped, not failed.
+        move |event: LambdaEvent<Box<serde_json::value::RawValue>>| async move {
             let mut gate = gate.lock().await;
             if let Some(live) = live.lock().await.as_mut() {
                 gate.use_policy(live.current().await);
@@ -98,7 +99,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             let deadline = (event.context.deadline > 0).then(|| event.context.deadline());
             // The last bulkhead: a panic anywhere else in the invocation fails it with a
             // stable error, not with the panic's message (which can quote a token).
-            let response = isolate(None, gate.handle_until(&event.payload, deadline))
+            let response = isolate(None, gate.handle_raw(&event.payload, deadline))
                 .await
                 .unwrap_or_else(|breach| {
                     Err(GateError::Isolated {

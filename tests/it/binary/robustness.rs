@@ -269,3 +269,28 @@ async fn a_reason_quoting_the_token_in_part_or_reformatted_never_shows_it() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_nested_deeper_than_json_is_read_is_dropped_not_retried() {
+    let stand_in = demo_stand_in().await;
+    let runtime = RuntimeApi::start().await.unwrap();
+    let _function = Function::start(&runtime, &stand_in, &demo_policy());
+    // 200 levels of arrays in a field nobody reads; serde_json reads values 128 deep.
+    let mut nested = json!([]);
+    for _ in 0..200 {
+        nested = json!([nested]);
+    }
+
+    for name in ["approval-started", "approved-by-rule"] {
+        let mut deep = event(name);
+        deep["junk"] = nested.clone();
+        let invocation = runtime.invoke(deep, WAIT).await.unwrap();
+        assert_eq!(outcome(&invocation), "dropped", "{name}: {invocation:?}");
+        assert!(
+            reasons(&invocation).contains("cannot be read as JSON"),
+            "{}",
+            reasons(&invocation)
+        );
+    }
+    assert!(stand_in.calls().is_empty(), "nothing was read");
+}

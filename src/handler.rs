@@ -81,6 +81,16 @@ enum Named<'a> {
     },
 }
 
+/// What a trigger selected: the approval it names, how it names it, and what it says
+/// beside (a notice's claims and console link).
+struct Selection<'a> {
+    message_id: Option<String>,
+    target: &'a ApprovalTarget,
+    named: Named<'a>,
+    claims: Option<Claims>,
+    console_link: Option<String>,
+}
+
 /// What the live state says about a notice.
 enum Liveness {
     Live(PipelineSnapshot, LiveApproval),
@@ -385,28 +395,48 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
                 dry_run,
             ));
         }
-        match self
-            .live_state(&request.target, Named::Token(&request.token))
-            .await?
-        {
+        let selection = Selection {
+            message_id,
+            target: &request.target,
+            named: Named::Token(&request.token),
+            claims: Some(request.claims()),
+            console_link: request.console_link.clone(),
+        };
+        self.decide_selected(selection).await
+    }
+
+    /// The one path from a trigger's selection to a decision: the state must show the
+    /// approval waiting as selected (re-read while it may lag); then it is decided and
+    /// answered as every approval is. A notice and an approval event come this way; the
+    /// sweep, which finds its approvals in the state, joins at [`Self::decide_and_answer`].
+    async fn decide_selected(&self, selection: Selection<'_>) -> Result<Report, GateError> {
+        let Selection {
+            message_id,
+            target,
+            named,
+            claims,
+            console_link,
+        } = selection;
+        match self.live_state(target, named).await? {
             Liveness::Live(snapshot, approval) => {
                 let case = Case {
                     message_id,
                     rule: self.policy.rule_for(approval.target()),
                     approval,
                     snapshot: &snapshot,
-                    claims: Some(request.claims()),
-                    console_link: request.console_link.clone(),
+                    claims,
+                    console_link,
                     revisit: self.sweep_every(),
                 };
                 self.decide_and_answer(case, &Declarations::default()).await
             }
-            Liveness::Stale(reason) => Ok(Report::about(
+            Liveness::Stale(reason) => Ok(Report::about_target(
                 message_id,
-                &request,
+                target,
+                console_link,
                 Outcome::Stale,
                 vec![reason],
-                dry_run,
+                self.settings.dry_run,
             )),
         }
     }
@@ -447,7 +477,7 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
         } = started;
         // An approval no rule covers costs no read: the event rule sends every approval of
         // the account, and the answer would be the same (none).
-        let Some(rule) = self.policy.rule_for(&target) else {
+        if self.policy.rule_for(&target).is_none() {
             let reason = "no rule matches this approval, so it is left to a human".to_owned();
             return Ok(Report::about_target(
                 event_id,
@@ -457,37 +487,22 @@ impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
                 vec![reason],
                 dry_run,
             ));
-        };
-        let named = Named::Execution {
-            execution_id: &execution_id,
-            action_execution_id: &action_execution_id,
-        };
-        match self.live_state(&target, named).await? {
-            Liveness::Live(snapshot, approval) => {
-                let case = Case {
-                    message_id: event_id,
-                    rule: Some(rule),
-                    approval,
-                    snapshot: &snapshot,
-                    claims: None,
-                    console_link: self
-                        .settings
-                        .region
-                        .as_deref()
-                        .map(|region| notice::console_link(region, &target.pipeline)),
-                    revisit: self.sweep_every(),
-                };
-                self.decide_and_answer(case, &Declarations::default()).await
-            }
-            Liveness::Stale(reason) => Ok(Report::about_target(
-                event_id,
-                &target,
-                None,
-                Outcome::Stale,
-                vec![reason],
-                dry_run,
-            )),
         }
+        let selection = Selection {
+            message_id: event_id,
+            target: &target,
+            named: Named::Execution {
+                execution_id: &execution_id,
+                action_execution_id: &action_execution_id,
+            },
+            claims: None,
+            console_link: self
+                .settings
+                .region
+                .as_deref()
+                .map(|region| notice::console_link(region, &target.pipeline)),
+        };
+        self.decide_selected(selection).await
     }
 
     /// Reads the pipeline until it shows the approval waiting as `named`, or until the wait

@@ -266,7 +266,12 @@ impl Report {
             Answer::Sent => "sent to CodePipeline",
             Answer::DryRun => "not sent (dry run)",
             Answer::None => "none due",
-            Answer::AlreadyAnswered => "not needed: the approval was already answered",
+            // CodePipeline does not say by whom: a person, another delivery of the same
+            // notice or event, or this gate's own attempt whose reply was lost.
+            Answer::AlreadyAnswered => {
+                "not sent: the approval was already answered (by a person, by another \
+                 delivery, or by an earlier attempt of this one whose reply was lost)"
+            }
             Answer::Refused => "refused by CodePipeline",
         };
         let mut body = format!(

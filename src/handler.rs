@@ -30,11 +30,13 @@ use crate::policy::{Policy, Rule};
 use crate::report::{Answer, DecisionTopic, Outcome, Report};
 pub use bulkhead::{Breach, isolate, log_panics};
 pub use explain::{Explained, Explanation};
+pub use ports::{Adapters, Ports};
 pub use sweep::SweepSummary;
 use sweep::{Scope, is_scheduled};
 
 mod bulkhead;
 mod explain;
+mod ports;
 mod reads;
 mod sweep;
 
@@ -47,20 +49,20 @@ pub struct Response {
     pub sweep: Option<SweepSummary>,
 }
 
-/// The gate over its ports: CodePipeline (`P`), the decision topic (`T`), and CloudWatch
-/// alarms (`A`) and Change Calendars (`K`), which only rules with `alarms` or
-/// `change_calendars` read; without them ([`Gate::with_conditions`]) such checks fail.
-pub struct Gate<P, T, A = Unavailable, K = Unavailable> {
+/// The gate over its [`Ports`]: CodePipeline, the decision topic, and CloudWatch alarms and
+/// Change Calendars, which only rules with `alarms` or `change_calendars` read; without
+/// them ([`Gate::with_conditions`]) such checks fail.
+pub struct Gate<E: Ports> {
     pub(crate) policy: Arc<Policy>,
     /// Set when the policy from a live source may not be used (its newest version is
     /// invalid, or it could not be refreshed for too long): then `policy` has no rules, and
     /// every approval is left to a human with this reason.
     policy_unusable: Option<String>,
     pub(crate) settings: Settings,
-    pub(crate) pipelines: P,
-    decisions: Option<T>,
-    alarms: A,
-    calendars: K,
+    pub(crate) pipelines: E::Pipelines,
+    decisions: Option<E::Topic>,
+    alarms: E::Alarms,
+    calendars: E::Calendars,
     clock: fn() -> Timestamp,
     /// State reads repeated while the state did not show a notice's token yet, since the
     /// last [`Gate::take_read_retries`].
@@ -148,7 +150,7 @@ pub(crate) struct Assessment {
 /// `None` when the declaration could not be read for good (then no expiry is known).
 pub(crate) type Declarations = Mutex<HashMap<String, Option<Declaration>>>;
 
-impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
+impl<P: Pipelines, T: DecisionTopic> Gate<Adapters<P, T>> {
     pub fn new(policy: Policy, settings: Settings, pipelines: P, decisions: Option<T>) -> Self {
         Self {
             policy: Arc::new(policy),
@@ -164,13 +166,13 @@ impl<P: Pipelines, T: DecisionTopic> Gate<P, T> {
     }
 }
 
-impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
+impl<E: Ports> Gate<E> {
     /// The same gate, reading alarms and Change Calendars through these ports.
     pub fn with_conditions<A2: Alarms, K2: Calendars>(
         self,
         alarms: A2,
         calendars: K2,
-    ) -> Gate<P, T, A2, K2> {
+    ) -> Gate<Adapters<E::Pipelines, E::Topic, A2, K2>> {
         Gate {
             policy: self.policy,
             policy_unusable: self.policy_unusable,

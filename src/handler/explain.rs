@@ -5,15 +5,13 @@
 
 use jiff::Timestamp;
 
-use super::{Case, Declarations, Gate};
+use super::{Case, Declarations, Gate, Ports};
 use crate::check::Check;
-use crate::conditions::{Alarms, Calendars};
 use crate::decision::{self, Decision, Evidence};
 use crate::error::GateError;
 use crate::evidence::LiveApproval;
 use crate::notice::ApprovalTarget;
 use crate::pipeline::{PipelineSnapshot, Pipelines};
-use crate::report::DecisionTopic;
 
 /// What the gate would do about one approval.
 #[derive(Debug)]
@@ -45,7 +43,7 @@ pub struct Explanation {
     pub checks: Vec<Check>,
 }
 
-impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
+impl<E: Ports> Gate<E> {
     /// What the gate would decide at `at` about every approval waiting in `pipeline`, or
     /// only about the one at `stage`/`action`. Nothing is answered: this never reaches
     /// [`Pipelines::answer`]. An empty list means no approval is waiting.

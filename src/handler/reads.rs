@@ -5,7 +5,7 @@
 use futures_util::future::join_all;
 use jiff::Timestamp;
 
-use super::{Declarations, Gate};
+use super::{Declarations, Gate, Ports};
 use crate::check::Severity;
 use crate::conditions::{
     AlarmQuery, AlarmReading, Alarms, CalendarReadings, Calendars, Conditions,
@@ -15,9 +15,8 @@ use crate::evidence::{ExecutionFacts, LiveApproval};
 use crate::notice::Claims;
 use crate::pipeline::{Declaration, Pipelines, ReadError};
 use crate::policy::Rule;
-use crate::report::DecisionTopic;
 
-impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
+impl<E: Ports> Gate<E> {
     /// Reads what the matched rule (and the notice's claims) need, with the independent
     /// calls made at once: the execution, its action attempts, the declared timeout of
     /// the approval when the rule may defer, and the alarms and calendars it names. What

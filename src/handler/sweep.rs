@@ -10,14 +10,13 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use super::bulkhead::{self, Breach};
-use super::{Case, Declarations, Gate, Response};
-use crate::conditions::{Alarms, Calendars};
+use super::{Case, Declarations, Gate, Ports, Response};
 use crate::error::GateError;
 use crate::evidence::LiveApproval;
 use crate::notice;
 use crate::pipeline::{Pipelines, ReadError};
 use crate::policy::{Policy, Rule};
-use crate::report::{Answer, DecisionTopic, Report};
+use crate::report::{Answer, Report};
 use pacer::Pacer;
 use rotation::Rotation;
 
@@ -88,7 +87,7 @@ pub struct SweepSummary {
     pub isolated: usize,
 }
 
-impl<P: Pipelines, T: DecisionTopic, A: Alarms, K: Calendars> Gate<P, T, A, K> {
+impl<E: Ports> Gate<E> {
     /// Decides every approval waiting on the pipelines the policy covers. One failing
     /// pipeline does not stop the others; what failed is logged and tried again next time.
     ///

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::common::*;
 use approval_gate::aws::{AppConfigPolicy, CodePipeline, SnsDecisionTopic};
 use approval_gate::config::ConfigError;
-use approval_gate::handler::{Gate, Settings};
+use approval_gate::handler::{Adapters, Gate, Settings};
 use approval_gate::live_policy::{LivePolicy, LoadError};
 use approval_gate::policy::Policy;
 use approval_gate::policy::source::{PolicySource, SourceError};
@@ -53,7 +53,7 @@ async fn load(stand_in: &StandIn) -> Result<LivePolicy<AppConfigPolicy>, LoadErr
 async fn world() -> (
     StandIn,
     LivePolicy<AppConfigPolicy>,
-    Gate<CodePipeline, SnsDecisionTopic>,
+    Gate<Adapters<CodePipeline, SnsDecisionTopic>>,
 ) {
     let stand_in = demo_stand_in().await;
     stand_in.set_poll_interval(0);
@@ -77,7 +77,7 @@ async fn world() -> (
 /// One invocation as main runs it: the policy in force first, then the notice.
 async fn invoke(
     live: &mut LivePolicy<AppConfigPolicy>,
-    gate: &mut Gate<CodePipeline, SnsDecisionTopic>,
+    gate: &mut Gate<Adapters<CodePipeline, SnsDecisionTopic>>,
 ) -> Report {
     gate.use_policy(live.current().await);
     let mut response = gate.handle(&event("approved-by-rule")).await.unwrap();

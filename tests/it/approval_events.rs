@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use approval_gate::aws::{CloudWatch, CodePipeline, SnsDecisionTopic, Ssm};
-use approval_gate::handler::{Gate, Settings};
+use approval_gate::handler::{Adapters, Gate, Settings};
 use approval_gate::policy::Policy;
 use approval_gate::report::{Answer, Outcome, Report};
 use serde_json::Value;
@@ -19,7 +19,9 @@ fn started() -> Value {
     event
 }
 
-async fn gate(stand_in: &StandIn) -> Gate<CodePipeline, SnsDecisionTopic, CloudWatch, Ssm> {
+async fn gate(
+    stand_in: &StandIn,
+) -> Gate<Adapters<CodePipeline, SnsDecisionTopic, CloudWatch, Ssm>> {
     let sdk = sdk_for(stand_in).await;
     Gate::new(
         Policy::from_json(&demo_policy()).unwrap(),

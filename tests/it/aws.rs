@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::common::*;
 use approval_gate::aws::{CodePipeline, SnsDecisionTopic};
-use approval_gate::handler::{Gate, Settings};
+use approval_gate::handler::{Adapters, Gate, Settings};
 use approval_gate::notice::{ApprovalTarget, ApprovalToken};
 use approval_gate::pipeline::{
     ActionStatus, AnswerError, ApprovalAnswer, ApprovalStatus, Pipelines, ReadError,
@@ -36,7 +36,7 @@ fn shop_answer(token: &str, approve: bool) -> ApprovalAnswer {
     }
 }
 
-fn gate(sdk: &SdkConfig, settings: Settings) -> Gate<CodePipeline, SnsDecisionTopic> {
+fn gate(sdk: &SdkConfig, settings: Settings) -> Gate<Adapters<CodePipeline, SnsDecisionTopic>> {
     Gate::new(
         Policy::from_json(&demo_policy()).unwrap(),
         settings,

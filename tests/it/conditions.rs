@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::common::*;
 use approval_gate::aws::{CloudWatch, CodePipeline, SnsDecisionTopic, Ssm};
-use approval_gate::handler::{Gate, Settings, SweepSummary};
+use approval_gate::handler::{Adapters, Gate, Settings, SweepSummary};
 use approval_gate::policy::Policy;
 use approval_gate::report::Outcome;
 use serde_json::{Value, json};
@@ -42,7 +42,7 @@ fn policy(checks: &str) -> String {
 pub(crate) async fn gate(
     stand_in: &StandIn,
     policy: &str,
-) -> Gate<CodePipeline, SnsDecisionTopic, CloudWatch, Ssm> {
+) -> Gate<Adapters<CodePipeline, SnsDecisionTopic, CloudWatch, Ssm>> {
     let sdk = sdk_for(stand_in).await;
     Gate::new(
         Policy::from_json(policy).unwrap(),
@@ -56,7 +56,9 @@ pub(crate) async fn gate(
     .with_conditions(CloudWatch::new(&sdk), Ssm::new(&sdk))
 }
 
-async fn sweep(gate: &Gate<CodePipeline, SnsDecisionTopic, CloudWatch, Ssm>) -> SweepSummary {
+async fn sweep(
+    gate: &Gate<Adapters<CodePipeline, SnsDecisionTopic, CloudWatch, Ssm>>,
+) -> SweepSummary {
     gate.handle(&event("scheduled-sweep"))
         .await
         .unwrap()

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::common::*;
 use approval_gate::aws::{self, CodePipeline, Limits, SnsDecisionTopic};
-use approval_gate::handler::{Gate, Settings};
+use approval_gate::handler::{Adapters, Gate, Settings};
 use approval_gate::policy::Policy;
 use approval_gate::report::{Answer, Outcome};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -19,7 +19,7 @@ use stand_in::{Call, Fault, StandIn};
 
 const SHOP_TOKEN: &str = "4c8e3a2b-6d1f-4e9a-b7c5-0f2d8e6a1b31";
 
-fn gate_at(sdk: &SdkConfig) -> Gate<CodePipeline, SnsDecisionTopic> {
+fn gate_at(sdk: &SdkConfig) -> Gate<Adapters<CodePipeline, SnsDecisionTopic>> {
     Gate::new(
         Policy::from_json(&demo_policy()).unwrap(),
         Settings {
@@ -34,7 +34,7 @@ fn gate_at(sdk: &SdkConfig) -> Gate<CodePipeline, SnsDecisionTopic> {
     )
 }
 
-async fn gate(stand_in: &StandIn) -> Gate<CodePipeline, SnsDecisionTopic> {
+async fn gate(stand_in: &StandIn) -> Gate<Adapters<CodePipeline, SnsDecisionTopic>> {
     gate_at(&sdk_at(&stand_in.endpoint_url()).await)
 }
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::common::*;
-use approval_gate::handler::{Gate, Settings};
+use approval_gate::handler::{Adapters, Gate, Settings};
 use approval_gate::pipeline::{ActionStatus, AnswerError, ApprovalStatus, ReadError};
 use approval_gate::policy::Policy;
 use approval_gate::report::{Answer, Outcome};
@@ -22,7 +22,7 @@ fn gate<'a>(
     pipelines: &'a FakePipelines,
     topic: &'a FakeTopic,
     settings: Settings,
-) -> Gate<&'a FakePipelines, &'a FakeTopic> {
+) -> Gate<Adapters<&'a FakePipelines, &'a FakeTopic>> {
     let policy = Policy::from_json(&demo_policy()).unwrap();
     Gate::new(policy, settings, pipelines, Some(topic))
 }

@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use crate::common::*;
 use approval_gate::aws::{CodePipeline, SnsDecisionTopic};
-use approval_gate::handler::{Gate, Settings};
+use approval_gate::handler::{Adapters, Gate, Settings};
 use approval_gate::policy::Policy;
 use approval_gate::report::{Outcome, Report};
 use serde_json::json;
 use stand_in::{Fault, StandIn};
 
-async fn gate(stand_in: &StandIn, policy: &str) -> Gate<CodePipeline, SnsDecisionTopic> {
+async fn gate(stand_in: &StandIn, policy: &str) -> Gate<Adapters<CodePipeline, SnsDecisionTopic>> {
     let sdk = sdk_for(stand_in).await;
     Gate::new(
         Policy::from_json(policy).unwrap(),

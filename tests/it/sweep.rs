@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::common::*;
 use approval_gate::aws::{CodePipeline, SnsDecisionTopic};
-use approval_gate::handler::{Gate, Settings, SweepSummary};
+use approval_gate::handler::{Adapters, Gate, Settings, SweepSummary};
 use approval_gate::pipeline::{ActionStatus, ReadError};
 use approval_gate::policy::Policy;
 use approval_gate::report::Outcome;
@@ -37,7 +37,7 @@ async fn gate(
     stand_in: &StandIn,
     policy: &str,
     dry_run: bool,
-) -> Gate<CodePipeline, SnsDecisionTopic> {
+) -> Gate<Adapters<CodePipeline, SnsDecisionTopic>> {
     let sdk = sdk_for(stand_in).await;
     Gate::new(
         Policy::from_json(policy).unwrap(),
@@ -427,7 +427,9 @@ fn fake(i: usize) -> (String, approval_gate::pipeline::PipelineSnapshot) {
 
 /// The gate as deployed: 10 reads a second, a 20-second margin, the demo policy (which
 /// approves every one of these), at a fixed moment after the approvals started waiting.
-pub(crate) fn deployed_gate(pipelines: &FakePipelines) -> Gate<&FakePipelines, &'static FakeTopic> {
+pub(crate) fn deployed_gate(
+    pipelines: &FakePipelines,
+) -> Gate<Adapters<&FakePipelines, &'static FakeTopic>> {
     Gate::new(
         Policy::from_json(&demo_policy()).unwrap(),
         Settings::default(),

@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::time::Duration;
 
 use crate::common::*;
-use approval_gate::handler::{Gate, Settings};
+use approval_gate::handler::{Adapters, Gate, Settings};
 use approval_gate::pipeline::{ActionStatus, ApprovalStatus, Declaration, PipelineSnapshot};
 use approval_gate::policy::Policy;
 use approval_gate::report::{Answer, Outcome};
@@ -42,7 +42,7 @@ fn gate<'a>(
     policy: &str,
     pipelines: &'a FakePipelines,
     topic: &'a FakeTopic,
-) -> Gate<&'a FakePipelines, &'a FakeTopic> {
+) -> Gate<Adapters<&'a FakePipelines, &'a FakeTopic>> {
     let settings = Settings {
         token_wait: Duration::from_millis(100),
         sweep_read_interval: Duration::from_millis(1),

@@ -373,17 +373,23 @@ impl<E: Ports> Gate<E> {
         {
             Ok(request) => request,
             Err(error) => {
-                // Anyone who can publish chooses the message id too: it never carries a
-                // token, even that of a notice refused as malformed.
+                // Anyone who can publish chooses the message id too, and a parse error can
+                // quote the message: neither carries a token, even that of a notice
+                // refused as malformed.
                 let token = record
                     .pointer("/Sns/Message")
                     .and_then(serde_json::Value::as_str)
                     .and_then(notice::token_in);
-                let message_id = match token {
-                    Some(token) => message_id.map(|id| crate::names::redact(&id, &token)),
-                    None => message_id,
+                let hide = |text: &str| match &token {
+                    Some(token) => crate::names::redact(text, token),
+                    None => text.to_owned(),
                 };
-                return Ok(Report::dropped(message_id, error.to_string(), dry_run));
+                let message_id = message_id.as_deref().map(hide);
+                return Ok(Report::dropped(
+                    message_id,
+                    hide(&error.to_string()),
+                    dry_run,
+                ));
             }
         };
         let message_id = message_id.map(|id| crate::names::redact(&id, request.token.expose()));
@@ -477,15 +483,18 @@ impl<E: Ports> Gate<E> {
             execution_id,
             action_execution_id,
         } = started;
-        // An approval no rule covers costs no read: the event rule sends every approval of
-        // the account, and the answer would be the same (none).
-        if self.policy.rule_for(&target).is_none() {
-            let reason = "no rule matches this approval, so it is left to a human".to_owned();
+        // An approval no rule covers costs no read and tells nobody: the event rule sends
+        // every approval of the account, and the answer would be none. (A policy that may
+        // not be used goes on, so that its reason is what the report says.)
+        if self.policy_unusable.is_none() && self.policy.rule_for(&target).is_none() {
+            let reason = "no rule matches this approval, so the gate leaves it alone (the \
+                          event rule sends every approval of the account)"
+                .to_owned();
             return Ok(Report::about_target(
                 event_id,
                 &target,
                 None,
-                Outcome::Abstain,
+                Outcome::Dropped,
                 vec![reason],
                 dry_run,
             ));
@@ -563,6 +572,17 @@ impl<E: Ports> Gate<E> {
         declarations: &Declarations,
     ) -> Result<Report, GateError> {
         let assessment = self.assess(&case, declarations, self.clock).await?;
+        self.answer_assessed(case, assessment).await
+    }
+
+    /// Answers what `assessment` decided about `case`, and reports it. The sweep runs
+    /// this outside an approval's time budget: once an answer may be on its way, the
+    /// report of it must not be cut off (the SDK's own timeouts bound the call).
+    pub(crate) async fn answer_assessed(
+        &self,
+        case: Case<'_>,
+        assessment: Assessment,
+    ) -> Result<Report, GateError> {
         let decision = assessment.decision;
         let approval = &case.approval;
         let target = approval.target();

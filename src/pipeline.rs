@@ -37,14 +37,19 @@ pub struct StageExecution {
 /// The status of a pipeline execution, or of a stage's latest execution. Only `InProgress`
 /// lets an approval be answered: a stopping, stopped, superseded, cancelled, failed or
 /// succeeded execution, or a status this build does not know, never is.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExecutionStatus {
-    /// The status of every execution an approval waits in; the default of records that
-    /// tests build (the adapters always set it from the answer).
-    #[default]
+    /// The status of every execution an approval waits in.
     InProgress,
     /// Any other value as AWS wrote it, or `(none)` when the answer had none.
     Other(String),
+}
+
+/// A status nobody set is none: a record built without one never lets an answer through.
+impl Default for ExecutionStatus {
+    fn default() -> Self {
+        Self::Other("(none)".to_owned())
+    }
 }
 
 impl ExecutionStatus {

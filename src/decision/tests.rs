@@ -509,7 +509,7 @@ fn facts_with_commit(commit: &str) -> ExecutionFacts {
             ..ArtifactRevision::default()
         }],
         trigger: Some("Webhook".into()),
-        ..ExecutionRecord::default()
+        status: ExecutionStatus::InProgress,
     })
 }
 
@@ -654,11 +654,21 @@ fn an_execution_that_is_not_in_progress_gets_no_answer_whatever_the_checks_say()
     let in_progress = Given {
         execution: Some(ExecutionRecord {
             execution_id: Some(EXECUTION.into()),
+            status: ExecutionStatus::InProgress,
             ..ExecutionRecord::default()
         }),
         ..Given::prod()
     };
     assert_eq!(in_progress.decide().verdict, Verdict::Approve);
+    // A record built without a status has none: it never lets an answer through.
+    let unset = Given {
+        execution: Some(ExecutionRecord {
+            execution_id: Some(EXECUTION.into()),
+            ..ExecutionRecord::default()
+        }),
+        ..Given::prod()
+    };
+    assert_eq!(unset.decide().verdict, Verdict::Abstain);
 }
 
 mod properties;

@@ -7,8 +7,10 @@
 //! it can quote the text that was being handled, and that text can hold the token. Its
 //! location is logged by [`log_panics`].
 //!
-//! The time budget bounds waiting (reads and answers). Computation needs no budget of its
-//! own: every search over time in the policy has a proven bound.
+//! The time budget bounds waiting for reads; an answer, once it may be on its way, is not
+//! cut off (the SDK's timeouts bound it), so that what was answered is always reported.
+//! Computation needs no budget of its own: every search over time in the policy has a
+//! proven bound.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;

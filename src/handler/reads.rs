@@ -163,8 +163,10 @@ impl<E: Ports> Gate<E> {
         pipeline: &str,
         declarations: &Declarations,
     ) -> Result<Option<Declaration>, GateError> {
-        let mut cache = declarations.lock().await;
-        if let Some(known) = cache.get(pipeline) {
+        // The lock is not held across the read: one slow GetPipeline must not hold up the
+        // other approvals of the sweep (each is a bulkhead with its own budget). Two
+        // approvals of one pipeline may then both read it; both find the same.
+        if let Some(known) = declarations.lock().await.get(pipeline) {
             return Ok(known.clone());
         }
         let read = match self.pipelines.declaration(pipeline).await {
@@ -184,7 +186,10 @@ impl<E: Ports> Gate<E> {
                 });
             }
         };
-        cache.insert(pipeline.to_owned(), read.clone());
+        declarations
+            .lock()
+            .await
+            .insert(pipeline.to_owned(), read.clone());
         Ok(read)
     }
 }

@@ -23,9 +23,10 @@ use rotation::Rotation;
 mod pacer;
 mod rotation;
 
-/// How long one approval may take in the sweep (its reads, its answer and its notice)
-/// before the sweep gives up on it and goes on: several times what the SDK's own
-/// timeouts and retries allow one read, and never past the invocation's deadline.
+/// How long one approval's reads and decision may take in the sweep before the sweep gives
+/// up on it and goes on: several times what the SDK's own timeouts and retries allow one
+/// read, and never past the invocation's deadline. Its answer is not cut off: once it may
+/// be on its way, it is reported (the SDK's timeouts bound that call).
 pub const APPROVAL_BUDGET: Duration = Duration::from_secs(30);
 
 /// What a sweep keeps of its invocation's time to log its line and return.
@@ -373,23 +374,30 @@ impl<E: Ports> Gate<E> {
                     .map(|region| notice::console_link(region, pipeline)),
                 ..Case::found(approval, Some(rule), &snapshot, revisit)
             };
-            // The approval's own bulkhead, with its time budget.
+            // The approval's own bulkhead: its reads and decision within its time budget,
+            // its answer and report without one (see `answer_assessed`), each isolated.
             let budget = end.map_or(APPROVAL_BUDGET, |end| {
                 APPROVAL_BUDGET.min(end.saturating_duration_since(Instant::now()))
             });
-            let decided =
-                match bulkhead::isolate(Some(budget), self.decide_and_answer(case, declarations))
-                    .await
-                {
-                    Ok(decided) => decided,
-                    Err(breach) => {
-                        swept.breach(
-                            &crate::names::printable(&pending.target.to_string(), 310),
-                            breach,
-                        );
-                        continue;
+            let what = || crate::names::printable(&pending.target.to_string(), 310);
+            let assessed =
+                bulkhead::isolate(Some(budget), self.assess(&case, declarations, self.clock)).await;
+            let decided = match assessed {
+                Ok(Ok(assessment)) => {
+                    match bulkhead::isolate(None, self.answer_assessed(case, assessment)).await {
+                        Ok(decided) => decided,
+                        Err(breach) => {
+                            swept.breach(&what(), breach);
+                            continue;
+                        }
                     }
-                };
+                }
+                Ok(Err(error)) => Err(error),
+                Err(breach) => {
+                    swept.breach(&what(), breach);
+                    continue;
+                }
+            };
             match decided {
                 // Only answers are told: an approval still waiting would otherwise be
                 // announced again at every sweep.

@@ -108,7 +108,7 @@ async fn an_event_the_state_does_not_bear_out_answers_nothing() {
         let report = decide(&stand_in, &event).await;
 
         assert!(
-            matches!(report.outcome, Outcome::Stale | Outcome::Abstain),
+            matches!(report.outcome, Outcome::Stale | Outcome::Dropped),
             "{field}: {report:?}"
         );
         assert!(stand_in.calls_to("PutApprovalResult").is_empty(), "{field}");
@@ -116,15 +116,15 @@ async fn an_event_the_state_does_not_bear_out_answers_nothing() {
 }
 
 #[tokio::test]
-async fn an_approval_no_rule_covers_is_left_to_a_human_without_a_read() {
+async fn an_approval_no_rule_covers_is_left_alone_without_a_read_or_a_notice() {
     let stand_in = demo_stand_in().await;
     let mut event = started();
     event["detail"]["pipeline"] = "data-etl".into();
 
     let report = decide(&stand_in, &event).await;
 
-    assert_eq!(report.outcome, Outcome::Abstain, "{report:?}");
-    assert!(stand_in.calls_to("GetPipelineState").is_empty());
+    assert_eq!(report.outcome, Outcome::Dropped, "{report:?}");
+    assert!(stand_in.calls().is_empty(), "no read, no notice");
 }
 
 #[tokio::test]

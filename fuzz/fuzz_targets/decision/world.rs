@@ -9,7 +9,7 @@ use approval_gate::fixtures::{self, EXECUTION};
 use approval_gate::notice::ApprovalTarget;
 use approval_gate::pipeline::{
     ActionKind, ActionRecord, ActionStatus, ArtifactRevision, CurrentRevision, ExecutionRecord,
-    PipelineSnapshot,
+    ExecutionStatus, PipelineSnapshot,
 };
 use approval_gate::policy::Rule;
 use jiff::Timestamp;
@@ -192,7 +192,12 @@ pub(crate) fn pipeline(
         } else {
             Some((*u.choose(TRIGGERS)?).to_owned())
         },
-        ..ExecutionRecord::default()
+        // Mostly in progress, as an approval's execution is; sometimes stopped or unknown.
+        status: match u.int_in_range(0..=9u8)? {
+            0 => ExecutionStatus::Other("Stopping".into()),
+            1 => ExecutionStatus::default(),
+            _ => ExecutionStatus::InProgress,
+        },
     });
     Ok((snapshot, records, execution))
 }

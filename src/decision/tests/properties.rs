@@ -175,7 +175,7 @@ proptest! {
                     ..ArtifactRevision::default()
                 }],
                 trigger: Some("Webhook".into()),
-                ..ExecutionRecord::default()
+                status: crate::pipeline::ExecutionStatus::InProgress,
             }),
             ..Given::prod()
         };

@@ -34,7 +34,7 @@ fn execution(artifacts: Vec<ArtifactRevision>, trigger: &str) -> ExecutionRecord
         execution_id: Some(EXECUTION.into()),
         artifacts,
         trigger: Some(trigger.into()),
-        ..ExecutionRecord::default()
+        status: crate::pipeline::ExecutionStatus::InProgress,
     }
 }
 

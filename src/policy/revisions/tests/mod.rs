@@ -53,7 +53,7 @@ impl RevisionFacts {
                 execution_id: Some(id.to_owned()),
                 artifacts: artifacts.clone(),
                 trigger: Some(self.trigger.clone().unwrap_or_else(|| "Webhook".into())),
-                ..ExecutionRecord::default()
+                status: crate::pipeline::ExecutionStatus::InProgress,
             });
         }
         if let Some(sources) = &self.source_variables {

@@ -76,11 +76,11 @@ impl Decision {
         names::truncate_bytes(&names::printable(&text, usize::MAX), MAX_SUMMARY_BYTES)
     }
 
-    /// [`Decision::summary`] for the approval whose token is `token`: the reasons were
-    /// redacted already, but the summary's own cut can end a quote of the token's start
-    /// (one the reasons showed whole, such as a quote of its first 9 characters) just
-    /// before its `…`, which reads as a token cut short; that piece is redacted too. A second
-    /// cut can only shorten the `<redacted>` it leaves.
+    /// [`Decision::summary`] for the approval whose token is `token`, redacted once more as a
+    /// whole: the reasons were redacted one by one, but the summary's own cut can end a
+    /// quote of the token's start just before its `…`, and cleaning the whole text removes
+    /// invisible characters that may have stood between a token's characters. A second cut
+    /// can only shorten the `<redacted>` it leaves.
     pub fn summary_for(&self, token: &str) -> String {
         names::truncate_bytes(&names::redact(&self.summary(), token), MAX_SUMMARY_BYTES)
     }

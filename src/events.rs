@@ -1,6 +1,7 @@
 //! EventBridge events that select approvals: CodePipeline's "Action Execution State
-//! Change" for a Manual approval that started, and CloudWatch's "Alarm State Change" to OK,
-//! after which approvals deferred by that alarm may pass.
+//! Change" for a Manual approval that started, CloudWatch's "Alarm State Change" to OK and
+//! SSM's "Calendar State Change" to OPEN, after which approvals that alarm or calendar
+//! deferred may pass.
 //!
 //! An approval event carries no token. It only selects: pipeline, stage and action, the
 //! execution and the approval's action execution. The handler decides the approval only

@@ -1,43 +1,44 @@
 //! The flow for one invocation. An SNS event: every record is parsed, checked against the
-//! live pipeline state, decided, answered, told and logged. A scheduled event: the sweep
-//! finds every approval waiting on the pipelines the policy covers and decides each as if
-//! its notice had just arrived, so deferred approvals are answered when their window opens
-//! and lost notices are caught.
+//! live pipeline state, decided, answered, told and logged; CodePipeline's EventBridge event
+//! for an approval that started is decided the same way ([`select`]). A scheduled event:
+//! the sweep finds every approval waiting on the pipelines the policy covers and decides each
+//! as if its notice had just arrived, so deferred approvals are answered when their window
+//! opens and lost notices are caught; an alarm back to OK or a Change Calendar that opened
+//! runs the sweep on the pipelines of the rules that watch it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use tokio::sync::Mutex;
-use tokio::time::Instant;
 
 use crate::conditions::{Alarms, Calendars, Conditions, Unavailable};
 pub use crate::config::Settings;
 use crate::decision::{Decision, Evidence, Verdict, claims_veto, decide_by};
 use crate::error::GateError;
-use crate::events::{self, ApprovalStarted, EventError};
+use crate::events;
 use crate::evidence::{ExecutionFacts, Expiry, LiveApproval, SourceHead};
 use crate::live_policy::InForce;
-use crate::notice::{self, ApprovalTarget, ApprovalToken, Claims};
+use crate::notice::Claims;
 use crate::pipeline::{
     AnswerError, ApprovalAnswer, ApprovalStatus, Declaration, PipelineSnapshot, Pipelines,
-    ReadError, Staleness,
 };
 use crate::policy::{Policy, Rule};
-use crate::report::{Answer, DecisionTopic, Outcome, Report};
+use crate::report::{Answer, DecisionTopic, Report};
 pub use bulkhead::{Breach, isolate, log_panics};
 pub use explain::{Explained, Explanation};
 pub use ports::{Adapters, Ports};
 pub use sweep::SweepSummary;
-use sweep::{Scope, is_scheduled};
+use sweep::{Scope, Watched, is_scheduled};
 
 mod bulkhead;
 mod explain;
 mod ports;
 mod reads;
+mod select;
 mod sweep;
 
 /// The handler's answer to an invocation.
@@ -67,36 +68,6 @@ pub struct Gate<E: Ports> {
     /// State reads repeated while the state did not show a notice's token yet, since the
     /// last [`Gate::take_read_retries`].
     read_retries: AtomicUsize,
-}
-
-/// What a trigger names of the approval it is about. It only selects: the approval is
-/// decided only once the state shows it waiting as named.
-#[derive(Clone, Copy)]
-enum Named<'a> {
-    /// A notice's token: the approval must wait on it.
-    Token(&'a ApprovalToken),
-    /// An event's execution and action execution: the approval must wait in them, on the
-    /// token the state shows.
-    Execution {
-        execution_id: &'a str,
-        action_execution_id: &'a str,
-    },
-}
-
-/// What a trigger selected: the approval it names, how it names it, and what it says
-/// beside (a notice's claims and console link).
-struct Selection<'a> {
-    message_id: Option<String>,
-    target: &'a ApprovalTarget,
-    named: Named<'a>,
-    claims: Option<Claims>,
-    console_link: Option<String>,
-}
-
-/// What the live state says about a notice.
-enum Liveness {
-    Live(PipelineSnapshot, LiveApproval),
-    Stale(String),
 }
 
 /// One approval to decide, proven live, and what is known about it beyond the state.
@@ -252,29 +223,29 @@ impl<E: Ports> Gate<E> {
             return self.sweep(event, deadline, Scope::Covered).await;
         }
         let watched = events::alarm_cleared(event)
-            .map(|cleared| cleared.map(|alarm| ("alarm", alarm.name)))
+            .map(|cleared| cleared.map(|alarm| Watched::Alarm(alarm.name)))
             .or_else(|| {
                 events::calendar_opened(event)
-                    .map(|opened| opened.map(|calendar| ("calendar", calendar.arn)))
+                    .map(|opened| opened.map(|calendar| Watched::Calendar(calendar.arn)))
             });
         if let Some(watched) = watched {
-            let (trigger, name) = match watched {
+            let watched = match watched {
                 Ok(watched) => watched,
                 Err(error) => return Ok(self.dropped(&error.to_string())),
             };
-            let rules = match trigger {
-                "alarm" => self.policy.rules_watching(&name),
-                _ => self.policy.rules_watching_calendar(&name),
+            let rules = match &watched {
+                Watched::Alarm(name) => self.policy.rules_watching(name),
+                Watched::Calendar(arn) => self.policy.rules_watching_calendar(arn),
             };
             if rules.is_empty() {
                 return Ok(self.dropped(&format!(
-                    "no rule watches {trigger} {}, so its change decides nothing",
-                    crate::names::printable(&name, 255)
+                    "no rule watches {} {}, so its change decides nothing",
+                    watched.kind(),
+                    crate::names::printable(watched.name(), 255)
                 )));
             }
             let scope = Scope::Watching {
-                trigger,
-                name: &name,
+                watched: &watched,
                 rules,
             };
             return self.sweep(event, deadline, scope).await;
@@ -356,213 +327,6 @@ impl<E: Ports> Gate<E> {
 
     fn dropped_report(&self, reason: &str) -> Report {
         Report::dropped(None, reason.into(), self.settings.dry_run)
-    }
-
-    async fn handle_record(&self, record: &serde_json::Value) -> Result<Report, GateError> {
-        let dry_run = self.settings.dry_run;
-        let message_id = record
-            .pointer("/Sns/MessageId")
-            .and_then(serde_json::Value::as_str)
-            .map(|id| crate::names::printable(id, 100));
-        let request = match notice::sns_record(record)
-            .and_then(|sns| {
-                notice::check_topic(&sns, self.settings.allowed_topics.as_deref())?;
-                Ok(sns)
-            })
-            .and_then(|sns| notice::parse_notice(&sns.sns.message))
-        {
-            Ok(request) => request,
-            Err(error) => {
-                // Anyone who can publish chooses the message id too, and a parse error can
-                // quote the message: neither carries a token, even that of a notice
-                // refused as malformed.
-                let token = record
-                    .pointer("/Sns/Message")
-                    .and_then(serde_json::Value::as_str)
-                    .and_then(notice::token_in);
-                let hide = |text: &str| match &token {
-                    Some(token) => crate::names::redact(text, token),
-                    None => text.to_owned(),
-                };
-                let message_id = message_id.as_deref().map(hide);
-                return Ok(Report::dropped(
-                    message_id,
-                    hide(&error.to_string()),
-                    dry_run,
-                ));
-            }
-        };
-        let message_id = message_id.map(|id| crate::names::redact(&id, request.token.expose()));
-        if (self.clock)() >= request.expires {
-            let reason = format!("the approval expired at {}", request.expires);
-            return Ok(Report::about(
-                message_id,
-                &request,
-                Outcome::Dropped,
-                vec![reason],
-                dry_run,
-            ));
-        }
-        let selection = Selection {
-            message_id,
-            target: &request.target,
-            named: Named::Token(&request.token),
-            claims: Some(request.claims()),
-            console_link: request.console_link.clone(),
-        };
-        self.decide_selected(selection).await
-    }
-
-    /// The one path from a trigger's selection to a decision: the state must show the
-    /// approval waiting as selected (re-read while it may lag); then it is decided and
-    /// answered as every approval is. A notice and an approval event come this way; the
-    /// sweep, which finds its approvals in the state, joins at [`Self::decide_and_answer`].
-    async fn decide_selected(&self, selection: Selection<'_>) -> Result<Report, GateError> {
-        let Selection {
-            message_id,
-            target,
-            named,
-            claims,
-            console_link,
-        } = selection;
-        match self.live_state(target, named).await? {
-            Liveness::Live(snapshot, approval) => {
-                let case = Case {
-                    message_id,
-                    rule: self.policy.rule_for(approval.target()),
-                    approval,
-                    snapshot: &snapshot,
-                    claims,
-                    console_link,
-                    revisit: self.sweep_every(),
-                };
-                self.decide_and_answer(case, &Declarations::default()).await
-            }
-            Liveness::Stale(reason) => Ok(Report::about_target(
-                message_id,
-                target,
-                console_link,
-                Outcome::Stale,
-                vec![reason],
-                self.settings.dry_run,
-            )),
-        }
-    }
-
-    /// An EventBridge event about an approval: decided as a notice is, with the token the
-    /// state shows for the execution and action execution the event names. One report,
-    /// logged and told; a malformed event is dropped.
-    async fn handle_approval_event(
-        &self,
-        started: Result<ApprovalStarted, EventError>,
-    ) -> Result<Response, GateError> {
-        let report = match started {
-            Err(error) => self.dropped_report(&error.to_string()),
-            Ok(started) => bulkhead::isolate(None, self.decide_started(started))
-                .await
-                .unwrap_or_else(|breach| {
-                    Err(GateError::Isolated {
-                        what: "an approval event".into(),
-                        breach,
-                    })
-                })?,
-        };
-        report.log();
-        self.tell(&report).await;
-        Ok(Response {
-            records: vec![report],
-            sweep: None,
-        })
-    }
-
-    async fn decide_started(&self, started: ApprovalStarted) -> Result<Report, GateError> {
-        let dry_run = self.settings.dry_run;
-        let ApprovalStarted {
-            event_id,
-            target,
-            execution_id,
-            action_execution_id,
-        } = started;
-        // An approval no rule covers costs no read and tells nobody: the event rule sends
-        // every approval of the account, and the answer would be none. (A policy that may
-        // not be used goes on, so that its reason is what the report says.)
-        if self.policy_unusable.is_none() && self.policy.rule_for(&target).is_none() {
-            let reason = "no rule matches this approval, so the gate leaves it alone (the \
-                          event rule sends every approval of the account)"
-                .to_owned();
-            return Ok(Report::about_target(
-                event_id,
-                &target,
-                None,
-                Outcome::Dropped,
-                vec![reason],
-                dry_run,
-            ));
-        }
-        let selection = Selection {
-            message_id: event_id,
-            target: &target,
-            named: Named::Execution {
-                execution_id: &execution_id,
-                action_execution_id: &action_execution_id,
-            },
-            claims: None,
-            console_link: self
-                .settings
-                .region
-                .as_deref()
-                .map(|region| notice::console_link(region, &target.pipeline)),
-        };
-        self.decide_selected(selection).await
-    }
-
-    /// Reads the pipeline until it shows the approval waiting as `named`, or until the wait
-    /// is over: a notice or an event can arrive before the state shows its approval.
-    async fn live_state(
-        &self,
-        target: &ApprovalTarget,
-        named: Named<'_>,
-    ) -> Result<Liveness, GateError> {
-        let deadline = Instant::now() + self.settings.token_wait;
-        let mut pause = Duration::from_millis(250);
-        loop {
-            let snapshot = match self.pipelines.state(&target.pipeline).await {
-                Ok(snapshot) => snapshot,
-                Err(ReadError::Final(reason)) => return Ok(Liveness::Stale(reason)),
-                Err(error) => {
-                    return Err(GateError::ReadFailed {
-                        pipeline: target.pipeline.clone(),
-                        source: error,
-                    });
-                }
-            };
-            let proof = match named {
-                Named::Token(token) => LiveApproval::prove(&snapshot, target, token),
-                Named::Execution {
-                    execution_id,
-                    action_execution_id,
-                } => snapshot
-                    .approval(target)
-                    .and_then(|approval| approval.token_of(execution_id, action_execution_id))
-                    .and_then(|token| LiveApproval::prove(&snapshot, target, &token)),
-            };
-            let staleness = match proof {
-                Ok(approval) => return Ok(Liveness::Live(snapshot, approval)),
-                Err(staleness) => staleness,
-            };
-            if !staleness.may_resolve() || Instant::now() + pause > deadline {
-                let reason = match named {
-                    Named::Token(_) => stale_reason(&staleness),
-                    Named::Execution { .. } => {
-                        format!("the event's approval is not waiting: {staleness}")
-                    }
-                };
-                return Ok(Liveness::Stale(reason));
-            }
-            tokio::time::sleep(pause).await;
-            self.read_retries.fetch_add(1, Ordering::Relaxed);
-            pause = (pause * 2).min(Duration::from_secs(2));
-        }
     }
 
     /// Gathers what the matched rule needs, decides and answers.
@@ -704,8 +468,4 @@ impl<E: Ports> Gate<E> {
             tracing::warn!(error = %error, verdict = notice.verdict.as_str(), pipeline = notice.pipeline, "decision notice not published; the decision stands");
         }
     }
-}
-
-fn stale_reason(staleness: &Staleness) -> String {
-    format!("the notice's token is not the live one: {staleness}")
 }

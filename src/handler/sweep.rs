@@ -41,18 +41,38 @@ pub(crate) enum Scope<'a> {
     /// opened, so what it deferred may pass now. Every approval found is decided by the
     /// whole policy, from the state and the alarm or calendar read again, as always.
     Watching {
-        /// `alarm` or `calendar`.
-        trigger: &'static str,
-        name: &'a str,
+        watched: &'a Watched,
         rules: Vec<&'a Rule>,
     },
+}
+
+/// What an event said cleared or opened: an alarm (by name) or a Change Calendar (by its
+/// document's ARN).
+pub(crate) enum Watched {
+    Alarm(String),
+    Calendar(String),
+}
+
+impl Watched {
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Self::Alarm(_) => "alarm",
+            Self::Calendar(_) => "calendar",
+        }
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            Self::Alarm(name) | Self::Calendar(name) => name,
+        }
+    }
 }
 
 impl Scope<'_> {
     fn label(&self) -> &'static str {
         match self {
             Self::Covered => "schedule",
-            Self::Watching { trigger, .. } => trigger,
+            Self::Watching { watched, .. } => watched.kind(),
         }
     }
 }
@@ -229,7 +249,7 @@ impl<E: Ports> Gate<E> {
             target: crate::logging::AUDIT,
             trigger = scope.label(),
             watched = match &scope {
-                Scope::Watching { name, .. } => crate::names::printable(name, 255),
+                Scope::Watching { watched, .. } => crate::names::printable(watched.name(), 255),
                 Scope::Covered => String::new(),
             },
             pipelines = summary.pipelines,
@@ -337,8 +357,8 @@ impl<E: Ports> Gate<E> {
                 continue;
             };
             // A pipeline with many approvals waiting starts no more of them once the sweep's
-            // stop has come, as no read of another pipeline starts then either. The first
-            // is decided: its pipeline's state was read before the stop, as a notice's is.
+            // stop has come, as no read of another pipeline starts then either. Until one
+            // of them is pending, none is held back: the state was read before the stop.
             if swept.pending > 0 && stop.is_some_and(|stop| Instant::now() >= stop) {
                 let left = count - index;
                 tracing::warn!(

@@ -88,7 +88,10 @@ pub fn truncate(text: &str, max: usize) -> String {
         return text.to_owned();
     }
     let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
+    // No room for the mark in a limit of nothing: the limit wins.
+    if max > 0 {
+        out.push('…');
+    }
     out
 }
 
@@ -99,8 +102,11 @@ pub fn truncate_bytes(text: &str, max: usize) -> String {
     if text.len() <= max {
         return text.to_owned();
     }
-    let (kept, _) = split_at_char(text, max.saturating_sub('…'.len_utf8()));
-    let mut out = kept.to_owned();
+    // Below the mark's own 3 bytes the limit wins: a plain cut, unmarked.
+    let Some(room) = max.checked_sub('…'.len_utf8()) else {
+        return split_at_char(text, max).0.to_owned();
+    };
+    let mut out = split_at_char(text, room).0.to_owned();
     out.push('…');
     out
 }

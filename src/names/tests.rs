@@ -30,6 +30,15 @@ fn redact_removes_the_secret_in_any_case_and_a_piece_cut_short() {
 }
 
 #[test]
+fn a_limit_too_small_for_the_mark_is_kept_by_an_unmarked_cut() {
+    assert_eq!(truncate_bytes("abcdef", 2), "ab");
+    assert_eq!(truncate_bytes("ßbcdef", 1), "");
+    assert_eq!(truncate_bytes("abcdef", 0), "");
+    assert_eq!(truncate("abcdef", 0), "");
+    assert_eq!(truncate("abcdef", 1), "…");
+}
+
+#[test]
 fn truncate_bytes_fits_any_count_of_the_limit() {
     let cut = truncate_bytes(&"😀".repeat(200), 512);
     assert!(cut.len() <= 512 && cut.ends_with('…'));
@@ -221,7 +230,7 @@ mod properties {
         #[test]
         fn truncate_bytes_keeps_a_prefix_of_at_most_max_bytes(
             text in text(),
-            max in 3usize..1100,
+            max in 0usize..1100,
         ) {
             let cut = truncate_bytes(&text, max);
             prop_assert!(cut.len() <= max, "{} > {max}", cut.len());

@@ -22,6 +22,8 @@ use crate::notice::ApprovalTarget;
 const ACTION_EXECUTION_STATE_CHANGE: &str = "CodePipeline Action Execution State Change";
 /// `detail-type` of the events CloudWatch sends when an alarm changes state.
 const ALARM_STATE_CHANGE: &str = "CloudWatch Alarm State Change";
+/// `detail-type` of the events SSM sends when a Change Calendar opens or closes.
+const CALENDAR_STATE_CHANGE: &str = "Calendar State Change";
 /// CloudWatch's limit on alarm names.
 const MAX_ALARM_NAME_CHARS: usize = 255;
 
@@ -171,9 +173,6 @@ pub struct CalendarOpened {
     /// The calendar document's ARN, as the event's resource names it.
     pub arn: String,
 }
-
-/// `detail-type` of the events SSM sends when a Change Calendar opens or closes.
-const CALENDAR_STATE_CHANGE: &str = "Calendar State Change";
 
 /// The calendar an SSM "Calendar State Change" event says is OPEN now; `None` for every
 /// other event.

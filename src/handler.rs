@@ -28,7 +28,7 @@ use crate::pipeline::{
 };
 use crate::policy::{Policy, Rule};
 use crate::report::{Answer, DecisionTopic, Report};
-pub use bulkhead::{Breach, isolate, log_panics};
+pub use bulkhead::{Breach, isolate, isolate_or_fail, log_panics};
 pub use explain::{Explained, Explanation};
 pub use ports::{Adapters, Ports};
 pub use sweep::SweepSummary;
@@ -209,25 +209,28 @@ impl<E: Ports> Gate<E> {
                 "approval-gate is switched off (GATE_MODE=off): nothing was read or answered",
             ));
         }
-        if is_scheduled(event) {
-            if let Some(reason) = &self.policy_unusable {
-                tracing::error!(target: crate::logging::AUDIT, reason, "sweep skipped: no policy may be used");
-                return Ok(Response {
-                    records: Vec::new(),
-                    sweep: Some(SweepSummary {
-                        failures: vec![reason.clone()],
-                        ..SweepSummary::default()
-                    }),
-                });
-            }
-            return self.sweep(event, deadline, Scope::Covered).await;
-        }
         let watched = events::alarm_cleared(event)
             .map(|cleared| cleared.map(|alarm| Watched::Alarm(alarm.name)))
             .or_else(|| {
                 events::calendar_opened(event)
                     .map(|opened| opened.map(|calendar| Watched::Calendar(calendar.arn)))
             });
+        // Every sweep, scheduled or scoped, is skipped while no policy may be used.
+        if (is_scheduled(event) || watched.is_some())
+            && let Some(reason) = &self.policy_unusable
+        {
+            tracing::error!(target: crate::logging::AUDIT, reason, "sweep skipped: no policy may be used");
+            return Ok(Response {
+                records: Vec::new(),
+                sweep: Some(SweepSummary {
+                    failures: vec![reason.clone()],
+                    ..SweepSummary::default()
+                }),
+            });
+        }
+        if is_scheduled(event) {
+            return self.sweep(event, deadline, Scope::Covered).await;
+        }
         if let Some(watched) = watched {
             let watched = match watched {
                 Ok(watched) => watched,
@@ -265,14 +268,7 @@ impl<E: Ports> Gate<E> {
         for record in records {
             // One record's panic does not stop the others; it fails the invocation, so
             // that Lambda's retries and its failed-decisions queue see it.
-            let handled = bulkhead::isolate(None, self.handle_record(record))
-                .await
-                .unwrap_or_else(|breach| {
-                    Err(GateError::Isolated {
-                        what: "a notice".into(),
-                        breach,
-                    })
-                });
+            let handled = bulkhead::isolate_or_fail("a notice", self.handle_record(record)).await;
             match handled {
                 Ok(mut report) => {
                     report.published = record

@@ -14,8 +14,7 @@
 
 use approval_gate::aws::{self, AppConfigPolicy, CloudWatch, CodePipeline, SnsDecisionTopic, Ssm};
 use approval_gate::config::{Config, ConfigError};
-use approval_gate::error::GateError;
-use approval_gate::handler::{Gate, isolate};
+use approval_gate::handler::{Gate, isolate_or_fail};
 use approval_gate::live_policy::LivePolicy;
 use approval_gate::metrics;
 use jiff::Timestamp;
@@ -99,14 +98,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             let deadline = (event.context.deadline > 0).then(|| event.context.deadline());
             // The last bulkhead: a panic anywhere else in the invocation fails it with a
             // stable error, not with the panic's message (which can quote a token).
-            let response = isolate(None, gate.handle_raw(&event.payload, deadline))
-                .await
-                .unwrap_or_else(|breach| {
-                    Err(GateError::Isolated {
-                        what: "the event".into(),
-                        breach,
-                    })
-                });
+            let response =
+                isolate_or_fail("the event", gate.handle_raw(&event.payload, deadline)).await;
             if let Ok(response) = &response {
                 let invocation = metrics::Invocation {
                     response,

@@ -18,6 +18,8 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 
+use crate::error::GateError;
+
 /// Why a bulkhead stopped its work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Breach {
@@ -43,6 +45,20 @@ pub async fn isolate<F: Future>(budget: Option<Duration>, work: F) -> Result<F::
         None => caught.await,
     };
     outcome.map_err(|_| Breach::Panicked)
+}
+
+/// [`isolate`] for work that answers with a [`GateError`]: a breach becomes
+/// [`GateError::Isolated`] about `what`, so the caller handles it as any other failure.
+pub async fn isolate_or_fail<T, F>(what: &str, work: F) -> Result<T, GateError>
+where
+    F: Future<Output = Result<T, GateError>>,
+{
+    isolate(None, work).await.unwrap_or_else(|breach| {
+        Err(GateError::Isolated {
+            what: what.to_owned(),
+            breach,
+        })
+    })
 }
 
 /// Replaces the panic hook with one that logs where a panic happened, without its message

@@ -151,14 +151,9 @@ impl<E: Ports> Gate<E> {
     ) -> Result<Response, GateError> {
         let report = match started {
             Err(error) => self.dropped_report(&error.to_string()),
-            Ok(started) => bulkhead::isolate(None, self.decide_started(started))
-                .await
-                .unwrap_or_else(|breach| {
-                    Err(GateError::Isolated {
-                        what: "an approval event".into(),
-                        breach,
-                    })
-                })?,
+            Ok(started) => {
+                bulkhead::isolate_or_fail("an approval event", self.decide_started(started)).await?
+            }
         };
         report.log();
         self.tell(&report).await;

@@ -135,22 +135,18 @@ impl<E: Ports> Gate<E> {
         });
         // The invocation's time, to the whole second: the function's timeout on every
         // invocation, so that sweeps plan alike. Its stop is then a margin before it.
-        let run_time = deadline.map(|deadline| {
-            let left = deadline
+        let left = deadline.map(|deadline| {
+            deadline
                 .duration_since(SystemTime::now())
-                .unwrap_or_default();
-            Duration::from_secs((left.as_millis() + 500).div_euclid(1000) as u64)
+                .unwrap_or_default()
         });
+        let run_time =
+            left.map(|left| Duration::from_secs((left.as_millis() + 500).div_euclid(1000) as u64));
         let window = run_time.map(|run_time| run_time.saturating_sub(self.settings.sweep_margin));
         let stop = window.map(|window| started + window);
         // No approval's work may run into the invocation's end: shortly before it, the
         // bulkheads stop what is left, so that the sweep still reports.
-        let end = deadline.map(|deadline| {
-            let left = deadline
-                .duration_since(SystemTime::now())
-                .unwrap_or_default();
-            Instant::now() + left.saturating_sub(REPORT_TIME)
-        });
+        let end = left.map(|left| started + left.saturating_sub(REPORT_TIME));
         if window.is_some_and(|window| window.is_zero()) {
             tracing::error!(
                 margin_seconds = self.settings.sweep_margin.as_secs(),

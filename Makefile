@@ -17,12 +17,15 @@ demo: $(TOOLS)
 
 ## make test: formatting, lints, the whole test suite, the template's lint and IAM check
 ## (and that check's own tests), and a short fuzz run of the parsers and the decision
+## (`sam validate --lint` runs cfn-lint locally on SAM's reading of the template: no AWS
+## call and no credentials, unlike plain `sam validate`, which asks IAM; telemetry off)
 test: $(TOOLS)
 	cargo fmt --all --check
 	cargo fmt --manifest-path fuzz/Cargo.toml --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace
 	cfn-lint template.yaml
+	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
 	$(VENV)/bin/python scripts/check_template.py
 	$(VENV)/bin/python scripts/test_check_template.py
 	scripts/fuzz $(FUZZ_SECONDS)

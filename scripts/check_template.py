@@ -10,8 +10,9 @@ read whole:
     documents SAM would ignore beside a Role) and no `Connectors`;
   - the role trusts lambda.amazonaws.com only, has no `ManagedPolicyArns`, and only inline
     `Policies` documents (a `PermissionsBoundary` is fine: it can only narrow);
-  - the template has no AWS::IAM::Policy, AWS::IAM::ManagedPolicy, AWS::IAM::RolePolicy or
-    AWS::Serverless::Connector, which could attach more to the role.
+  - the template has no AWS::IAM::ManagedPolicy or AWS::Serverless::Connector, and no
+    AWS::IAM::Policy or AWS::IAM::RolePolicy but the wake-up role's (below): any of them could
+    attach more to the role.
 Then every statement of the role's policies (both branches of each Fn::If) must:
   - name only actions from ALLOWED_ACTIONS, none with a wildcard, and no NotAction,
     NotResource or NotPrincipal;
@@ -29,7 +30,24 @@ Then every statement of the role's policies (both branches of each Fn::If) must:
     configuration profile the function's GATE_POLICY_APPCONFIG names, by its exact ARN,
     from parameters whose AllowedPattern refuses wildcards;
   - write logs (CreateLogStream, PutLogEvents) only to the function's log group
-    (LoggingConfig.LogGroup) and its log streams.
+    (LoggingConfig.LogGroup) and its log streams;
+  - create schedules (scheduler:CreateSchedule, alone in its statement, no Condition) only in
+    the wake-up group: exactly arn:PARTITION:scheduler:REGION:ACCOUNT:schedule/GROUP/*, GROUP
+    the AWS::Scheduler::ScheduleGroup of this template that GATE_WAKEUP_GROUP names (`!Ref`);
+  - pass (iam:PassRole, alone in its statement) exactly the wake-up role, the AWS::IAM::Role of
+    this template that GATE_WAKEUP_ROLE_ARN names (`!GetAtt ROLE.Arn`), to EventBridge
+    Scheduler only: Condition exactly StringEquals iam:PassedToService =
+    scheduler.amazonaws.com.
+The wake-up role (EventBridge Scheduler runs the function's wake-up schedules with it):
+  - is not the function's role; trusts scheduler.amazonaws.com only, each trust statement with
+    the Condition exactly StringEquals aws:SourceAccount = AWS::AccountId;
+  - has no ManagedPolicyArns, and among its inline Policies and the AWS::IAM::RolePolicy or
+    AWS::IAM::Policy resources attached to it (to it alone) exactly one kind of grant:
+    lambda:InvokeFunction, alone in its statement, no Condition, on exactly the function's ARN
+    and its qualified form (ARN:*).
+Nothing else in the template (another role, user or group, inline or attached) may grant an
+action that matches scheduler:* or iam:PassRole (wildcards and NotAction included), nor carry
+managed policies this script cannot read.
 And, since failure records hold approval tokens and a flood must not starve the account:
   - the function sets ReservedConcurrentExecutions (at least 1);
   - its OnFailure queue has a queue policy that denies sqs:ReceiveMessage, DeleteMessage and
@@ -48,6 +66,7 @@ Usage: .venv/bin/python scripts/check_template.py [template.yaml]
 Exit status 0 when every check passes, 1 otherwise (each problem on stderr).
 """
 
+import fnmatch
 import json
 import re
 import sys
@@ -70,6 +89,8 @@ ALLOWED_ACTIONS = {
     "appconfig:GetLatestConfiguration",
     "logs:CreateLogStream",
     "logs:PutLogEvents",
+    "scheduler:CreateSchedule",
+    "iam:PassRole",
 }
 # IAM accepts no resource but "*" for ListPipelines; DescribeAlarms returns composite
 # alarms only to a role allowed it on "*".
@@ -98,6 +119,15 @@ POLICY_RESOURCES = {
     "AWS::IAM::RolePolicy",
     "AWS::Serverless::Connector",
 }
+# Wake-ups: the function creates one-time EventBridge Scheduler schedules in the template's
+# schedule group (GATE_WAKEUP_GROUP), run with the wake-up role (GATE_WAKEUP_ROLE_ARN), whose
+# one permission is invoking the function.
+WAKEUP_GROUP_ENV, WAKEUP_ROLE_ENV = "GATE_WAKEUP_GROUP", "GATE_WAKEUP_ROLE_ARN"
+WAKEUP_ACTIONS = {"scheduler:CreateSchedule", "iam:PassRole"}
+SCHEDULER = "scheduler.amazonaws.com"
+SCHEDULE_GROUP_NAME = re.compile(r"^[0-9a-zA-Z_.-]{1,64}$")
+# Documents of these resources may grant scheduler:* or iam:PassRole to someone.
+IDENTITY_RESOURCES = {"AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"}
 # Who may read the failed-decisions queue is what its policy must restrict.
 QUEUE_READ_ACTIONS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
 # Names a pipeline parameter's AllowedPattern must refuse.
@@ -111,6 +141,10 @@ PSEUDO = {
     "AWS::AccountId": ACCOUNT,
     "AWS::Partition": PARTITION,
     "AWS::StackName": "approval-gate",
+    "AWS::StackId": (
+        f"arn:{PARTITION}:cloudformation:{REGION}:{ACCOUNT}:stack/approval-gate/"
+        "51af3dc0-da77-11e4-872e-1234567db123"
+    ),
     "AWS::URLSuffix": "amazonaws.com",
 }
 ROOT = f"arn:{PARTITION}:iam::{ACCOUNT}:root"
@@ -154,6 +188,13 @@ class Renderer:
                 return f"sample-log-group-{name}"
             if kind == "AWS::SQS::Queue":
                 return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+            if kind == "AWS::Scheduler::ScheduleGroup":
+                # Ref gives the group's name.
+                if "Name" in properties:
+                    return self.render(properties["Name"])
+                return f"sample-schedule-group-{name}"
+            if kind in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
+                return name
             return f"arn:aws:sample:{REGION}:{ACCOUNT}:{name}"
         raise Unverifiable(f"Ref to unknown {name}")
 
@@ -165,6 +206,8 @@ class Renderer:
             return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
         if attribute == "Arn" and kind == "AWS::IAM::Role":
             return f"arn:aws:iam::{ACCOUNT}:role/{name}"
+        if attribute == "Arn" and kind in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
+            return f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{name}"
         if attribute == "Arn":
             return f"arn:aws:sample:{REGION}:{ACCOUNT}:{name}"
         return f"sample-{name}.{attribute}"
@@ -328,6 +371,75 @@ class Context:
         if isinstance(self.log_group, str):
             group = f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT}:log-group:{self.log_group}"
             self.log_arns = {group, f"{group}:*", f"{group}:log-stream:*"}
+        # Wake-ups: the schedules of the group GATE_WAKEUP_GROUP names, and the role
+        # GATE_WAKEUP_ROLE_ARN names (each empty when the variable names nothing checkable).
+        self.wakeup_group, self.wakeup_role, self.wakeup_problems = wakeup_targets(
+            function, renderer.resources
+        )
+        self.schedule_arns, self.wakeup_role_arns = set(), set()
+        if self.wakeup_group is not None:
+            group = renderer.ref(self.wakeup_group)
+            self.schedule_arns = {
+                f"arn:{PARTITION}:scheduler:{REGION}:{ACCOUNT}:schedule/{group}/*"
+            }
+            if not isinstance(group, str) or not SCHEDULE_GROUP_NAME.fullmatch(group):
+                self.wakeup_problems.append(
+                    f"{self.wakeup_group}: the schedule group's name {group!r} is not 1-64 "
+                    "characters of [0-9a-zA-Z-_.]"
+                )
+        if self.wakeup_role is not None:
+            self.wakeup_role_arns = {renderer.get_att(self.wakeup_role, "Arn")}
+
+
+def wakeup_targets(function, resources):
+    """(group, role, problems): the logical names of the AWS::Scheduler::ScheduleGroup that
+    GATE_WAKEUP_GROUP names (exactly `!Ref GROUP`) and of the AWS::IAM::Role that
+    GATE_WAKEUP_ROLE_ARN names (exactly `!GetAtt ROLE.Arn`), both of this template; None for a
+    variable the function does not have, or one that names something else (a problem)."""
+    properties = function.get("Properties") or {}
+    environment = ((properties.get("Environment") or {}).get("Variables")) or {}
+    group = role = None
+    problems = []
+    if WAKEUP_GROUP_ENV in environment:
+        value = environment[WAKEUP_GROUP_ENV]
+        target = value.get("Ref") if isinstance(value, dict) and set(value) == {"Ref"} else None
+        if (resources.get(target) or {}).get("Type") == "AWS::Scheduler::ScheduleGroup":
+            group = target
+        else:
+            problems.append(
+                f"{WAKEUP_GROUP_ENV} {plain(value)!r} is not !Ref of an "
+                "AWS::Scheduler::ScheduleGroup of this template: the function would create "
+                "schedules in a group the template does not hold (the account's default one)"
+            )
+    if WAKEUP_ROLE_ENV in environment:
+        value = environment[WAKEUP_ROLE_ENV]
+        target = None
+        if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
+            target = value["Fn::GetAtt"]
+        target = target if isinstance(target, list) or target is None else str(target).split(".", 1)
+        if (
+            target
+            and len(target) == 2
+            and target[1] == "Arn"
+            and (resources.get(target[0]) or {}).get("Type") == "AWS::IAM::Role"
+        ):
+            role = target[0]
+        else:
+            problems.append(
+                f"{WAKEUP_ROLE_ENV} {plain(value)!r} is not !GetAtt ROLE.Arn of an AWS::IAM::Role "
+                "of this template: this check cannot see what the wake-up schedules may do"
+            )
+    if (WAKEUP_GROUP_ENV in environment) != (WAKEUP_ROLE_ENV in environment):
+        problems.append(
+            f"the function has one of {WAKEUP_GROUP_ENV} and {WAKEUP_ROLE_ENV} without the other"
+        )
+    if role is not None and role_target(function, resources)[0] == role:
+        problems.append(
+            f"{WAKEUP_ROLE_ENV} names the function's own role {role}: Scheduler would run the "
+            "wake-ups with every permission of the function"
+        )
+        role = None
+    return group, role, problems
 
 
 def failure_destination(function):
@@ -415,7 +527,60 @@ def check_statement(statement, renderer, context):
                 )
     if any(a.startswith("codepipeline:") for a in canonical):
         problems += check_region_pinned(statement, resources, renderer)
+    if canonical & WAKEUP_ACTIONS:
+        problems += check_wakeup_statement(
+            statement, actions, canonical, resources, renderer, context
+        )
     return problems
+
+
+def check_wakeup_statement(statement, actions, canonical, resources, renderer, context):
+    """scheduler:CreateSchedule on the wake-up group's schedules, and iam:PassRole of the
+    wake-up role to Scheduler: each exactly, alone in its statement."""
+    if len(actions) != 1:
+        return [
+            f"grants {plain(actions)!r} in one statement: scheduler:CreateSchedule and "
+            "iam:PassRole each take a statement of their own, with no other action"
+        ]
+    (action,) = canonical
+    condition = statement.get("Condition")
+    problems = []
+    if action == "scheduler:CreateSchedule":
+        if not context.schedule_arns or sorted(resources) != sorted(context.schedule_arns):
+            problems.append(
+                f"scheduler:CreateSchedule on {sorted(resources)}, not exactly the schedules of "
+                f"the wake-up group GATE_WAKEUP_GROUP names ({sorted(context.schedule_arns)})"
+            )
+        if condition is not None:
+            problems.append(
+                f"scheduler:CreateSchedule with Condition {plain(condition)!r}: the grant is "
+                "exactly CreateSchedule on the wake-up group's schedules, with no condition"
+            )
+        return problems
+    if not context.wakeup_role_arns or sorted(resources) != sorted(context.wakeup_role_arns):
+        problems.append(
+            f"iam:PassRole on {sorted(resources)}, not exactly the wake-up role "
+            f"GATE_WAKEUP_ROLE_ARN names ({sorted(context.wakeup_role_arns)}): no other role may "
+            "be passed"
+        )
+    if not passed_to_scheduler_only(condition, renderer):
+        problems.append(
+            f"iam:PassRole with Condition {plain(condition)!r}, not exactly StringEquals "
+            f"iam:PassedToService = {SCHEDULER}: the role could be passed to another service"
+        )
+    return problems
+
+
+def passed_to_scheduler_only(condition, renderer):
+    if not isinstance(condition, dict) or list(condition) != ["StringEquals"]:
+        return False
+    keys = condition["StringEquals"]
+    if not isinstance(keys, dict) or [k.lower() for k in keys] != ["iam:passedtoservice"]:
+        return False
+    try:
+        return as_list(renderer.render(next(iter(keys.values())))) == [SCHEDULER]
+    except Unverifiable:
+        return False
 
 
 def check_pipeline_resources(action, resources):
@@ -506,7 +671,7 @@ def describe_policy_entry(entry):
     return f"policy {plain(entry)!r}"
 
 
-def check_trust(name, role):
+def check_trust(name, role, service="lambda.amazonaws.com", whose="the function's role"):
     problems = []
     document = (role.get("Properties") or {}).get("AssumeRolePolicyDocument")
     try:
@@ -521,15 +686,15 @@ def check_trust(name, role):
         actions = as_list(statement.get("Action", []))
         if (
             set(principal or {}) != {"Service"}
-            or as_list(services) != ["lambda.amazonaws.com"]
+            or as_list(services) != [service]
             or actions != ["sts:AssumeRole"]
             or "NotPrincipal" in statement
             or "NotAction" in statement
         ):
             problems.append(
                 f"{name}.AssumeRolePolicyDocument lets {plain(principal)!r} "
-                f"{plain(statement.get('Action'))!r}: only lambda.amazonaws.com may "
-                "sts:AssumeRole the function's role"
+                f"{plain(statement.get('Action'))!r}: only {service} may "
+                f"sts:AssumeRole {whose}"
             )
     return problems
 
@@ -756,6 +921,213 @@ def check_pipeline_parameters(statements, parameters):
     return problems
 
 
+def attached_roles(resource):
+    """The logical names of the roles an AWS::IAM::Policy or AWS::IAM::RolePolicy attaches to
+    (each given as `!Ref ROLE`), or None when it attaches to anything else or cannot be read."""
+    kind = resource.get("Type")
+    properties = resource.get("Properties") or {}
+    if kind == "AWS::IAM::RolePolicy":
+        targets = [properties.get("RoleName")]
+    elif kind == "AWS::IAM::Policy" and not (properties.get("Users") or properties.get("Groups")):
+        targets = as_list(properties.get("Roles") or [])
+    else:
+        return None
+    names = []
+    for target in targets:
+        if not isinstance(target, dict) or set(target) != {"Ref"}:
+            return None
+        if not isinstance(target["Ref"], str):
+            return None
+        names.append(target["Ref"])
+    return names or None
+
+
+def policy_documents(name, resource):
+    """(label, document) of every identity policy a resource holds: the inline Policies of a
+    role, user or group, and the PolicyDocument of a policy resource; each Fn::If both ways."""
+    kind = resource.get("Type")
+    properties = resource.get("Properties") or {}
+    found = []
+    if kind in IDENTITY_RESOURCES:
+        for entry in unique(e for v in variants(properties.get("Policies") or []) for e in v):
+            if not isinstance(entry, dict) or "PolicyDocument" not in entry:
+                raise Unverifiable(
+                    f"{name}.Policies entry {plain(entry)!r} is not an inline policy"
+                )
+            label = f"{name}.Policies[{plain(entry.get('PolicyName'))}]"
+            found.append((label, entry["PolicyDocument"]))
+    elif kind in POLICY_RESOURCES and "PolicyDocument" in properties:
+        for document in variants(properties["PolicyDocument"]):
+            found.append((name, document))
+    return found
+
+
+def check_wakeup_role(role_name, function_name, template, renderer):
+    """(statements checked, problems) of the role Scheduler runs the wake-ups with: trusted by
+    scheduler.amazonaws.com for this account's schedules only; allowed to invoke the function
+    (its ARN and ARN:*) and nothing else."""
+    resources = template.get("Resources") or {}
+    role = resources[role_name]
+    properties = role.get("Properties") or {}
+    problems = check_trust(role_name, role, SCHEDULER, "the wake-up role")
+    problems += check_source_account(role_name, role, renderer)
+    if properties.get("ManagedPolicyArns"):
+        problems.append(
+            f"{role_name}.ManagedPolicyArns {plain(properties['ManagedPolicyArns'])!r}: the "
+            "wake-up role may invoke the function and nothing else"
+        )
+    documents = []
+    try:
+        documents += policy_documents(role_name, role)
+        for name, resource in resources.items():
+            if role_name in (attached_roles(resource) or []):
+                documents += policy_documents(name, resource)
+    except Unverifiable as error:
+        return 0, problems + [f"{role_name}: {error}"]
+    function_arn = renderer.get_att(function_name, "Arn")
+    expected = sorted([function_arn, f"{function_arn}:*"])
+    checked, grants = 0, 0
+    for label, document in documents:
+        try:
+            statements = statements_of(document)
+        except Unverifiable as error:
+            problems.append(f"{label}: {error}")
+            continue
+        for statement in statements:
+            checked += 1
+            if not isinstance(statement, dict):
+                problems.append(f"{label}: statement {plain(statement)!r} is not an object")
+                continue
+            where = f"{label} {statement.get('Sid', '(no Sid)')}"
+            for key in ("NotAction", "NotResource", "NotPrincipal"):
+                if key in statement:
+                    problems.append(
+                        f"{where}: uses {key}, which grants everything it does not name"
+                    )
+            if statement.get("Effect") != "Allow":
+                continue
+            grants += 1
+            actions = as_list(statement.get("Action", []))
+            if [str(a).lower() for a in actions] != ["lambda:invokefunction"]:
+                problems.append(
+                    f"{where}: Action {plain(statement.get('Action'))!r}: the wake-up role may "
+                    "do exactly lambda:InvokeFunction"
+                )
+            try:
+                rendered = sorted(as_list(renderer.render(statement.get("Resource", []))))
+            except Unverifiable as error:
+                problems.append(f"{where}: Resource cannot be checked: {error}")
+                continue
+            if rendered != expected:
+                problems.append(
+                    f"{where}: lambda:InvokeFunction on {rendered}, not exactly the function "
+                    f"{function_name} and its qualified form ({expected})"
+                )
+            if "Condition" in statement:
+                problems.append(
+                    f"{where}: Condition {plain(statement['Condition'])!r}: the grant is exactly "
+                    "lambda:InvokeFunction on the function, with no condition"
+                )
+    if not grants:
+        problems.append(
+            f"{role_name}: the wake-up role is not allowed lambda:InvokeFunction on the function: "
+            "its schedules would fire and fail"
+        )
+    return checked, problems
+
+
+def check_source_account(name, role, renderer):
+    """Each statement that lets Scheduler assume the role holds it to this account's schedules:
+    Condition exactly StringEquals aws:SourceAccount = AWS::AccountId."""
+    document = (role.get("Properties") or {}).get("AssumeRolePolicyDocument")
+    try:
+        found = unique(s for d in variants(document) for s in statements_of(d))
+    except Unverifiable as error:
+        return [f"{name}.AssumeRolePolicyDocument: {error}"]
+    problems, trusts = [], 0
+    for statement in found:
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            continue
+        trusts += 1
+        condition = statement.get("Condition")
+        keys = condition.get("StringEquals") if isinstance(condition, dict) else None
+        exact = (
+            isinstance(condition, dict)
+            and list(condition) == ["StringEquals"]
+            and isinstance(keys, dict)
+            and [k.lower() for k in keys] == ["aws:sourceaccount"]
+        )
+        if exact:
+            try:
+                exact = as_list(renderer.render(next(iter(keys.values())))) == [ACCOUNT]
+            except Unverifiable:
+                exact = False
+        if not exact:
+            problems.append(
+                f"{name}.AssumeRolePolicyDocument: Condition {plain(condition)!r} is not exactly "
+                "StringEquals aws:SourceAccount = AWS::AccountId: Scheduler could assume the "
+                "wake-up role for another account's schedules"
+            )
+    if not trusts:
+        problems.append(f"{name}.AssumeRolePolicyDocument lets no one assume the wake-up role")
+    return problems
+
+
+def may_grant_wakeup(action):
+    """Whether an action name (wildcards read as IAM reads them) covers iam:PassRole or any
+    scheduler: action."""
+    action = str(action).lower()
+    service, colon, _ = action.partition(":")
+    if not colon:
+        return fnmatch.fnmatchcase("iam", service) or fnmatch.fnmatchcase("scheduler", service)
+    return fnmatch.fnmatchcase("iam:passrole", action) or fnmatch.fnmatchcase("scheduler", service)
+
+
+def check_wakeup_grants_elsewhere(template, function_roles, wakeup_roles):
+    """Nothing but the function's role (whose statements check_statement holds exactly) grants
+    scheduler:* or iam:PassRole, and no other role, user or group carries managed policies (a
+    wake-up role's are check_wakeup_role's to report)."""
+    problems = []
+    for name, resource in (template.get("Resources") or {}).items():
+        kind = resource.get("Type")
+        if kind not in IDENTITY_RESOURCES | POLICY_RESOURCES or name in function_roles:
+            continue
+        managed = (resource.get("Properties") or {}).get("ManagedPolicyArns")
+        if kind in IDENTITY_RESOURCES and managed and name not in wakeup_roles:
+            problems.append(
+                f"{name}.ManagedPolicyArns: managed policies may grant scheduler:* or "
+                "iam:PassRole, which this check cannot see"
+            )
+        try:
+            documents = policy_documents(name, resource)
+        except Unverifiable as error:
+            problems.append(f"{name}: {error}")
+            continue
+        for label, document in documents:
+            try:
+                statements = statements_of(document)
+            except Unverifiable as error:
+                problems.append(f"{label}: {error}")
+                continue
+            for statement in statements:
+                if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+                    continue
+                where = f"{label} {statement.get('Sid', '(no Sid)')}"
+                if "NotAction" in statement:
+                    problems.append(
+                        f"{where}: uses NotAction, which may grant scheduler:* or iam:PassRole: "
+                        "only the function's role may, by its two exact statements"
+                    )
+                    continue
+                granted = [a for a in as_list(statement.get("Action", [])) if may_grant_wakeup(a)]
+                if granted:
+                    problems.append(
+                        f"{where}: grants {plain(granted)!r}: only the function's role may create "
+                        "schedules or pass roles, by its two exact statements"
+                    )
+    return problems
+
+
 def merged_functions(template):
     """Each AWS::Serverless::Function with the Globals it inherits (local values win)."""
     defaults = ((template.get("Globals") or {}).get("Function")) or {}
@@ -824,13 +1196,24 @@ def check(template):
     resources = template.get("Resources") or {}
     parameters = template.get("Parameters") or {}
     checked, problems = 0, []
-    for name, resource in resources.items():
-        if resource.get("Type") in POLICY_RESOURCES:
-            problems.append(
-                f"{name}: {resource.get('Type')} attaches policies beside the function's role's "
-                "own inline Policies, which are all this check allows"
-            )
     functions = merged_functions(template)
+    # The wake-up roles the functions name: the only roles a policy resource may attach to.
+    wakeup_roles = set()
+    for function in functions.values():
+        wakeup_roles.add(wakeup_targets(function, resources)[1])
+    wakeup_roles.discard(None)
+    for name, resource in resources.items():
+        if resource.get("Type") not in POLICY_RESOURCES:
+            continue
+        targets = attached_roles(resource)
+        if targets and set(targets) <= wakeup_roles:
+            continue
+        problems.append(
+            f"{name}: {resource.get('Type')} attaches policies beside the function's role's "
+            "own inline Policies, which are all this check allows (but for the wake-up role's "
+            "invoke permission)"
+        )
+    function_roles = set()
     if not functions:
         problems.append("no AWS::Serverless::Function in the template")
     for name, function in functions.items():
@@ -849,10 +1232,19 @@ def check(template):
         if problem:
             problems.append(f"{name}: {problem}")
             continue
+        function_roles.add(role_name)
         context = Context(function, renderer)
+        problems += [f"{name}: {p}" for p in context.wakeup_problems]
         count, found = check_role(role_name, resources[role_name], renderer, context)
         checked += count
         problems += found
+        if context.wakeup_role is not None:
+            if context.wakeup_role == role_name:
+                problems.append(f"{name}: the wake-up role is the function's own role")
+            else:
+                count, found = check_wakeup_role(context.wakeup_role, name, template, renderer)
+                checked += count
+                problems += found
         try:
             role_policies = (resources[role_name].get("Properties") or {}).get("Policies") or []
             statements = [
@@ -865,7 +1257,31 @@ def check(template):
         except Unverifiable:
             statements = []
         problems += check_pipeline_parameters(statements, parameters)
+        problems += check_wakeup_granted(name, statements, context)
+    problems += check_wakeup_grants_elsewhere(template, function_roles, wakeup_roles)
     return checked, unique(problems)
+
+
+def check_wakeup_granted(name, statements, context):
+    """A function given a wake-up group and role may create schedules and pass the role (else
+    every wake-up fails, silently until the sweep)."""
+    granted = {
+        a.lower()
+        for s in statements
+        if isinstance(s, dict) and s.get("Effect") == "Allow"
+        for a in as_list(s.get("Action", []))
+        if isinstance(a, str)
+    }
+    problems = []
+    if context.wakeup_group is not None and "scheduler:createschedule" not in granted:
+        problems.append(
+            f"{name}: {WAKEUP_GROUP_ENV} is set, but its role may not scheduler:CreateSchedule"
+        )
+    if context.wakeup_role is not None and "iam:passrole" not in granted:
+        problems.append(
+            f"{name}: {WAKEUP_ROLE_ENV} is set, but its role may not iam:PassRole"
+        )
+    return problems
 
 
 def main():

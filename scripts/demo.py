@@ -8,11 +8,19 @@ and the answer is printed as event -> verdict -> reason.
 
 Then an alarm clears: the stand-in serves a copy of the fixture, which the demo rewrites
 to hold only the alarms, every one OK, before it sends the stand-in SIGHUP to read it
-again (a reload replaces what the file holds), and the sweep approves the approval that
-deferred while the alarm was firing.
+again (a reload replaces what the file holds), and the alarm's event approves the approval
+that deferred while the alarm was firing.
+
+Last, a wake-up: release-train's approval is deferred by a release freeze that the demo ends
+at a whole minute soon after it starts (the policy it runs is a copy of demo/policy.json
+with that freeze's end moved). The deferral schedules a one-time EventBridge Scheduler
+schedule in the stand-in, which fires it into the function when the minute comes
+(`--fire-into`), and the wake-up approves the approval by the state.
 """
 
+import datetime
 import json
+import math
 import os
 import signal
 import socket
@@ -23,6 +31,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DECISION_TOPIC = "arn:aws:sns:us-east-1:123456789012:approval-decisions"
+WAKEUP_ROLE = "arn:aws:iam::123456789012:role/approval-gate-WakeUpRole"
+# The deferral the demo shows being woken, and the rule whose freeze it ends.
+WOKEN_EVENT = "deferred-by-freeze"
+FROZEN_RULE = "release-after-freeze"
 
 
 def free_port() -> int:
@@ -48,8 +60,13 @@ def main() -> int:
     os.chdir(ROOT)
     # Built on its own, so that `cargo lambda watch` builds the function with exactly its
     # own features and reuses that build on the next run.
-    print("== building the AWS stand-in, then the function under cargo lambda watch", flush=True)
+    print("== building the AWS stand-in and the function", flush=True)
     subprocess.run(["cargo", "build", "--quiet", "-p", "stand-in", "--bin", "stand-in"], check=True)
+    # The function's own build, as cargo lambda watch makes it (its package, its default
+    # features), so that watch starts it at once and the freeze below ends after the demo
+    # has sent its deferral.
+    subprocess.run(["cargo", "build", "--quiet", "-p", "approval-gate", "--bin", "approval-gate"],
+                   check=True)
 
     aws_port, lambda_port = free_port(), free_port()
     log_dir = ROOT / "target" / "demo"
@@ -60,13 +77,18 @@ def main() -> int:
     # The stand-in reads a copy, so that clearing an alarm leaves demo/pipelines.json alone.
     fixture = log_dir / "pipelines.json"
     fixture.write_text((ROOT / "demo" / "pipelines.json").read_text())
+    policy, freeze_ends = policy_with_freeze_ending_soon(log_dir)
+    invoke_url = f"http://127.0.0.1:{lambda_port}/2015-03-31/functions/approval-gate/invocations"
     stand_in = subprocess.Popen(
-        ["target/debug/stand-in", "--port", str(aws_port), "--pipelines", str(fixture)],
+        ["target/debug/stand-in", "--port", str(aws_port), "--pipelines", str(fixture),
+         "--fire-into", invoke_url],
         stderr=stand_in_log,
         stdout=stand_in_log,
     )
     env = {
-        "GATE_POLICY_FILE": str(ROOT / "demo" / "policy.json"),
+        "GATE_POLICY_FILE": str(policy),
+        "GATE_WAKEUP_GROUP": "approval-gate-wakeups-demo",
+        "GATE_WAKEUP_ROLE_ARN": WAKEUP_ROLE,
         "GATE_DECISION_TOPIC_ARN": DECISION_TOPIC,
         "GATE_TOKEN_WAIT_SECONDS": "2",
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{aws_port}",
@@ -86,12 +108,14 @@ def main() -> int:
     try:
         wait_for_port(aws_port, stand_in, "the stand-in", 30)
         wait_for_port(lambda_port, watch, "cargo lambda watch", 300)
-        print(f"== policy: demo/policy.json; pipelines: demo/pipelines.json\n")
+        print(f"== policy: demo/policy.json (the {FROZEN_RULE} freeze ends at "
+              f"{freeze_ends:%H:%M} UTC); pipelines: demo/pipelines.json\n")
         # The alarm's OK event is sent once the alarm is OK (below), as CloudWatch sends it.
         for event in sorted((ROOT / "events").glob("*.json")):
             if not event.name.startswith("alarm-ok-"):
                 failures += invoke(event, lambda_port)
         failures += clear_alarms_and_sweep(fixture, stand_in, log_dir / "stand-in.log", lambda_port)
+        failures += await_wake_up(freeze_ends, log_dir / "stand-in.log")
     finally:
         for process in (watch, stand_in):
             process.terminate()
@@ -140,6 +164,51 @@ def clear_alarms_and_sweep(fixture: Path, stand_in: subprocess.Popen, log: Path,
     return failures + invoke(ROOT / "events" / "scheduled-sweep.json", port)
 
 
+def policy_with_freeze_ending_soon(log_dir: Path) -> tuple[Path, datetime.datetime]:
+    """A copy of demo/policy.json whose release freeze ends at the first whole minute at
+    least 45 seconds from now: time for the demo to send its deferral first."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ends = datetime.datetime.fromtimestamp(
+        math.ceil((now.timestamp() + 45) / 60) * 60, datetime.timezone.utc)
+    policy = json.loads((ROOT / "demo" / "policy.json").read_text())
+    rule = next(rule for rule in policy["rules"] if rule["name"] == FROZEN_RULE)
+    rule["windows"]["freeze"][0]["to"] = f"{ends:%Y-%m-%dT%H:%M}"
+    path = log_dir / "policy.json"
+    path.write_text(json.dumps(policy, indent=2) + "\n")
+    return path, ends
+
+
+def await_wake_up(freeze_ends: datetime.datetime, log: Path) -> int:
+    """Waits for the stand-in to fire the wake-up the deferral scheduled (it fires at the
+    minute the freeze ends) and shows what the function answered it."""
+    print(f"\n== waiting for {freeze_ends:%H:%M} UTC, when the freeze ends and Scheduler "
+          "(the stand-in) fires the wake-up the deferral scheduled\n", flush=True)
+    deadline = freeze_ends.timestamp() + 90
+    waited = False
+    while time.time() < deadline:
+        fired = [line for line in log.read_text().splitlines()
+                 if line.startswith("fired schedule ")]
+        if fired:
+            break
+        waited = True
+        time.sleep(0.5)
+    else:
+        print("no wake-up fired within 90 s of the freeze's end; see target/demo/stand-in.log")
+        return 1
+    failures = 0
+    for line in fired:
+        name, _, answer = line.removeprefix("fired schedule ").partition(" -> ")
+        status, _, body = answer.partition(" ")
+        late = f", answered {time.time() - freeze_ends.timestamp():.0f} s after the freeze ended"
+        print(f"wake-up {name} fired{late if waited else ''}:")
+        if status != "200":
+            print(f"  the invocation failed: {answer}")
+            failures += 1
+            continue
+        show(WOKEN_EVENT + " (woken)", json.loads(body))
+    return failures
+
+
 def invoke(event: Path, port: int) -> int:
     result = subprocess.run(
         ["cargo", "lambda", "invoke", "approval-gate", "--invoke-address", "127.0.0.1",
@@ -156,6 +225,12 @@ def invoke(event: Path, port: int) -> int:
     except json.JSONDecodeError:
         print(f"{name:<26} -> unreadable response: {result.stdout.strip()}")
         return 1
+    show(name, response)
+    return 0
+
+
+def show(name: str, response: dict) -> None:
+    """Prints a response as event -> verdict -> reasons, a line a record."""
     sweep = response.get("sweep")
     if sweep is not None:
         print(f"{name:<26} -> sweep              -> {sweep['pipelines']} pipeline(s) covered, "
@@ -167,7 +242,6 @@ def invoke(event: Path, port: int) -> int:
             verdict += f" ({record['answer']})"
         rule = f"rule {record['rule']}: " if record.get("rule") else ""
         print(f"{name:<26} -> {verdict:<18} -> {rule}{'; '.join(record['reasons'])}")
-    return 0
 
 
 if __name__ == "__main__":

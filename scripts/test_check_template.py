@@ -31,6 +31,9 @@ import check_template  # noqa: E402
 FUNCTION = "ApprovalGateFunction"
 ROLE = "ApprovalGateRole"
 QUEUE_POLICY = "FailedDecisionsQueuePolicy"
+WAKEUP_GROUP = "WakeUpGroup"
+WAKEUP_ROLE = "WakeUpRole"
+WAKEUP_POLICY = "WakeUpRolePolicy"
 
 
 def load_real():
@@ -69,6 +72,35 @@ def statement(t, sid):
     found = find_sid(role(t)["Policies"], sid)
     assert found is not None, f"no statement {sid} in the role"
     return found
+
+
+def environment(t):
+    return function(t)["Environment"]["Variables"]
+
+
+def wakeup_role(t):
+    return t["Resources"][WAKEUP_ROLE]["Properties"]
+
+
+def wakeup_trust(t):
+    return wakeup_role(t)["AssumeRolePolicyDocument"]["Statement"][0]
+
+
+def invoke_statement(t):
+    found = find_sid(resources(t)[WAKEUP_POLICY]["Properties"]["PolicyDocument"], "InvokeApprovalGate")
+    assert found is not None, "no statement InvokeApprovalGate in the wake-up role's policy"
+    return found
+
+
+def drop_role_policy(policy_name):
+    def change(t):
+        role(t)["Policies"] = [
+            p
+            for p in role(t)["Policies"]
+            if not (isinstance(p, dict) and p.get("PolicyName") == policy_name)
+        ]
+
+    return change
 
 
 def queue_statement(t, sid):
@@ -128,6 +160,39 @@ EXTRA_POLICY = {
     },
 }
 LOG_GROUP = "${ApprovalGateLogGroup}"
+SCHEDULES = "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/"
+POLICY_DOCUMENT = {"Version": "2012-10-17", "Statement": []}
+
+
+def allow(action, resource="*", sid="Extra"):
+    return {"Sid": sid, "Effect": "Allow", "Action": action, "Resource": resource}
+
+
+def other_role(statement, **more):
+    """A second role of the template, trusted by Lambda, with one inline statement."""
+    return dict(
+        {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            },
+            "Policies": [
+                {
+                    "PolicyName": "other",
+                    "PolicyDocument": dict(POLICY_DOCUMENT, Statement=[statement]),
+                }
+            ],
+        },
+        **more,
+    )
+
+
 APPCONFIG_ARN = (
     "arn:${AWS::Partition}:appconfig:${AWS::Region}:${AWS::AccountId}:application/"
     "${AppConfigApplicationId}/environment/${AppConfigEnvironmentId}/configuration/"
@@ -630,6 +695,311 @@ WIDENINGS += [
     ),
 ]
 
+# Wake-ups: the function creates schedules in its group and passes the wake-up role to
+# Scheduler; the wake-up role invokes the function; nothing else touches either.
+WIDENINGS += [
+    # scheduler:CreateSchedule.
+    (
+        "schedules in every group",
+        in_statement("CreateWakeUps", "Resource", {"Fn::Sub": SCHEDULES + "*/*"}),
+        "not exactly the schedules of the wake-up group",
+    ),
+    (
+        "schedules on resource *",
+        in_statement("CreateWakeUps", "Resource", "*"),
+        'Resource "*" for [\'scheduler:CreateSchedule\']',
+    ),
+    (
+        "schedules in the default group",
+        in_statement("CreateWakeUps", "Resource", {"Fn::Sub": SCHEDULES + "default/*"}),
+        "not exactly the schedules of the wake-up group",
+    ),
+    (
+        "schedules in the group and in every region",
+        append_to(
+            "CreateWakeUps",
+            "Resource",
+            {"Fn::Sub": "arn:${AWS::Partition}:scheduler:*:${AWS::AccountId}:schedule/${WakeUpGroup}/*"},
+        ),
+        "not exactly the schedules of the wake-up group",
+    ),
+    (
+        "schedules and deletes them",
+        append_to("CreateWakeUps", "Action", "scheduler:DeleteSchedule"),
+        "'scheduler:DeleteSchedule' is not one of",
+    ),
+    (
+        "scheduler actions by wildcard",
+        in_statement("CreateWakeUps", "Action", "scheduler:*"),
+        "Action 'scheduler:*' has a wildcard",
+    ),
+    (
+        "creates schedules and passes roles in one statement",
+        append_to("CreateWakeUps", "Action", "iam:PassRole"),
+        "each take a statement of their own",
+    ),
+    (
+        "a condition on CreateSchedule",
+        in_statement(
+            "CreateWakeUps", "Condition", {"StringEquals": {"aws:RequestedRegion": {"Ref": "AWS::Region"}}}
+        ),
+        "the grant is exactly CreateSchedule on the wake-up group's schedules",
+    ),
+    # iam:PassRole.
+    (
+        "passes every role",
+        in_statement("PassWakeUpRole", "Resource", "*"),
+        "not exactly the wake-up role",
+    ),
+    (
+        "passes every role of the account",
+        in_statement(
+            "PassWakeUpRole", "Resource", {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"}
+        ),
+        "not exactly the wake-up role",
+    ),
+    (
+        "passes the function's own role",
+        in_statement("PassWakeUpRole", "Resource", {"Fn::GetAtt": [ROLE, "Arn"]}),
+        "not exactly the wake-up role",
+    ),
+    (
+        "passes the wake-up role and another",
+        append_to("PassWakeUpRole", "Resource", "arn:aws:iam::123456789012:role/admin"),
+        "not exactly the wake-up role",
+    ),
+    (
+        "PassRole without a condition",
+        delete_key(lambda t: statement(t, "PassWakeUpRole"), "Condition"),
+        "not exactly StringEquals iam:PassedToService = scheduler.amazonaws.com",
+    ),
+    (
+        "PassRole to Lambda",
+        in_statement(
+            "PassWakeUpRole", "Condition", {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
+        ),
+        "not exactly StringEquals iam:PassedToService = scheduler.amazonaws.com",
+    ),
+    (
+        "PassRole to Scheduler and Lambda",
+        in_statement(
+            "PassWakeUpRole",
+            "Condition",
+            {"StringEquals": {"iam:PassedToService": ["scheduler.amazonaws.com", "lambda.amazonaws.com"]}},
+        ),
+        "not exactly StringEquals iam:PassedToService = scheduler.amazonaws.com",
+    ),
+    (
+        "PassRole to any service by StringLike",
+        in_statement("PassWakeUpRole", "Condition", {"StringLike": {"iam:PassedToService": "*"}}),
+        "not exactly StringEquals iam:PassedToService = scheduler.amazonaws.com",
+    ),
+    (
+        "PassRole by wildcard",
+        in_statement("PassWakeUpRole", "Action", "iam:Pass*"),
+        "Action 'iam:Pass*' has a wildcard",
+    ),
+    # The function's wake-up variables.
+    (
+        "wake-ups in the default group",
+        set_key(environment, "GATE_WAKEUP_GROUP", "default"),
+        "GATE_WAKEUP_GROUP 'default' is not !Ref of an AWS::Scheduler::ScheduleGroup",
+    ),
+    (
+        "wake-up group from a parameter",
+        set_key(environment, "GATE_WAKEUP_GROUP", {"Ref": "MetricsNamespace"}),
+        "is not !Ref of an AWS::Scheduler::ScheduleGroup of this template",
+    ),
+    (
+        "wake-up role from outside the template",
+        set_key(environment, "GATE_WAKEUP_ROLE_ARN", "arn:aws:iam::123456789012:role/admin"),
+        "is not !GetAtt ROLE.Arn of an AWS::IAM::Role of this template",
+    ),
+    (
+        "wake-ups run with the function's own role",
+        both(
+            set_key(environment, "GATE_WAKEUP_ROLE_ARN", {"Fn::GetAtt": [ROLE, "Arn"]}),
+            in_statement("PassWakeUpRole", "Resource", {"Fn::GetAtt": [ROLE, "Arn"]}),
+        ),
+        "GATE_WAKEUP_ROLE_ARN names the function's own role",
+    ),
+    (
+        "schedule grants without the wake-up group",
+        delete_key(environment, "GATE_WAKEUP_GROUP"),
+        "not exactly the schedules of the wake-up group",
+    ),
+    (
+        "wake-up group without the grants",
+        drop_role_policy("schedule-wake-ups"),
+        "GATE_WAKEUP_GROUP is set, but its role may not scheduler:CreateSchedule",
+    ),
+    (
+        "a schedule group name Scheduler refuses",
+        set_key(lambda t: resources(t)[WAKEUP_GROUP]["Properties"], "Name", "approval gate wake-ups"),
+        "is not 1-64 characters of [0-9a-zA-Z-_.]",
+    ),
+    (
+        "a schedule group name over 64 characters",
+        set_key(lambda t: resources(t)[WAKEUP_GROUP]["Properties"], "Name", "w" * 65),
+        "is not 1-64 characters of [0-9a-zA-Z-_.]",
+    ),
+    # The wake-up role's trust.
+    (
+        "wake-up trust without SourceAccount",
+        delete_key(wakeup_trust, "Condition"),
+        "is not exactly StringEquals aws:SourceAccount = AWS::AccountId",
+    ),
+    (
+        "wake-up trust for another account",
+        set_key(wakeup_trust, "Condition", {"StringEquals": {"aws:SourceAccount": "111122223333"}}),
+        "is not exactly StringEquals aws:SourceAccount = AWS::AccountId",
+    ),
+    (
+        "wake-up trust for any account by StringLike",
+        set_key(wakeup_trust, "Condition", {"StringLike": {"aws:SourceAccount": "*"}}),
+        "is not exactly StringEquals aws:SourceAccount = AWS::AccountId",
+    ),
+    (
+        "wake-up role trusted by Lambda too",
+        set_key(
+            wakeup_trust, "Principal", {"Service": ["scheduler.amazonaws.com", "lambda.amazonaws.com"]}
+        ),
+        "only scheduler.amazonaws.com may sts:AssumeRole the wake-up role",
+    ),
+    (
+        "wake-up role trusted by anyone",
+        set_key(wakeup_trust, "Principal", {"AWS": "*"}),
+        "only scheduler.amazonaws.com may sts:AssumeRole the wake-up role",
+    ),
+    # The wake-up role's permission.
+    (
+        "wake-up role invokes on resource *",
+        set_key(invoke_statement, "Resource", "*"),
+        "not exactly the function ApprovalGateFunction and its qualified form",
+    ),
+    (
+        "wake-up role invokes every function",
+        set_key(invoke_statement, "Resource", "arn:aws:lambda:*:*:function:*"),
+        "not exactly the function ApprovalGateFunction and its qualified form",
+    ),
+    (
+        "wake-up role invokes another function too",
+        lambda t: invoke_statement(t)["Resource"].append(
+            {"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:other"}
+        ),
+        "not exactly the function ApprovalGateFunction and its qualified form",
+    ),
+    (
+        "wake-up role cannot invoke the function's versions and aliases",
+        set_key(invoke_statement, "Resource", [{"Fn::GetAtt": [FUNCTION, "Arn"]}]),
+        "not exactly the function ApprovalGateFunction and its qualified form",
+    ),
+    (
+        "wake-up role does more than invoke",
+        set_key(invoke_statement, "Action", ["lambda:InvokeFunction", "lambda:UpdateFunctionCode"]),
+        "the wake-up role may do exactly lambda:InvokeFunction",
+    ),
+    (
+        "wake-up role invokes by wildcard",
+        set_key(invoke_statement, "Action", "lambda:Invoke*"),
+        "the wake-up role may do exactly lambda:InvokeFunction",
+    ),
+    (
+        "wake-up role with a managed policy",
+        set_key(wakeup_role, "ManagedPolicyArns", ["arn:aws:iam::aws:policy/AdministratorAccess"]),
+        "the wake-up role may invoke the function and nothing else",
+    ),
+    (
+        "a second policy on the wake-up role",
+        add_resource(
+            "Extra",
+            "AWS::IAM::RolePolicy",
+            {
+                "RoleName": {"Ref": WAKEUP_ROLE},
+                "PolicyName": "extra",
+                "PolicyDocument": dict(POLICY_DOCUMENT, Statement=[allow("sqs:SendMessage")]),
+            },
+        ),
+        "the wake-up role may do exactly lambda:InvokeFunction",
+    ),
+    (
+        "wake-up role may pass roles",
+        lambda t: resources(t)[WAKEUP_POLICY]["Properties"]["PolicyDocument"]["Statement"].append(
+            allow("iam:PassRole")
+        ),
+        "grants ['iam:PassRole']: only the function's role may",
+    ),
+    (
+        "wake-up policy attached to the function's role too",
+        lambda t: resources(t).__setitem__(
+            WAKEUP_POLICY,
+            {
+                "Type": "AWS::IAM::Policy",
+                "Properties": {
+                    "PolicyName": "invoke-approval-gate",
+                    "Roles": [{"Ref": WAKEUP_ROLE}, {"Ref": ROLE}],
+                    "PolicyDocument": resources(t)[WAKEUP_POLICY]["Properties"]["PolicyDocument"],
+                },
+            },
+        ),
+        "WakeUpRolePolicy: AWS::IAM::Policy attaches policies beside",
+    ),
+    (
+        "wake-up role without its invoke permission",
+        lambda t: resources(t).pop(WAKEUP_POLICY),
+        "the wake-up role is not allowed lambda:InvokeFunction on the function",
+    ),
+    # Nothing else creates schedules or passes roles.
+    (
+        "another role may create schedules",
+        add_resource("Other", "AWS::IAM::Role", other_role(allow("scheduler:CreateSchedule"))),
+        "Other.Policies[other] Extra: grants ['scheduler:CreateSchedule']",
+    ),
+    (
+        "another role may do everything in iam",
+        add_resource("Other", "AWS::IAM::Role", other_role(allow("iam:*"))),
+        "grants ['iam:*']: only the function's role may",
+    ),
+    (
+        "another role may do everything",
+        add_resource("Other", "AWS::IAM::Role", other_role(allow("*"))),
+        "grants ['*']: only the function's role may",
+    ),
+    (
+        "another role with NotAction",
+        add_resource(
+            "Other",
+            "AWS::IAM::Role",
+            other_role({"Effect": "Allow", "NotAction": "s3:*", "Resource": "*"}),
+        ),
+        "uses NotAction, which may grant scheduler:* or iam:PassRole",
+    ),
+    (
+        "another role with a managed policy",
+        add_resource(
+            "Other",
+            "AWS::IAM::Role",
+            other_role(
+                allow("sqs:SendMessage"), ManagedPolicyArns=["arn:aws:iam::aws:policy/IAMFullAccess"]
+            ),
+        ),
+        "Other.ManagedPolicyArns: managed policies may grant scheduler:* or iam:PassRole",
+    ),
+    (
+        "a user that may pass roles",
+        add_resource(
+            "Someone",
+            "AWS::IAM::User",
+            {
+                "Policies": [
+                    {"PolicyName": "p", "PolicyDocument": dict(POLICY_DOCUMENT, Statement=[allow("iam:PassRole")])}
+                ]
+            },
+        ),
+        "Someone.Policies[p] Extra: grants ['iam:PassRole']",
+    ),
+]
+
 # Changes that must not fail the check.
 NARROWINGS = [
     (
@@ -639,6 +1009,35 @@ NARROWINGS = [
     (
         "a literal reserved concurrency",
         set_key(function, "ReservedConcurrentExecutions", 3),
+    ),
+    (
+        "a permissions boundary on the wake-up role",
+        set_key(wakeup_role, "PermissionsBoundary", "arn:aws:iam::123456789012:policy/boundary"),
+    ),
+    (
+        "the wake-up permission as an AWS::IAM::Policy of the wake-up role",
+        lambda t: resources(t).__setitem__(
+            WAKEUP_POLICY,
+            {
+                "Type": "AWS::IAM::Policy",
+                "Properties": {
+                    "PolicyName": "invoke-approval-gate",
+                    "Roles": [{"Ref": WAKEUP_ROLE}],
+                    "PolicyDocument": resources(t)[WAKEUP_POLICY]["Properties"]["PolicyDocument"],
+                },
+            },
+        ),
+    ),
+    (
+        "the function named by its ARN in the wake-up permission",
+        set_key(
+            invoke_statement,
+            "Resource",
+            [
+                {"Fn::Sub": "arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:${ApprovalGateFunction}"},
+                {"Fn::Sub": "arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:${ApprovalGateFunction}:*"},
+            ],
+        ),
     ),
 ]
 
@@ -672,8 +1071,9 @@ class CheckTemplate(unittest.TestCase):
         checked, problems = check_template.check(decoded)
         self.assertEqual(problems, [])
         # read state, read executions, list, alarms, calendars, answer, publish, read
-        # AppConfig, send failures, write logs
-        self.assertEqual(checked, 10)
+        # AppConfig, create wake-ups, pass the wake-up role, send failures, write logs; and
+        # the wake-up role's invoke
+        self.assertEqual(checked, 13)
 
     def test_script_exit_status(self):
         ok = subprocess.run(

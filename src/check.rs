@@ -38,8 +38,13 @@ pub struct Check {
     pub failed: Option<Severity>,
     /// Why, in words a release engineer reads in a summary.
     pub reason: String,
-    /// For a deferring check: when it may pass (`None`: not within the search horizon).
+    /// For a deferring check: when it may pass and stays so long enough for a sweep to
+    /// see it (`None`: not within the search horizon). A deferral is kept near its expiry
+    /// only if this leaves the sweep the time to approve.
     pub opens: Option<Timestamp>,
+    /// For a deferring check: the first moment it may pass, however briefly (`None`: not
+    /// known). A wake-up is scheduled for it, so that a read comes then.
+    pub may_pass_from: Option<Timestamp>,
 }
 
 impl Check {
@@ -48,6 +53,7 @@ impl Check {
             failed: None,
             reason: reason.into(),
             opens: None,
+            may_pass_from: None,
         }
     }
 
@@ -56,6 +62,7 @@ impl Check {
             failed: Some(severity),
             reason: reason.into(),
             opens: None,
+            may_pass_from: None,
         }
     }
 

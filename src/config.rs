@@ -11,7 +11,7 @@ use crate::policy::{Policy, PolicyError};
 
 /// Every variable the gate reads. Any other `GATE_` variable is an error: a misspelt
 /// switch (`GATE_DRYRUN=true`) would otherwise leave its default, answering live, in place.
-pub const KNOWN_VARIABLES: [&str; 13] = [
+pub const KNOWN_VARIABLES: [&str; 15] = [
     "GATE_POLICY",
     "GATE_POLICY_FILE",
     "GATE_POLICY_APPCONFIG",
@@ -25,6 +25,8 @@ pub const KNOWN_VARIABLES: [&str; 13] = [
     "GATE_METRICS_NAMESPACE",
     "GATE_SWEEP_READS_PER_SECOND",
     "GATE_SWEEP_MARGIN_SECONDS",
+    "GATE_WAKEUP_GROUP",
+    "GATE_WAKEUP_ROLE_ARN",
 ];
 
 /// How the gate behaves, beyond the policy.
@@ -67,7 +69,7 @@ impl Default for Settings {
             sweep_concurrency: 4,
             sweep_read_interval: Duration::from_millis(100),
             sweep_margin: Duration::from_secs(20),
-            sweep_every: Duration::from_secs(5 * 60),
+            sweep_every: Duration::from_secs(15 * 60),
             region: None,
             metrics_namespace: crate::metrics::DEFAULT_NAMESPACE.into(),
         }
@@ -84,6 +86,17 @@ pub struct Config {
     pub appconfig: Option<AppConfigSetting>,
     pub settings: Settings,
     pub decision_topic_arn: Option<String>,
+    /// `GATE_WAKEUP_GROUP` and `GATE_WAKEUP_ROLE_ARN`: where deferrals schedule their
+    /// wake-ups. Without them, the sweep alone decides deferred approvals again.
+    pub wakeups: Option<WakeupSetting>,
+}
+
+/// The EventBridge Scheduler group wake-ups are created in, and the role Scheduler
+/// invokes the function with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WakeupSetting {
+    pub group: String,
+    pub role_arn: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -193,6 +206,7 @@ impl Config {
                 },
                 decision_topic_arn: None,
                 appconfig: None,
+                wakeups: None,
             });
         }
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
@@ -331,6 +345,7 @@ impl Config {
                     message: format!("{:?} {problem}", names::printable(&text, 80)),
                 })?,
         };
+        let wakeups = read_wakeups(&get)?;
         // Set by Lambda; it goes into console links, so only a region's shape is kept.
         let region = lookup("AWS_REGION").filter(|region| looks_like_region(region));
         Ok(Self {
@@ -348,7 +363,73 @@ impl Config {
             },
             decision_topic_arn,
             appconfig,
+            wakeups,
         })
+    }
+}
+
+/// The wake-ups' group and role: both or neither (the template sets both).
+fn read_wakeups(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<WakeupSetting>, ConfigError> {
+    let (group, role_arn) = match (get("GATE_WAKEUP_GROUP"), get("GATE_WAKEUP_ROLE_ARN")) {
+        (None, None) => return Ok(None),
+        (Some(group), Some(role_arn)) => (group.trim().to_owned(), role_arn.trim().to_owned()),
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(ConfigError::Variable {
+                name: "GATE_WAKEUP_GROUP",
+                message: "GATE_WAKEUP_GROUP and GATE_WAKEUP_ROLE_ARN go together: set both, \
+                          or neither (then the sweep alone decides deferred approvals again)"
+                    .into(),
+            });
+        }
+    };
+    let valid_group = (1..=64).contains(&group.len())
+        && group
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !valid_group {
+        return Err(ConfigError::Variable {
+            name: "GATE_WAKEUP_GROUP",
+            message: format!(
+                "{:?} is not a schedule group name (1 to 64 letters, digits, '-', '_' and '.')",
+                names::printable(&group, 80)
+            ),
+        });
+    }
+    if !is_role_arn(&role_arn) {
+        return Err(ConfigError::Variable {
+            name: "GATE_WAKEUP_ROLE_ARN",
+            message: format!(
+                "{:?} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)",
+                names::printable(&role_arn, 120)
+            ),
+        });
+    }
+    Ok(Some(WakeupSetting { group, role_arn }))
+}
+
+/// `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`.
+fn is_role_arn(text: &str) -> bool {
+    let mut parts = text.splitn(6, ':');
+    let fields: [Option<&str>; 6] = std::array::from_fn(|_| parts.next());
+    match fields {
+        [
+            Some("arn"),
+            Some(partition),
+            Some("iam"),
+            Some(""),
+            Some(account),
+            Some(resource),
+        ] => {
+            partition.starts_with("aws")
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && resource
+                    .strip_prefix("role/")
+                    .is_some_and(|name| !name.is_empty() && !name.chars().any(char::is_whitespace))
+        }
+        _ => false,
     }
 }
 

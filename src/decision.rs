@@ -48,6 +48,11 @@ pub struct Decision {
     pub rule: Option<String>,
     /// Why, in words a release engineer reads in a summary, a mail or a log line.
     pub reasons: Vec<String>,
+    /// For a deferral: the next moment the decision may change (a window or calendar
+    /// opens, or the approval comes within [`EXPIRY_MARGIN`] of its expiry), when a
+    /// wake-up should look again. `None` for every other verdict, and for a deferral that
+    /// only an event can end (an alarm that clears).
+    pub wake_at: Option<Timestamp>,
 }
 
 impl Decision {
@@ -56,6 +61,7 @@ impl Decision {
             verdict: Verdict::Abstain,
             rule: rule.map(|rule| rule.name.clone()),
             reasons: vec![reason],
+            wake_at: None,
         }
     }
 
@@ -215,6 +221,7 @@ fn decide_by_rule(
                 verdict: Verdict::Abstain,
                 rule: first.rule,
                 reasons,
+                wake_at: None,
             };
         }
     }
@@ -276,6 +283,7 @@ fn judge(
             verdict: Verdict::Approve,
             rule: Some(rule.name.clone()),
             reasons,
+            wake_at: None,
         };
     };
     let opens = checks
@@ -289,6 +297,9 @@ fn judge(
             (Some(_), None) => std::cmp::Ordering::Less,
             (Some(a), Some(b)) => a.cmp(b),
         })
+        .flatten();
+    let wake_at = (severity == Severity::Defer)
+        .then(|| wake_at(&checks, evidence.expiry, at))
         .flatten();
     let mut reasons: Vec<String> = checks
         .into_iter()
@@ -315,7 +326,26 @@ fn judge(
         verdict,
         rule: Some(rule.name.clone()),
         reasons,
+        wake_at: wake_at.filter(|_| verdict == Verdict::Defer),
     }
+}
+
+/// When a deferral decided at `at` may change: the first moment every deferring check
+/// whose opening is known may pass, or the start of the expiry margin, whichever comes
+/// first. A check whose opening is unknown (an alarm) is ended by its own event; the
+/// others still wake the approval when they open, in case that event was lost.
+fn wake_at(checks: &[Check], expiry: Option<Expiry>, at: Timestamp) -> Option<Timestamp> {
+    let opening = checks
+        .iter()
+        .filter(|check| check.failed == Some(Severity::Defer))
+        .filter_map(|check| check.may_pass_from)
+        .max();
+    let margin = expiry.and_then(|expiry| expiry.at().checked_sub(EXPIRY_MARGIN).ok());
+    [opening, margin]
+        .into_iter()
+        .flatten()
+        .filter(|moment| *moment > at)
+        .min()
 }
 
 /// Whether a deferral opening at `opens` leaves a sweep (one every `sweep_every`) the

@@ -1,7 +1,7 @@
-//! EventBridge events that select approvals: CodePipeline's "Action Execution State
-//! Change" for a Manual approval that started, CloudWatch's "Alarm State Change" to OK and
-//! SSM's "Calendar State Change" to OPEN, after which approvals that alarm or calendar
-//! deferred may pass.
+//! Events that select approvals: CodePipeline's "Action Execution State Change" for a
+//! Manual approval that started, CloudWatch's "Alarm State Change" to OK and SSM's
+//! "Calendar State Change" to OPEN, after which approvals that alarm or calendar deferred
+//! may pass, and the gate's own wake-ups ([`crate::wakeups`]).
 //!
 //! An approval event carries no token. It only selects: pipeline, stage and action, the
 //! execution and the approval's action execution. The handler decides the approval only
@@ -12,11 +12,13 @@
 // Text from outside is handled here: no index that could be out of range.
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
+use jiff::Timestamp;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::names;
 use crate::notice::ApprovalTarget;
+use crate::wakeups::WakeUp;
 
 /// `detail-type` of the events CodePipeline sends when an action changes state.
 const ACTION_EXECUTION_STATE_CHANGE: &str = "CodePipeline Action Execution State Change";
@@ -24,6 +26,10 @@ const ACTION_EXECUTION_STATE_CHANGE: &str = "CodePipeline Action Execution State
 const ALARM_STATE_CHANGE: &str = "CloudWatch Alarm State Change";
 /// `detail-type` of the events SSM sends when a Change Calendar opens or closes.
 const CALENDAR_STATE_CHANGE: &str = "Calendar State Change";
+/// `source` of the events a wake-up invokes the function with.
+const WAKE_UP_SOURCE: &str = "approval-gate";
+/// `detail-type` of the events a wake-up invokes the function with.
+const WAKE_UP: &str = "Approval Wake-up";
 /// CloudWatch's limit on alarm names.
 const MAX_ALARM_NAME_CHARS: usize = 255;
 
@@ -52,6 +58,85 @@ pub enum EventError {
     NotCleared { state: String },
     #[error("the calendar is {state}, not OPEN: nothing it held back may pass")]
     NotOpened { state: String },
+}
+
+/// The event a wake-up invokes the function with: the approval's coordinates and the
+/// minute it was scheduled for; never a token.
+pub fn wake_up_event(wake_up: &WakeUp) -> Value {
+    json!({
+        "version": "1",
+        "source": WAKE_UP_SOURCE,
+        "detail-type": WAKE_UP,
+        "detail": {
+            "pipeline": wake_up.target.pipeline,
+            "stage": wake_up.target.stage,
+            "action": wake_up.target.action,
+            "execution-id": wake_up.execution_id,
+            "at": wake_up.at.to_string(),
+        },
+    })
+}
+
+/// The approval a wake-up selects: it is decided if the state shows it still waiting in
+/// that execution, with the token the state shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WokenUp {
+    pub target: ApprovalTarget,
+    pub execution_id: String,
+    /// The minute the wake-up was scheduled for.
+    pub at: Timestamp,
+}
+
+#[derive(Deserialize)]
+struct WakeUpDetail {
+    pipeline: String,
+    stage: String,
+    action: String,
+    #[serde(rename = "execution-id")]
+    execution_id: String,
+    at: String,
+}
+
+/// The approval a wake-up names; `None` for every other event.
+pub fn woken_up(event: &Value) -> Option<Result<WokenUp, EventError>> {
+    is_event(event, WAKE_UP_SOURCE, WAKE_UP).then(|| {
+        let detail = event
+            .get("detail")
+            .ok_or_else(|| EventError::Malformed("it has no detail".into()))?;
+        let detail: WakeUpDetail = serde_path_to_error::deserialize(detail)
+            .map_err(|error| EventError::Malformed(names::printable(&error.to_string(), 200)))?;
+        let target = target(detail.pipeline, detail.stage, detail.action)?;
+        if !is_id(&detail.execution_id) {
+            return Err(EventError::Malformed(
+                "detail.execution-id is not an id (1 to 100 letters, digits and '-')".into(),
+            ));
+        }
+        let at = detail.at.parse::<Timestamp>().map_err(|_| {
+            EventError::Malformed("detail.at is not a time (RFC 3339, in UTC)".into())
+        })?;
+        Ok(WokenUp {
+            target,
+            execution_id: detail.execution_id,
+            at,
+        })
+    })
+}
+
+/// The approval action an event names, each name checked as CodePipeline's names are.
+fn target(pipeline: String, stage: String, action: String) -> Result<ApprovalTarget, EventError> {
+    for (field, name) in [
+        ("pipeline", &pipeline),
+        ("stage", &stage),
+        ("action", &action),
+    ] {
+        names::check_name(name)
+            .map_err(|message| EventError::Malformed(format!("detail.{field}: {message}")))?;
+    }
+    Ok(ApprovalTarget {
+        pipeline,
+        stage,
+        action,
+    })
 }
 
 #[derive(Deserialize)]
@@ -97,14 +182,7 @@ fn parse(event: &Value) -> Result<ApprovalStarted, EventError> {
             state: names::printable(&detail.state, 40),
         });
     }
-    for (field, name) in [
-        ("pipeline", &detail.pipeline),
-        ("stage", &detail.stage),
-        ("action", &detail.action),
-    ] {
-        names::check_name(name)
-            .map_err(|message| EventError::Malformed(format!("detail.{field}: {message}")))?;
-    }
+    let target = target(detail.pipeline, detail.stage, detail.action)?;
     for (field, id) in [
         ("execution-id", &detail.execution_id),
         ("action-execution-id", &detail.action_execution_id),
@@ -120,11 +198,7 @@ fn parse(event: &Value) -> Result<ApprovalStarted, EventError> {
             .get("id")
             .and_then(Value::as_str)
             .map(|id| names::printable(id, 100)),
-        target: ApprovalTarget {
-            pipeline: detail.pipeline,
-            stage: detail.stage,
-            action: detail.action,
-        },
+        target,
         execution_id: detail.execution_id,
         action_execution_id: detail.action_execution_id,
     })
@@ -434,5 +508,53 @@ mod tests {
             approval_started(&event).unwrap(),
             Err(EventError::Malformed(_))
         ));
+    }
+
+    fn woken() -> Value {
+        json!({
+            "version": "1",
+            "source": "approval-gate",
+            "detail-type": "Approval Wake-up",
+            "detail": {
+                "pipeline": "web-shop",
+                "stage": "Approve-Prod",
+                "action": "Gate",
+                "execution-id": "5e3f1c4a-8f7e-4a2b-9c1d-0e2f3a4b5c6d",
+                "at": "2026-12-07T09:00:00Z"
+            }
+        })
+    }
+
+    #[test]
+    fn a_wake_up_names_an_execution_and_a_minute() {
+        let read = woken_up(&woken()).unwrap().unwrap();
+        assert_eq!(read.target.to_string(), "web-shop/Approve-Prod/Gate");
+        assert_eq!(read.execution_id, "5e3f1c4a-8f7e-4a2b-9c1d-0e2f3a4b5c6d");
+        assert_eq!(read.at, "2026-12-07T09:00:00Z".parse().unwrap());
+        // A token beside them is not read: it could only be forged.
+        let mut event = woken();
+        event["detail"]["token"] = json!("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
+        assert!(woken_up(&event).unwrap().is_ok());
+        assert_eq!(woken_up(&started()), None);
+        assert_eq!(approval_started(&woken()), None);
+    }
+
+    #[test]
+    fn a_malformed_wake_up_is_refused_with_the_field_it_got_wrong() {
+        for (field, value) in [
+            ("pipeline", json!("web shop")),
+            ("execution-id", json!("../x")),
+            ("execution-id", json!(null)),
+            ("at", json!("tomorrow")),
+            ("at", json!(1_765_098_000)),
+        ] {
+            let mut event = woken();
+            event["detail"][field] = value;
+            let refused = woken_up(&event).unwrap();
+            assert!(
+                matches!(refused, Err(EventError::Malformed(_))),
+                "{field}: {refused:?}"
+            );
+        }
     }
 }

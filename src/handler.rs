@@ -28,9 +28,10 @@ use crate::pipeline::{
 };
 use crate::policy::{Policy, Rule};
 use crate::report::{Answer, DecisionTopic, Report};
+use crate::wakeups::{ScheduleError, Scheduled, WakeUp, Wakeups};
 pub use bulkhead::{Breach, isolate, isolate_or_fail, log_panics};
 pub use explain::{Explained, Explanation};
-pub use ports::{Adapters, Ports};
+pub use ports::{Adapters, Ports, WithConditions, WithWakeups};
 pub use sweep::SweepSummary;
 use sweep::{Scope, Watched, is_scheduled};
 
@@ -64,6 +65,7 @@ pub struct Gate<E: Ports> {
     decisions: Option<E::Topic>,
     alarms: E::Alarms,
     calendars: E::Calendars,
+    wakeups: E::Wakeups,
     clock: fn() -> Timestamp,
     /// State reads repeated while the state did not show a notice's token yet, since the
     /// last [`Gate::take_read_retries`].
@@ -85,6 +87,8 @@ pub(crate) struct Case<'a> {
     /// times the sweeps in its rotation's round when it reads pipelines in turn. A deferral
     /// is kept only if a read is sure to come while the approval may be approved.
     pub(crate) revisit: SignedDuration,
+    /// The minute of the wake-up that selected the approval, if one did.
+    pub(crate) woken_for: Option<Timestamp>,
 }
 
 impl<'a> Case<'a> {
@@ -103,6 +107,7 @@ impl<'a> Case<'a> {
             claims: None,
             console_link: None,
             revisit,
+            woken_for: None,
         }
     }
 }
@@ -131,6 +136,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<Adapters<P, T>> {
             decisions,
             alarms: Unavailable,
             calendars: Unavailable,
+            wakeups: Unavailable,
             clock: Timestamp::now,
             read_retries: AtomicUsize::new(0),
         }
@@ -143,7 +149,7 @@ impl<E: Ports> Gate<E> {
         self,
         alarms: A2,
         calendars: K2,
-    ) -> Gate<Adapters<E::Pipelines, E::Topic, A2, K2>> {
+    ) -> Gate<WithConditions<E, A2, K2>> {
         Gate {
             policy: self.policy,
             policy_unusable: self.policy_unusable,
@@ -152,6 +158,23 @@ impl<E: Ports> Gate<E> {
             decisions: self.decisions,
             alarms,
             calendars,
+            wakeups: self.wakeups,
+            clock: self.clock,
+            read_retries: self.read_retries,
+        }
+    }
+
+    /// The same gate, scheduling wake-ups for its deferrals through this port.
+    pub fn with_wakeups<W2: Wakeups>(self, wakeups: W2) -> Gate<WithWakeups<E, W2>> {
+        Gate {
+            policy: self.policy,
+            policy_unusable: self.policy_unusable,
+            settings: self.settings,
+            pipelines: self.pipelines,
+            decisions: self.decisions,
+            alarms: self.alarms,
+            calendars: self.calendars,
+            wakeups,
             clock: self.clock,
             read_retries: self.read_retries,
         }
@@ -254,13 +277,20 @@ impl<E: Ports> Gate<E> {
             return self.sweep(event, deadline, scope).await;
         }
         if let Some(started) = events::approval_started(event) {
-            return self.handle_approval_event(started).await;
+            return self
+                .handle_selecting(started.map(select::Selecting::Started))
+                .await;
+        }
+        if let Some(woken) = events::woken_up(event) {
+            return self
+                .handle_selecting(woken.map(select::Selecting::WokenUp))
+                .await;
         }
         let Some(records) = event.get("Records").and_then(serde_json::Value::as_array) else {
             return Ok(self.dropped(
                 "the event is none the gate handles: not an SNS event (no \"Records\" list), a \
-                 scheduled event, a CodePipeline approval that started, an alarm back to OK or \
-                 a Change Calendar that opened",
+                 scheduled event, a CodePipeline approval that started, a wake-up, an alarm \
+                 back to OK or a Change Calendar that opened",
             ));
         };
         let mut reports = Vec::with_capacity(records.len());
@@ -347,7 +377,11 @@ impl<E: Ports> Gate<E> {
         let approval = &case.approval;
         let target = approval.target();
         let answer = self.answer(approval, &decision).await?;
-        Ok(Report::decided(
+        let wake_up = match decision.wake_at {
+            Some(wake_at) => self.wake_up(&case, wake_at, assessment.now).await,
+            None => None,
+        };
+        let mut report = Report::decided(
             case.message_id,
             target,
             case.console_link,
@@ -355,7 +389,55 @@ impl<E: Ports> Gate<E> {
             decision,
             answer,
             self.settings.dry_run,
-        ))
+        );
+        if let Some((at, note)) = wake_up {
+            report.wake_up = at;
+            report.reasons.push(note);
+        }
+        Ok(report)
+    }
+
+    /// Schedules the wake-up a deferral asks for, and says what came of it: when the
+    /// approval is decided again, or why only the sweep will. A failure changes nothing
+    /// else: the deferral stands, and the sweep decides the approval as without wake-ups.
+    async fn wake_up(
+        &self,
+        case: &Case<'_>,
+        wake_at: Timestamp,
+        now: Timestamp,
+    ) -> Option<(Option<Timestamp>, String)> {
+        let approval = &case.approval;
+        let wake_up = WakeUp::plan(
+            approval.target().clone(),
+            approval.execution().as_str().to_owned(),
+            wake_at,
+            now,
+            case.woken_for,
+        );
+        let when = wake_up.at.strftime("%Y-%m-%d %H:%M UTC");
+        match self.wakeups.schedule(&wake_up).await {
+            Ok(Scheduled::Created) => Some((
+                Some(wake_up.at),
+                format!("a wake-up decides it again at {when}"),
+            )),
+            Ok(Scheduled::AlreadyScheduled) => Some((
+                Some(wake_up.at),
+                format!("a wake-up decides it again at {when} (scheduled before)"),
+            )),
+            // Without a schedule group (local runs), the sweep is how deferrals end.
+            Err(ScheduleError::Unconfigured) => None,
+            Err(ScheduleError::Failed(reason)) => {
+                tracing::warn!(approval = %approval.target(), schedule = wake_up.name(), reason, "no wake-up scheduled; the sweep decides the approval");
+                Some((
+                    None,
+                    format!(
+                        "no wake-up could be scheduled for {when} ({reason}), so the sweep \
+                         decides it again within {} minutes",
+                        case.revisit.as_mins()
+                    ),
+                ))
+            }
+        }
     }
 
     /// Gathers what the matched rule needs and decides, answering nothing: the decision
@@ -400,6 +482,7 @@ impl<E: Ports> Gate<E> {
                 verdict: Verdict::Abstain,
                 rule: None,
                 reasons: vec![reason.clone()],
+                wake_at: None,
             },
             None => veto.unwrap_or_else(|| decide_by(rule, &evidence, now, case.revisit)),
         };

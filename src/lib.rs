@@ -76,3 +76,4 @@ pub mod notice;
 pub mod pipeline;
 pub mod policy;
 pub mod report;
+pub mod wakeups;

@@ -12,7 +12,9 @@
     )
 )]
 
-use approval_gate::aws::{self, AppConfigPolicy, CloudWatch, CodePipeline, SnsDecisionTopic, Ssm};
+use approval_gate::aws::{
+    self, AppConfigPolicy, CloudWatch, CodePipeline, Scheduler, SnsDecisionTopic, Ssm,
+};
 use approval_gate::config::{Config, ConfigError};
 use approval_gate::handler::{Gate, isolate_or_fail};
 use approval_gate::live_policy::LivePolicy;
@@ -74,23 +76,30 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         off = config.settings.off,
         dry_run = config.settings.dry_run,
         decision_topic = config.decision_topic_arn.is_some(),
+        wake_ups = config.wakeups.is_some(),
         "approval-gate ready"
     );
 
     let decisions = config
         .decision_topic_arn
         .map(|arn| SnsDecisionTopic::new(&sdk, arn));
+    // Without a schedule group, no wake-up is scheduled: the sweep decides deferrals again.
+    let scheduler = config.wakeups.map(|setting| Scheduler::new(&sdk, setting));
     let gate = Gate::new(policy, config.settings, CodePipeline::new(&sdk), decisions)
         // Cheap: the clients share the one configuration and connect on first use.
-        .with_conditions(CloudWatch::new(&sdk), Ssm::new(&sdk));
+        .with_conditions(CloudWatch::new(&sdk), Ssm::new(&sdk))
+        .with_wakeups(scheduler.clone());
     // Lambda runs one invocation at a time per process: the lock is never contended.
     let gate = tokio::sync::Mutex::new(gate);
     let live = tokio::sync::Mutex::new(live);
-    let (gate, live) = (&gate, &live);
+    let (gate, live, scheduler) = (&gate, &live, &scheduler);
     lambda_runtime::run(service_fn(
         // Raw JSON: the gate reads it, so an event it cannot read is dropped, not failed.
         move |event: LambdaEvent<Box<serde_json::value::RawValue>>| async move {
             let mut gate = gate.lock().await;
+            if let Some(scheduler) = scheduler {
+                scheduler.invoke_as(&event.context.invoked_function_arn);
+            }
             if let Some(live) = live.lock().await.as_mut() {
                 gate.use_policy(live.current().await);
             }

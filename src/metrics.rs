@@ -18,6 +18,7 @@ use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
 use crate::handler::Response;
+use crate::names;
 use crate::report::{Answer, Report};
 
 /// The namespace when `GATE_METRICS_NAMESPACE` is not set.
@@ -143,21 +144,13 @@ pub fn dimension_value(name: &str) -> String {
         return escaped;
     }
     // Every character of `escaped` is ASCII, so characters and bytes are the same here.
-    let hash = format!("~{:016x}", fnv1a(name.as_bytes()));
+    let hash = format!("~{:016x}", names::fnv1a(name.as_bytes()));
     let mut cut: String = escaped
         .chars()
         .take(MAX_DIMENSION_CHARS - hash.len())
         .collect();
     cut.push_str(&hash);
     cut
-}
-
-/// FNV-1a, 64 bits: a hash that is the same in every build and on every machine (std's
-/// `DefaultHasher` promises neither), so a name maps to one series for good.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 /// An EMF document: the `_aws` metadata naming the metrics and their dimension sets, with

@@ -223,6 +223,15 @@ fn redact_pieces(text: &str, needle: &str) -> String {
     out
 }
 
+/// FNV-1a, 64 bits: a hash that is the same in every build and on every machine (std's
+/// `DefaultHasher` promises neither), so that a name derived from it (a metric's series,
+/// a wake-up's schedule) is the same wherever it is derived.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;

@@ -274,19 +274,19 @@ impl ApprovalState<'_> {
         }
     }
 
-    /// The token the approval waits on, if it waits in the execution `execution_id` as the
-    /// action execution `action_execution_id`, as an event names it: the event selects,
-    /// the state must show exactly that. Whether it is still waiting is
-    /// [`LiveApproval::prove`](crate::evidence::LiveApproval::prove)'s to say.
+    /// The token the approval waits on, if it waits in the execution `execution_id` (as
+    /// the action execution `action_execution_id`, when one is named), as an event names
+    /// it: the event selects, the state must show exactly that. Whether it is still
+    /// waiting is [`LiveApproval::prove`](crate::evidence::LiveApproval::prove)'s to say.
     pub fn token_of(
         &self,
         execution_id: &str,
-        action_execution_id: &str,
+        action_execution_id: Option<&str>,
     ) -> Result<ApprovalToken, Staleness> {
         let execution = self.action.execution.as_ref().ok_or(Staleness::NotRun)?;
-        if self.execution_id() != Some(execution_id)
-            || execution.action_execution_id.as_deref() != Some(action_execution_id)
-        {
+        let other_action_execution = action_execution_id
+            .is_some_and(|named| execution.action_execution_id.as_deref() != Some(named));
+        if self.execution_id() != Some(execution_id) || other_action_execution {
             return Err(Staleness::OtherExecution);
         }
         execution.token.clone().ok_or(match &execution.status {

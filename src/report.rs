@@ -93,6 +93,9 @@ pub struct Report {
     pub rule: Option<String>,
     pub reasons: Vec<String>,
     pub dry_run: bool,
+    /// For a deferral: when a wake-up decides it again (`None`: at the next sweep).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wake_up: Option<Timestamp>,
     #[serde(skip)]
     pub console_link: Option<String>,
     /// When SNS published the notice (the record's `Timestamp`), for the answer latency.
@@ -123,6 +126,7 @@ impl Report {
             rule: None,
             reasons: vec![reason],
             dry_run,
+            wake_up: None,
             console_link: None,
             published: None,
         }
@@ -162,6 +166,7 @@ impl Report {
             rule: None,
             reasons,
             dry_run,
+            wake_up: None,
             console_link,
             published: None,
         }
@@ -211,6 +216,7 @@ impl Report {
         let message_id = self.message_id.as_deref().unwrap_or("");
         let execution_id = names::printable(self.execution_id.as_deref().unwrap_or(""), 100);
         let rule = self.rule.as_deref().unwrap_or("");
+        let wake_up = self.wake_up.map(|at| at.to_string()).unwrap_or_default();
         macro_rules! line {
             ($level:ident) => {
                 tracing::$level!(
@@ -225,6 +231,7 @@ impl Report {
                     rule,
                     reasons = %reasons,
                     dry_run = self.dry_run,
+                    wake_up,
                     "decision"
                 )
             };
@@ -365,6 +372,7 @@ mod tests {
             verdict,
             rule: Some("prod-after-tests".into()),
             reasons: vec!["Build/Unit succeeded in execution exec-1".into()],
+            wake_at: None,
         };
         let answer = if dry_run {
             Answer::DryRun

@@ -4,6 +4,7 @@
 mod appconfig;
 mod cloudwatch;
 mod codepipeline;
+mod scheduler;
 mod sns;
 mod ssm;
 
@@ -18,6 +19,7 @@ use aws_sdk_codepipeline::error::{ProvideErrorMetadata, SdkError};
 pub use appconfig::AppConfigPolicy;
 pub use cloudwatch::CloudWatch;
 pub use codepipeline::CodePipeline;
+pub use scheduler::Scheduler;
 pub use sns::SnsDecisionTopic;
 pub use ssm::Ssm;
 

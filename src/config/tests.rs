@@ -57,13 +57,13 @@ fn reads_every_setting() {
 }
 
 #[test]
-fn defaults_are_live_answers_any_topic_and_a_ten_second_wait() {
+fn defaults_are_live_answers_any_topic_a_ten_second_wait_and_a_fifteen_minute_sweep() {
     let config = config(&[("GATE_POLICY", POLICY), ("GATE_DECISION_TOPIC_ARN", "")]).unwrap();
     assert!(!config.settings.dry_run);
     assert_eq!(config.settings.allowed_topics, None);
     assert_eq!(config.settings.token_wait, Duration::from_secs(10));
     assert_eq!(config.decision_topic_arn, None);
-    assert_eq!(config.settings.sweep_every, Duration::from_secs(5 * 60));
+    assert_eq!(config.settings.sweep_every, Duration::from_secs(15 * 60));
     assert_eq!(
         config.settings.sweep_read_interval,
         Duration::from_millis(100)
@@ -555,3 +555,43 @@ fn the_metrics_namespace_defaults_and_follows_cloudwatchs_rules() {
 }
 
 mod appconfig;
+
+#[test]
+fn wake_ups_need_their_group_and_role_together() {
+    const ROLE: &str = "arn:aws:iam::123456789012:role/approval-gate-WakeUpRole-1A2B3C";
+    let read = config(&[
+        ("GATE_POLICY", POLICY),
+        ("GATE_WAKEUP_GROUP", "approval-gate-wake-ups"),
+        ("GATE_WAKEUP_ROLE_ARN", ROLE),
+    ])
+    .unwrap();
+    assert_eq!(
+        read.wakeups,
+        Some(WakeupSetting {
+            group: "approval-gate-wake-ups".into(),
+            role_arn: ROLE.into(),
+        })
+    );
+    assert_eq!(config(&[("GATE_POLICY", POLICY)]).unwrap().wakeups, None);
+    assert!(
+        error_text(&[("GATE_POLICY", POLICY), ("GATE_WAKEUP_GROUP", "g")]).contains("go together")
+    );
+    assert!(
+        error_text(&[("GATE_POLICY", POLICY), ("GATE_WAKEUP_ROLE_ARN", ROLE)])
+            .contains("go together")
+    );
+    for (group, role) in [
+        ("wake/ups", ROLE),
+        (&"g".repeat(65), ROLE),
+        ("g", "arn:aws:iam::123456789012:user/someone"),
+        ("g", "arn:aws:iam::12345:role/r"),
+        ("g", "arn:aws:lambda:us-east-1:123456789012:function:f"),
+    ] {
+        let refused = config(&[
+            ("GATE_POLICY", POLICY),
+            ("GATE_WAKEUP_GROUP", group),
+            ("GATE_WAKEUP_ROLE_ARN", role),
+        ]);
+        assert!(refused.is_err(), "{group} {role}");
+    }
+}

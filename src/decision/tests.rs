@@ -576,6 +576,7 @@ fn summary_names_rule_and_reasons_within_512_bytes() {
         verdict: Verdict::Reject,
         rule: Some("prod-after-tests".into()),
         reasons: vec!["Build/Unit is Failed".into(), "😀".repeat(1000)],
+        wake_at: None,
     };
     let summary = decision.summary();
     assert!(summary.starts_with(
@@ -683,6 +684,7 @@ fn a_summary_cut_just_after_a_quote_of_the_tokens_start_does_not_show_it_cut_sho
         verdict: Verdict::Abstain,
         rule: Some("r".into()),
         reasons: vec![format!("{filler}{} and more", &TOKEN[..9])],
+        wake_at: None,
     };
     assert!(decision.summary().ends_with(&format!("{}…", &TOKEN[..9])));
 
@@ -691,4 +693,82 @@ fn a_summary_cut_just_after_a_quote_of_the_tokens_start_does_not_show_it_cut_sho
     assert!(!summary.contains(&TOKEN[..9]), "{summary}");
     assert!(summary.ends_with("x<redacted…"), "{summary}");
     assert!(summary.len() <= MAX_SUMMARY_BYTES);
+}
+
+#[test]
+fn a_deferral_wakes_when_its_window_opens_however_briefly() {
+    let mut given = Given::new(DEFER_AT_NINE, "web-shop", "Approve-Prod");
+    given.expiry = None;
+    let decision = given.decide_at(at("2026-11-26T08:00:00Z"));
+    assert_eq!(decision.verdict, Verdict::Defer);
+    assert_eq!(decision.wake_at, Some(at("2026-11-26T09:00:00Z")));
+    // A window open for two minutes only still wakes the approval when it opens: the
+    // sweep might miss it, a wake-up does not.
+    let policy = DEFER_AT_NINE.replace("\"17:00\"", "\"09:02\"");
+    let given = Given {
+        expiry: None,
+        ..Given::new(&policy, "web-shop", "Approve-Prod")
+    };
+    assert_eq!(
+        given.decide_at(at("2026-11-26T08:00:00Z")).wake_at,
+        Some(at("2026-11-26T09:00:00Z"))
+    );
+}
+
+#[test]
+fn a_deferral_wakes_at_the_expiry_margin_when_that_comes_first() {
+    // The window opens at 09:00; the approval expires at 09:20, so at 08:50 the gate must
+    // look again: the sweep's rule would reject then, as no sweep could approve in time.
+    let mut given = Given::new(DEFER_AT_NINE, "web-shop", "Approve-Prod");
+    given.expiry = Some(at("2026-11-26T09:20:00Z"));
+    let decision = given.decide_at(at("2026-11-26T08:00:00Z"));
+    assert_eq!(decision.verdict, Verdict::Defer);
+    assert_eq!(decision.wake_at, Some(at("2026-11-26T08:50:00Z")));
+    // Within the margin already, the opening is next.
+    given.expiry = Some(at("2026-11-26T09:10:00Z"));
+    let decision = given.decide_at(at("2026-11-26T08:50:00Z"));
+    assert_eq!(decision.verdict, Verdict::Defer);
+    assert_eq!(decision.wake_at, Some(at("2026-11-26T09:00:00Z")));
+}
+
+#[test]
+fn only_a_deferral_wakes() {
+    let decision = Given::prod().decide();
+    assert_eq!(decision.verdict, Verdict::Approve);
+    assert_eq!(decision.wake_at, None);
+    let mut given = Given::new(DEFER_AT_NINE, "web-shop", "Approve-Prod");
+    given.expiry = Some(at("2026-11-26T09:03:00Z"));
+    let decision = given.decide_at(at("2026-11-26T08:40:00Z"));
+    assert_eq!(decision.verdict, Verdict::Reject);
+    assert_eq!(decision.wake_at, None);
+}
+
+#[test]
+fn a_deferral_on_a_closed_calendar_wakes_at_its_next_transition() {
+    use crate::conditions::{CalendarReading, CalendarReadings, CalendarState};
+    let policy = r#"{"rules": [{"name": "calendar",
+        "change_calendars": {"names": ["prod-freeze"], "on_closed": "defer"}}]}"#;
+    let mut given = Given::new(policy, "web-shop", "Approve-Prod");
+    given.expiry = None;
+    let reading = |next: Option<&str>| {
+        Conditions::read(
+            now(),
+            None,
+            vec![CalendarReadings {
+                calendar: "prod-freeze".into(),
+                readings: vec![Ok(CalendarReading {
+                    at: now(),
+                    state: CalendarState::Closed,
+                    next_transition: next.map(at),
+                })],
+            }],
+        )
+    };
+    given.conditions = reading(Some("2026-11-26T10:30:00Z"));
+    let decision = given.decide();
+    assert_eq!(decision.verdict, Verdict::Defer, "{decision:?}");
+    assert_eq!(decision.wake_at, Some(at("2026-11-26T10:30:00Z")));
+    // No transition known, no expiry: only the calendar's event or the sweep ends it.
+    given.conditions = reading(None);
+    assert_eq!(given.decide().wake_at, None);
 }

@@ -1,7 +1,7 @@
-//! From a trigger to the approval it selects: an SNS notice (its token) or CodePipeline's
-//! EventBridge event (its execution and action execution) names an approval, and the
-//! live state must show it waiting as named before it is decided, on the one path every
-//! trigger meets ([`Gate::decide_and_answer`]).
+//! From a trigger to the approval it selects: an SNS notice (its token), CodePipeline's
+//! EventBridge event (its execution and action execution) or a wake-up (its execution)
+//! names an approval, and the live state must show it waiting as named before it is
+//! decided, on the one path every trigger meets ([`Gate::decide_and_answer`]).
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -11,11 +11,12 @@ use tokio::time::Instant;
 use super::bulkhead;
 use super::{Case, Declarations, Gate, Ports, Response};
 use crate::error::GateError;
-use crate::events::{ApprovalStarted, EventError};
+use crate::events::{ApprovalStarted, EventError, WokenUp};
 use crate::evidence::LiveApproval;
 use crate::notice::{self, ApprovalTarget, ApprovalToken, Claims};
 use crate::pipeline::{PipelineSnapshot, Pipelines, ReadError, Staleness};
 use crate::report::{Outcome, Report};
+use crate::wakeups::WakeUp;
 
 /// What a trigger names of the approval it is about. It only selects: the approval is
 /// decided only once the state shows it waiting as named.
@@ -23,12 +24,18 @@ use crate::report::{Outcome, Report};
 enum Named<'a> {
     /// A notice's token: the approval must wait on it.
     Token(&'a ApprovalToken),
-    /// An event's execution and action execution: the approval must wait in them, on the
-    /// token the state shows.
+    /// An event's execution, and its action execution when it names one (a wake-up does
+    /// not): the approval must wait in them, on the token the state shows.
     Execution {
         execution_id: &'a str,
-        action_execution_id: &'a str,
+        action_execution_id: Option<&'a str>,
     },
+}
+
+/// An event that selects one approval.
+pub(super) enum Selecting {
+    Started(ApprovalStarted),
+    WokenUp(WokenUp),
 }
 
 /// What a trigger selected: the approval it names, how it names it, and what it says
@@ -39,6 +46,8 @@ struct Selection<'a> {
     named: Named<'a>,
     claims: Option<Claims>,
     console_link: Option<String>,
+    /// The minute of the wake-up that selected it, if one did.
+    woken_for: Option<jiff::Timestamp>,
 }
 
 /// What the live state says about the approval a trigger selected.
@@ -102,6 +111,7 @@ impl<E: Ports> Gate<E> {
             named: Named::Token(&request.token),
             claims: Some(request.claims()),
             console_link: request.console_link.clone(),
+            woken_for: None,
         };
         self.decide_selected(selection).await
     }
@@ -117,6 +127,7 @@ impl<E: Ports> Gate<E> {
             named,
             claims,
             console_link,
+            woken_for,
         } = selection;
         match self.live_state(target, named).await? {
             Liveness::Live(snapshot, approval) => {
@@ -128,6 +139,7 @@ impl<E: Ports> Gate<E> {
                     claims,
                     console_link,
                     revisit: self.sweep_every(),
+                    woken_for,
                 };
                 self.decide_and_answer(case, &Declarations::default()).await
             }
@@ -142,17 +154,17 @@ impl<E: Ports> Gate<E> {
         }
     }
 
-    /// An EventBridge event about an approval: decided as a notice is, with the token the
-    /// state shows for the execution and action execution the event names. One report,
-    /// logged and told; a malformed event is dropped.
-    pub(super) async fn handle_approval_event(
+    /// An event that selects one approval (CodePipeline's, or a wake-up): decided as a
+    /// notice is, with the token the state shows for the execution (and action execution)
+    /// the event names. One report, logged and told; a malformed event is dropped.
+    pub(super) async fn handle_selecting(
         &self,
-        started: Result<ApprovalStarted, EventError>,
+        event: Result<Selecting, EventError>,
     ) -> Result<Response, GateError> {
-        let report = match started {
+        let report = match event {
             Err(error) => self.dropped_report(&error.to_string()),
-            Ok(started) => {
-                bulkhead::isolate_or_fail("an approval event", self.decide_started(started)).await?
+            Ok(event) => {
+                bulkhead::isolate_or_fail("an approval event", self.decide_event(event)).await?
             }
         };
         report.log();
@@ -163,36 +175,63 @@ impl<E: Ports> Gate<E> {
         })
     }
 
-    async fn decide_started(&self, started: ApprovalStarted) -> Result<Report, GateError> {
-        let dry_run = self.settings.dry_run;
-        let ApprovalStarted {
-            event_id,
-            target,
-            execution_id,
-            action_execution_id,
-        } = started;
+    async fn decide_event(&self, event: Selecting) -> Result<Report, GateError> {
+        let (message_id, target, execution_id, action_execution_id, woken_for) = match event {
+            Selecting::Started(ApprovalStarted {
+                event_id,
+                target,
+                execution_id,
+                action_execution_id,
+            }) => (
+                event_id,
+                target,
+                execution_id,
+                Some(action_execution_id),
+                None,
+            ),
+            Selecting::WokenUp(WokenUp {
+                target,
+                execution_id,
+                at,
+            }) => {
+                // The schedule's name, as it was derived: what the console shows.
+                let schedule = WakeUp {
+                    target,
+                    execution_id,
+                    at,
+                };
+                (
+                    Some(schedule.name()),
+                    schedule.target,
+                    schedule.execution_id,
+                    None,
+                    Some(at),
+                )
+            }
+        };
         // An approval no rule covers costs no read and tells nobody: the event rule sends
-        // every approval of the account, and the answer would be none. (A policy that may
-        // not be used goes on, so that its reason is what the report says.)
+        // every approval of the account, and a wake-up may outlive the rule that asked
+        // for it. (A policy that may not be used goes on, so that its reason is what the
+        // report says.)
         if self.policy_unusable.is_none() && self.policy.rule_for(&target).is_none() {
             let reason = "no rule matches this approval, so the gate leaves it alone (the \
                           event rule sends every approval of the account)"
                 .to_owned();
             return Ok(Report::about_target(
-                event_id,
+                message_id,
                 &target,
                 None,
                 Outcome::Dropped,
                 vec![reason],
-                dry_run,
+                self.settings.dry_run,
             ));
         }
         let selection = Selection {
-            message_id: event_id,
+            message_id,
             target: &target,
             named: Named::Execution {
                 execution_id: &execution_id,
-                action_execution_id: &action_execution_id,
+                action_execution_id: action_execution_id.as_deref(),
             },
             claims: None,
             console_link: self
@@ -200,6 +239,7 @@ impl<E: Ports> Gate<E> {
                 .region
                 .as_deref()
                 .map(|region| notice::console_link(region, &target.pipeline)),
+            woken_for,
         };
         self.decide_selected(selection).await
     }
@@ -242,7 +282,7 @@ impl<E: Ports> Gate<E> {
                 let reason = match named {
                     Named::Token(_) => stale_reason(&staleness),
                     Named::Execution { .. } => {
-                        format!("the event's approval is not waiting: {staleness}")
+                        format!("the approval the event names is not waiting: {staleness}")
                     }
                 };
                 return Ok(Liveness::Stale(reason));

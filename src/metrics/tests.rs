@@ -29,6 +29,7 @@ fn decided(verdict: Verdict, answer: Answer) -> Report {
             verdict,
             rule: Some("prod".into()),
             reasons: vec!["inside allow window".into()],
+            wake_at: None,
         },
         answer,
         false,

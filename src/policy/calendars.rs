@@ -122,6 +122,7 @@ impl ChangeCalendars {
                 failed: Some(self.on_closed),
                 reason: format!("change_calendars: {shown} is CLOSED ({next})"),
                 opens: reading.next_transition,
+                may_pass_from: reading.next_transition,
             },
             CalendarState::Other(state) => Check::fail(
                 unresolved,

@@ -1,10 +1,13 @@
-//! A local stand-in for AWS CodePipeline, SNS, AppConfig Data, CloudWatch alarms and SSM
-//! Change Calendars, plus an emulator of the AWS Lambda Runtime API.
+//! A local stand-in for AWS CodePipeline, SNS, AppConfig Data, CloudWatch alarms, SSM
+//! Change Calendars and EventBridge Scheduler, plus an emulator of the AWS Lambda Runtime API.
 //!
 //! [`StandIn`] speaks the real wire protocols (awsJson1.1 for CodePipeline and SSM,
-//! awsQuery for SNS, restJson1 for AppConfig Data, Smithy RPC v2 CBOR for CloudWatch) on one port, so the unmodified AWS SDK can be pointed at
+//! awsQuery for SNS, restJson1 for AppConfig Data and EventBridge Scheduler, Smithy RPC v2
+//! CBOR for CloudWatch) on one port, so the unmodified AWS SDK can be pointed at
 //! it with `AWS_ENDPOINT_URL` or `endpoint_url(..)`. Its state lives in
 //! memory; tests seed it, inject faults, and inspect every call made.
+//! Scheduler schedules (one-time `at(...)` ones, in UTC) fire only when asked to, at a time
+//! the caller gives: [`StandIn::take_due_schedules`].
 //! [`RuntimeApi`] lets a test run the real Lambda binary and invoke it.
 //!
 //! This is test and demo tooling. It never ships in the Lambda itself.
@@ -29,6 +32,7 @@ mod codepipeline;
 mod http;
 mod route;
 mod runtime;
+mod scheduler;
 mod sns;
 mod ssm;
 mod world;
@@ -44,6 +48,7 @@ use crate::http::Server;
 use crate::world::World;
 
 pub use crate::runtime::{Invocation, InvokeTimedOut, RuntimeApi};
+pub use crate::scheduler::DueSchedule;
 
 /// Makes every approval waiting in `state` (an action `InProgress` with a token) look as
 /// if it started waiting `seconds` ago. Fixtures are written once, while an approval's
@@ -70,7 +75,7 @@ pub fn waiting_for(state: &mut Value, seconds: f64) {
     }
 }
 
-/// A running CodePipeline + SNS stand-in.
+/// A running stand-in for the AWS services listed in the crate docs.
 ///
 /// Clones share the same state and server. The server stops when the last
 /// clone is dropped.
@@ -337,6 +342,26 @@ impl StandIn {
         self.world().poll_interval = Some(seconds);
     }
 
+    /// Every EventBridge Scheduler schedule, as GetSchedule would answer it, ordered by
+    /// group and then name.
+    pub fn schedules(&self) -> Vec<Value> {
+        self.world()
+            .schedules
+            .values()
+            .map(|schedule| schedule.description.clone())
+            .collect()
+    }
+
+    /// Fires the schedules due at `now_epoch_seconds`: returns every enabled schedule whose
+    /// `at(...)` time (UTC) is at or before it and that has not fired yet, ordered by time
+    /// and then name. As EventBridge Scheduler does with a one-time schedule, each fires
+    /// once: a schedule whose ActionAfterCompletion is `DELETE` is deleted, one with `NONE`
+    /// (the default) is kept but never fired again. The time is a parameter so that a
+    /// benchmark can run on simulated time; nothing fires until this is called.
+    pub fn take_due_schedules(&self, now_epoch_seconds: f64) -> Vec<DueSchedule> {
+        self.world().take_due_schedules(now_epoch_seconds)
+    }
+
     /// Prints one line per handled call to stderr. Lines never include
     /// request bodies, so approval tokens stay out of logs.
     pub fn echo_calls(&self, on: bool) {
@@ -403,6 +428,15 @@ impl fmt::Display for Call {
             )?,
             "ListActionExecutions" => write!(f, "ListActionExecutions {}", field("pipelineName"))?,
             "Publish" => write!(f, "Publish {}", field("TopicArn"))?,
+            operation @ ("CreateSchedule" | "GetSchedule" | "DeleteSchedule") => {
+                let group = self.body.get("GroupName").and_then(Value::as_str);
+                write!(
+                    f,
+                    "{operation} {}/{}",
+                    group.unwrap_or("default"),
+                    field("Name")
+                )?
+            }
             "DescribeAlarms" => match self.body.get("AlarmNames").and_then(Value::as_array) {
                 Some(names) => {
                     let names: Vec<&str> = names.iter().filter_map(Value::as_str).collect();

@@ -1,8 +1,8 @@
-//! Serves the CodePipeline + SNS stand-in until killed, for demos and manual
+//! Serves the AWS stand-in until killed, for demos and manual
 //! runs of the Lambda against a local "AWS".
 //!
 //! ```text
-//! stand-in [--port 4566] [--pipelines FILE.json]
+//! stand-in [--port 4566] [--pipelines FILE.json] [--fire-into URL]
 //! ```
 //!
 //! It listens on `127.0.0.1:PORT` (point `AWS_ENDPOINT_URL` there) and prints
@@ -50,15 +50,33 @@
 //! changed state at the reload), so a running gate can be shown a change.
 //! Approvals waiting in the fixture's states are taken to have started waiting an hour
 //! before the stand-in started, so they never expire on the calendar.
+//!
+//! With `--fire-into URL` (an `http://` URL, such as `cargo lambda watch`'s
+//! `http://127.0.0.1:9001/2015-03-31/functions/approval-gate/invocations`), EventBridge
+//! Scheduler schedules fire on the real clock: every 500 ms, each schedule that came due is
+//! taken (see `StandIn::take_due_schedules`) and its target's `Input` POSTed to `URL` as
+//! `application/json`, one at a time, and one line is printed to stdout for it:
+//! `fired schedule NAME -> STATUS BODY` (the response body on one line), or
+//! `fired schedule NAME -> failed: ERROR` when the POST failed. Without the flag schedules
+//! are kept, and never fire.
 
+use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::header::{CONTENT_TYPE, HOST};
+use hyper::{Request, Uri};
+use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use stand_in::StandIn;
+use tokio::net::TcpStream;
+use tokio::time::MissedTickBehavior;
 
-const USAGE: &str = "usage: stand-in [--port PORT] [--pipelines FILE.json]";
+const USAGE: &str = "usage: stand-in [--port PORT] [--pipelines FILE.json] [--fire-into URL]";
 
 /// LocalStack's port, so existing `AWS_ENDPOINT_URL` habits carry over.
 const DEFAULT_PORT: u16 = 4566;
@@ -67,7 +85,17 @@ const DEFAULT_PORT: u16 = 4566;
 struct Args {
     port: u16,
     pipelines: Option<PathBuf>,
+    /// Where due schedules are POSTed; `None`: schedules never fire.
+    fire_into: Option<Uri>,
 }
+
+/// How often `--fire-into` looks for due schedules.
+const FIRE_EVERY: Duration = Duration::from_millis(500);
+
+/// The longest a fired POST may take: Lambda's own limit on an invocation, so that neither
+/// a slow invocation nor a first one that waits for `cargo lambda watch` to build is cut
+/// short, while a target that never answers cannot hold back later schedules for ever.
+const FIRE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -112,6 +140,10 @@ async fn serve(args: Args) -> Result<(), String> {
     }
     stand_in.echo_calls(true);
     eprintln!("listening on {}", stand_in.endpoint_url());
+    if let Some(into) = args.fire_into.clone() {
+        eprintln!("firing due schedules into {into}");
+        tokio::spawn(fire_schedules(stand_in.clone(), into));
+    }
     let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .map_err(|e| format!("cannot watch SIGHUP: {e}"))?;
     while hangups.recv().await.is_some() {
@@ -135,6 +167,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
     let mut parsed = Args {
         port: DEFAULT_PORT,
         pipelines: None,
+        fire_into: None,
     };
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -144,11 +177,99 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
                 parsed.port = port.parse().map_err(|_| format!("invalid port {port:?}"))?;
             }
             "--pipelines" => parsed.pipelines = Some(value()?.into()),
+            "--fire-into" => parsed.fire_into = Some(http_url(&value()?)?),
             "-h" | "--help" => return Ok(None),
             _ => return Err(format!("unknown argument {flag:?}")),
         }
     }
     Ok(Some(parsed))
+}
+
+/// An `http://` URL with a host: the firing POSTs speak plain HTTP/1.1, as `cargo lambda
+/// watch` does, so an `https://` one is refused at start-up rather than failing every POST.
+fn http_url(text: &str) -> Result<Uri, String> {
+    let invalid = || format!("--fire-into needs an http:// URL, not {text:?}");
+    let uri: Uri = text.parse().map_err(|_| invalid())?;
+    let has_host = uri.host().is_some_and(|host| !host.is_empty());
+    if uri.scheme_str() != Some("http") || !has_host {
+        return Err(invalid());
+    }
+    Ok(uri)
+}
+
+/// Fires the schedules that come due on the real clock, forever: the `--fire-into` loop.
+/// One POST at a time, so the lines come out in the order the schedules came due.
+async fn fire_schedules(stand_in: StandIn, into: Uri) {
+    let mut ticks = tokio::time::interval(FIRE_EVERY);
+    // A slow POST delays the next look rather than causing a burst of them.
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64();
+        for due in stand_in.take_due_schedules(now) {
+            let outcome = match tokio::time::timeout(FIRE_TIMEOUT, post(&into, due.input)).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(format!("no answer within {FIRE_TIMEOUT:?}")),
+            };
+            let mut stdout = std::io::stdout().lock();
+            // A closed stdout must not stop the firing; the target still gets its POSTs.
+            let _ = writeln!(stdout, "{}", fired_line(&due.name, &outcome));
+            let _ = stdout.flush();
+        }
+    }
+}
+
+/// The stdout line for a fired schedule, which a demo script greps: the response body is
+/// put on one line so that the line stays one.
+fn fired_line(name: &str, outcome: &Result<(u16, String), String>) -> String {
+    match outcome {
+        Ok((status, body)) => {
+            let body = body.lines().collect::<Vec<_>>().join(" ");
+            format!("fired schedule {name} -> {status} {body}")
+                .trim_end()
+                .to_owned()
+        }
+        Err(error) => format!("fired schedule {name} -> failed: {error}"),
+    }
+}
+
+/// POSTs `body` as JSON to `into` over a fresh HTTP/1.1 connection; the answer's status and
+/// body (lossily decoded).
+async fn post(into: &Uri, body: String) -> Result<(u16, String), String> {
+    let host = into.host().ok_or("the URL has no host")?;
+    let port = into.port_u16().unwrap_or(80);
+    let stream = TcpStream::connect((host, port))
+        .await
+        .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| e.to_string())?;
+    // Drives the connection; it ends once the answer is read and `sender` dropped.
+    tokio::spawn(connection);
+    let target = into.path_and_query().map_or("/", |path| path.as_str());
+    let authority = into
+        .authority()
+        .map_or(host, |authority| authority.as_str());
+    let request = Request::post(target)
+        .header(HOST, authority)
+        .header(CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| e.to_string())?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
 /// How long the fixture's approvals have been waiting when the stand-in starts.
@@ -320,20 +441,31 @@ mod tests {
         parse_args(list.iter().map(|s| s.to_string()))
     }
 
+    const INVOKE: &str = "http://127.0.0.1:9001/2015-03-31/functions/approval-gate/invocations";
+
     #[test]
-    fn parses_both_flags_and_defaults() {
+    fn parses_every_flag_and_defaults() {
         assert_eq!(
-            args(&["--port", "9000", "--pipelines", "p.json"]),
+            args(&[
+                "--port",
+                "9000",
+                "--pipelines",
+                "p.json",
+                "--fire-into",
+                INVOKE
+            ]),
             Ok(Some(Args {
                 port: 9000,
-                pipelines: Some("p.json".into())
+                pipelines: Some("p.json".into()),
+                fire_into: Some(Uri::from_static(INVOKE)),
             }))
         );
         assert_eq!(
             args(&[]),
             Ok(Some(Args {
                 port: DEFAULT_PORT,
-                pipelines: None
+                pipelines: None,
+                fire_into: None,
             }))
         );
         assert_eq!(args(&["--help"]), Ok(None));
@@ -344,6 +476,43 @@ mod tests {
         assert!(args(&["--port"]).is_err());
         assert!(args(&["--port", "http"]).is_err());
         assert!(args(&["--verbose"]).is_err());
+        assert!(args(&["--fire-into"]).is_err());
+        for url in [
+            "https://127.0.0.1:9001/invocations",
+            "127.0.0.1:9001",
+            "/2015-03-31/functions/approval-gate/invocations",
+            "http://",
+            "not a url",
+        ] {
+            assert!(args(&["--fire-into", url]).is_err(), "{url}");
+        }
+    }
+
+    #[test]
+    fn a_fired_line_is_one_line() {
+        assert_eq!(
+            fired_line("recheck-1", &Ok((200, "{\"a\": 1,\n \"b\": 2}\n".into()))),
+            "fired schedule recheck-1 -> 200 {\"a\": 1,  \"b\": 2}"
+        );
+        assert_eq!(
+            fired_line("recheck-1", &Ok((202, String::new()))),
+            "fired schedule recheck-1 -> 202"
+        );
+        assert_eq!(
+            fired_line("recheck-1", &Err("refused".into())),
+            "fired schedule recheck-1 -> failed: refused"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_post_to_nothing_fails_with_the_reason() {
+        // A port that was just free: nothing listens there.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let into = http_url(&format!("http://{addr}/invocations")).unwrap();
+        let error = post(&into, "{}".into()).await.unwrap_err();
+        assert!(error.starts_with(&format!("cannot connect to 127.0.0.1:{}", addr.port())));
     }
 
     #[tokio::test]

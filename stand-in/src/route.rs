@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::http::{HttpResponse, Reply, new_id, respond};
 use crate::world::{ApiError, AwsRequest, Protocol, World};
-use crate::{Call, Fault, appconfig, cbor, cloudwatch, codepipeline, lock, sns, ssm};
+use crate::{Call, Fault, appconfig, cbor, cloudwatch, codepipeline, lock, scheduler, sns, ssm};
 
 pub(crate) async fn handle(world: Arc<Mutex<World>>, parts: Parts, body: Bytes) -> Reply {
     let request = parse(&parts, &body);
@@ -97,10 +97,14 @@ fn call(request: AwsRequest, status: u16, error_type: Option<String>, accepted: 
     }
 }
 
-/// Tells the two protocols apart: CodePipeline names its operation in
-/// `X-Amz-Target`, SNS sends a form with an `Action` field.
+/// Tells the services apart: the restJson1 ones (AppConfig Data, Scheduler) by method and
+/// path, CloudWatch by its `smithy-protocol` header, CodePipeline and SSM name their
+/// operation in `X-Amz-Target`, SNS sends a form with an `Action` field.
 fn parse(parts: &Parts, body: &[u8]) -> AwsRequest {
     if let Some(request) = appconfig::parse(parts, body) {
+        return request;
+    }
+    if let Some(request) = scheduler::parse(parts, body) {
         return request;
     }
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
@@ -186,8 +190,7 @@ fn protocol_headers(protocol: Protocol) -> &'static [(&'static str, &'static str
 fn error_response(protocol: Protocol, error: &ApiError) -> HttpResponse {
     let request_id = new_id();
     match protocol {
-        // restJson1 names the error the same way: the header, and `__type` in the body.
-        Protocol::Json | Protocol::Rest => respond(
+        Protocol::Json => respond(
             error.status,
             content_type(protocol),
             &[
@@ -195,6 +198,17 @@ fn error_response(protocol: Protocol, error: &ApiError) -> HttpResponse {
                 ("x-amzn-requestid", request_id.as_str()),
             ],
             codepipeline::error_body(error),
+        ),
+        // restJson1 names the error in the header only; the body holds the error's
+        // members, of which the SDK reads `Message` into the modelled error's message.
+        Protocol::Rest => respond(
+            error.status,
+            content_type(protocol),
+            &[
+                ("x-amzn-errortype", error.error_type.as_str()),
+                ("x-amzn-requestid", request_id.as_str()),
+            ],
+            json!({ "Message": error.message }).to_string(),
         ),
         Protocol::Query => respond(
             error.status,

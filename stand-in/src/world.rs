@@ -41,6 +41,8 @@ pub(crate) struct World {
     pub(crate) config_sessions: HashMap<String, crate::appconfig::Session>,
     /// When set, AppConfig's NextPollIntervalInSeconds, whatever the session asked for.
     pub(crate) poll_interval: Option<i64>,
+    /// EventBridge Scheduler schedules, keyed by (group, name).
+    pub(crate) schedules: BTreeMap<(String, String), crate::scheduler::Schedule>,
     pub(crate) calls: Vec<Call>,
     pub(crate) echo: bool,
 }
@@ -63,7 +65,7 @@ pub(crate) enum Protocol {
     Json,
     /// awsQuery, as spoken by SNS.
     Query,
-    /// restJson1, as spoken by AppConfig Data.
+    /// restJson1, as spoken by AppConfig Data and EventBridge Scheduler.
     Rest,
     /// Smithy RPC v2 CBOR, as spoken by CloudWatch.
     Cbor,
@@ -98,8 +100,8 @@ pub(crate) struct AwsRequest {
     pub(crate) malformed: bool,
 }
 
-/// An AWS error: rendered as `{"__type": ...}` for JSON and as an
-/// `ErrorResponse` document for awsQuery.
+/// An AWS error: rendered as `{"__type": ...}` for awsJson and CBOR, `{"Message": ...}`
+/// for restJson1 and as an `ErrorResponse` document for awsQuery.
 #[derive(Clone, Debug)]
 pub(crate) struct ApiError {
     pub(crate) status: u16,
@@ -155,10 +157,9 @@ impl World {
     /// Answers a request that no fault intercepted.
     pub(crate) fn answer(&mut self, request: &AwsRequest) -> Result<Answered, ApiError> {
         match request.protocol {
-            Protocol::Json | Protocol::Cbor if request.malformed => Err(ApiError::new(
-                "SerializationException",
-                "the request body cannot be read",
-            )),
+            Protocol::Json | Protocol::Cbor | Protocol::Rest if request.malformed => Err(
+                ApiError::new("SerializationException", "the request body cannot be read"),
+            ),
             Protocol::Json if request.operation == "GetCalendarState" => self
                 .ssm(&request.operation, &request.body)
                 .map(|output| Answered::ok(output.to_string())),
@@ -171,6 +172,9 @@ impl World {
             Protocol::Query => {
                 crate::sns::answer(&request.operation, &request.body).map(Answered::ok)
             }
+            Protocol::Rest if crate::scheduler::serves(&request.operation) => self
+                .scheduler(&request.operation, &request.body)
+                .map(|output| Answered::ok(output.to_string())),
             Protocol::Rest => self.appconfig(&request.operation, &request.body),
         }
     }

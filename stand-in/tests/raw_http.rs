@@ -264,3 +264,52 @@ async fn calls_print_without_tokens() {
         "PutApprovalResult web-shop/Approve/Manual -> accepted (Approved)"
     );
 }
+
+#[tokio::test]
+async fn scheduler_errors_are_rest_json_errors() {
+    let stand_in = StandIn::start().await.unwrap();
+    let addr = stand_in.address().to_string();
+
+    // restJson1: the error's name in the header, its members (`Message`) in the body.
+    let missing = request(&addr, "GET", "/schedules/nope?groupName=default", &[], "").await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.header("content-type"), Some("application/json"));
+    assert_eq!(
+        missing.header("x-amzn-errortype"),
+        Some("ResourceNotFoundException")
+    );
+    assert_eq!(
+        missing.json(),
+        json!({ "Message": "Schedule nope does not exist." })
+    );
+
+    let malformed = request(
+        &addr,
+        "POST",
+        "/schedules/recheck",
+        &[("Content-Type", "application/json")],
+        "{not json",
+    )
+    .await;
+    assert_eq!(malformed.status, 400);
+    assert_eq!(
+        malformed.header("x-amzn-errortype"),
+        Some("SerializationException")
+    );
+
+    // The name is percent-decoded from the path, so a slash in it is seen, and refused.
+    let slashed = request(&addr, "DELETE", "/schedules/web%2Fshop", &[], "").await;
+    assert_eq!(slashed.status, 400);
+    assert_eq!(
+        slashed.header("x-amzn-errortype"),
+        Some("ValidationException")
+    );
+    let calls = stand_in.calls();
+    assert_eq!(calls.len(), 3);
+    assert_eq!(
+        calls[0].body,
+        json!({ "Name": "nope", "GroupName": "default" })
+    );
+    assert_eq!(calls[1].operation, "CreateSchedule");
+    assert_eq!(calls[2].body, json!({ "Name": "web/shop" }));
+}

@@ -12,6 +12,7 @@ use stand_in::{Fault, Invocation, RuntimeApi, StandIn};
 
 mod events;
 mod robustness;
+mod wakeups;
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -125,6 +126,7 @@ async fn decides_every_sample_event_as_the_policy_says() {
         ("revision-feature-branch", "reject"),
         ("outside-window", "defer"),
         ("deferred-by-alarm", "defer"),
+        ("deferred-by-freeze", "defer"),
     ];
     let mut outcomes = Vec::new();
     for (name, _) in expected {
@@ -164,13 +166,14 @@ async fn decides_every_sample_event_as_the_policy_says() {
         panic!("the sweep failed: {sweep:?}");
     };
     assert_eq!(
-        sweep["sweep"]["pending"], 3,
-        "api-skip, reports-nightly and web-checkout (its alarm firing) still wait"
+        sweep["sweep"]["pending"], 4,
+        "api-skip, reports-nightly, release-train (frozen) and web-checkout (its alarm firing) \
+         still wait"
     );
     assert_eq!(sweep["sweep"]["answered"], 0);
     assert_eq!(
         stand_in.calls_to("Publish").len(),
-        10,
+        11,
         "every decision about an approval is told; dropped records are not"
     );
 
@@ -182,7 +185,7 @@ async fn decides_every_sample_event_as_the_policy_says() {
         .collect();
     assert_eq!(
         decisions.len(),
-        12,
+        13,
         "one structured line per decision:\n{logs}"
     );
     // The Embedded Metric Format: documents on stdout beside the log lines.
@@ -215,7 +218,7 @@ async fn decides_every_sample_event_as_the_policy_says() {
         .iter()
         .find(|document| document.get("SweepPending").is_some())
         .expect("the sweep's figures are a metric");
-    assert_eq!(swept["SweepPending"], 3.0);
+    assert_eq!(swept["SweepPending"], 4.0);
     let approved = &decisions[0]["fields"];
     assert_eq!(approved["pipeline"], "web-shop");
     assert_eq!(approved["verdict"], "approve");
@@ -573,7 +576,8 @@ async fn sources_are_checked_one_by_one_and_nothing_unaccounted_for_passes() {
 async fn a_deferral_whose_window_opens_before_expiry_is_kept() {
     // reports-nightly started waiting an hour ago and times out after 80 minutes; its
     // window opens in eleven minutes. Twenty minutes before the expiry (which the notice
-    // states too), the gate defers: a sweep will come while the window is open.
+    // states too), the gate defers: with sweeps every five minutes, one will come while the
+    // window is open.
     let stand_in = demo_stand_in().await;
     stand_in.put_declaration(serde_json::json!({
         "name": "reports-nightly",
@@ -593,7 +597,8 @@ async fn a_deferral_whose_window_opens_before_expiry_is_kept() {
     );
 
     let runtime = RuntimeApi::start().await.unwrap();
-    let _function = Function::start(&runtime, &stand_in, &policy);
+    let _function =
+        Function::start_with(&runtime, &stand_in, &policy, &[("GATE_SWEEP_MINUTES", "5")]);
     let sweep = runtime
         .invoke(event("scheduled-sweep"), WAIT)
         .await

@@ -18,8 +18,9 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 /// The demo notices that name an approval waiting in the stand-in.
-const LIVE_NOTICES: [&str; 8] = [
+const LIVE_NOTICES: [&str; 9] = [
     "approved-by-rule",
+    "deferred-by-freeze",
     "rejected-by-rule",
     "outside-window",
     "no-rule-matches",

@@ -1,6 +1,6 @@
 //! The integration tests, one crate (one link of the SDK) with a module per subject:
 //! the adapters through the real SDK against the stand-in (`aws`, `appconfig`,
-//! `conditions`, `revisions`, `faults`), the flow through fakes (`handler`, `sweep`,
+//! `conditions`, `revisions`, `faults`, `wakeups`), the flow through fakes (`handler`, `sweep`,
 //! `windows`, `hostile`), the release binary (`binary`, `cli`), the independent oracle of
 //! `decide()` (`oracle`) and the documentation (`docs`). `common` holds the shared fixtures.
 //! Run one subject with `cargo test --test it sweep::`.
@@ -23,4 +23,5 @@ mod oracle;
 mod revisions;
 mod sweep;
 mod unknown_values;
+mod wakeups;
 mod windows;

@@ -374,16 +374,17 @@ async fn a_sweep_stops_starting_reads_a_margin_before_its_deadline() {
     assert!(summary.failures.is_empty(), "{:?}", summary.failures);
     // A plan of 50 a sweep (half of what the pace allows) cuts 300 into 6 segments.
     assert_eq!(summary.round, 6);
-    // The third sweep of the round starts at the third segment, and reads the pipelines
-    // from there in order.
-    assert_eq!(summary.start, 100);
+    // The sweep at 08:30 is number 1,995,202 (its time over the 15-minute period), the
+    // fifth of its round (mod 6 = 4): it starts at the fifth segment, and reads the
+    // pipelines from there in order.
+    assert_eq!(summary.start, 200);
     let mut read: Vec<String> = stand_in
         .calls_to("GetPipelineState")
         .iter()
         .map(|call| call.body["name"].as_str().unwrap().to_owned())
         .collect();
     read.sort();
-    let expected: Vec<String> = (100..100 + summary.covered)
+    let expected: Vec<String> = (200..200 + summary.covered)
         .map(|i| format!("web-{i:03}"))
         .collect();
     assert_eq!(read, expected);
@@ -396,8 +397,9 @@ const FLEET: usize = 3000;
 /// A sweep `sweeps` periods after the first one.
 fn scheduled_at(sweeps: i64) -> Value {
     let mut event = scheduled_event();
+    let period = jiff::SignedDuration::try_from(Settings::default().sweep_every).unwrap();
     let time = "2026-11-26T08:00:00Z".parse::<jiff::Timestamp>().unwrap()
-        + jiff::SignedDuration::from_mins(5 * sweeps);
+        + period * i32::try_from(sweeps).unwrap();
     event["time"] = time.to_string().into();
     event
 }

@@ -43,9 +43,11 @@ fn gate<'a>(
     pipelines: &'a FakePipelines,
     topic: &'a FakeTopic,
 ) -> Gate<Adapters<&'a FakePipelines, &'a FakeTopic>> {
+    // The cases here were drawn for sweeps every five minutes.
     let settings = Settings {
         token_wait: Duration::from_millis(100),
         sweep_read_interval: Duration::from_millis(1),
+        sweep_every: Duration::from_secs(5 * 60),
         ..Settings::default()
     };
     Gate::new(

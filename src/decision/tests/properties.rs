@@ -98,7 +98,7 @@ proptest! {
             Just(Verdict::Approve), Just(Verdict::Reject), Just(Verdict::Abstain), Just(Verdict::Defer)
         ],
     ) {
-        let decision = Decision { verdict, rule: Some(rule), reasons };
+        let decision = Decision { verdict, rule: Some(rule), reasons, wake_at: None };
         let summary = decision.summary();
         prop_assert!(summary.len() <= MAX_SUMMARY_BYTES, "{} bytes", summary.len());
         prop_assert!(!summary.chars().any(char::is_control), "{summary:?}");

@@ -37,6 +37,7 @@ impl Windows {
                 );
                 Check {
                     opens,
+                    may_pass_from: next_open,
                     ..Check::fail(self.outside, format!("{reason}; {next}"))
                 }
             }

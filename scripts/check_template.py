@@ -40,7 +40,9 @@ Then every statement of the role's policies (both branches of each Fn::If) must:
     scheduler.amazonaws.com.
 The wake-up role (EventBridge Scheduler runs the function's wake-up schedules with it):
   - is not the function's role; trusts scheduler.amazonaws.com only, each trust statement with
-    the Condition exactly StringEquals aws:SourceAccount = AWS::AccountId;
+    the Condition exactly StringEquals aws:SourceAccount = AWS::AccountId and aws:SourceArn =
+    the wake-up group's ARN (arn:PARTITION:scheduler:REGION:ACCOUNT:schedule-group/GROUP, the
+    group GATE_WAKEUP_GROUP names), so only schedules of that group can use it;
   - has no ManagedPolicyArns, and among its inline Policies and the AWS::IAM::RolePolicy or
     AWS::IAM::Policy resources attached to it (to it alone) exactly one kind of grant:
     lambda:InvokeFunction, alone in its statement, no Condition, on exactly the function's ARN
@@ -55,8 +57,15 @@ And, since failure records hold approval tokens and a flood must not starve the 
     parameter (StringNotEquals aws:PrincipalArn: no wildcards), and allows nothing else;
   - the parameters that name pipelines refuse a name that starts with a wildcard.
 And its triggers: SNS, its schedule, and EventBridge rules on the default bus whose pattern is
-exactly CodePipeline's "Action Execution State Change" for approvals that STARTED, or
-CloudWatch's "Alarm State Change" to OK, or SSM's "Calendar State Change" to OPEN.
+exactly (as EventBridge receives it: an object, or the JSON string the intrinsics build) one of
+  - CodePipeline's "Action Execution State Change" for approvals that STARTED in the covered
+    pipelines: detail.pipeline is one {"wildcard": NAME} per PipelineNames entry, in order,
+    built from the parameter (the pattern is rendered with two different PipelineNames values,
+    so a literal list fails), and nothing else;
+  - CloudWatch's "Alarm State Change" to OK, or SSM's "Calendar State Change" to OPEN;
+and PipelineNames' AllowedPattern refuses what would break or widen that string: characters
+JSON escapes (double quote, backslash, control characters), ? (EventBridge's wildcard reads
+it as a literal ?) and ** (EventBridge refuses consecutive wildcard characters).
 Anything this script cannot evaluate fails the check too.
 
 Resources built with intrinsic functions are rendered with sample parameter values, so
@@ -135,6 +144,26 @@ WILDCARD_LEADING_NAMES = ["*", "*-prod", "**", "?*", "*?"]
 
 # Sample values for rendering resources; two pipelines, one of them a pattern.
 SAMPLE_PIPELINES = ["web-shop", "api-*"]
+# The parameter that names the covered pipelines, and a second, different value of it: the
+# approval rule's pipeline filter must follow the parameter, not repeat the first sample.
+PIPELINES_PARAMETER = "PipelineNames"
+ALTERNATE_PIPELINES = ["ops.deploy@eu", "team_a-*-prod", "x"]
+# Entries PipelineNames must refuse, since the approval rule's pattern is a JSON string built
+# from them: JSON's special characters could end the string and add fields, ? is a literal
+# to EventBridge's wildcard, and EventBridge refuses consecutive wildcard characters.
+EVENT_UNSAFE_NAMES = [
+    'web"shop',
+    'web-*"}, {"prefix": "',
+    "web\\shop",
+    "web\\*",
+    "web-?",
+    "web-**",
+    "web-*?",
+    "web\nshop",
+    "web\tshop",
+    "web shop",
+    "web}",
+]
 REGION, ACCOUNT, PARTITION = "us-east-1", "123456789012", "aws"
 PSEUDO = {
     "AWS::Region": REGION,
@@ -159,7 +188,7 @@ class Unverifiable(Exception):
 class Renderer:
     """Expands the intrinsic functions used in resources, with sample parameter values."""
 
-    def __init__(self, template):
+    def __init__(self, template, pipelines=None):
         self.parameters = {}
         for name, spec in (template.get("Parameters") or {}).items():
             kind = spec.get("Type", "String")
@@ -169,6 +198,8 @@ class Renderer:
                 self.parameters[name] = f"sample-{name}"
         if "ChangeCalendarArns" in self.parameters:
             self.parameters["ChangeCalendarArns"] = list(SAMPLE_CALENDARS)
+        if pipelines is not None and PIPELINES_PARAMETER in self.parameters:
+            self.parameters[PIPELINES_PARAMETER] = list(pipelines)
         for name in ("DecisionTopicArn", "ApprovalTopicArn"):
             if name in self.parameters:
                 self.parameters[name] = f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
@@ -208,6 +239,8 @@ class Renderer:
             return f"arn:aws:iam::{ACCOUNT}:role/{name}"
         if attribute == "Arn" and kind in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
             return f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{name}"
+        if attribute == "Arn" and kind == "AWS::Scheduler::ScheduleGroup":
+            return schedule_group_arn(self.ref(name))
         if attribute == "Arn":
             return f"arn:aws:sample:{REGION}:{ACCOUNT}:{name}"
         return f"sample-{name}.{attribute}"
@@ -270,6 +303,10 @@ class Renderer:
                 raise Unverifiable(f"${{{name}}} is a list inside Fn::Sub")
             out += value
         return out + rest
+
+
+def schedule_group_arn(group):
+    return f"arn:{PARTITION}:scheduler:{REGION}:{ACCOUNT}:schedule-group/{group}"
 
 
 def plain(value):
@@ -962,15 +999,16 @@ def policy_documents(name, resource):
     return found
 
 
-def check_wakeup_role(role_name, function_name, template, renderer):
+def check_wakeup_role(role_name, function_name, template, renderer, group=None):
     """(statements checked, problems) of the role Scheduler runs the wake-ups with: trusted by
-    scheduler.amazonaws.com for this account's schedules only; allowed to invoke the function
-    (its ARN and ARN:*) and nothing else."""
+    scheduler.amazonaws.com for the schedules of this account's wake-up group (the
+    AWS::Scheduler::ScheduleGroup `group`) only; allowed to invoke the function (its ARN and
+    ARN:*) and nothing else."""
     resources = template.get("Resources") or {}
     role = resources[role_name]
     properties = role.get("Properties") or {}
     problems = check_trust(role_name, role, SCHEDULER, "the wake-up role")
-    problems += check_source_account(role_name, role, renderer)
+    problems += check_source_account(role_name, role, renderer, group)
     if properties.get("ManagedPolicyArns"):
         problems.append(
             f"{role_name}.ManagedPolicyArns {plain(properties['ManagedPolicyArns'])!r}: the "
@@ -1036,14 +1074,22 @@ def check_wakeup_role(role_name, function_name, template, renderer):
     return checked, problems
 
 
-def check_source_account(name, role, renderer):
-    """Each statement that lets Scheduler assume the role holds it to this account's schedules:
-    Condition exactly StringEquals aws:SourceAccount = AWS::AccountId."""
+def check_source_account(name, role, renderer, group=None):
+    """Each statement that lets Scheduler assume the role holds it to the schedules of this
+    account's wake-up group: Condition exactly StringEquals aws:SourceAccount = AWS::AccountId
+    and aws:SourceArn = the group's ARN (EventBridge Scheduler's confused deputy prevention: the
+    source ARN is the schedule group's, arn:PARTITION:scheduler:REGION:ACCOUNT:schedule-group/
+    GROUP). StringEquals, not ArnLike or ArnEquals: those read * and ? in the value as
+    wildcards."""
     document = (role.get("Properties") or {}).get("AssumeRolePolicyDocument")
     try:
         found = unique(s for d in variants(document) for s in statements_of(d))
     except Unverifiable as error:
         return [f"{name}.AssumeRolePolicyDocument: {error}"]
+    group_arn = None
+    if group is not None:
+        group_arn = schedule_group_arn(renderer.ref(group))
+    wanted = {"aws:sourceaccount": [ACCOUNT], "aws:sourcearn": [group_arn]}
     problems, trusts = [], 0
     for statement in found:
         if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
@@ -1052,21 +1098,27 @@ def check_source_account(name, role, renderer):
         condition = statement.get("Condition")
         keys = condition.get("StringEquals") if isinstance(condition, dict) else None
         exact = (
-            isinstance(condition, dict)
+            group_arn is not None
+            and isinstance(condition, dict)
             and list(condition) == ["StringEquals"]
             and isinstance(keys, dict)
-            and [k.lower() for k in keys] == ["aws:sourceaccount"]
+            and sorted(k.lower() for k in keys) == sorted(wanted)
         )
         if exact:
             try:
-                exact = as_list(renderer.render(next(iter(keys.values())))) == [ACCOUNT]
+                exact = all(
+                    as_list(renderer.render(value)) == wanted[key.lower()]
+                    for key, value in keys.items()
+                )
             except Unverifiable:
                 exact = False
         if not exact:
             problems.append(
                 f"{name}.AssumeRolePolicyDocument: Condition {plain(condition)!r} is not exactly "
-                "StringEquals aws:SourceAccount = AWS::AccountId: Scheduler could assume the "
-                "wake-up role for another account's schedules"
+                "StringEquals aws:SourceAccount = AWS::AccountId and aws:SourceArn = the wake-up "
+                f"group's ARN ({group_arn or 'no wake-up group named by GATE_WAKEUP_GROUP'}): "
+                "Scheduler could assume the wake-up role for another account's schedules, or "
+                "for schedules outside the wake-up group"
             )
     if not trusts:
         problems.append(f"{name}.AssumeRolePolicyDocument lets no one assume the wake-up role")
@@ -1144,15 +1196,23 @@ def merged_functions(template):
     return functions
 
 
+# Where the approval rule's pipeline filter goes in EVENT_PATTERNS: one EventBridge
+# {"wildcard": NAME} per entry of PipelineNames, in order (see event_patterns).
+COVERED_PIPELINES = "<one {\"wildcard\": NAME} per PipelineNames entry>"
+
 # The EventBridge patterns the function may be invoked by: CodePipeline's own events about a
-# Manual approval that started, CloudWatch's about an alarm back to OK, and SSM's about a
-# Change Calendar that opened. A wider pattern
-# would invoke it for every event of a source.
+# Manual approval that started in a covered pipeline, CloudWatch's about an alarm back to OK,
+# and SSM's about a Change Calendar that opened. A wider pattern would invoke it for every
+# event of a source (or every approval of the account).
 EVENT_PATTERNS = [
     {
         "source": ["aws.codepipeline"],
         "detail-type": ["CodePipeline Action Execution State Change"],
-        "detail": {"type": {"category": ["Approval"]}, "state": ["STARTED"]},
+        "detail": {
+            "type": {"category": ["Approval"]},
+            "state": ["STARTED"],
+            "pipeline": COVERED_PIPELINES,
+        },
     },
     {
         "source": ["aws.cloudwatch"],
@@ -1168,10 +1228,58 @@ EVENT_PATTERNS = [
 EVENT_SOURCE_TYPES = {"SNS", "Schedule", "EventBridgeRule"}
 
 
-def check_event_sources(name, function):
+def event_patterns(pipelines):
+    """EVENT_PATTERNS with the approval rule's filter for these PipelineNames entries."""
+
+    def fill(value):
+        if value == COVERED_PIPELINES:
+            return [{"wildcard": pipeline} for pipeline in pipelines]
+        if isinstance(value, dict):
+            return {key: fill(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [fill(item) for item in value]
+        return value
+
+    return fill(EVENT_PATTERNS)
+
+
+def rendered_pattern(pattern, renderer):
+    """An event pattern as EventBridge receives it: an object as written, or the JSON string a
+    literal or the intrinsic functions give (rendered with renderer's parameter values)."""
+    if pattern is NO_VALUE or pattern is None:
+        raise Unverifiable("no Pattern")
+    intrinsic = isinstance(pattern, dict) and len(pattern) == 1 and (
+        "Ref" in pattern or next(iter(pattern)).startswith("Fn::")
+    )
+    if not intrinsic and not isinstance(pattern, str):
+        return plain(pattern)
+    text = renderer.render(pattern) if intrinsic else pattern
+    if not isinstance(text, str):
+        raise Unverifiable(f"{plain(pattern)!r} is not a string or an object")
+    try:
+        return json.loads(text, object_pairs_hook=unique_keys)
+    except json.JSONDecodeError as error:
+        raise Unverifiable(f"{text!r} is not valid JSON ({error})") from None
+
+
+def unique_keys(pairs):
+    """A JSON object's members, refused when a key repeats (which one would EventBridge use?)."""
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise Unverifiable(f"the key(s) {repeated} repeat in one object")
+    return dict(pairs)
+
+
+def check_event_sources(name, function, renderer, alternate):
     """The function's triggers: SNS notices, its schedule, and EventBridge rules on the default
-    bus whose pattern is exactly one of EVENT_PATTERNS."""
+    bus whose pattern, in each branch of its Fn::Ifs, is exactly one of EVENT_PATTERNS, the
+    approval rule's pipeline filter following PipelineNames (rendered with both renderer's and
+    alternate's value of it)."""
     problems = []
+    expected = event_patterns(SAMPLE_PIPELINES)
+    expected_alternate = event_patterns(ALTERNATE_PIPELINES)
+    shown = "; ".join(json.dumps(pattern) for pattern in EVENT_PATTERNS)
     events = (function.get("Properties") or {}).get("Events") or {}
     for event_name, event in events.items():
         kind = event.get("Type")
@@ -1180,22 +1288,75 @@ def check_event_sources(name, function):
         if kind not in EVENT_SOURCE_TYPES:
             problems.append(f"{where}: a {kind} trigger is not one the function handles")
         elif kind == "EventBridgeRule":
-            if properties.get("Pattern") not in EVENT_PATTERNS:
-                problems.append(
-                    f"{where}: the pattern is not exactly one of those the function handles "
-                    f"({'; '.join(json.dumps(pattern) for pattern in EVENT_PATTERNS)})"
-                )
+            try:
+                patterns = variants(properties.get("Pattern", NO_VALUE))
+            except Unverifiable as error:
+                problems.append(f"{where}: the pattern cannot be checked: {error}")
+                patterns = []
+            for pattern in patterns:
+                try:
+                    found = rendered_pattern(pattern, renderer)
+                    found_alternate = rendered_pattern(pattern, alternate)
+                except Unverifiable as error:
+                    problems.append(f"{where}: the pattern cannot be checked: {error}")
+                    continue
+                if found not in expected:
+                    problems.append(
+                        f"{where}: the pattern is not exactly one of those the function handles "
+                        f"({shown}); with {PIPELINES_PARAMETER} = {SAMPLE_PIPELINES} it reads "
+                        f"{json.dumps(found)}"
+                    )
+                elif found_alternate != expected_alternate[expected.index(found)]:
+                    problems.append(
+                        f"{where}: the pattern does not follow {PIPELINES_PARAMETER} (one "
+                        f"{{\"wildcard\": NAME}} per entry): with {PIPELINES_PARAMETER} = "
+                        f"{ALTERNATE_PIPELINES} it reads {json.dumps(found_alternate)}"
+                    )
             if properties.get("EventBusName") not in (None, "default"):
                 problems.append(f"{where}: a bus other than the default one, where only AWS sends aws.* events")
+    return problems
+
+
+def check_pipeline_names_for_events(parameters):
+    """PipelineNames refuses entries that would break or widen the approval rule's JSON pattern,
+    and accepts the names this check renders it with."""
+    spec = parameters.get(PIPELINES_PARAMETER)
+    if spec is None:
+        return []
+    pattern = spec.get("AllowedPattern")
+    if spec.get("Type") != "CommaDelimitedList" or not isinstance(pattern, str):
+        return [
+            f"parameter {PIPELINES_PARAMETER} is not a CommaDelimitedList with an AllowedPattern: "
+            "its entries go into the approval rule's JSON pattern unchecked"
+        ]
+    try:
+        accepted = [n for n in EVENT_UNSAFE_NAMES if re.fullmatch(pattern, n)]
+        refused = [n for n in SAMPLE_PIPELINES + ALTERNATE_PIPELINES if not re.fullmatch(pattern, n)]
+    except re.error as error:
+        return [f"parameter {PIPELINES_PARAMETER}: AllowedPattern {pattern!r} is not a regex ({error})"]
+    problems = []
+    if accepted:
+        problems.append(
+            f"parameter {PIPELINES_PARAMETER} accepts {accepted}: an entry with a double quote, "
+            "a backslash or a control character breaks or widens the approval rule's JSON "
+            "pattern, ? is a literal ? to EventBridge, and EventBridge refuses ** (its "
+            "AllowedPattern must refuse them)"
+        )
+    if refused:
+        problems.append(
+            f"parameter {PIPELINES_PARAMETER} refuses {refused}, names this check renders the "
+            "template with"
+        )
     return problems
 
 
 def check(template):
     """(statements checked, problems) for a decoded template."""
     renderer = Renderer(template)
+    alternate = Renderer(template, pipelines=ALTERNATE_PIPELINES)
     resources = template.get("Resources") or {}
     parameters = template.get("Parameters") or {}
-    checked, problems = 0, []
+    checked, problems = 0, check_pipeline_names_for_events(parameters)
     functions = merged_functions(template)
     # The wake-up roles the functions name: the only roles a policy resource may attach to.
     wakeup_roles = set()
@@ -1226,7 +1387,7 @@ def check(template):
         if properties.get("Connectors"):
             problems.append(f"{name}.Connectors: SAM connectors attach policies to the role")
         problems += check_concurrency(name, function, parameters)
-        problems += check_event_sources(name, function)
+        problems += check_event_sources(name, function, renderer, alternate)
         problems += check_failure_queue(name, function, template, renderer)
         role_name, problem = role_target(function, resources)
         if problem:
@@ -1242,7 +1403,9 @@ def check(template):
             if context.wakeup_role == role_name:
                 problems.append(f"{name}: the wake-up role is the function's own role")
             else:
-                count, found = check_wakeup_role(context.wakeup_role, name, template, renderer)
+                count, found = check_wakeup_role(
+                    context.wakeup_role, name, template, renderer, context.wakeup_group
+                )
                 checked += count
                 problems += found
         try:

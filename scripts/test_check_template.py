@@ -86,6 +86,21 @@ def wakeup_trust(t):
     return wakeup_role(t)["AssumeRolePolicyDocument"]["Statement"][0]
 
 
+def approval_rule(t):
+    return function(t)["Events"]["ApprovalStarted"]["Properties"]
+
+
+def edit_approval_pattern(old, new):
+    """Replaces text in the approval rule's pattern (the JSON text its Fn::Sub fills in)."""
+
+    def change(t):
+        sub = approval_rule(t)["Pattern"]["Fn::Sub"]
+        assert old in sub[0], f"{old!r} is not in the approval rule's pattern {sub[0]!r}"
+        sub[0] = sub[0].replace(old, new)
+
+    return change
+
+
 def invoke_statement(t):
     found = find_sid(resources(t)[WAKEUP_POLICY]["Properties"]["PolicyDocument"], "InvokeApprovalGate")
     assert found is not None, "no statement InvokeApprovalGate in the wake-up role's policy"
@@ -192,6 +207,23 @@ def other_role(statement, **more):
         **more,
     )
 
+
+# The approval rule's pattern as it was before it named the covered pipelines, and with the
+# sample pipelines written out instead of taken from PipelineNames.
+UNFILTERED_APPROVALS = {
+    "source": ["aws.codepipeline"],
+    "detail-type": ["CodePipeline Action Execution State Change"],
+    "detail": {"type": {"category": ["Approval"]}, "state": ["STARTED"]},
+}
+LISTED_APPROVALS = dict(
+    UNFILTERED_APPROVALS,
+    detail=dict(
+        UNFILTERED_APPROVALS["detail"],
+        pipeline=[{"wildcard": name} for name in check_template.SAMPLE_PIPELINES],
+    ),
+)
+PIPELINE_FILTER = '"pipeline": [{"wildcard": "${Names}"}]'
+GROUP_ARN = "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule-group/"
 
 APPCONFIG_ARN = (
     "arn:${AWS::Partition}:appconfig:${AWS::Region}:${AWS::AccountId}:application/"
@@ -660,17 +692,114 @@ WIDENINGS = [
 WIDENINGS += [
     (
         "an EventBridge rule on every CodePipeline event",
-        lambda t: resources(t)[FUNCTION]["Properties"]["Events"]["ApprovalStarted"]["Properties"][
-            "Pattern"
-        ].pop("detail"),
+        set_key(approval_rule, "Pattern", {"source": ["aws.codepipeline"]}),
         "the pattern is not exactly one of",
     ),
     (
         "an EventBridge rule for actions of every category",
-        lambda t: resources(t)[FUNCTION]["Properties"]["Events"]["ApprovalStarted"]["Properties"][
-            "Pattern"
-        ]["detail"]["type"].__setitem__("category", ["Approval", "Build"]),
+        edit_approval_pattern('["Approval"]', '["Approval", "Build"]'),
         "the pattern is not exactly one of",
+    ),
+    # The approval rule names the covered pipelines, from PipelineNames, and nothing else.
+    (
+        "an approval rule for every pipeline (the filter dropped)",
+        set_key(approval_rule, "Pattern", UNFILTERED_APPROVALS),
+        "the pattern is not exactly one of",
+    ),
+    (
+        "an approval rule for every pipeline (the filter cut from its string)",
+        edit_approval_pattern(", " + PIPELINE_FILTER, ""),
+        "the pattern is not exactly one of",
+    ),
+    (
+        "an approval rule with a * wildcard added",
+        edit_approval_pattern('"${Names}"}]', '"${Names}"}, {"wildcard": "*"}]'),
+        "the pattern is not exactly one of",
+    ),
+    (
+        "an approval rule with prefix matching instead of wildcards",
+        edit_approval_pattern('[{"wildcard": "${Names}"}]', '[{"prefix": "${Names}"}]'),
+        "the pattern is not exactly one of",
+    ),
+    (
+        "an approval rule with the pipelines anywhere in detail",
+        edit_approval_pattern(PIPELINE_FILTER, '"$or": [{' + PIPELINE_FILTER + '}, {"stage": [{"prefix": ""}]}]'),
+        "the pattern is not exactly one of",
+    ),
+    (
+        "an approval rule with an extra event field",
+        edit_approval_pattern('"state": ["STARTED"]', '"state": ["STARTED"], "stage": [{"prefix": ""}]'),
+        "the pattern is not exactly one of",
+    ),
+    (
+        "an approval rule with an extra top-level field",
+        edit_approval_pattern('{"source"', '{"account": [{"prefix": ""}], "source"'),
+        "the pattern is not exactly one of",
+    ),
+    (
+        "an approval rule that lists the pipelines instead of PipelineNames",
+        set_key(approval_rule, "Pattern", LISTED_APPROVALS),
+        "the pattern does not follow PipelineNames",
+    ),
+    (
+        "an approval rule that lists the pipelines in a string",
+        set_key(approval_rule, "Pattern", json.dumps(LISTED_APPROVALS)),
+        "the pattern does not follow PipelineNames",
+    ),
+    (
+        "an approval rule that names the pipelines of another parameter",
+        both(
+            lambda t: t["Parameters"].__setitem__(
+                "OtherNames", dict(t["Parameters"]["PipelineNames"])
+            ),
+            lambda t: approval_rule(t)["Pattern"]["Fn::Sub"][1]["Names"]["Fn::Join"].__setitem__(
+                1, {"Ref": "OtherNames"}
+            ),
+        ),
+        "the pattern does not follow PipelineNames",
+    ),
+    (
+        "an approval rule that names the first pipeline only",
+        lambda t: approval_rule(t)["Pattern"]["Fn::Sub"][1].__setitem__(
+            "Names", {"Fn::Select": [0, {"Ref": "PipelineNames"}]}
+        ),
+        "the pattern is not exactly one of",
+    ),
+    (
+        "an approval rule whose string is not JSON",
+        edit_approval_pattern('"${Names}"}]}}', '"${Names}"}]}'),
+        "is not valid JSON",
+    ),
+    (
+        "an approval rule that repeats the pipeline key",
+        edit_approval_pattern(PIPELINE_FILTER, '"pipeline": [{"wildcard": "*"}], ' + PIPELINE_FILTER),
+        "repeat in one object",
+    ),
+    (
+        "an approval rule unfiltered in one branch of an Fn::If",
+        lambda t: approval_rule(t).__setitem__(
+            "Pattern", {"Fn::If": ["HasAlarmTopic", approval_rule(t)["Pattern"], UNFILTERED_APPROVALS]}
+        ),
+        "the pattern is not exactly one of",
+    ),
+    (
+        "PipelineNames accepts ? and consecutive wildcards",
+        set_key(
+            lambda t: t["Parameters"]["PipelineNames"],
+            "AllowedPattern",
+            "^[A-Za-z0-9.@_-][A-Za-z0-9.@_*?-]{0,99}$",
+        ),
+        "parameter PipelineNames accepts ['web-?', 'web-**', 'web-*?']",
+    ),
+    (
+        "PipelineNames accepts characters JSON escapes",
+        set_key(lambda t: t["Parameters"]["PipelineNames"], "AllowedPattern", "^[A-Za-z0-9.@_-][^?]{0,99}$"),
+        """parameter PipelineNames accepts ['web"shop'""",
+    ),
+    (
+        "PipelineNames refuses the names the check renders with",
+        set_key(lambda t: t["Parameters"]["PipelineNames"], "AllowedPattern", "^[a-z-]{1,100}$"),
+        "parameter PipelineNames refuses ['api-*', 'ops.deploy@eu', 'team_a-*-prod']",
     ),
     (
         "an EventBridge rule on every alarm change",
@@ -860,6 +989,50 @@ WIDENINGS += [
         "is not exactly StringEquals aws:SourceAccount = AWS::AccountId",
     ),
     (
+        "wake-up trust without SourceArn",
+        set_key(wakeup_trust, "Condition", {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}),
+        "and aws:SourceArn = the wake-up group's ARN",
+    ),
+    (
+        "wake-up trust for every schedule group",
+        lambda t: wakeup_trust(t)["Condition"]["StringEquals"].__setitem__(
+            "aws:SourceArn", {"Fn::Sub": GROUP_ARN + "*"}
+        ),
+        "and aws:SourceArn = the wake-up group's ARN",
+    ),
+    (
+        "wake-up trust for every schedule group by ArnLike",
+        set_key(
+            wakeup_trust,
+            "Condition",
+            {
+                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                "ArnLike": {"aws:SourceArn": {"Fn::Sub": GROUP_ARN + "*"}},
+            },
+        ),
+        "and aws:SourceArn = the wake-up group's ARN",
+    ),
+    (
+        "wake-up trust for the default schedule group",
+        lambda t: wakeup_trust(t)["Condition"]["StringEquals"].__setitem__(
+            "aws:SourceArn", {"Fn::Sub": GROUP_ARN + "default"}
+        ),
+        "and aws:SourceArn = the wake-up group's ARN",
+    ),
+    (
+        "wake-up trust scoped to schedules, not their group",
+        lambda t: wakeup_trust(t)["Condition"]["StringEquals"].__setitem__(
+            "aws:SourceArn",
+            {"Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${WakeUpGroup}/*"},
+        ),
+        "and aws:SourceArn = the wake-up group's ARN",
+    ),
+    (
+        "wake-up trust with SourceArn but without SourceAccount",
+        lambda t: wakeup_trust(t)["Condition"]["StringEquals"].pop("aws:SourceAccount"),
+        "and aws:SourceArn = the wake-up group's ARN",
+    ),
+    (
         "wake-up role trusted by Lambda too",
         set_key(
             wakeup_trust, "Principal", {"Service": ["scheduler.amazonaws.com", "lambda.amazonaws.com"]}
@@ -1002,6 +1175,16 @@ WIDENINGS += [
 
 # Changes that must not fail the check.
 NARROWINGS = [
+    (
+        "the wake-up group's ARN in the trust by Fn::Sub",
+        lambda t: wakeup_trust(t)["Condition"]["StringEquals"].__setitem__(
+            "aws:SourceArn", {"Fn::Sub": GROUP_ARN + "${WakeUpGroup}"}
+        ),
+    ),
+    (
+        "the approval rule's pattern laid out differently",
+        edit_approval_pattern('{"source": ["aws.codepipeline"], ', '{ "source" :\n ["aws.codepipeline"] ,'),
+    ),
     (
         "a permissions boundary on the role",
         set_key(role, "PermissionsBoundary", "arn:aws:iam::123456789012:policy/boundary"),

@@ -42,6 +42,11 @@ mod reads;
 mod select;
 mod sweep;
 
+/// The longest a deferral waits for its wake-up to be scheduled: past it, the deferral
+/// stands and the sweep decides it again. It bounds what a slow Scheduler adds to an
+/// invocation, a sweep's included (its approvals schedule outside their read budget).
+const SCHEDULE_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The handler's answer to an invocation.
 #[derive(Debug, Default, Serialize)]
 pub struct Response {
@@ -415,7 +420,15 @@ impl<E: Ports> Gate<E> {
             case.woken_for,
         );
         let when = wake_up.at.strftime("%Y-%m-%d %H:%M UTC");
-        match self.wakeups.schedule(&wake_up).await {
+        let scheduled = tokio::time::timeout(SCHEDULE_TIME, self.wakeups.schedule(&wake_up))
+            .await
+            .unwrap_or_else(|_| {
+                Err(ScheduleError::Failed(format!(
+                    "Scheduler did not answer within {} s",
+                    SCHEDULE_TIME.as_secs()
+                )))
+            });
+        match scheduled {
             Ok(Scheduled::Created) => Some((
                 Some(wake_up.at),
                 format!("a wake-up decides it again at {when}"),

@@ -137,11 +137,21 @@ pub trait Wakeups: Send + Sync {
         &self,
         wake_up: &WakeUp,
     ) -> impl Future<Output = Result<Scheduled, ScheduleError>> + Send;
+
+    /// Whether wake-ups are scheduled at all: without them, deferrals count on the sweep
+    /// alone, and the sweep warns when it cannot keep that promise.
+    fn configured(&self) -> bool {
+        true
+    }
 }
 
 impl Wakeups for Unavailable {
     async fn schedule(&self, _wake_up: &WakeUp) -> Result<Scheduled, ScheduleError> {
         Err(ScheduleError::Unconfigured)
+    }
+
+    fn configured(&self) -> bool {
+        false
     }
 }
 
@@ -152,6 +162,10 @@ impl<W: Wakeups> Wakeups for Option<W> {
             Some(wakeups) => wakeups.schedule(wake_up).await,
             None => Err(ScheduleError::Unconfigured),
         }
+    }
+
+    fn configured(&self) -> bool {
+        self.as_ref().is_some_and(Wakeups::configured)
     }
 }
 

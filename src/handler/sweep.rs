@@ -17,6 +17,7 @@ use crate::notice;
 use crate::pipeline::{Pipelines, ReadError};
 use crate::policy::{Policy, Rule};
 use crate::report::{Answer, Report};
+use crate::wakeups::Wakeups;
 use pacer::Pacer;
 use rotation::Rotation;
 
@@ -296,11 +297,21 @@ impl<E: Ports> Gate<E> {
             .and_then(|round| round.checked_add(run_time.unwrap_or_default()));
         let margin = crate::decision::EXPIRY_MARGIN.unsigned_abs();
         if revisit.is_none_or(|revisit| revisit > margin) {
-            tracing::warn!(
-                round = rotation.segments,
-                sweep_minutes = every.as_secs() / 60,
-                "a round of sweeps takes longer than the last 30 minutes before an approval expires: a deferred approval may expire unanswered instead of being rejected; raise GATE_SWEEP_READS_PER_SECOND or sweep more often"
-            );
+            // With wake-ups, each deferral is woken at the start of its last 30 minutes
+            // itself: only one whose wake-up could not be scheduled counts on the sweep.
+            if self.wakeups.configured() {
+                tracing::info!(
+                    round = rotation.segments,
+                    sweep_minutes = every.as_secs() / 60,
+                    "a round of sweeps takes longer than the last 30 minutes before an approval expires: a deferral whose wake-up could not be scheduled may expire unanswered instead of being rejected"
+                );
+            } else {
+                tracing::warn!(
+                    round = rotation.segments,
+                    sweep_minutes = every.as_secs() / 60,
+                    "a round of sweeps takes longer than the last 30 minutes before an approval expires: a deferred approval may expire unanswered instead of being rejected; raise GATE_SWEEP_READS_PER_SECOND or sweep more often"
+                );
+            }
         }
     }
 

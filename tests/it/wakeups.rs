@@ -9,8 +9,10 @@ use crate::common::*;
 use approval_gate::aws::{CloudWatch, CodePipeline, Scheduler, SnsDecisionTopic, Ssm};
 use approval_gate::config::WakeupSetting;
 use approval_gate::handler::{Adapters, Gate, Settings};
+use approval_gate::pipeline::ActionStatus;
 use approval_gate::policy::Policy;
 use approval_gate::report::{Answer, Outcome, Report};
+use approval_gate::wakeups::{ScheduleError, Scheduled, WakeUp, Wakeups};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use stand_in::{Fault, StandIn};
@@ -341,4 +343,55 @@ async fn without_a_schedule_group_nothing_is_scheduled_and_nothing_is_said() {
         "{report:?}"
     );
     assert!(stand_in.calls_to("CreateSchedule").is_empty());
+}
+
+/// A Scheduler that never answers.
+struct Silent;
+
+impl Wakeups for Silent {
+    async fn schedule(&self, _wake_up: &WakeUp) -> Result<Scheduled, ScheduleError> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_scheduler_that_does_not_answer_costs_five_seconds_and_leaves_the_deferral_standing() {
+    let policy = r#"{"rules": [{"name": "shop-after-freeze", "match": {"pipeline": "web-shop"},
+        "windows": {"timezone": "UTC", "outside": "defer",
+                    "freeze": [{"from": "2026-11-26T00:00", "to": "2026-11-26T09:00"}]}}]}"#;
+    let pipelines = FakePipelines::default().with_state(waiting(
+        "web-shop",
+        "Approve-Prod",
+        "Manual",
+        SHOP_TOKEN,
+        ActionStatus::Succeeded,
+    ));
+    let gate = Gate::new(
+        Policy::from_json(policy).unwrap(),
+        Settings::default(),
+        &pipelines,
+        None::<&FakeTopic>,
+    )
+    .with_wakeups(Silent)
+    .with_clock(|| "2026-11-26T08:00:00Z".parse().unwrap());
+    let started = tokio::time::Instant::now();
+
+    let report = gate
+        .handle(&event("approved-by-rule"))
+        .await
+        .unwrap()
+        .records
+        .remove(0);
+
+    assert_eq!(report.outcome, Outcome::Defer, "{report:?}");
+    assert_eq!(report.wake_up, None);
+    assert!(
+        report
+            .reasons
+            .last()
+            .unwrap()
+            .contains("(Scheduler did not answer within 5 s)"),
+        "{report:?}"
+    );
+    assert!(started.elapsed() <= std::time::Duration::from_secs(6));
 }

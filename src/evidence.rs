@@ -59,7 +59,77 @@ pub struct LiveApproval {
     since: Option<Timestamp>,
 }
 
+/// What a trigger names of an approval waiting in a PARALLEL pipeline, whose state shows
+/// no tokens.
+#[derive(Clone, Copy, Debug)]
+pub enum InParallel<'a> {
+    /// A notice's token: the attempt's `externalExecutionId` must be it.
+    Token(&'a ApprovalToken),
+    /// An approval event's execution and action execution.
+    ActionExecution {
+        execution_id: &'a str,
+        action_execution_id: &'a str,
+    },
+    /// A wake-up's, or the sweep's, execution.
+    Execution(&'a str),
+}
+
 impl LiveApproval {
+    /// Proves an approval waiting in a PARALLEL pipeline from `records`, the action
+    /// attempts `ListActionExecutions` lists for the pipeline's executions in progress:
+    /// exactly one attempt of the approval action must be `InProgress`, be what `named`
+    /// names, and carry an execution id and an `externalExecutionId`, which is the token
+    /// (PutApprovalResult's reference: a PARALLEL pipeline's state has none). The
+    /// execution it belongs to is the execution under approval.
+    pub fn prove_in_parallel(
+        records: &[ActionRecord],
+        target: &ApprovalTarget,
+        named: InParallel<'_>,
+    ) -> Result<Self, Staleness> {
+        let waiting: Vec<&ActionRecord> = records
+            .iter()
+            .filter(|record| {
+                record.stage == target.stage
+                    && record.action == target.action
+                    && record.status == ActionStatus::InProgress
+            })
+            .filter(|record| {
+                let execution = record.execution_id.as_deref().unwrap_or_default();
+                let token = record.external_execution_id.as_deref().unwrap_or_default();
+                !execution.is_empty()
+                    && !token.is_empty()
+                    && match named {
+                        InParallel::Token(named) => token == named.expose(),
+                        InParallel::ActionExecution {
+                            execution_id,
+                            action_execution_id,
+                        } => {
+                            execution == execution_id
+                                && record.action_execution_id.as_deref()
+                                    == Some(action_execution_id)
+                        }
+                        InParallel::Execution(execution_id) => execution == execution_id,
+                    }
+            })
+            .collect();
+        let [record] = waiting.as_slice() else {
+            return Err(match waiting.len() {
+                0 => Staleness::NotWaitingInParallel,
+                many => Staleness::AmbiguousInParallel(many),
+            });
+        };
+        Ok(Self {
+            target: target.clone(),
+            token: ApprovalToken::new(record.external_execution_id.clone().unwrap_or_default()),
+            execution: ExecutionId(record.execution_id.clone().unwrap_or_default()),
+            action_execution_id: record
+                .action_execution_id
+                .clone()
+                .filter(|id| !id.is_empty()),
+            since: record.started,
+        })
+    }
+
     /// Proves that `token` is the one the approval at `target` waits on in `snapshot`.
     pub fn prove(
         snapshot: &PipelineSnapshot,
@@ -534,5 +604,110 @@ impl std::fmt::Display for Unpaired {
                     .join(", ")
             ),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+
+    const ONE: &str = "11111111-1111-4111-8111-111111111111";
+    const TWO: &str = "22222222-2222-4222-8222-222222222222";
+
+    fn target() -> ApprovalTarget {
+        fixtures::target("feature-branches", "Approve", "Manual")
+    }
+
+    /// The approval's attempt in `execution`, waiting on `token`.
+    fn waiting(execution: &str, token: &str) -> ActionRecord {
+        ActionRecord {
+            action_execution_id: Some(format!("ae-{execution}")),
+            external_execution_id: Some(token.into()),
+            started: Some(fixtures::at("2026-11-26T07:55:00Z")),
+            ..fixtures::record(execution, "Approve", "Manual", ActionStatus::InProgress)
+        }
+    }
+
+    #[test]
+    fn two_executions_waiting_at_one_approval_are_each_proven_with_their_own_token() {
+        let records = [waiting("exec-1", ONE), waiting("exec-2", TWO)];
+        for (token, execution) in [(ONE, "exec-1"), (TWO, "exec-2")] {
+            let token = ApprovalToken::new(token);
+            let approval =
+                LiveApproval::prove_in_parallel(&records, &target(), InParallel::Token(&token))
+                    .unwrap();
+            assert_eq!(approval.execution().as_str(), execution);
+            assert_eq!(approval.token(), &token);
+            assert_eq!(approval.since(), Some(fixtures::at("2026-11-26T07:55:00Z")));
+        }
+        let woken =
+            LiveApproval::prove_in_parallel(&records, &target(), InParallel::Execution("exec-2"))
+                .unwrap();
+        assert_eq!(woken.token().expose(), TWO);
+        let started = LiveApproval::prove_in_parallel(
+            &records,
+            &target(),
+            InParallel::ActionExecution {
+                execution_id: "exec-1",
+                action_execution_id: "ae-exec-1",
+            },
+        )
+        .unwrap();
+        assert_eq!(started.token().expose(), ONE);
+    }
+
+    #[test]
+    fn nothing_but_exactly_one_waiting_attempt_as_named_is_proven() {
+        let token = ApprovalToken::new(ONE);
+        let prove = |records: &[ActionRecord], named| {
+            LiveApproval::prove_in_parallel(records, &target(), named).map(|_| ())
+        };
+        // Answered, another action, no token, no execution, another execution's attempt.
+        let answered = ActionRecord {
+            status: ActionStatus::Succeeded,
+            ..waiting("exec-1", ONE)
+        };
+        let elsewhere = ActionRecord {
+            action: "Sign-off".into(),
+            ..waiting("exec-1", ONE)
+        };
+        let tokenless = ActionRecord {
+            external_execution_id: None,
+            ..waiting("exec-1", ONE)
+        };
+        let unowned = ActionRecord {
+            execution_id: None,
+            ..waiting("exec-1", ONE)
+        };
+        for record in [answered, elsewhere, tokenless, unowned] {
+            assert_eq!(
+                prove(&[record], InParallel::Token(&token)),
+                Err(Staleness::NotWaitingInParallel)
+            );
+        }
+        let records = [waiting("exec-1", ONE)];
+        assert_eq!(
+            prove(
+                &records,
+                InParallel::ActionExecution {
+                    execution_id: "exec-1",
+                    action_execution_id: "ae-other",
+                }
+            ),
+            Err(Staleness::NotWaitingInParallel)
+        );
+        assert_eq!(
+            prove(&records, InParallel::Execution("exec-2")),
+            Err(Staleness::NotWaitingInParallel)
+        );
+        // The same token twice (a duplicated record, or a retried approval listed twice):
+        // which one is meant cannot be proven.
+        let twice = [waiting("exec-1", ONE), waiting("exec-1", ONE)];
+        assert_eq!(
+            prove(&twice, InParallel::Token(&token)),
+            Err(Staleness::AmbiguousInParallel(2))
+        );
     }
 }

@@ -128,6 +128,8 @@ pub fn record(execution: &str, stage: &str, action: &str, status: ActionStatus) 
         updated: None,
         output_artifacts: Vec::new(),
         variables: BTreeMap::new(),
+        started: None,
+        external_execution_id: None,
     }
 }
 
@@ -164,5 +166,6 @@ pub fn runs_shown_by(snapshot: &PipelineSnapshot) -> Vec<ActionRecord> {
 pub fn timeout(target: &ApprovalTarget, minutes: i64) -> Declaration {
     Declaration {
         timeouts: [((target.stage.clone(), target.action.clone()), Some(minutes))].into(),
+        ..Declaration::default()
     }
 }

@@ -203,6 +203,11 @@ pub struct ActionRecord {
     /// The names of the artifacts the attempt produced.
     pub output_artifacts: Vec<String>,
     pub variables: BTreeMap<String, String>,
+    /// When the attempt started (`startTime`): when a waiting approval started waiting.
+    pub started: Option<Timestamp>,
+    /// `output.executionResult.externalExecutionId`: for a Manual approval waiting in a
+    /// PARALLEL pipeline, the token it waits on (such a pipeline's state shows none).
+    pub external_execution_id: Option<String>,
 }
 
 /// What kind of action a record is about (`input.actionTypeId.category`).
@@ -215,12 +220,44 @@ pub enum ActionKind {
     Unknown,
 }
 
-/// How long a Manual approval action may wait, from its declaration (`GetPipeline`).
+/// What the gate reads from a pipeline's declaration (`GetPipeline`): how long its Manual
+/// approval actions may wait, and how it runs its executions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Declaration {
     /// `(stage, action)` → `timeoutInMinutes` as declared (`None`: not set, so
     /// CodePipeline's default of seven days).
     pub timeouts: BTreeMap<(String, String), Option<i64>>,
+    pub mode: ExecutionMode,
+}
+
+/// How a pipeline runs its executions (`GetPipeline`'s `executionMode`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ExecutionMode {
+    /// A newer execution replaces an older one at a stage (CodePipeline's default when the
+    /// declaration names no mode). The state shows each waiting approval and its token.
+    #[default]
+    Superseded,
+    /// Executions wait their turn at each stage, several of them in different stages at
+    /// once. The state shows each waiting approval and its token, as for Superseded.
+    Queued,
+    /// Executions run side by side, and the pipeline has no state to speak of: a waiting
+    /// approval is known only from `ListActionExecutions`, and its token is the attempt's
+    /// `externalExecutionId`.
+    Parallel,
+    /// A mode this build does not know: treated as Superseded, whose proof (the token in
+    /// the state) it cannot satisfy without showing the approval waiting there.
+    Other(String),
+}
+
+impl ExecutionMode {
+    pub fn parse(mode: Option<&str>) -> Self {
+        match mode {
+            None | Some("SUPERSEDED") => Self::Superseded,
+            Some("QUEUED") => Self::Queued,
+            Some("PARALLEL") => Self::Parallel,
+            Some(other) => Self::Other(other.to_owned()),
+        }
+    }
 }
 
 /// CodePipeline fails an approval nobody answers after this long, unless its action
@@ -330,6 +367,14 @@ pub enum Staleness {
     NoToken,
     #[error("the approval stage's execution is {0}, not InProgress, so it is not waiting")]
     ExecutionNotInProgress(ExecutionStatus),
+    #[error(
+        "no action execution of the approval in the pipeline's executions in progress is waiting as named (PARALLEL mode: the approval is proven from ListActionExecutions)"
+    )]
+    NotWaitingInParallel,
+    #[error(
+        "{0} action executions of the approval are waiting as named (PARALLEL mode): which one is meant cannot be proven"
+    )]
+    AmbiguousInParallel(usize),
 }
 
 impl Staleness {
@@ -343,6 +388,7 @@ impl Staleness {
                 | Self::NoExecution
                 | Self::OtherExecution
                 | Self::NoToken
+                | Self::NotWaitingInParallel
         )
     }
 }
@@ -394,6 +440,13 @@ pub enum AnswerError {
     Transient(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// How many pages of `ListPipelineExecutions` (100 executions each, newest first) are read
+/// to find a PARALLEL pipeline's executions in progress: an approval waits at most 30 days
+/// (CodePipeline's longest timeout), and a pipeline that starts more than 1,000
+/// executions in that time has its oldest ones' approvals left to the sweep's successors
+/// or to humans, never answered from a partial list of the wrong ones.
+pub const MAX_EXECUTION_PAGES: usize = 10;
+
 /// Reads pipelines and answers approvals (CodePipeline).
 pub trait Pipelines: Send + Sync {
     fn state(
@@ -410,6 +463,14 @@ pub trait Pipelines: Send + Sync {
         pipeline: &str,
         execution_id: &str,
     ) -> impl Future<Output = Result<ExecutionRecord, ReadError>> + Send;
+
+    /// The ids of the pipeline's executions in progress (`ListPipelineExecutions`, newest
+    /// first, at most [`MAX_EXECUTION_PAGES`] pages): where a PARALLEL pipeline's
+    /// approvals wait.
+    fn executions_in_progress(
+        &self,
+        pipeline: &str,
+    ) -> impl Future<Output = Result<Vec<String>, ReadError>> + Send;
 
     /// Every action attempt of the execution (`ListActionExecutions` filtered by the
     /// execution id, all pages).

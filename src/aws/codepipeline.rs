@@ -10,6 +10,7 @@ use aws_sdk_codepipeline::operation::get_pipeline_state::{
     GetPipelineStateError, GetPipelineStateOutput,
 };
 use aws_sdk_codepipeline::operation::list_action_executions::ListActionExecutionsError;
+use aws_sdk_codepipeline::operation::list_pipeline_executions::ListPipelineExecutionsError;
 use aws_sdk_codepipeline::operation::list_pipelines::ListPipelinesError;
 use aws_sdk_codepipeline::operation::put_approval_result::PutApprovalResultError;
 use aws_sdk_codepipeline::types;
@@ -21,8 +22,9 @@ use super::{SdkFailure, timestamp};
 use crate::notice::ApprovalToken;
 use crate::pipeline::{
     ActionExecution, ActionKind, ActionRecord, ActionState, ActionStatus, AnswerError,
-    ApprovalAnswer, ArtifactRevision, CurrentRevision, Declaration, ExecutionRecord,
-    ExecutionStatus, PipelineSnapshot, Pipelines, ReadError, StageExecution, StageState,
+    ApprovalAnswer, ArtifactRevision, CurrentRevision, Declaration, ExecutionMode, ExecutionRecord,
+    ExecutionStatus, MAX_EXECUTION_PAGES, PipelineSnapshot, Pipelines, ReadError, StageExecution,
+    StageState,
 };
 
 #[derive(Clone, Debug)]
@@ -126,6 +128,44 @@ impl Pipelines for CodePipeline {
         })
     }
 
+    async fn executions_in_progress(&self, pipeline: &str) -> Result<Vec<String>, ReadError> {
+        let mut executions = Vec::new();
+        let mut token = None;
+        for _ in 0..MAX_EXECUTION_PAGES {
+            let output = self
+                .client
+                .list_pipeline_executions()
+                .pipeline_name(pipeline)
+                .max_results(100)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|error| {
+                    transient_unless_invalid(error, |e| {
+                        matches!(
+                            e,
+                            ListPipelineExecutionsError::PipelineNotFoundException(_)
+                                | ListPipelineExecutionsError::ValidationException(_)
+                        )
+                    })
+                })?;
+            executions.extend(
+                output
+                    .pipeline_execution_summaries()
+                    .iter()
+                    .filter(|summary| {
+                        summary.status() == Some(&types::PipelineExecutionStatus::InProgress)
+                    })
+                    .filter_map(|summary| summary.pipeline_execution_id().map(str::to_owned)),
+            );
+            token = output.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok(executions)
+    }
+
     async fn action_records(
         &self,
         pipeline: &str,
@@ -186,6 +226,12 @@ impl Pipelines for CodePipeline {
             .map(|declaration| declaration.stages())
             .unwrap_or_default();
         Ok(Declaration {
+            mode: ExecutionMode::parse(
+                output
+                    .pipeline()
+                    .and_then(|declaration| declaration.execution_mode())
+                    .map(|mode| mode.as_str()),
+            ),
             timeouts: stages
                 .iter()
                 .flat_map(|stage| {
@@ -418,6 +464,11 @@ fn action_record(detail: &types::ActionExecutionDetail) -> ActionRecord {
                     .collect()
             })
             .unwrap_or_default(),
+        started: detail.start_time().and_then(timestamp),
+        external_execution_id: output
+            .and_then(|output| output.execution_result())
+            .and_then(|result| result.external_execution_id())
+            .map(str::to_owned),
         variables: output
             .and_then(|output| output.output_variables())
             .map(|variables| {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Deserializer};
 use crate::notice::ApprovalToken;
 use crate::pipeline::{
     ActionExecution, ActionKind, ActionRecord, ActionState, ActionStatus, AnswerError,
-    ApprovalAnswer, ArtifactRevision, CurrentRevision, Declaration, ExecutionRecord,
+    ApprovalAnswer, ArtifactRevision, CurrentRevision, Declaration, ExecutionMode, ExecutionRecord,
     ExecutionStatus, PipelineSnapshot, Pipelines, ReadError, StageExecution, StageState,
 };
 
@@ -142,6 +142,22 @@ impl Pipelines for FilesPipelines {
         self.execution
             .clone()
             .ok_or_else(|| self.not_given("get-pipeline-execution", "--execution"))
+    }
+
+    /// The executions the `list-action-executions` output shows an attempt in progress in.
+    async fn executions_in_progress(&self, _pipeline: &str) -> Result<Vec<String>, ReadError> {
+        let records = self
+            .actions
+            .as_ref()
+            .ok_or_else(|| self.not_given("list-action-executions", "--action-executions"))?;
+        let mut executions: Vec<String> = records
+            .iter()
+            .filter(|record| record.status == ActionStatus::InProgress)
+            .filter_map(|record| record.execution_id.clone())
+            .collect();
+        executions.sort();
+        executions.dedup();
+        Ok(executions)
     }
 
     async fn action_records(
@@ -395,6 +411,13 @@ struct ActionOutputFile {
     #[serde(default)]
     output_artifacts: Vec<ArtifactFile>,
     output_variables: Option<BTreeMap<String, String>>,
+    execution_result: Option<ExecutionResultFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExecutionResultFile {
+    external_execution_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -441,6 +464,10 @@ fn action_record(detail: &ActionDetailFile) -> ActionRecord {
         variables: output
             .and_then(|output| output.output_variables.clone())
             .unwrap_or_default(),
+        started: detail.start_time.as_ref().map(|t| t.0),
+        external_execution_id: output
+            .and_then(|output| output.execution_result.as_ref())
+            .and_then(|result| result.external_execution_id.clone()),
     }
 }
 
@@ -450,9 +477,11 @@ struct DeclarationFile {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct PipelineDeclarationFile {
     #[serde(default)]
     stages: Vec<StageDeclarationFile>,
+    execution_mode: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -472,6 +501,11 @@ struct ActionDeclarationFile {
 impl DeclarationFile {
     fn into_declaration(self) -> Declaration {
         Declaration {
+            mode: ExecutionMode::parse(
+                self.pipeline
+                    .as_ref()
+                    .and_then(|pipeline| pipeline.execution_mode.as_deref()),
+            ),
             timeouts: self
                 .pipeline
                 .map(|pipeline| pipeline.stages)

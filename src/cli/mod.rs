@@ -51,6 +51,10 @@ impl<P: Pipelines> Pipelines for ReadOnly<P> {
         self.0.execution(pipeline, execution_id).await
     }
 
+    async fn executions_in_progress(&self, pipeline: &str) -> Result<Vec<String>, ReadError> {
+        self.0.executions_in_progress(pipeline).await
+    }
+
     async fn action_records(
         &self,
         pipeline: &str,

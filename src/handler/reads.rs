@@ -158,7 +158,7 @@ impl<E: Ports> Gate<E> {
     }
 
     /// The pipeline's declaration, read at most once per invocation.
-    async fn declaration(
+    pub(super) async fn declaration(
         &self,
         pipeline: &str,
         declarations: &Declarations,

@@ -12,11 +12,17 @@ use super::bulkhead;
 use super::{Case, Declarations, Gate, Ports, Response};
 use crate::error::GateError;
 use crate::events::{ApprovalStarted, EventError, WokenUp};
-use crate::evidence::LiveApproval;
+use crate::evidence::{InParallel, LiveApproval};
 use crate::notice::{self, ApprovalTarget, ApprovalToken, Claims};
-use crate::pipeline::{PipelineSnapshot, Pipelines, ReadError, Staleness};
+use crate::pipeline::{
+    ExecutionMode, ExecutionStatus, PipelineSnapshot, Pipelines, ReadError, Staleness,
+};
 use crate::report::{Outcome, Report};
 use crate::wakeups::WakeUp;
+
+/// The most executions in progress a PARALLEL pipeline's action executions are read for,
+/// to find a notice's token: each costs a `ListActionExecutions`.
+const MAX_SEARCHED_EXECUTIONS: usize = 50;
 
 /// What a trigger names of the approval it is about. It only selects: the approval is
 /// decided only once the state shows it waiting as named.
@@ -129,7 +135,10 @@ impl<E: Ports> Gate<E> {
             console_link,
             woken_for,
         } = selection;
-        match self.live_state(target, named).await? {
+        // The pipeline's declaration, read at most once: its mode if the state does not
+        // prove the approval, and the approval's timeout.
+        let declarations = Declarations::default();
+        match self.live_state(target, named, &declarations).await? {
             Liveness::Live(snapshot, approval) => {
                 let case = Case {
                     message_id,
@@ -141,7 +150,7 @@ impl<E: Ports> Gate<E> {
                     revisit: self.sweep_every(),
                     woken_for,
                 };
-                self.decide_and_answer(case, &Declarations::default()).await
+                self.decide_and_answer(case, &declarations).await
             }
             Liveness::Stale(reason) => Ok(Report::about_target(
                 message_id,
@@ -245,14 +254,18 @@ impl<E: Ports> Gate<E> {
     }
 
     /// Reads the pipeline until it shows the approval waiting as `named`, or until the wait
-    /// is over: a notice or an event can arrive before the state shows its approval.
+    /// is over: a notice or an event can arrive before the state shows its approval. A
+    /// pipeline whose state does not show it is asked its mode: in PARALLEL mode the state
+    /// shows no tokens, and the approval is proven from its action executions instead.
     async fn live_state(
         &self,
         target: &ApprovalTarget,
         named: Named<'_>,
+        declarations: &Declarations,
     ) -> Result<Liveness, GateError> {
         let deadline = Instant::now() + self.settings.token_wait;
         let mut pause = Duration::from_millis(250);
+        let mut mode_known = false;
         loop {
             let snapshot = match self.pipelines.state(&target.pipeline).await {
                 Ok(snapshot) => snapshot,
@@ -278,18 +291,137 @@ impl<E: Ports> Gate<E> {
                 Ok(approval) => return Ok(Liveness::Live(snapshot, approval)),
                 Err(staleness) => staleness,
             };
+            if !mode_known {
+                mode_known = true;
+                let mode = self
+                    .declaration(&target.pipeline, declarations)
+                    .await?
+                    .map(|declaration| declaration.mode)
+                    .unwrap_or_default();
+                if mode == ExecutionMode::Parallel {
+                    return self.live_in_parallel(target, named, snapshot).await;
+                }
+            }
             if !staleness.may_resolve() || Instant::now() + pause > deadline {
-                let reason = match named {
-                    Named::Token(_) => stale_reason(&staleness),
-                    Named::Execution { .. } => {
-                        format!("the approval the event names is not waiting: {staleness}")
-                    }
-                };
-                return Ok(Liveness::Stale(reason));
+                return Ok(Liveness::Stale(not_waiting(named, &staleness)));
             }
             tokio::time::sleep(pause).await;
             self.read_retries.fetch_add(1, Ordering::Relaxed);
             pause = (pause * 2).min(Duration::from_secs(2));
+        }
+    }
+
+    /// The approval named in a PARALLEL pipeline, proven from the action executions of the
+    /// executions it may wait in: the one named, or (for a notice's token) those in
+    /// progress, at most [`MAX_SEARCHED_EXECUTIONS`]. Re-read while it may lag, as the
+    /// state is. `snapshot` is the pipeline's state, kept for its sources' heads.
+    async fn live_in_parallel(
+        &self,
+        target: &ApprovalTarget,
+        named: Named<'_>,
+        snapshot: PipelineSnapshot,
+    ) -> Result<Liveness, GateError> {
+        let pipeline = target.pipeline.as_str();
+        let read_failed = |source| GateError::ReadFailed {
+            pipeline: pipeline.to_owned(),
+            source,
+        };
+        let in_parallel = match named {
+            Named::Token(token) => InParallel::Token(token),
+            Named::Execution {
+                execution_id,
+                action_execution_id: Some(action_execution_id),
+            } => InParallel::ActionExecution {
+                execution_id,
+                action_execution_id,
+            },
+            Named::Execution {
+                execution_id,
+                action_execution_id: None,
+            } => InParallel::Execution(execution_id),
+        };
+        let deadline = Instant::now() + self.settings.token_wait;
+        let mut pause = Duration::from_millis(250);
+        loop {
+            let executions = match named {
+                Named::Token(_) => match self.pipelines.executions_in_progress(pipeline).await {
+                    Ok(executions) => executions,
+                    Err(ReadError::Final(reason)) => return Ok(Liveness::Stale(reason)),
+                    Err(error) => return Err(read_failed(error)),
+                },
+                Named::Execution { execution_id, .. } => vec![execution_id.to_owned()],
+            };
+            if executions.len() > MAX_SEARCHED_EXECUTIONS {
+                return Ok(Liveness::Stale(format!(
+                    "{} executions are in progress in this PARALLEL pipeline, more than the \
+                     {MAX_SEARCHED_EXECUTIONS} a notice's token is looked for in",
+                    executions.len()
+                )));
+            }
+            let mut records = Vec::new();
+            for execution in &executions {
+                match self.pipelines.action_records(pipeline, execution).await {
+                    Ok(more) => records.extend(more),
+                    // An execution that ended meanwhile holds nothing waiting.
+                    Err(ReadError::Final(_)) => {}
+                    Err(error) => return Err(read_failed(error)),
+                }
+            }
+            let staleness = match LiveApproval::prove_in_parallel(&records, target, in_parallel) {
+                Ok(approval) => return self.in_progress(approval, snapshot).await,
+                Err(staleness) => staleness,
+            };
+            if !staleness.may_resolve() || Instant::now() + pause > deadline {
+                return Ok(Liveness::Stale(not_waiting(named, &staleness)));
+            }
+            tokio::time::sleep(pause).await;
+            self.read_retries.fetch_add(1, Ordering::Relaxed);
+            pause = (pause * 2).min(Duration::from_secs(2));
+        }
+    }
+}
+
+impl<E: Ports> Gate<E> {
+    /// A PARALLEL pipeline's approval is live only while its execution is in progress, as
+    /// the state shows it of a stage's execution in the other modes: an execution that is
+    /// stopping lets an approval it holds stay `InProgress`, and is never answered.
+    async fn in_progress(
+        &self,
+        approval: LiveApproval,
+        snapshot: PipelineSnapshot,
+    ) -> Result<Liveness, GateError> {
+        let pipeline = approval.target().pipeline.as_str();
+        match self
+            .pipelines
+            .execution(pipeline, approval.execution().as_str())
+            .await
+        {
+            Ok(record)
+                if record.status == ExecutionStatus::InProgress
+                    && record.execution_id.as_deref() == Some(approval.execution().as_str()) =>
+            {
+                Ok(Liveness::Live(snapshot, approval))
+            }
+            Ok(record) => Ok(Liveness::Stale(format!(
+                "the approval's execution {} is {}, not InProgress, so it is not waiting",
+                approval.execution(),
+                record.status
+            ))),
+            Err(ReadError::Final(reason)) => Ok(Liveness::Stale(reason)),
+            Err(error) => Err(GateError::ReadFailed {
+                pipeline: pipeline.to_owned(),
+                source: error,
+            }),
+        }
+    }
+}
+
+/// Why the approval a trigger named is not decided.
+fn not_waiting(named: Named<'_>, staleness: &Staleness) -> String {
+    match named {
+        Named::Token(_) => stale_reason(staleness),
+        Named::Execution { .. } => {
+            format!("the approval the event names is not waiting: {staleness}")
         }
     }
 }

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::http::epoch_seconds;
-use crate::world::{AnsweredApproval, ApiError, World};
+use crate::world::{AnsweredApproval, ApiError, StoredExecution, World};
 
 /// The `X-Amz-Target` prefix the SDK puts before the operation name.
 pub(crate) const TARGET_PREFIX: &str = "CodePipeline_20150709.";
@@ -24,6 +24,7 @@ impl World {
             "GetPipelineExecution" => self.get_pipeline_execution(input),
             "GetPipeline" => self.get_pipeline(input),
             "ListActionExecutions" => self.list_action_executions(input),
+            "ListPipelineExecutions" => self.list_pipeline_executions(input),
             _ => Err(ApiError::new(
                 "UnknownOperationException",
                 format!("unknown operation {operation:?}"),
@@ -46,7 +47,20 @@ impl World {
             }
             hide_pending_executions(&mut state);
         }
+        if self.is_parallel(name) {
+            // Parallel mode has no pipeline state: its approvals' tokens are not in it.
+            remove_tokens(&mut state);
+        }
         Ok(state)
+    }
+
+    /// Whether the stored declaration of `pipeline` runs it in PARALLEL mode.
+    fn is_parallel(&self, pipeline: &str) -> bool {
+        self.declarations
+            .get(pipeline)
+            .and_then(|declaration| declaration.get("executionMode"))
+            .and_then(Value::as_str)
+            == Some("PARALLEL")
     }
 
     fn put_approval_result(&mut self, input: &Value) -> Result<Value, ApiError> {
@@ -66,6 +80,15 @@ impl World {
                 "result.summary must be at most {MAX_SUMMARY_CHARS} characters"
             )));
         }
+        let answer = AnsweredApproval {
+            pipeline: pipeline.to_owned(),
+            stage: stage.to_owned(),
+            action: action.to_owned(),
+            token: token.to_owned(),
+        };
+        if self.is_parallel(pipeline) {
+            return self.answer_in_action_executions(answer, status, summary);
+        }
 
         let state = self
             .pipelines
@@ -83,12 +106,6 @@ impl World {
                 )
             })?;
 
-        let answer = AnsweredApproval {
-            pipeline: pipeline.to_owned(),
-            stage: stage.to_owned(),
-            action: action.to_owned(),
-            token: token.to_owned(),
-        };
         let pending = action_state
             .get_mut("latestExecution")
             .and_then(Value::as_object_mut)
@@ -123,6 +140,97 @@ impl World {
         }
     }
 
+    /// PutApprovalResult on a PARALLEL pipeline, which has no pipeline state: the token is
+    /// the `output.executionResult.externalExecutionId` of the approval's action execution
+    /// (as ListActionExecutions lists it), and answering it completes that execution.
+    fn answer_in_action_executions(
+        &mut self,
+        answer: AnsweredApproval,
+        status: &str,
+        summary: &str,
+    ) -> Result<Value, ApiError> {
+        let AnsweredApproval {
+            pipeline,
+            stage,
+            action,
+            token,
+        } = &answer;
+        let is = |detail: &Value, field: &str, value: &str| {
+            detail.get(field).and_then(Value::as_str) == Some(value)
+        };
+        // The stage and action exist if the declaration has them, or if they ran.
+        let declared_stage = self
+            .declarations
+            .get(pipeline)
+            .and_then(|declaration| find_named(declaration, "stages", "name", stage));
+        let details = self.action_executions.get(pipeline);
+        let ran = |action: Option<&str>| {
+            details.into_iter().flatten().any(|detail| {
+                is(detail, "stageName", stage) && action.is_none_or(|a| is(detail, "actionName", a))
+            })
+        };
+        if declared_stage.is_none() && !ran(None) {
+            return Err(ApiError::new(
+                "StageNotFoundException",
+                format!("stage {stage} not found"),
+            ));
+        }
+        let declared_action =
+            declared_stage.and_then(|declared| find_named(declared, "actions", "name", action));
+        if declared_action.is_none() && !ran(Some(action)) {
+            return Err(ApiError::new(
+                "ActionNotFoundException",
+                format!("action {action} not found"),
+            ));
+        }
+
+        let same_token = |detail: &Value| {
+            is(detail, "stageName", stage)
+                && is(detail, "actionName", action)
+                && detail
+                    .pointer("/output/executionResult/externalExecutionId")
+                    .and_then(Value::as_str)
+                    == Some(token.as_str())
+        };
+        let pending = self
+            .action_executions
+            .get_mut(pipeline)
+            .into_iter()
+            .flatten()
+            .find(|detail| same_token(detail) && is(detail, "status", "InProgress"));
+        if let Some(detail) = pending {
+            let now = epoch_seconds();
+            let outcome = if status == "Approved" {
+                "Succeeded"
+            } else {
+                "Failed"
+            };
+            detail["status"] = outcome.into();
+            detail["lastUpdateTime"] = now.into();
+            detail["output"]["executionResult"]["externalExecutionSummary"] = summary.into();
+            self.answered.insert(answer);
+            return Ok(json!({ "approvedAt": now }));
+        }
+        let completed = self.answered.contains(&answer)
+            || self
+                .action_executions
+                .get(pipeline)
+                .into_iter()
+                .flatten()
+                .any(same_token);
+        if completed {
+            Err(ApiError::new(
+                "ApprovalAlreadyCompletedException",
+                "the approval request has already been answered",
+            ))
+        } else {
+            Err(ApiError::new(
+                "InvalidApprovalTokenException",
+                "the approval token is not valid for this action",
+            ))
+        }
+    }
+
     fn list_pipelines(&self, input: &Value) -> Result<Value, ApiError> {
         let summaries: Vec<Value> = self
             .pipelines
@@ -138,7 +246,7 @@ impl World {
         let execution_id = required(input, "pipelineExecutionId")?;
         let key = (pipeline.to_owned(), execution_id.to_owned());
         match self.executions.get(&key) {
-            Some(execution) => Ok(json!({ "pipelineExecution": execution })),
+            Some(stored) => Ok(json!({ "pipelineExecution": stored.execution })),
             None if !self.knows_pipeline(pipeline) => Err(pipeline_not_found(pipeline)),
             None => Err(ApiError::new(
                 "PipelineExecutionNotFoundException",
@@ -179,10 +287,12 @@ impl World {
             .and_then(Value::as_str);
         let listed = self.action_executions.get(pipeline);
         // The approvals waiting in the state ran in their stage's execution, as
-        // ListActionExecutions lists them, unless the fixture lists them itself.
+        // ListActionExecutions lists them, unless the fixture lists them itself. A PARALLEL
+        // pipeline has no state to take them from.
         let waiting = self
             .pipelines
             .get(pipeline)
+            .filter(|_| !self.is_parallel(pipeline))
             .map(waiting_approvals)
             .unwrap_or_default()
             .into_iter()
@@ -208,6 +318,118 @@ impl World {
             next_token,
         ))
     }
+
+    /// The stored executions of a pipeline, newest first (see `StandIn::put_execution`).
+    fn list_pipeline_executions(&self, input: &Value) -> Result<Value, ApiError> {
+        let pipeline = required(input, "pipelineName")?;
+        if let Some(max) = input.get("maxResults")
+            && !max.as_u64().is_some_and(|max| (1..=100).contains(&max))
+        {
+            return Err(ApiError::validation("maxResults must be between 1 and 100"));
+        }
+        if !self.knows_pipeline(pipeline) {
+            return Err(pipeline_not_found(pipeline));
+        }
+        let succeeded_in = input
+            .pointer("/filter/succeededInStage/stageName")
+            .and_then(Value::as_str);
+        let declared_mode = self
+            .declarations
+            .get(pipeline)
+            .and_then(|declaration| declaration.get("executionMode"));
+        let mut listed: Vec<(f64, u64, Value)> = self
+            .executions
+            .iter()
+            .filter(|((of, _), _)| of == pipeline)
+            .filter(|((_, id), _)| {
+                succeeded_in.is_none_or(|stage| self.succeeded_in_stage(pipeline, id, stage))
+            })
+            .map(|(_, stored)| {
+                let summary = summarise_execution(stored, declared_mode);
+                let started = summary
+                    .get("startTime")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(stored.stored_at);
+                (started, stored.order, summary)
+            })
+            .collect();
+        listed.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
+        let summaries = listed.into_iter().map(|(_, _, summary)| summary).collect();
+        let (page, next_token) = paginate(summaries, input, self.page_cap)?;
+        Ok(with_next_token(
+            json!({ "pipelineExecutionSummaries": page }),
+            next_token,
+        ))
+    }
+
+    /// Whether execution `id` of `pipeline` succeeded in `stage`, for ListPipelineExecutions'
+    /// `succeededInStage` filter, as far as the stand-in can tell: the stage's latest
+    /// execution in the state is `id` and `Succeeded`, or the action executions of `id` in
+    /// that stage are all `Succeeded` (and there is at least one).
+    fn succeeded_in_stage(&self, pipeline: &str, id: &str, stage: &str) -> bool {
+        let latest = self
+            .pipelines
+            .get(pipeline)
+            .filter(|_| !self.is_parallel(pipeline))
+            .and_then(|state| find_named(state, "stageStates", "stageName", stage))
+            .and_then(|stage| stage.get("latestExecution"));
+        let latest_succeeded = latest.is_some_and(|latest| {
+            latest.get("pipelineExecutionId").and_then(Value::as_str) == Some(id)
+                && latest.get("status").and_then(Value::as_str) == Some("Succeeded")
+        });
+        let mut ran = self
+            .action_executions
+            .get(pipeline)
+            .into_iter()
+            .flatten()
+            .filter(|detail| {
+                detail.get("pipelineExecutionId").and_then(Value::as_str) == Some(id)
+                    && detail.get("stageName").and_then(Value::as_str) == Some(stage)
+            })
+            .peekable();
+        let ran_succeeded = ran.peek().is_some()
+            && ran.all(|detail| detail.get("status").and_then(Value::as_str) == Some("Succeeded"));
+        latest_succeeded || ran_succeeded
+    }
+}
+
+/// The fields of a stored `pipelineExecution` that a PipelineExecutionSummary has.
+const SUMMARY_FIELDS: &[&str] = &[
+    "pipelineExecutionId",
+    "status",
+    "statusSummary",
+    "startTime",
+    "lastUpdateTime",
+    "sourceRevisions",
+    "trigger",
+    "stopTrigger",
+    "executionMode",
+    "executionType",
+    "rollbackMetadata",
+];
+
+/// The PipelineExecutionSummary ListPipelineExecutions reports for a stored execution:
+/// its own fields, with a `startTime` of when it was first stored if it has none, a
+/// `lastUpdateTime` of its start if it has none, and the pipeline's declared mode if it
+/// names no `executionMode` of its own.
+fn summarise_execution(stored: &StoredExecution, declared_mode: Option<&Value>) -> Value {
+    let mut summary = serde_json::Map::new();
+    for field in SUMMARY_FIELDS {
+        if let Some(value) = stored.execution.get(*field).filter(|v| !v.is_null()) {
+            summary.insert((*field).to_owned(), value.clone());
+        }
+    }
+    let started = summary
+        .entry("startTime")
+        .or_insert(stored.stored_at.into())
+        .clone();
+    summary.entry("lastUpdateTime").or_insert(started);
+    if let Some(mode) = declared_mode {
+        summary
+            .entry("executionMode")
+            .or_insert_with(|| mode.clone());
+    }
+    Value::Object(summary)
 }
 
 fn required<'a>(input: &'a Value, field: &str) -> Result<&'a str, ApiError> {
@@ -226,6 +448,15 @@ fn pipeline_not_found(name: &str) -> ApiError {
 
 /// Finds the element of `parent[list]` whose `key` equals `name`. Fixtures
 /// are hand-written, so a missing or oddly typed list is simply "not found".
+fn find_named<'a>(parent: &'a Value, list: &str, key: &str, name: &str) -> Option<&'a Value> {
+    parent
+        .get(list)?
+        .as_array()?
+        .iter()
+        .find(|item| item.get(key).and_then(Value::as_str) == Some(name))
+}
+
+/// [`find_named`], for changing the element found.
 fn find_named_mut<'a>(
     parent: &'a mut Value,
     list: &str,
@@ -335,9 +566,26 @@ fn hide_pending_executions(state: &mut Value) {
     }
 }
 
+/// Removes the `token` of every action's latest execution: a PARALLEL pipeline's state
+/// does not show the tokens of its approvals.
+fn remove_tokens(state: &mut Value) {
+    let stages = state.get_mut("stageStates").and_then(Value::as_array_mut);
+    for stage in stages.into_iter().flatten() {
+        let actions = stage.get_mut("actionStates").and_then(Value::as_array_mut);
+        for action in actions.into_iter().flatten() {
+            if let Some(execution) = action
+                .get_mut("latestExecution")
+                .and_then(Value::as_object_mut)
+            {
+                execution.remove("token");
+            }
+        }
+    }
+}
+
 /// A declaration for a pipeline stored only as its state: its stages and actions, each
 /// action a Manual approval with no `timeoutInMinutes` (so CodePipeline's default).
-fn declare_from_state(name: &str, state: &Value) -> Value {
+pub(crate) fn declare_from_state(name: &str, state: &Value) -> Value {
     let stages: Vec<Value> = state
         .get("stageStates")
         .and_then(Value::as_array)

@@ -37,6 +37,7 @@ mod sns;
 mod ssm;
 mod world;
 
+use std::collections::hash_map::Entry;
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -71,6 +72,29 @@ pub fn waiting_for(state: &mut Value, seconds: f64) {
             if waiting {
                 execution.insert("lastStatusChange".into(), since.into());
             }
+        }
+    }
+}
+
+/// Makes every approval waiting in `details` (ActionExecutionDetail objects, as given to
+/// [`StandIn::put_action_executions`]: `InProgress`, with a string
+/// `output.executionResult.externalExecutionId`, and an `Approval` if the detail names its
+/// category) look as if it started waiting `seconds` ago: its `startTime` and
+/// `lastUpdateTime`. The counterpart of [`waiting_for`] for the approvals of a PARALLEL
+/// pipeline, which wait in its action executions rather than in its state.
+pub fn action_executions_waiting_for(details: &mut [Value], seconds: f64) {
+    let since = crate::http::epoch_seconds() - seconds;
+    for detail in details {
+        let waiting = detail.get("status").and_then(Value::as_str) == Some("InProgress")
+            && detail
+                .pointer("/output/executionResult/externalExecutionId")
+                .is_some_and(Value::is_string)
+            && detail
+                .pointer("/input/actionTypeId/category")
+                .is_none_or(|category| category == "Approval");
+        if let Some(detail) = detail.as_object_mut().filter(|_| waiting) {
+            detail.insert("startTime".into(), since.into());
+            detail.insert("lastUpdateTime".into(), since.into());
         }
     }
 }
@@ -181,6 +205,13 @@ impl StandIn {
     /// Stores a GetPipelineExecution result (the `pipelineExecution` object),
     /// keyed by its `pipelineExecutionId`.
     ///
+    /// ListPipelineExecutions summarises the stored executions of a pipeline, newest
+    /// first: by `startTime` (epoch seconds; an execution without one started when it was
+    /// first stored), then the one stored later first. The `pipelineExecution` object
+    /// may carry `startTime` and `lastUpdateTime` for that purpose (GetPipelineExecution
+    /// returns them too, and the SDK ignores them there). Replacing an execution keeps its
+    /// place in that order.
+    ///
     /// # Panics
     ///
     /// If `execution` has no string `pipelineExecutionId`.
@@ -190,17 +221,42 @@ impl StandIn {
             .and_then(Value::as_str)
             .expect("put_execution: the execution needs a string \"pipelineExecutionId\"")
             .to_owned();
-        self.world()
-            .executions
-            .insert((pipeline.to_owned(), id), execution);
+        let mut guard = self.world();
+        let world = &mut *guard;
+        match world.executions.entry((pipeline.to_owned(), id)) {
+            Entry::Occupied(mut stored) => stored.get_mut().execution = execution,
+            Entry::Vacant(vacant) => {
+                vacant.insert(world::StoredExecution {
+                    execution,
+                    order: world.executions_stored,
+                    stored_at: crate::http::epoch_seconds(),
+                });
+                world.executions_stored += 1;
+            }
+        }
     }
 
     /// Replaces the ActionExecutionDetail list of a pipeline. ListActionExecutions
     /// filters it by each detail's `pipelineExecutionId`.
+    ///
+    /// For a PARALLEL pipeline (see [`StandIn::set_execution_mode`]) this list is where
+    /// its approvals wait: a Manual approval waits in a detail whose `status` is
+    /// `InProgress`, and its token is the detail's `output.executionResult.externalExecutionId`.
     pub fn put_action_executions(&self, pipeline: &str, details: Vec<Value>) {
         self.world()
             .action_executions
             .insert(pipeline.to_owned(), details);
+    }
+
+    /// The stored ActionExecutionDetail list of a pipeline, including answers applied to
+    /// it (a PARALLEL pipeline's approvals are answered there); empty if none was stored.
+    /// The approvals ListActionExecutions adds from a state are not in it.
+    pub fn action_executions(&self, pipeline: &str) -> Vec<Value> {
+        self.world()
+            .action_executions
+            .get(pipeline)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Stores a GetPipeline declaration (the `pipeline` object), keyed by its `name`.
@@ -215,6 +271,37 @@ impl StandIn {
             .expect("put_declaration: the declaration needs a string \"name\"")
             .to_owned();
         self.world().declarations.insert(name, declaration);
+    }
+
+    /// The stored GetPipeline declaration of a pipeline, if one was stored (by
+    /// [`StandIn::put_declaration`] or [`StandIn::set_execution_mode`]); GetPipeline
+    /// declares a pipeline without one from its state.
+    pub fn declaration(&self, name: &str) -> Option<Value> {
+        self.world().declarations.get(name).cloned()
+    }
+
+    /// Sets the `executionMode` (`SUPERSEDED`, `QUEUED` or `PARALLEL`; not checked) of a
+    /// pipeline's declaration, which GetPipeline returns. A pipeline without a stored
+    /// declaration is first given the one GetPipeline would declare from its state (every
+    /// action a Manual approval without a timeout; no stages if it has no state either).
+    ///
+    /// A `PARALLEL` pipeline has no pipeline state to speak of: GetPipelineState shows no
+    /// `token` in it, ListActionExecutions adds no approvals from it, and PutApprovalResult
+    /// takes the tokens of the approvals waiting in the pipeline's action executions
+    /// ([`StandIn::put_action_executions`]) instead of those in its state.
+    pub fn set_execution_mode(&self, pipeline: &str, mode: &str) {
+        let mut guard = self.world();
+        let world = &mut *guard;
+        let declaration = world
+            .declarations
+            .entry(pipeline.to_owned())
+            .or_insert_with(|| {
+                let state = world.pipelines.get(pipeline).unwrap_or(&Value::Null);
+                codepipeline::declare_from_state(pipeline, state)
+            });
+        if let Some(declaration) = declaration.as_object_mut() {
+            declaration.insert("executionMode".into(), mode.into());
+        }
     }
 
     /// Stores (or replaces) a CloudWatch alarm, given as `DescribeAlarms` lists it
@@ -258,7 +345,8 @@ impl StandIn {
         self.world().calendars.insert(name.to_owned(), spans);
     }
 
-    /// The most items a page of ListPipelines or ListActionExecutions holds,
+    /// The most items a page of ListPipelines, ListPipelineExecutions or
+    /// ListActionExecutions holds,
     /// whatever `maxResults` the client asks for (by default a page holds what
     /// the client asks for, or 100 when it does not ask, as in AWS).
     pub fn set_list_page_size(&self, n: usize) {
@@ -427,6 +515,9 @@ impl fmt::Display for Call {
                 field("pipelineExecutionId")
             )?,
             "ListActionExecutions" => write!(f, "ListActionExecutions {}", field("pipelineName"))?,
+            "ListPipelineExecutions" => {
+                write!(f, "ListPipelineExecutions {}", field("pipelineName"))?
+            }
             "Publish" => write!(f, "Publish {}", field("TopicArn"))?,
             operation @ ("CreateSchedule" | "GetSchedule" | "DeleteSchedule") => {
                 let group = self.body.get("GroupName").and_then(Value::as_str);

@@ -30,6 +30,45 @@
 //! token) in its stage's latest execution, unless the fixture lists that action
 //! execution itself; `declarations` holds GetPipeline
 //! `pipeline` objects (a pipeline without one is declared from its state).
+//!
+//! A declaration's `executionMode` (`SUPERSEDED`, the default, `QUEUED` or `PARALLEL`) is
+//! returned by GetPipeline and summarised by ListPipelineExecutions, which lists the
+//! pipeline's `executions` newest first (by their `startTime`, epoch seconds, which a
+//! `pipelineExecution` may carry along with `lastUpdateTime`). A QUEUED pipeline's state
+//! may show a different execution in each stage's `latestExecution`, each approval waiting
+//! with its own token. A PARALLEL pipeline has no pipeline state to speak of: GetPipelineState
+//! shows no tokens (a `pipelines` entry for it is optional) and its approvals wait in its
+//! `actionExecutions`, each `InProgress` with its token as
+//! `output.executionResult.externalExecutionId`, which PutApprovalResult takes:
+//!
+//! ```json
+//! {
+//!   "declarations": [ { "name": "web-fleet", "executionMode": "PARALLEL", "stages": [
+//!     { "name": "Approve", "actions": [ { "name": "Manual", "actionTypeId":
+//!       { "category": "Approval", "owner": "AWS", "provider": "Manual", "version": "1" } } ] }
+//!   ] } ],
+//!   "executions": { "web-fleet": [
+//!     { "pipelineExecutionId": "e-2", "status": "InProgress", "startTime": 1795685400 },
+//!     { "pipelineExecutionId": "e-1", "status": "InProgress", "startTime": 1795685340 }
+//!   ] },
+//!   "actionExecutions": { "web-fleet": [
+//!     { "pipelineExecutionId": "e-1", "actionExecutionId": "a-1", "stageName": "Approve",
+//!       "actionName": "Manual", "status": "InProgress",
+//!       "input": { "actionTypeId": { "category": "Approval", "owner": "AWS",
+//!                                    "provider": "Manual", "version": "1" } },
+//!       "output": { "executionResult": { "externalExecutionId": "TOKEN-1" } } },
+//!     { "pipelineExecutionId": "e-2", "actionExecutionId": "a-2", "stageName": "Approve",
+//!       "actionName": "Manual", "status": "InProgress",
+//!       "input": { "actionTypeId": { "category": "Approval", "owner": "AWS",
+//!                                    "provider": "Manual", "version": "1" } },
+//!       "output": { "executionResult": { "externalExecutionId": "TOKEN-2" } } }
+//!   ] }
+//! }
+//! ```
+//!
+//! Answering `TOKEN-1` completes action execution `a-1` only: its `status` becomes
+//! `Succeeded` (or `Failed` when rejected), its `lastUpdateTime` the time of the answer and
+//! its `output.executionResult.externalExecutionSummary` the answer's summary.
 //! `"appconfig": [{"application": "a", "environment": "e", "profile": "p",
 //! "content": "{...}"}]` holds AWS AppConfig configurations, served by AppConfig Data.
 //!
@@ -48,8 +87,10 @@
 //! AppConfig configurations, alarms and calendars in it replace those of the same name (a
 //! new version of a configuration, as a deployment makes one; an alarm whose state is new
 //! changed state at the reload), so a running gate can be shown a change.
-//! Approvals waiting in the fixture's states are taken to have started waiting an hour
-//! before the stand-in started, so they never expire on the calendar.
+//! Approvals waiting in the fixture's states, and in its `actionExecutions` (`InProgress`,
+//! with an `externalExecutionId`), are taken to have started waiting an hour before the
+//! stand-in started (their `startTime` and `lastUpdateTime` in `actionExecutions`), so they
+//! never expire on the calendar.
 //!
 //! With `--fire-into URL` (an `http://` URL, such as `cargo lambda watch`'s
 //! `http://127.0.0.1:9001/2015-03-31/functions/approval-gate/invocations`), EventBridge
@@ -343,12 +384,21 @@ fn load_fixture(stand_in: &StandIn, fixture: Value) -> Result<usize, String> {
             stand_in.put_execution(&pipeline, execution);
         }
     }
-    for (pipeline, details) in grouped(action_executions, "actionExecutions")? {
+    for (pipeline, mut details) in grouped(action_executions, "actionExecutions")? {
+        stand_in::action_executions_waiting_for(&mut details, WAITING_SECONDS);
         stand_in.put_action_executions(&pipeline, details);
     }
     for declaration in declarations {
         if !declaration.get("name").is_some_and(Value::is_string) {
             return Err("every declaration needs a \"name\"".into());
+        }
+        let mode = declaration.get("executionMode");
+        let known = ["SUPERSEDED", "QUEUED", "PARALLEL"];
+        if mode.is_some_and(|mode| !mode.as_str().is_some_and(|mode| known.contains(&mode))) {
+            return Err(format!(
+                "declaration {}: \"executionMode\" must be SUPERSEDED, QUEUED or PARALLEL",
+                declaration["name"]
+            ));
         }
         stand_in.put_declaration(declaration);
     }
@@ -532,6 +582,94 @@ mod tests {
 
         assert!(load_fixture(&stand_in, json!([{ "stageStates": [] }])).is_err());
         assert!(load_fixture(&stand_in, json!({ "executions": [] })).is_err());
+    }
+
+    /// The module docs' example of a PARALLEL fixture.
+    fn documented_parallel_fixture() -> Value {
+        let docs: Vec<&str> = include_str!("main.rs")
+            .lines()
+            .map_while(|line| line.strip_prefix("//!"))
+            .collect();
+        let block = docs
+            .split(|line| line.trim() == "```json" || line.trim() == "```")
+            .find(|block| block.iter().any(|line| line.contains("\"PARALLEL\"")))
+            .expect("the docs show a PARALLEL fixture");
+        serde_json::from_str(&block.join("\n")).expect("the documented fixture is JSON")
+    }
+
+    #[tokio::test]
+    async fn loads_the_documented_parallel_fixture() {
+        let stand_in = StandIn::start().await.unwrap();
+        assert_eq!(
+            load_fixture(&stand_in, documented_parallel_fixture()),
+            Ok(0)
+        );
+        assert_eq!(
+            stand_in.declaration("web-fleet").unwrap()["executionMode"],
+            "PARALLEL"
+        );
+        // Its approvals started waiting an hour before.
+        let an_hour_ago = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+            - WAITING_SECONDS;
+        let details = stand_in.action_executions("web-fleet");
+        assert_eq!(details.len(), 2);
+        for detail in &details {
+            let started = detail["startTime"].as_f64().unwrap();
+            assert!((started - an_hour_ago).abs() < 60.0, "{detail}");
+            assert_eq!(detail["lastUpdateTime"], detail["startTime"]);
+        }
+
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(stand_in.endpoint_url())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_codepipeline::config::Credentials::for_tests())
+            .load()
+            .await;
+        let client = aws_sdk_codepipeline::Client::new(&sdk);
+        let executions = client
+            .list_pipeline_executions()
+            .pipeline_name("web-fleet")
+            .send()
+            .await
+            .unwrap();
+        let ids: Vec<_> = executions
+            .pipeline_execution_summaries()
+            .iter()
+            .filter_map(|summary| summary.pipeline_execution_id())
+            .collect();
+        assert_eq!(ids, ["e-2", "e-1"]);
+        let result = aws_sdk_codepipeline::types::ApprovalResult::builder()
+            .status(aws_sdk_codepipeline::types::ApprovalStatus::Approved)
+            .summary("ok")
+            .build()
+            .unwrap();
+        client
+            .put_approval_result()
+            .pipeline_name("web-fleet")
+            .stage_name("Approve")
+            .action_name("Manual")
+            .token("TOKEN-1")
+            .result(result)
+            .send()
+            .await
+            .expect("the documented token answers");
+        let details = stand_in.action_executions("web-fleet");
+        assert_eq!(details[0]["status"], "Succeeded");
+        assert_eq!(details[1]["status"], "InProgress");
+    }
+
+    #[tokio::test]
+    async fn refuses_an_unknown_execution_mode() {
+        let stand_in = StandIn::start().await.unwrap();
+        for mode in [json!("parallel"), json!(3)] {
+            let fixture = json!({"declarations": [{"name": "p", "executionMode": mode}]});
+            assert!(load_fixture(&stand_in, fixture).is_err(), "{mode}");
+        }
+        let fixture = json!({"declarations": [{"name": "p", "executionMode": "QUEUED"}]});
+        assert_eq!(load_fixture(&stand_in, fixture), Ok(0));
     }
 
     #[tokio::test]

@@ -16,7 +16,9 @@ pub(crate) struct World {
     /// ListPipelines comes out sorted by name without extra work.
     pub(crate) pipelines: BTreeMap<String, Value>,
     /// `pipelineExecution` objects, keyed by (pipeline, execution id).
-    pub(crate) executions: HashMap<(String, String), Value>,
+    pub(crate) executions: HashMap<(String, String), StoredExecution>,
+    /// How many executions were ever stored: the order of the next one.
+    pub(crate) executions_stored: u64,
     /// ActionExecutionDetail objects per pipeline.
     pub(crate) action_executions: HashMap<String, Vec<Value>>,
     /// GetPipeline `pipeline` declarations, keyed by pipeline name. A pipeline without
@@ -49,6 +51,16 @@ pub(crate) struct World {
 
 /// The AWS default page size for the list operations.
 pub(crate) const DEFAULT_PAGE_SIZE: usize = 100;
+
+/// A `pipelineExecution` object, with what ListPipelineExecutions needs to order it when
+/// it gives no `startTime` of its own.
+pub(crate) struct StoredExecution {
+    pub(crate) execution: Value,
+    /// The how-manieth execution stored this was (replacing one keeps its order).
+    pub(crate) order: u64,
+    /// Epoch seconds when it was first stored.
+    pub(crate) stored_at: f64,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct AnsweredApproval {
@@ -184,6 +196,7 @@ impl World {
     /// execution", as AWS does.
     pub(crate) fn knows_pipeline(&self, name: &str) -> bool {
         self.pipelines.contains_key(name)
+            || self.declarations.contains_key(name)
             || self.action_executions.contains_key(name)
             || self.executions.keys().any(|(pipeline, _)| pipeline == name)
     }

@@ -166,6 +166,9 @@ fn classify(text: &str) -> Result<Example, String> {
     if has("approval") {
         return Ok(Example::NotAPolicy("a CodePipeline approval notice"));
     }
+    if has("source") && has("detail-type") {
+        return Ok(Example::NotAPolicy("an EventBridge event or event pattern"));
+    }
     Err(format!("unrecognised keys {:?}", keys(object)))
 }
 

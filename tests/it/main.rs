@@ -16,6 +16,7 @@ mod bulkheads;
 mod cli;
 mod conditions;
 mod docs;
+mod execution_modes;
 mod faults;
 mod handler;
 mod hostile;

@@ -1833,7 +1833,10 @@ fn build(k: &Knobs) -> World {
         token,
         records: k.records_read.then_some(records),
         execution,
-        declaration: Declaration { timeouts },
+        declaration: Declaration {
+            timeouts,
+            ..Declaration::default()
+        },
         now: at(now),
         rules: k.rules.clone(),
         alarms,

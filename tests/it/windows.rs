@@ -64,6 +64,7 @@ fn gate<'a>(
 fn declared_timeout(minutes: Option<i64>) -> Declaration {
     Declaration {
         timeouts: [(("Approve-Prod".to_owned(), "Manual".to_owned()), minutes)].into(),
+        ..Declaration::default()
     }
 }
 

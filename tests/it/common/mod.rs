@@ -512,6 +512,23 @@ impl Pipelines for FakePipelines {
             .ok_or_else(|| ReadError::Final("PipelineExecutionNotFoundException".into()))
     }
 
+    async fn executions_in_progress(&self, pipeline: &str) -> Result<Vec<String>, ReadError> {
+        self.revision_reads
+            .lock()
+            .unwrap()
+            .push("ListPipelineExecutions");
+        let mut executions: Vec<String> = self
+            .runs
+            .lock()
+            .unwrap()
+            .keys()
+            .filter(|(name, _)| name == pipeline)
+            .map(|(_, execution)| execution.clone())
+            .collect();
+        executions.sort();
+        Ok(executions)
+    }
+
     async fn action_records(
         &self,
         pipeline: &str,
@@ -597,6 +614,10 @@ impl Pipelines for &FakePipelines {
         execution_id: &str,
     ) -> Result<ExecutionRecord, ReadError> {
         (*self).execution(pipeline, execution_id).await
+    }
+
+    async fn executions_in_progress(&self, pipeline: &str) -> Result<Vec<String>, ReadError> {
+        (*self).executions_in_progress(pipeline).await
     }
 
     async fn action_records(

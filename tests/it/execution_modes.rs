@@ -1,0 +1,343 @@
+//! Pipelines in PARALLEL and QUEUED execution mode, through the real SDK against the
+//! stand-in. A PARALLEL pipeline's state shows no tokens: its approvals are proven from
+//! ListActionExecutions (the attempt's `externalExecutionId` is the token), each decided
+//! with its own execution's facts. In QUEUED mode several executions wait in different
+//! stages at once, each approval in its own stage's execution.
+
+use crate::common::*;
+use approval_gate::aws::{CodePipeline, SnsDecisionTopic};
+use approval_gate::handler::{Adapters, Gate, Settings};
+use approval_gate::policy::Policy;
+use approval_gate::report::{Answer, Outcome, Report};
+use serde_json::{Value, json};
+use stand_in::StandIn;
+
+const PIPELINE: &str = "feature-branches";
+const EXECUTIONS: [&str; 2] = [
+    "a1a1a1a1-0000-4000-8000-000000000001",
+    "b2b2b2b2-0000-4000-8000-000000000002",
+];
+const TOKENS: [&str; 2] = [
+    "7d0c1f3e-9b2a-4c5d-8e6f-0a1b2c3d4e01",
+    "7d0c1f3e-9b2a-4c5d-8e6f-0a1b2c3d4e02",
+];
+
+const POLICY: &str = r#"{"rules": [{"name": "features-after-tests",
+    "match": {"pipeline": "feature-*", "stage": "Approve"},
+    "require_succeeded": ["Build/IntegrationTests"],
+    "on_fail": "reject"}]}"#;
+
+/// One execution's attempts: its integration tests ended as `tests`, and its approval
+/// waiting on `token`.
+fn runs(execution: &str, tests: &str, token: &str) -> Vec<Value> {
+    let attempt = |stage: &str, action: &str, category: &str, status: &str| {
+        json!({
+            "pipelineExecutionId": execution,
+            "actionExecutionId": format!("ae-{action}-{execution}"),
+            "pipelineVersion": 1,
+            "stageName": stage,
+            "actionName": action,
+            "startTime": 1795685340.0,
+            "lastUpdateTime": 1795685400.0,
+            "status": status,
+            "input": {"actionTypeId": {"category": category, "owner": "AWS", "provider": "CodeBuild", "version": "1"}},
+            "output": {},
+        })
+    };
+    let mut approval = attempt("Approve", "Manual", "Approval", "InProgress");
+    approval["output"] = json!({"executionResult": {"externalExecutionId": token}});
+    vec![
+        attempt("Build", "IntegrationTests", "Test", tests),
+        approval,
+    ]
+}
+
+/// A PARALLEL pipeline with two executions waiting at its one approval action; the
+/// second's integration tests ended as `second_tests`.
+async fn parallel(second_tests: &str) -> StandIn {
+    let stand_in = StandIn::start().await.unwrap();
+    // What the state shows of a PARALLEL pipeline: stages, and no approval to answer.
+    stand_in.put_pipeline(json!({
+        "pipelineName": PIPELINE,
+        "stageStates": [
+            {"stageName": "Build", "actionStates": [{"actionName": "IntegrationTests"}]},
+            {"stageName": "Approve", "actionStates": [{"actionName": "Manual"}]},
+        ],
+    }));
+    stand_in.put_declaration(json!({
+        "name": PIPELINE,
+        "executionMode": "PARALLEL",
+        "roleArn": "arn:aws:iam::123456789012:role/pipeline",
+        "stages": [
+            {"name": "Build", "actions": [{"name": "IntegrationTests",
+                "actionTypeId": {"category": "Test", "owner": "AWS", "provider": "CodeBuild", "version": "1"}}]},
+            {"name": "Approve", "actions": [{"name": "Manual",
+                "actionTypeId": {"category": "Approval", "owner": "AWS", "provider": "Manual", "version": "1"}}]},
+        ],
+    }));
+    let mut details = Vec::new();
+    for (i, (execution, token)) in EXECUTIONS.iter().zip(TOKENS).enumerate() {
+        stand_in.put_execution(
+            PIPELINE,
+            json!({"pipelineName": PIPELINE, "pipelineExecutionId": execution,
+                   "status": "InProgress", "artifactRevisions": []}),
+        );
+        let tests = if i == 0 { "Succeeded" } else { second_tests };
+        details.extend(runs(execution, tests, token));
+    }
+    stand_in::action_executions_waiting_for(&mut details, 600.0);
+    stand_in.put_action_executions(PIPELINE, details);
+    stand_in
+}
+
+async fn gate(stand_in: &StandIn, policy: &str) -> Gate<Adapters<CodePipeline, SnsDecisionTopic>> {
+    let sdk = sdk_for(stand_in).await;
+    Gate::new(
+        Policy::from_json(policy).unwrap(),
+        Settings {
+            token_wait: std::time::Duration::from_millis(300),
+            ..Settings::default()
+        },
+        CodePipeline::new(&sdk),
+        None,
+    )
+}
+
+/// The notice for the approval at `stage`/`action` of `pipeline` waiting on `token`.
+fn notice(pipeline: &str, stage: &str, action: &str, token: &str) -> Value {
+    let mut notice = notice_of(&event("approved-by-rule"));
+    let approval = &mut notice["approval"];
+    approval["pipelineName"] = pipeline.into();
+    approval["stageName"] = stage.into();
+    approval["actionName"] = action.into();
+    approval["token"] = token.into();
+    approval["approvalReviewLink"] = Value::Null;
+    approval["customData"] = Value::Null;
+    sns_event(&notice.to_string())
+}
+
+async fn decide(gate: &Gate<Adapters<CodePipeline, SnsDecisionTopic>>, event: &Value) -> Report {
+    let mut response = gate.handle(event).await.unwrap();
+    assert_eq!(response.records.len(), 1);
+    response.records.remove(0)
+}
+
+/// (status, token) of every answer CodePipeline took, in order.
+fn answers(stand_in: &StandIn) -> Vec<(String, String)> {
+    stand_in
+        .accepted_answers()
+        .iter()
+        .map(|call| {
+            (
+                call.body["result"]["status"].as_str().unwrap().to_owned(),
+                call.body["token"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn two_executions_waiting_at_one_parallel_approval_are_each_answered_by_their_own_facts() {
+    let stand_in = parallel("Failed").await;
+    let gate = gate(&stand_in, POLICY).await;
+
+    let first = decide(&gate, &notice(PIPELINE, "Approve", "Manual", TOKENS[0])).await;
+    let second = decide(&gate, &notice(PIPELINE, "Approve", "Manual", TOKENS[1])).await;
+
+    assert_eq!(first.outcome, Outcome::Approve, "{first:?}");
+    assert_eq!(first.execution_id.as_deref(), Some(EXECUTIONS[0]));
+    assert_eq!(second.outcome, Outcome::Reject, "{second:?}");
+    assert_eq!(second.execution_id.as_deref(), Some(EXECUTIONS[1]));
+    assert!(
+        second.reasons[0].contains(&format!("is Failed in execution {}", EXECUTIONS[1])),
+        "{second:?}"
+    );
+    assert_eq!(
+        answers(&stand_in),
+        [
+            ("Approved".to_owned(), TOKENS[0].to_owned()),
+            ("Rejected".to_owned(), TOKENS[1].to_owned()),
+        ]
+    );
+
+    // Delivered again: each is answered already, and nothing more is sent.
+    let again = decide(&gate, &notice(PIPELINE, "Approve", "Manual", TOKENS[0])).await;
+    assert_eq!(again.outcome, Outcome::Stale, "{again:?}");
+    assert_eq!(answers(&stand_in).len(), 2);
+}
+
+#[tokio::test]
+async fn approval_events_and_wake_ups_select_a_parallel_approval_by_its_execution() {
+    let stand_in = parallel("Succeeded").await;
+    let gate = gate(&stand_in, POLICY).await;
+    let mut started = event("approval-started");
+    let detail = &mut started["detail"];
+    detail["pipeline"] = PIPELINE.into();
+    detail["stage"] = "Approve".into();
+    detail["action"] = "Manual".into();
+    detail["execution-id"] = EXECUTIONS[0].into();
+    detail["action-execution-id"] = format!("ae-Manual-{}", EXECUTIONS[0]).into();
+    let woken = json!({
+        "version": "1",
+        "source": "approval-gate",
+        "detail-type": "Approval Wake-up",
+        "detail": {"pipeline": PIPELINE, "stage": "Approve", "action": "Manual",
+                   "execution-id": EXECUTIONS[1], "at": "2026-12-07T09:00:00Z"},
+    });
+
+    let by_event = decide(&gate, &started).await;
+    let by_wake_up = decide(&gate, &woken).await;
+
+    assert_eq!(by_event.outcome, Outcome::Approve, "{by_event:?}");
+    assert_eq!(by_event.execution_id.as_deref(), Some(EXECUTIONS[0]));
+    assert_eq!(by_wake_up.outcome, Outcome::Approve, "{by_wake_up:?}");
+    assert_eq!(by_wake_up.execution_id.as_deref(), Some(EXECUTIONS[1]));
+    assert_eq!(
+        answers(&stand_in),
+        [
+            ("Approved".to_owned(), TOKENS[0].to_owned()),
+            ("Approved".to_owned(), TOKENS[1].to_owned()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_parallel_approval_the_action_executions_do_not_show_waiting_as_named_is_not_answered() {
+    let stand_in = parallel("Succeeded").await;
+    let gate = gate(&stand_in, POLICY).await;
+    let mut other_action_execution = event("approval-started");
+    let detail = &mut other_action_execution["detail"];
+    detail["pipeline"] = PIPELINE.into();
+    detail["stage"] = "Approve".into();
+    detail["action"] = "Manual".into();
+    detail["execution-id"] = EXECUTIONS[0].into();
+    detail["action-execution-id"] = format!("ae-Manual-{}", EXECUTIONS[1]).into();
+
+    for event in [
+        notice(
+            PIPELINE,
+            "Approve",
+            "Manual",
+            "0f0f0f0f-0000-4000-8000-00000000000f",
+        ),
+        notice(PIPELINE, "Approve", "Sign-off", TOKENS[0]),
+        other_action_execution,
+    ] {
+        let report = decide(&gate, &event).await;
+        assert_eq!(report.outcome, Outcome::Stale, "{report:?}");
+    }
+    assert!(stand_in.calls_to("PutApprovalResult").is_empty());
+}
+
+#[tokio::test]
+async fn a_parallel_approval_whose_execution_is_stopping_is_not_answered() {
+    let stand_in = parallel("Succeeded").await;
+    stand_in.put_execution(
+        PIPELINE,
+        json!({"pipelineName": PIPELINE, "pipelineExecutionId": EXECUTIONS[0],
+               "status": "Stopping", "artifactRevisions": []}),
+    );
+    let gate = gate(
+        &stand_in,
+        r#"{"rules": [{"name": "any-feature", "match": {"pipeline": "feature-*"}}]}"#,
+    )
+    .await;
+    let mut woken = json!({
+        "version": "1",
+        "source": "approval-gate",
+        "detail-type": "Approval Wake-up",
+        "detail": {"pipeline": PIPELINE, "stage": "Approve", "action": "Manual",
+                   "execution-id": EXECUTIONS[0], "at": "2026-12-07T09:00:00Z"},
+    });
+
+    let by_notice = decide(&gate, &notice(PIPELINE, "Approve", "Manual", TOKENS[0])).await;
+    let by_wake_up = decide(&gate, &woken).await;
+    woken["detail"]["execution-id"] = EXECUTIONS[1].into();
+    let other = decide(&gate, &woken).await;
+
+    assert_eq!(by_notice.outcome, Outcome::Stale, "{by_notice:?}");
+    assert_eq!(by_wake_up.outcome, Outcome::Stale, "{by_wake_up:?}");
+    assert!(
+        by_wake_up.reasons[0].contains("is Stopping, not InProgress"),
+        "{by_wake_up:?}"
+    );
+    assert_eq!(other.outcome, Outcome::Approve, "{other:?}");
+    assert_eq!(
+        answers(&stand_in),
+        [("Approved".to_owned(), TOKENS[1].to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn in_queued_mode_each_approval_waiting_in_its_own_stage_is_decided_by_its_own_execution() {
+    // Two executions wait at once: the older at Approve-Prod, the newer at Approve-Staging.
+    // Its integration tests failed in the newer one only.
+    let stand_in = StandIn::start().await.unwrap();
+    let (older, newer) = (EXECUTIONS[0], EXECUTIONS[1]);
+    let waiting = |stage: &str, execution: &str, token: &str| {
+        json!({"stageName": stage,
+               "latestExecution": {"pipelineExecutionId": execution, "status": "InProgress"},
+               "actionStates": [{"actionName": "Manual", "latestExecution": {
+                   "actionExecutionId": format!("ae-Manual-{execution}"),
+                   "status": "InProgress", "token": token}}]})
+    };
+    let mut state = json!({"pipelineName": "queue-orders", "stageStates": [
+        {"stageName": "Build",
+         "latestExecution": {"pipelineExecutionId": newer, "status": "Succeeded"},
+         "actionStates": [{"actionName": "IntegrationTests"}]},
+        waiting("Approve-Staging", newer, TOKENS[1]),
+        waiting("Approve-Prod", older, TOKENS[0]),
+    ]});
+    stand_in::waiting_for(&mut state, 600.0);
+    stand_in.put_pipeline(state);
+    stand_in.set_execution_mode("queue-orders", "QUEUED");
+    let mut details = Vec::new();
+    for (execution, tests) in [(older, "Succeeded"), (newer, "Failed")] {
+        stand_in.put_execution(
+            "queue-orders",
+            json!({"pipelineName": "queue-orders", "pipelineExecutionId": execution,
+                   "status": "InProgress", "artifactRevisions": []}),
+        );
+        details.extend(
+            runs(execution, tests, "unused")
+                .into_iter()
+                .filter(|run| run["stageName"] == "Build"),
+        );
+    }
+    stand_in.put_action_executions("queue-orders", details);
+    let policy = r#"{"rules": [{"name": "queue-after-tests",
+        "match": {"pipeline": "queue-*", "stage": "Approve-*"},
+        "require_succeeded": ["Build/IntegrationTests"], "on_fail": "reject"}]}"#;
+    let gate = gate(&stand_in, policy).await;
+
+    let prod = decide(
+        &gate,
+        &notice("queue-orders", "Approve-Prod", "Manual", TOKENS[0]),
+    )
+    .await;
+    let staging = decide(
+        &gate,
+        &notice("queue-orders", "Approve-Staging", "Manual", TOKENS[1]),
+    )
+    .await;
+    // A token shown at another stage is not this one's.
+    let crossed = decide(
+        &gate,
+        &notice("queue-orders", "Approve-Prod", "Manual", TOKENS[1]),
+    )
+    .await;
+
+    assert_eq!(prod.outcome, Outcome::Approve, "{prod:?}");
+    assert_eq!(prod.execution_id.as_deref(), Some(older));
+    assert_eq!(staging.outcome, Outcome::Reject, "{staging:?}");
+    assert_eq!(staging.execution_id.as_deref(), Some(newer));
+    assert_eq!(crossed.outcome, Outcome::Stale, "{crossed:?}");
+    assert_eq!(
+        answers(&stand_in),
+        [
+            ("Approved".to_owned(), TOKENS[0].to_owned()),
+            ("Rejected".to_owned(), TOKENS[1].to_owned()),
+        ]
+    );
+    assert_eq!(prod.answer, Answer::Sent);
+}

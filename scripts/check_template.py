@@ -89,6 +89,7 @@ ALLOWED_ACTIONS = {
     "codepipeline:GetPipelineExecution",
     "codepipeline:ListActionExecutions",
     "codepipeline:GetPipeline",
+    "codepipeline:ListPipelineExecutions",
     "codepipeline:ListPipelines",
     "cloudwatch:DescribeAlarms",
     "ssm:GetCalendarState",
@@ -115,6 +116,7 @@ PIPELINE_ACTIONS = {
     "codepipeline:GetPipelineExecution",
     "codepipeline:ListActionExecutions",
     "codepipeline:GetPipeline",
+    "codepipeline:ListPipelineExecutions",
 }
 # Resource: PIPELINE/* (the pipeline's stages and actions) per pipeline given.
 PIPELINE_SCOPED_ACTIONS = {"codepipeline:PutApprovalResult"}

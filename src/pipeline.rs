@@ -440,6 +440,15 @@ pub enum AnswerError {
     Transient(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// A pipeline as `ListPipelines` lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed {
+    pub name: String,
+    /// `None` when the list did not say: the sweep then asks `GetPipeline` whenever the
+    /// pipeline's state shows nothing waiting.
+    pub mode: Option<ExecutionMode>,
+}
+
 /// How many pages of `ListPipelineExecutions` (100 executions each, newest first) are read
 /// to find a PARALLEL pipeline's executions in progress: an approval waits at most 30 days
 /// (CodePipeline's longest timeout), and a pipeline that starts more than 1,000
@@ -454,8 +463,8 @@ pub trait Pipelines: Send + Sync {
         pipeline: &str,
     ) -> impl Future<Output = Result<PipelineSnapshot, ReadError>> + Send;
 
-    /// The names of every pipeline in the account and region (all pages).
-    fn list_pipelines(&self) -> impl Future<Output = Result<Vec<String>, ReadError>> + Send;
+    /// Every pipeline in the account and region (all pages), with its execution mode.
+    fn list_pipelines(&self) -> impl Future<Output = Result<Vec<Listed>, ReadError>> + Send;
 
     /// `GetPipelineExecution`.
     fn execution(

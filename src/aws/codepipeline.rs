@@ -23,8 +23,8 @@ use crate::notice::ApprovalToken;
 use crate::pipeline::{
     ActionExecution, ActionKind, ActionRecord, ActionState, ActionStatus, AnswerError,
     ApprovalAnswer, ArtifactRevision, CurrentRevision, Declaration, ExecutionMode, ExecutionRecord,
-    ExecutionStatus, MAX_EXECUTION_PAGES, PipelineSnapshot, Pipelines, ReadError, StageExecution,
-    StageState,
+    ExecutionStatus, Listed, MAX_EXECUTION_PAGES, PipelineSnapshot, Pipelines, ReadError,
+    StageExecution, StageState,
 };
 
 #[derive(Clone, Debug)]
@@ -52,7 +52,7 @@ impl Pipelines for CodePipeline {
         Ok(snapshot(pipeline, &output))
     }
 
-    async fn list_pipelines(&self) -> Result<Vec<String>, ReadError> {
+    async fn list_pipelines(&self) -> Result<Vec<Listed>, ReadError> {
         let mut names = Vec::new();
         let mut pages = Pages::new("ListPipelines");
         loop {
@@ -68,12 +68,14 @@ impl Pipelines for CodePipeline {
                         matches!(e, ListPipelinesError::ValidationException(_))
                     })
                 })?;
-            names.extend(
-                output
-                    .pipelines()
-                    .iter()
-                    .filter_map(|summary| summary.name().map(str::to_owned)),
-            );
+            names.extend(output.pipelines().iter().filter_map(|summary| {
+                Some(Listed {
+                    name: summary.name()?.to_owned(),
+                    mode: summary
+                        .execution_mode()
+                        .map(|mode| ExecutionMode::parse(Some(mode.as_str()))),
+                })
+            }));
             if pages.next(output.next_token())? {
                 return Ok(names);
             }

@@ -16,7 +16,7 @@ use crate::notice::ApprovalToken;
 use crate::pipeline::{
     ActionExecution, ActionKind, ActionRecord, ActionState, ActionStatus, AnswerError,
     ApprovalAnswer, ArtifactRevision, CurrentRevision, Declaration, ExecutionMode, ExecutionRecord,
-    ExecutionStatus, PipelineSnapshot, Pipelines, ReadError, StageExecution, StageState,
+    ExecutionStatus, Listed, PipelineSnapshot, Pipelines, ReadError, StageExecution, StageState,
 };
 
 /// Evidence from files, as `approval-gate-cli explain --state … --execution …` reads it.
@@ -129,8 +129,19 @@ impl Pipelines for FilesPipelines {
         }
     }
 
-    async fn list_pipelines(&self) -> Result<Vec<String>, ReadError> {
-        Ok(self.pipeline().map(str::to_owned).into_iter().collect())
+    async fn list_pipelines(&self) -> Result<Vec<Listed>, ReadError> {
+        let mode = self
+            .declaration
+            .as_ref()
+            .map(|declaration| declaration.mode.clone());
+        Ok(self
+            .pipeline()
+            .map(|name| Listed {
+                name: name.to_owned(),
+                mode,
+            })
+            .into_iter()
+            .collect())
     }
 
     async fn execution(

@@ -12,8 +12,8 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ZonedDateTime};
 
 use crate::pipeline::{
-    ActionRecord, AnswerError, ApprovalAnswer, Declaration, ExecutionRecord, PipelineSnapshot,
-    Pipelines, ReadError,
+    ActionRecord, AnswerError, ApprovalAnswer, Declaration, ExecutionRecord, Listed,
+    PipelineSnapshot, Pipelines, ReadError,
 };
 use crate::report::{DecisionNotice, DecisionTopic, PublishError};
 
@@ -39,7 +39,7 @@ impl<P: Pipelines> Pipelines for ReadOnly<P> {
         self.0.state(pipeline).await
     }
 
-    async fn list_pipelines(&self) -> Result<Vec<String>, ReadError> {
+    async fn list_pipelines(&self) -> Result<Vec<Listed>, ReadError> {
         self.0.list_pipelines().await
     }
 

@@ -2,6 +2,7 @@
 //! as if its notice had just arrived, so deferred approvals are answered when their window
 //! opens and lost notices are caught.
 
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, SystemTime};
 
 use futures_util::StreamExt;
@@ -12,9 +13,11 @@ use tokio::time::Instant;
 use super::bulkhead::{self, Breach};
 use super::{Case, Declarations, Gate, Ports, Response};
 use crate::error::GateError;
-use crate::evidence::LiveApproval;
-use crate::notice;
-use crate::pipeline::{Pipelines, ReadError};
+use crate::evidence::{InParallel, LiveApproval};
+use crate::notice::{self, ApprovalTarget};
+use crate::pipeline::{
+    ActionStatus, ExecutionMode, Listed, PipelineSnapshot, Pipelines, ReadError, Staleness,
+};
 use crate::policy::{Policy, Rule};
 use crate::report::{Answer, Report};
 use crate::wakeups::Wakeups;
@@ -29,6 +32,16 @@ mod rotation;
 /// read, and never past the invocation's deadline. Its answer is not cut off: once it may
 /// be on its way, it is reported (the SDK's timeouts bound that call).
 pub const APPROVAL_BUDGET: Duration = Duration::from_secs(30);
+
+/// The most executions in progress of one PARALLEL pipeline whose approvals a sweep reads
+/// (a `ListActionExecutions` each), newest first.
+const MAX_SWEPT_EXECUTIONS: usize = 50;
+
+/// The pipelines a sweep covers, and the mode of each that `ListPipelines` listed.
+struct Covered {
+    names: Vec<String>,
+    modes: HashMap<String, ExecutionMode>,
+}
 
 /// What a sweep keeps of its invocation's time to log its line and return.
 const REPORT_TIME: Duration = Duration::from_millis(250);
@@ -159,17 +172,27 @@ impl<E: Ports> Gate<E> {
             Scope::Covered => self.policy.rules.iter().collect(),
             Scope::Watching { rules, .. } => rules.clone(),
         };
-        let (pipelines, listing_failure) = match self.covered_pipelines(&rules).await {
-            Ok(pipelines) => (pipelines, None),
+        let (
+            Covered {
+                names: pipelines,
+                modes,
+            },
+            listing_failure,
+        ) = match self.covered_pipelines(&rules).await {
+            Ok(covered) => (covered, None),
             Err(error) => {
                 // The exact names can still be swept; the next sweep lists again.
                 tracing::error!(error = %error, "sweep could not list the pipelines");
                 (
-                    Policy::pipelines_of_rules(&rules).exact,
+                    Covered {
+                        names: Policy::pipelines_of_rules(&rules).exact,
+                        modes: HashMap::new(),
+                    },
                     Some(format!("ListPipelines: {error}")),
                 )
             }
         };
+        let modes = &modes;
         let time = event
             .get("time")
             .and_then(serde_json::Value::as_str)
@@ -204,6 +227,7 @@ impl<E: Ports> Gate<E> {
                     // or listing what waits) ends this pipeline alone.
                     let work = self.sweep_pipeline(
                         &pipeline,
+                        modes.get(&pipeline),
                         pacer,
                         declarations,
                         revisit,
@@ -316,24 +340,116 @@ impl<E: Ports> Gate<E> {
     }
 
     /// The pipelines `rules` name exactly, and every listed pipeline a wildcard of theirs
-    /// covers.
-    async fn covered_pipelines(&self, rules: &[&Rule]) -> Result<Vec<String>, ReadError> {
+    /// covers, with the mode of each that was listed.
+    async fn covered_pipelines(&self, rules: &[&Rule]) -> Result<Covered, ReadError> {
         let named = Policy::pipelines_of_rules(rules);
         let (mut names, wildcard) = (named.exact, named.listing_needed);
+        let mut modes = HashMap::new();
         if wildcard {
             let listed = self.pipelines.list_pipelines().await?;
-            let covers =
-                |name: &String| rules.iter().any(|rule| rule.matcher.pipeline.matches(name));
-            names.extend(listed.into_iter().filter(covers));
+            let exact: HashSet<String> = names.iter().cloned().collect();
+            for Listed { name, mode } in listed {
+                let covered = exact.contains(&name)
+                    || rules
+                        .iter()
+                        .any(|rule| rule.matcher.pipeline.matches(&name));
+                if !covered {
+                    continue;
+                }
+                // A mode the list does not say is asked when the state shows nothing.
+                if let Some(mode) = mode {
+                    modes.insert(name.clone(), mode);
+                }
+                names.push(name);
+            }
             names.sort();
             names.dedup();
         }
-        Ok(names)
+        Ok(Covered { names, modes })
+    }
+
+    /// Every approval waiting in `pipeline`, each proven live or with the reason it is
+    /// not: from the state, or, in a PARALLEL pipeline (whose state shows no tokens), from
+    /// the action executions of its executions in progress. A pipeline whose mode was not
+    /// listed is asked it only when its state shows nothing waiting.
+    async fn waiting_in(
+        &self,
+        pipeline: &str,
+        snapshot: &PipelineSnapshot,
+        listed_mode: Option<&ExecutionMode>,
+        declarations: &Declarations,
+    ) -> Result<Vec<(ApprovalTarget, Result<LiveApproval, Staleness>)>, GateError> {
+        let from_state: Vec<_> = snapshot
+            .pending_approvals()
+            .into_iter()
+            .map(|pending| {
+                let proven = LiveApproval::prove(snapshot, &pending.target, &pending.token);
+                (pending.target, proven)
+            })
+            .collect();
+        let parallel = match listed_mode {
+            Some(mode) => *mode == ExecutionMode::Parallel,
+            None if from_state.is_empty() => self
+                .declaration(pipeline, declarations)
+                .await?
+                .is_some_and(|declaration| declaration.mode == ExecutionMode::Parallel),
+            None => false,
+        };
+        if !parallel {
+            return Ok(from_state);
+        }
+        let read_failed = |source| GateError::ReadFailed {
+            pipeline: pipeline.to_owned(),
+            source,
+        };
+        let executions = match self.pipelines.executions_in_progress(pipeline).await {
+            Ok(executions) => executions,
+            Err(ReadError::Final(reason)) => {
+                tracing::debug!(pipeline, reason, "sweep finds no execution in progress");
+                return Ok(Vec::new());
+            }
+            Err(error) => return Err(read_failed(error)),
+        };
+        let mut waiting = Vec::new();
+        for execution in executions.iter().take(MAX_SWEPT_EXECUTIONS) {
+            let records = match self.pipelines.action_records(pipeline, execution).await {
+                Ok(records) => records,
+                Err(ReadError::Final(_)) => continue,
+                Err(error) => return Err(read_failed(error)),
+            };
+            for record in records.iter().filter(|record| {
+                record.status == ActionStatus::InProgress && record.external_execution_id.is_some()
+            }) {
+                let target = ApprovalTarget {
+                    pipeline: pipeline.to_owned(),
+                    stage: record.stage.clone(),
+                    action: record.action.clone(),
+                };
+                let named = match record.action_execution_id.as_deref() {
+                    Some(action_execution_id) => InParallel::ActionExecution {
+                        execution_id: execution,
+                        action_execution_id,
+                    },
+                    None => InParallel::Execution(execution),
+                };
+                let proven = LiveApproval::prove_in_parallel(&records, &target, named);
+                waiting.push((target, proven));
+            }
+        }
+        if executions.len() > MAX_SWEPT_EXECUTIONS {
+            tracing::warn!(
+                pipeline,
+                in_progress = executions.len(),
+                "the sweep reads the approvals of the newest {MAX_SWEPT_EXECUTIONS} executions in progress of a PARALLEL pipeline; the others are left to their notices and events"
+            );
+        }
+        Ok(waiting)
     }
 
     async fn sweep_pipeline(
         &self,
         pipeline: &str,
+        listed_mode: Option<&ExecutionMode>,
         pacer: &Pacer,
         declarations: &Declarations,
         revisit: SignedDuration,
@@ -357,10 +473,20 @@ impl<E: Ports> Gate<E> {
                 return swept;
             }
         };
-        let pending_approvals = snapshot.pending_approvals();
-        let count = pending_approvals.len();
-        for (index, pending) in pending_approvals.into_iter().enumerate() {
-            let Some(rule) = self.policy.rule_for(&pending.target) else {
+        let waiting = match self
+            .waiting_in(pipeline, &snapshot, listed_mode, declarations)
+            .await
+        {
+            Ok(waiting) => waiting,
+            Err(error) => {
+                tracing::error!(pipeline, error = %error, "sweep could not find the pipeline's approvals; the next sweep tries again");
+                swept.failures.push(format!("{pipeline}: {error}"));
+                return swept;
+            }
+        };
+        let count = waiting.len();
+        for (index, (target, proven)) in waiting.into_iter().enumerate() {
+            let Some(rule) = self.policy.rule_for(&target) else {
                 continue;
             };
             // A pipeline with many approvals waiting starts no more of them once the sweep's
@@ -380,19 +506,19 @@ impl<E: Ports> Gate<E> {
                 break;
             }
             swept.pending += 1;
-            // Abstain is stable: whether the rule left the approval to a human when it
-            // started waiting is judged at that moment, which the state must show.
-            if pending.since.is_none() {
-                tracing::warn!(approval = %pending.target, "sweep leaves the approval: the state does not say when it started waiting");
-                continue;
-            }
-            let approval = match LiveApproval::prove(&snapshot, &pending.target, &pending.token) {
+            let approval = match proven {
                 Ok(approval) => approval,
                 Err(staleness) => {
-                    tracing::debug!(approval = %pending.target, reason = %staleness, "sweep leaves the approval");
+                    tracing::debug!(approval = %target, reason = %staleness, "sweep leaves the approval");
                     continue;
                 }
             };
+            // Abstain is stable: whether the rule left the approval to a human when it
+            // started waiting is judged at that moment, which the state must show.
+            if approval.since().is_none() {
+                tracing::warn!(approval = %target, "sweep leaves the approval: the state does not say when it started waiting");
+                continue;
+            }
             let case = Case {
                 console_link: self
                     .settings
@@ -406,7 +532,7 @@ impl<E: Ports> Gate<E> {
             let budget = end.map_or(APPROVAL_BUDGET, |end| {
                 APPROVAL_BUDGET.min(end.saturating_duration_since(Instant::now()))
             });
-            let what = || crate::names::printable(&pending.target.to_string(), 310);
+            let what = || crate::names::printable(&target.to_string(), 310);
             let assessed =
                 bulkhead::isolate(Some(budget), self.assess(&case, declarations, self.clock)).await;
             let decided = match assessed {
@@ -440,7 +566,7 @@ impl<E: Ports> Gate<E> {
                 }
                 Ok(report) if report.answer == Answer::DryRun => report.log(),
                 Ok(report) => tracing::debug!(
-                    approval = %pending.target,
+                    approval = %target,
                     verdict = report.outcome.as_str(),
                     reasons = %report.reasons.join("; "),
                     "sweep leaves the approval waiting"
@@ -459,8 +585,8 @@ impl<E: Ports> Gate<E> {
                     // retry, which the sweep leaves to its next run instead.
                     let cause = std::error::Error::source(&error)
                         .map_or_else(|| error.to_string(), ToString::to_string);
-                    tracing::error!(approval = %pending.target, error = %cause, "sweep could not decide the approval; the next sweep tries again");
-                    swept.failures.push(format!("{}: {cause}", pending.target));
+                    tracing::error!(approval = %target, error = %cause, "sweep could not decide the approval; the next sweep tries again");
+                    swept.failures.push(format!("{target}: {cause}"));
                 }
             }
         }

@@ -235,7 +235,17 @@ impl World {
         let summaries: Vec<Value> = self
             .pipelines
             .iter()
-            .map(|(name, state)| summarise(name, state))
+            .map(|(name, state)| {
+                let mut summary = summarise(name, state);
+                // As AWS lists it: the mode the declaration names (none: SUPERSEDED).
+                summary["executionMode"] = self
+                    .declarations
+                    .get(name)
+                    .and_then(|declaration| declaration.get("executionMode"))
+                    .cloned()
+                    .unwrap_or_else(|| "SUPERSEDED".into());
+                summary
+            })
             .collect();
         let (page, next_token) = paginate(summaries, input, self.page_cap)?;
         Ok(with_next_token(json!({ "pipelines": page }), next_token))

@@ -439,7 +439,13 @@ async fn a_pipeline_list_is_read_whole_or_fails_for_good() {
     let stand_in = demo_stand_in().await;
     stand_in.set_list_page_size(2);
     let pipelines = CodePipeline::new(&sdk_for(&stand_in).await);
-    let all = pipelines.list_pipelines().await.unwrap();
+    let all: Vec<String> = pipelines
+        .list_pipelines()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|listed| listed.name)
+        .collect();
     assert!(all.len() > 2, "{all:?}");
     let mut sorted = all.clone();
     sorted.dedup();

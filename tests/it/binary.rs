@@ -11,6 +11,7 @@ use crate::common::*;
 use stand_in::{Fault, Invocation, RuntimeApi, StandIn};
 
 mod events;
+mod execution_modes;
 mod robustness;
 mod wakeups;
 

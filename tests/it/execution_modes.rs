@@ -12,17 +12,17 @@ use approval_gate::report::{Answer, Outcome, Report};
 use serde_json::{Value, json};
 use stand_in::StandIn;
 
-const PIPELINE: &str = "feature-branches";
-const EXECUTIONS: [&str; 2] = [
+pub(crate) const PIPELINE: &str = "feature-branches";
+pub(crate) const EXECUTIONS: [&str; 2] = [
     "a1a1a1a1-0000-4000-8000-000000000001",
     "b2b2b2b2-0000-4000-8000-000000000002",
 ];
-const TOKENS: [&str; 2] = [
+pub(crate) const TOKENS: [&str; 2] = [
     "7d0c1f3e-9b2a-4c5d-8e6f-0a1b2c3d4e01",
     "7d0c1f3e-9b2a-4c5d-8e6f-0a1b2c3d4e02",
 ];
 
-const POLICY: &str = r#"{"rules": [{"name": "features-after-tests",
+pub(crate) const POLICY: &str = r#"{"rules": [{"name": "features-after-tests",
     "match": {"pipeline": "feature-*", "stage": "Approve"},
     "require_succeeded": ["Build/IntegrationTests"],
     "on_fail": "reject"}]}"#;
@@ -54,7 +54,7 @@ fn runs(execution: &str, tests: &str, token: &str) -> Vec<Value> {
 
 /// A PARALLEL pipeline with two executions waiting at its one approval action; the
 /// second's integration tests ended as `second_tests`.
-async fn parallel(second_tests: &str) -> StandIn {
+pub(crate) async fn parallel(second_tests: &str) -> StandIn {
     let stand_in = StandIn::start().await.unwrap();
     // What the state shows of a PARALLEL pipeline: stages, and no approval to answer.
     stand_in.put_pipeline(json!({
@@ -104,7 +104,7 @@ async fn gate(stand_in: &StandIn, policy: &str) -> Gate<Adapters<CodePipeline, S
 }
 
 /// The notice for the approval at `stage`/`action` of `pipeline` waiting on `token`.
-fn notice(pipeline: &str, stage: &str, action: &str, token: &str) -> Value {
+pub(crate) fn notice(pipeline: &str, stage: &str, action: &str, token: &str) -> Value {
     let mut notice = notice_of(&event("approved-by-rule"));
     let approval = &mut notice["approval"];
     approval["pipelineName"] = pipeline.into();
@@ -340,4 +340,86 @@ async fn in_queued_mode_each_approval_waiting_in_its_own_stage_is_decided_by_its
         ]
     );
     assert_eq!(prod.answer, Answer::Sent);
+}
+
+#[tokio::test]
+async fn the_sweep_finds_the_approvals_of_a_parallel_pipeline_in_its_executions_in_progress() {
+    let exact = POLICY.replace("\"feature-*\"", "\"feature-branches\"");
+    // Listed by a wildcard (its mode comes with the list), or named exactly (its mode is
+    // read once its state shows nothing waiting).
+    for policy in [POLICY, exact.as_str()] {
+        let stand_in = parallel("Failed").await;
+        let gate = gate(&stand_in, policy).await;
+
+        let response = gate.handle(&event("scheduled-sweep")).await.unwrap();
+
+        let summary = response.sweep.unwrap();
+        assert_eq!((summary.pending, summary.answered), (2, 2), "{summary:?}");
+        let mut decided: Vec<(Outcome, Option<String>)> = response
+            .records
+            .iter()
+            .map(|report| (report.outcome, report.execution_id.clone()))
+            .collect();
+        decided.sort_by_key(|(_, execution)| execution.clone());
+        assert_eq!(
+            decided,
+            [
+                (Outcome::Approve, Some(EXECUTIONS[0].to_owned())),
+                (Outcome::Reject, Some(EXECUTIONS[1].to_owned())),
+            ]
+        );
+        let mut answered = answers(&stand_in);
+        answered.sort_by(|a, b| a.1.cmp(&b.1));
+        assert_eq!(
+            answered,
+            [
+                ("Approved".to_owned(), TOKENS[0].to_owned()),
+                ("Rejected".to_owned(), TOKENS[1].to_owned()),
+            ]
+        );
+        // A second sweep finds nothing left to answer.
+        let again = gate.handle(&event("scheduled-sweep")).await.unwrap();
+        assert_eq!(again.sweep.unwrap().answered, 0);
+        assert_eq!(answers(&stand_in).len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn the_sweep_leaves_the_approval_of_a_parallel_execution_that_is_not_in_progress() {
+    let stand_in = parallel("Succeeded").await;
+    stand_in.put_execution(
+        PIPELINE,
+        json!({"pipelineName": PIPELINE, "pipelineExecutionId": EXECUTIONS[1],
+               "status": "Stopping", "artifactRevisions": []}),
+    );
+    let gate = gate(&stand_in, POLICY).await;
+
+    let response = gate.handle(&event("scheduled-sweep")).await.unwrap();
+
+    assert_eq!(response.sweep.unwrap().answered, 1);
+    assert_eq!(
+        answers(&stand_in),
+        [("Approved".to_owned(), TOKENS[0].to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn latest_in_parallel_mode_is_never_approved_when_the_sources_heads_cannot_be_read() {
+    // The state of this PARALLEL pipeline shows no source action with a current revision:
+    // which revision is the newest cannot be proven, so `latest` fails for both.
+    let stand_in = parallel("Succeeded").await;
+    let policy = r#"{"rules": [{"name": "features-latest",
+        "match": {"pipeline": "feature-*"},
+        "revisions": {"latest": true}, "on_fail": "reject"}]}"#;
+    let gate = gate(&stand_in, policy).await;
+
+    for token in TOKENS {
+        let report = decide(&gate, &notice(PIPELINE, "Approve", "Manual", token)).await;
+        assert_ne!(report.outcome, Outcome::Approve, "{report:?}");
+    }
+    assert!(
+        answers(&stand_in)
+            .iter()
+            .all(|(status, _)| status != "Approved")
+    );
 }

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use approval_gate::fixtures;
 use approval_gate::pipeline::{
     ActionRecord, ActionStatus, AnswerError, ApprovalAnswer, ArtifactRevision, Declaration,
-    ExecutionRecord, ExecutionStatus, PipelineSnapshot, Pipelines, ReadError,
+    ExecutionRecord, ExecutionStatus, Listed, PipelineSnapshot, Pipelines, ReadError,
 };
 use approval_gate::report::{DecisionNotice, DecisionTopic, PublishError};
 use serde_json::Value;
@@ -489,10 +489,19 @@ impl Pipelines for FakePipelines {
             .unwrap_or_else(|| Err(ReadError::Final("the pipeline does not exist".into())))
     }
 
-    async fn list_pipelines(&self) -> Result<Vec<String>, ReadError> {
+    async fn list_pipelines(&self) -> Result<Vec<Listed>, ReadError> {
         let mut names: Vec<String> = self.states.lock().unwrap().keys().cloned().collect();
         names.sort();
-        Ok(names)
+        let declarations = self.declarations.lock().unwrap();
+        Ok(names
+            .into_iter()
+            .map(|name| Listed {
+                mode: declarations
+                    .get(&name)
+                    .map(|declaration| declaration.mode.clone()),
+                name,
+            })
+            .collect())
     }
 
     async fn execution(
@@ -604,7 +613,7 @@ impl Pipelines for &FakePipelines {
         (*self).state(pipeline).await
     }
 
-    async fn list_pipelines(&self) -> Result<Vec<String>, ReadError> {
+    async fn list_pipelines(&self) -> Result<Vec<Listed>, ReadError> {
         (*self).list_pipelines().await
     }
 

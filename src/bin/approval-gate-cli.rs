@@ -103,7 +103,7 @@ struct ExplainArgs {
     #[arg(long)]
     live: bool,
     /// How often the function's sweep runs (GATE_SWEEP_MINUTES): deferrals depend on it
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=60))]
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=60))]
     sweep_minutes: u64,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,

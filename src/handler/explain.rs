@@ -1,5 +1,6 @@
 //! Explaining, never answering: what the gate would decide about the approvals waiting in a
-//! pipeline, through the reads and the decision the handler itself uses
+//! pipeline, found as the sweep finds them (in the state, or in a PARALLEL pipeline's
+//! action executions), through the reads and the decision the handler itself uses
 //! ([`Gate::assess`]), with every check of the matched rule. `approval-gate-cli explain`
 //! runs this. Like the sweep, it has no notice, so `customData` claims play no part.
 
@@ -9,7 +10,6 @@ use super::{Case, Declarations, Gate, Ports};
 use crate::check::Check;
 use crate::decision::{self, Decision, Evidence};
 use crate::error::GateError;
-use crate::evidence::LiveApproval;
 use crate::notice::ApprovalTarget;
 use crate::pipeline::{PipelineSnapshot, Pipelines};
 
@@ -61,16 +61,16 @@ impl<E: Ports> Gate<E> {
                     pipeline: pipeline.to_owned(),
                     source,
                 })?;
-        let pending: Vec<_> = snapshot
-            .pending_approvals()
+        let declarations = Declarations::default();
+        let waiting: Vec<_> = self
+            .waiting_in(pipeline, &snapshot, None, &declarations)
+            .await?
             .into_iter()
-            .filter(|pending| {
-                only.is_none_or(|(stage, action)| {
-                    pending.target.stage == stage && pending.target.action == action
-                })
+            .filter(|(target, _)| {
+                only.is_none_or(|(stage, action)| target.stage == stage && target.action == action)
             })
             .collect();
-        if let (Some((stage, action)), true) = (only, pending.is_empty()) {
+        if let (Some((stage, action)), true) = (only, waiting.is_empty()) {
             let target = ApprovalTarget {
                 pipeline: snapshot.name.clone(),
                 stage: stage.to_owned(),
@@ -79,14 +79,13 @@ impl<E: Ports> Gate<E> {
             let reason = not_waiting(&snapshot, &target);
             return Ok(vec![Explained::NotWaiting { target, reason }]);
         }
-        let declarations = Declarations::default();
-        let mut explained = Vec::with_capacity(pending.len());
-        for pending in pending {
-            let approval = match LiveApproval::prove(&snapshot, &pending.target, &pending.token) {
+        let mut explained = Vec::with_capacity(waiting.len());
+        for (target, proven) in waiting {
+            let approval = match proven {
                 Ok(approval) => approval,
                 Err(staleness) => {
                     explained.push(Explained::NotWaiting {
-                        target: pending.target,
+                        target,
                         reason: staleness.to_string(),
                     });
                     continue;

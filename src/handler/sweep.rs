@@ -371,8 +371,9 @@ impl<E: Ports> Gate<E> {
     /// Every approval waiting in `pipeline`, each proven live or with the reason it is
     /// not: from the state, or, in a PARALLEL pipeline (whose state shows no tokens), from
     /// the action executions of its executions in progress. A pipeline whose mode was not
-    /// listed is asked it only when its state shows nothing waiting.
-    async fn waiting_in(
+    /// listed is asked it only when its state shows nothing waiting. The sweep and
+    /// `explain` find approvals this way.
+    pub(super) async fn waiting_in(
         &self,
         pipeline: &str,
         snapshot: &PipelineSnapshot,
@@ -417,8 +418,12 @@ impl<E: Ports> Gate<E> {
                 Err(ReadError::Final(_)) => continue,
                 Err(error) => return Err(read_failed(error)),
             };
+            // Only this execution's: a list may hold others' (as files given to `explain`
+            // do), and each approval is proven in its own execution.
             for record in records.iter().filter(|record| {
-                record.status == ActionStatus::InProgress && record.external_execution_id.is_some()
+                record.execution_id.as_deref() == Some(execution.as_str())
+                    && record.status == ActionStatus::InProgress
+                    && record.external_execution_id.is_some()
             }) {
                 let target = ApprovalTarget {
                     pipeline: pipeline.to_owned(),

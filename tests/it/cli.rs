@@ -412,3 +412,107 @@ fn schema_prints_the_checked_in_policy_schema() {
     let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(printed, approval_gate::policy::json_schema());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn explain_finds_a_parallel_pipelines_approvals_live_and_from_files() {
+    use crate::execution_modes::{EXECUTIONS, PIPELINE, POLICY, parallel};
+    let stand_in = parallel("Failed").await;
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.json");
+    std::fs::write(&policy, POLICY).unwrap();
+    // The files as `aws codepipeline … --output json` prints them: the state (no tokens),
+    // the declaration (its mode), and every action execution of the pipeline.
+    let address = stand_in.address().to_string();
+    let state = call(&address, "GetPipelineState", &json!({ "name": PIPELINE })).unwrap();
+    let declaration = call(&address, "GetPipeline", &json!({ "name": PIPELINE })).unwrap();
+    let actions = call(
+        &address,
+        "ListActionExecutions",
+        &json!({ "pipelineName": PIPELINE }),
+    )
+    .unwrap();
+    let file = |name: &str, value: &Value| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, value.to_string()).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let (state, declaration, actions) = (
+        file("state.json", &state),
+        file("pipeline.json", &declaration),
+        file("actions.json", &actions),
+    );
+    let endpoint = stand_in.endpoint_url();
+    let policy = policy.to_str().unwrap().to_owned();
+    let (live, files) = tokio::task::spawn_blocking(move || {
+        let env = [
+            ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ];
+        let live = cli(
+            &[
+                "explain",
+                "--live",
+                "--policy",
+                &policy,
+                "--pipeline",
+                PIPELINE,
+                "--format",
+                "json",
+            ],
+            &env,
+        );
+        let files = cli(
+            &[
+                "explain",
+                "--policy",
+                &policy,
+                "--state",
+                &state,
+                "--declaration",
+                &declaration,
+                "--action-executions",
+                &actions,
+                "--pipeline",
+                PIPELINE,
+                "--format",
+                "json",
+            ],
+            &[],
+        );
+        (live, files)
+    })
+    .await
+    .unwrap();
+
+    for (how, output) in [("live", live), ("files", files)] {
+        assert_eq!(output.status.code(), Some(0), "{how}: {output:?}");
+        let parsed: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let mut decided: Vec<(String, String)> = parsed["approvals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|approval| {
+                (
+                    approval["execution"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    approval["verdict"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        decided.sort();
+        assert_eq!(
+            decided,
+            [
+                (EXECUTIONS[0].to_owned(), "approve".to_owned()),
+                (EXECUTIONS[1].to_owned(), "reject".to_owned()),
+            ],
+            "{how}: {parsed}"
+        );
+    }
+    assert!(stand_in.calls_to("PutApprovalResult").is_empty());
+}

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::SystemTime;
 
 use jiff::{SignedDuration, Timestamp};
@@ -75,6 +75,9 @@ pub struct Gate<E: Ports> {
     /// State reads repeated while the state did not show a notice's token yet, since the
     /// last [`Gate::take_read_retries`].
     read_retries: AtomicUsize,
+    /// Set when scheduling a wake-up failed in this invocation: the others are not tried
+    /// (a slow or refusing Scheduler would cost every deferral of a sweep its time).
+    scheduler_failed: AtomicBool,
 }
 
 /// One approval to decide, proven live, and what is known about it beyond the state.
@@ -144,6 +147,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<Adapters<P, T>> {
             wakeups: Unavailable,
             clock: Timestamp::now,
             read_retries: AtomicUsize::new(0),
+            scheduler_failed: AtomicBool::new(false),
         }
     }
 }
@@ -166,6 +170,7 @@ impl<E: Ports> Gate<E> {
             wakeups: self.wakeups,
             clock: self.clock,
             read_retries: self.read_retries,
+            scheduler_failed: self.scheduler_failed,
         }
     }
 
@@ -182,6 +187,7 @@ impl<E: Ports> Gate<E> {
             wakeups,
             clock: self.clock,
             read_retries: self.read_retries,
+            scheduler_failed: self.scheduler_failed,
         }
     }
 
@@ -232,6 +238,7 @@ impl<E: Ports> Gate<E> {
         event: &serde_json::Value,
         deadline: Option<SystemTime>,
     ) -> Result<Response, GateError> {
+        self.scheduler_failed.store(false, Ordering::Relaxed);
         if self.settings.off {
             return Ok(self.dropped(
                 "approval-gate is switched off (GATE_MODE=off): nothing was read or answered",
@@ -420,14 +427,23 @@ impl<E: Ports> Gate<E> {
             case.woken_for,
         );
         let when = wake_up.at.strftime("%Y-%m-%d %H:%M UTC");
-        let scheduled = tokio::time::timeout(SCHEDULE_TIME, self.wakeups.schedule(&wake_up))
-            .await
-            .unwrap_or_else(|_| {
-                Err(ScheduleError::Failed(format!(
-                    "Scheduler did not answer within {} s",
-                    SCHEDULE_TIME.as_secs()
-                )))
-            });
+        let scheduled = if self.scheduler_failed.load(Ordering::Relaxed) {
+            Err(ScheduleError::Failed(
+                "Scheduler failed earlier in this invocation, so it was not asked again".into(),
+            ))
+        } else {
+            tokio::time::timeout(SCHEDULE_TIME, self.wakeups.schedule(&wake_up))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(ScheduleError::Failed(format!(
+                        "Scheduler did not answer within {} s",
+                        SCHEDULE_TIME.as_secs()
+                    )))
+                })
+        };
+        if matches!(scheduled, Err(ScheduleError::Failed(_))) {
+            self.scheduler_failed.store(true, Ordering::Relaxed);
+        }
         match scheduled {
             Ok(Scheduled::Created) => Some((
                 Some(wake_up.at),

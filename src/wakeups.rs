@@ -41,8 +41,10 @@ impl WakeUp {
     /// `wake_at`: at the first whole minute at or after it, and never at `now`'s minute or
     /// earlier (a one-time schedule in the past never fires). `woken_for` is the minute of
     /// the wake-up that is being handled, if any: one that finds the approval must wait
-    /// again until that same minute (it fired early, or the clocks differ) is planned a
-    /// minute later, under another name, rather than colliding with itself.
+    /// again until that very minute (it fired early, or the clocks differ) is planned a
+    /// minute later, under another name, rather than colliding with itself. Only then does
+    /// it count: the minute is the wake-up's own word, and anyone who may invoke the
+    /// function can write it, so it never moves a wake-up anywhere else.
     pub fn plan(
         target: ApprovalTarget,
         execution_id: String,
@@ -52,8 +54,8 @@ impl WakeUp {
     ) -> Self {
         let earliest = minute_floor(now).saturating_add(MINUTE);
         let mut at = minute_ceil(wake_at).max(earliest);
-        if let Some(woken_for) = woken_for.filter(|woken_for| woken_for.as_second() >= at) {
-            at = woken_for.as_second().saturating_add(MINUTE);
+        if woken_for.is_some_and(|woken_for| minute_ceil(woken_for) == at) {
+            at = at.saturating_add(MINUTE);
         }
         let at = Timestamp::from_second(at).unwrap_or(Timestamp::MAX);
         Self {

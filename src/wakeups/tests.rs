@@ -80,6 +80,29 @@ fn a_wake_up_that_must_wait_again_for_its_own_minute_is_planned_a_minute_later()
 }
 
 #[test]
+fn a_wake_ups_own_minute_never_moves_the_next_one_anywhere_but_a_minute_on() {
+    // A forged minute far ahead, past the expiry, or off the whole minute: the next
+    // wake-up is planned where the decision says, on a whole minute.
+    for forged in [
+        "2099-12-31T23:59:00Z",
+        "2026-12-07T08:45:00Z",
+        "2026-12-07T07:10:30Z",
+        "0001-01-01T00:00:00Z",
+    ] {
+        let planned = plan("2026-12-07T09:00:00Z", "2026-12-07T07:00:05Z", Some(forged));
+        assert_eq!(planned.at, at("2026-12-07T09:00:00Z"), "{forged}");
+    }
+    // Its own minute, not a whole one: still a whole minute on.
+    let early = plan(
+        "2026-12-07T09:00:00Z",
+        "2026-12-07T08:59:58Z",
+        Some("2026-12-07T08:59:30Z"),
+    );
+    assert_eq!(early.at, at("2026-12-07T09:01:00Z"));
+    assert_eq!(early.at.as_second() % 60, 0);
+}
+
+#[test]
 fn the_name_is_the_same_for_the_same_wake_up_and_differs_otherwise() {
     let one = plan("2026-12-07T09:00:00Z", "2026-12-07T07:00:00Z", None);
     assert_eq!(
@@ -128,13 +151,14 @@ proptest! {
         wake in 0i64..4_000_000_000,
         now in 0i64..4_000_000_000,
         nanos in 0i32..1_000_000_000,
+        woken in proptest::option::of(0i64..4_000_000_000),
     ) {
         let wake_up = WakeUp::plan(
             ApprovalTarget { pipeline, stage, action: "a".into() },
             EXECUTION.into(),
             Timestamp::new(wake, nanos).unwrap(),
             Timestamp::from_second(now).unwrap(),
-            None,
+            woken.map(|woken| Timestamp::from_second(woken).unwrap()),
         );
         let name = wake_up.name();
         prop_assert!((1..=64).contains(&name.len()), "{name}");
@@ -146,6 +170,7 @@ proptest! {
         prop_assert_eq!(wake_up.at.subsec_nanosecond(), 0);
         prop_assert!(wake_up.at.as_second() > now);
         prop_assert!(wake_up.at.as_second() >= wake);
-        prop_assert!(wake_up.at.as_second() < wake.max(now) + 120);
+        // A minute on at most, whatever the wake-up being handled says of itself.
+        prop_assert!(wake_up.at.as_second() < wake.max(now) + 180);
     }
 }

@@ -395,3 +395,41 @@ async fn a_scheduler_that_does_not_answer_costs_five_seconds_and_leaves_the_defe
     );
     assert!(started.elapsed() <= std::time::Duration::from_secs(6));
 }
+
+#[tokio::test]
+async fn once_the_scheduler_fails_an_invocation_asks_it_no_more() {
+    let stand_in = demo_stand_in().await;
+    stand_in.inject_times(
+        "CreateSchedule",
+        Fault::error(403, "AccessDeniedException"),
+        10,
+    );
+    let gate = gate(&stand_in, &demo_policy()).await;
+    // Two deferred approvals in one invocation: reports-nightly (its demo freeze) and
+    // release-train (its release freeze).
+    let mut event = event("outside-window");
+    let second = crate::common::event("deferred-by-freeze")["Records"][0].clone();
+    event["Records"].as_array_mut().unwrap().push(second);
+
+    let response = gate.handle(&event).await.unwrap();
+
+    let notes: Vec<&str> = response
+        .records
+        .iter()
+        .map(|report| {
+            assert_eq!(report.outcome, Outcome::Defer, "{report:?}");
+            report.reasons.last().unwrap().as_str()
+        })
+        .collect();
+    assert!(notes[0].contains("AccessDeniedException"), "{notes:?}");
+    assert!(
+        notes[1].contains("Scheduler failed earlier in this invocation"),
+        "{notes:?}"
+    );
+    assert_eq!(stand_in.calls_to("CreateSchedule").len(), 1);
+    // The next invocation asks again.
+    gate.handle(&crate::common::event("deferred-by-freeze"))
+        .await
+        .unwrap();
+    assert_eq!(stand_in.calls_to("CreateSchedule").len(), 2);
+}

@@ -76,11 +76,12 @@ pub enum InParallel<'a> {
 
 impl LiveApproval {
     /// Proves an approval waiting in a PARALLEL pipeline from `records`, the action
-    /// attempts `ListActionExecutions` lists for the pipeline's executions in progress:
-    /// exactly one attempt of the approval action must be `InProgress`, be what `named`
-    /// names, and carry an execution id and an `externalExecutionId`, which is the token
-    /// (PutApprovalResult's reference: a PARALLEL pipeline's state has none). The
-    /// execution it belongs to is the execution under approval.
+    /// attempts `ListActionExecutions` lists for every execution in progress of the
+    /// pipeline: exactly one attempt of the approval action must be `InProgress`, be what
+    /// `named` names, and carry an execution id and an `externalExecutionId`, which is the
+    /// token (PutApprovalResult's reference: a PARALLEL pipeline's state has none), and no
+    /// other attempt of the action may wait on that token. The execution it belongs to is
+    /// the execution under approval.
     pub fn prove_in_parallel(
         records: &[ActionRecord],
         target: &ApprovalTarget,
@@ -118,6 +119,20 @@ impl LiveApproval {
                 many => Staleness::AmbiguousInParallel(many),
             });
         };
+        // The answer goes by the token alone: another attempt of the approval waiting on
+        // the same one (a list that contradicts itself) could be the one it reaches.
+        let sharing = records
+            .iter()
+            .filter(|other| {
+                other.stage == target.stage
+                    && other.action == target.action
+                    && other.status == ActionStatus::InProgress
+                    && other.external_execution_id == record.external_execution_id
+            })
+            .count();
+        if sharing > 1 {
+            return Err(Staleness::AmbiguousInParallel(sharing));
+        }
         Ok(Self {
             target: target.clone(),
             token: ApprovalToken::new(record.external_execution_id.clone().unwrap_or_default()),
@@ -709,5 +724,20 @@ mod tests {
             prove(&twice, InParallel::Token(&token)),
             Err(Staleness::AmbiguousInParallel(2))
         );
+        // Named by its execution, but its token is another execution's too: the answer
+        // could reach that one.
+        let shared = [waiting("exec-1", ONE), waiting("exec-2", ONE)];
+        for named in [
+            InParallel::Execution("exec-2"),
+            InParallel::ActionExecution {
+                execution_id: "exec-2",
+                action_execution_id: "ae-exec-2",
+            },
+        ] {
+            assert_eq!(
+                prove(&shared, named),
+                Err(Staleness::AmbiguousInParallel(2))
+            );
+        }
     }
 }

@@ -37,6 +37,7 @@ use sweep::{Scope, Watched, is_scheduled};
 
 mod bulkhead;
 mod explain;
+mod parallel;
 mod ports;
 mod reads;
 mod select;

@@ -132,14 +132,17 @@ impl Pipelines for CodePipeline {
 
     async fn executions_in_progress(&self, pipeline: &str) -> Result<Vec<String>, ReadError> {
         let mut executions = Vec::new();
-        let mut token = None;
+        let mut pages = Pages::new("ListPipelineExecutions");
+        // Newest first: the oldest executions past the pages read are not looked at, while
+        // a page token handed back twice makes the whole list unreadable, as for the
+        // other lists.
         for _ in 0..MAX_EXECUTION_PAGES {
             let output = self
                 .client
                 .list_pipeline_executions()
                 .pipeline_name(pipeline)
                 .max_results(100)
-                .set_next_token(token)
+                .set_next_token(pages.token())
                 .send()
                 .await
                 .map_err(|error| {
@@ -151,17 +154,16 @@ impl Pipelines for CodePipeline {
                         )
                     })
                 })?;
-            executions.extend(
-                output
-                    .pipeline_execution_summaries()
-                    .iter()
-                    .filter(|summary| {
-                        summary.status() == Some(&types::PipelineExecutionStatus::InProgress)
-                    })
-                    .filter_map(|summary| summary.pipeline_execution_id().map(str::to_owned)),
-            );
-            token = output.next_token().map(str::to_owned);
-            if token.is_none() {
+            for summary in output.pipeline_execution_summaries() {
+                let in_progress =
+                    summary.status() == Some(&types::PipelineExecutionStatus::InProgress);
+                if let Some(id) = summary.pipeline_execution_id().filter(|_| in_progress)
+                    && !executions.iter().any(|known| known == id)
+                {
+                    executions.push(id.to_owned());
+                }
+            }
+            if pages.next(output.next_token())? {
                 break;
             }
         }

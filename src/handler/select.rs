@@ -14,15 +14,9 @@ use crate::error::GateError;
 use crate::events::{ApprovalStarted, EventError, WokenUp};
 use crate::evidence::{InParallel, LiveApproval};
 use crate::notice::{self, ApprovalTarget, ApprovalToken, Claims};
-use crate::pipeline::{
-    ExecutionMode, ExecutionStatus, PipelineSnapshot, Pipelines, ReadError, Staleness,
-};
+use crate::pipeline::{ExecutionMode, PipelineSnapshot, Pipelines, ReadError, Staleness};
 use crate::report::{Outcome, Report};
 use crate::wakeups::WakeUp;
-
-/// The most executions in progress a PARALLEL pipeline's action executions are read for,
-/// to find a notice's token: each costs a `ListActionExecutions`.
-const MAX_SEARCHED_EXECUTIONS: usize = 50;
 
 /// What a trigger names of the approval it is about. It only selects: the approval is
 /// decided only once the state shows it waiting as named.
@@ -254,9 +248,10 @@ impl<E: Ports> Gate<E> {
     }
 
     /// Reads the pipeline until it shows the approval waiting as `named`, or until the wait
-    /// is over: a notice or an event can arrive before the state shows its approval. A
-    /// pipeline whose state does not show it is asked its mode: in PARALLEL mode the state
-    /// shows no tokens, and the approval is proven from its action executions instead.
+    /// is over: a notice or an event can arrive before the state shows its approval. The
+    /// pipeline's mode is read first (`GetPipeline`, once an invocation): in PARALLEL mode
+    /// the state shows no tokens and is never taken for one, and the approval is proven
+    /// from its action executions instead.
     async fn live_state(
         &self,
         target: &ApprovalTarget,
@@ -277,6 +272,17 @@ impl<E: Ports> Gate<E> {
                     });
                 }
             };
+            if !mode_known {
+                mode_known = true;
+                let mode = self
+                    .declaration(&target.pipeline, declarations)
+                    .await?
+                    .map(|declaration| declaration.mode)
+                    .unwrap_or_default();
+                if mode == ExecutionMode::Parallel {
+                    return self.live_in_parallel(target, named, snapshot).await;
+                }
+            }
             let proof = match named {
                 Named::Token(token) => LiveApproval::prove(&snapshot, target, token),
                 Named::Execution {
@@ -291,17 +297,6 @@ impl<E: Ports> Gate<E> {
                 Ok(approval) => return Ok(Liveness::Live(snapshot, approval)),
                 Err(staleness) => staleness,
             };
-            if !mode_known {
-                mode_known = true;
-                let mode = self
-                    .declaration(&target.pipeline, declarations)
-                    .await?
-                    .map(|declaration| declaration.mode)
-                    .unwrap_or_default();
-                if mode == ExecutionMode::Parallel {
-                    return self.live_in_parallel(target, named, snapshot).await;
-                }
-            }
             if !staleness.may_resolve() || Instant::now() + pause > deadline {
                 return Ok(Liveness::Stale(not_waiting(named, &staleness)));
             }
@@ -312,63 +307,49 @@ impl<E: Ports> Gate<E> {
     }
 
     /// The approval named in a PARALLEL pipeline, proven from the action executions of the
-    /// executions it may wait in: the one named, or (for a notice's token) those in
-    /// progress, at most [`MAX_SEARCHED_EXECUTIONS`]. Re-read while it may lag, as the
-    /// state is. `snapshot` is the pipeline's state, kept for its sources' heads.
+    /// executions in progress ([`Gate::attempts_in_progress`]), and its execution shown in
+    /// progress. Re-read while it may lag, as the state is. `snapshot` is the pipeline's
+    /// state, kept for its sources' heads.
     async fn live_in_parallel(
         &self,
         target: &ApprovalTarget,
         named: Named<'_>,
         snapshot: PipelineSnapshot,
     ) -> Result<Liveness, GateError> {
-        let pipeline = target.pipeline.as_str();
-        let read_failed = |source| GateError::ReadFailed {
-            pipeline: pipeline.to_owned(),
-            source,
-        };
-        let in_parallel = match named {
-            Named::Token(token) => InParallel::Token(token),
+        let (in_parallel, execution) = match named {
+            Named::Token(token) => (InParallel::Token(token), None),
             Named::Execution {
                 execution_id,
                 action_execution_id: Some(action_execution_id),
-            } => InParallel::ActionExecution {
-                execution_id,
-                action_execution_id,
-            },
+            } => (
+                InParallel::ActionExecution {
+                    execution_id,
+                    action_execution_id,
+                },
+                Some(execution_id),
+            ),
             Named::Execution {
                 execution_id,
                 action_execution_id: None,
-            } => InParallel::Execution(execution_id),
+            } => (InParallel::Execution(execution_id), Some(execution_id)),
         };
         let deadline = Instant::now() + self.settings.token_wait;
         let mut pause = Duration::from_millis(250);
         loop {
-            let executions = match named {
-                Named::Token(_) => match self.pipelines.executions_in_progress(pipeline).await {
-                    Ok(executions) => executions,
-                    Err(ReadError::Final(reason)) => return Ok(Liveness::Stale(reason)),
-                    Err(error) => return Err(read_failed(error)),
-                },
-                Named::Execution { execution_id, .. } => vec![execution_id.to_owned()],
+            let attempts = match self
+                .attempts_in_progress(&target.pipeline, execution)
+                .await?
+            {
+                Ok(attempts) => attempts,
+                Err(reason) => return Ok(Liveness::Stale(reason)),
             };
-            if executions.len() > MAX_SEARCHED_EXECUTIONS {
-                return Ok(Liveness::Stale(format!(
-                    "{} executions are in progress in this PARALLEL pipeline, more than the \
-                     {MAX_SEARCHED_EXECUTIONS} a notice's token is looked for in",
-                    executions.len()
-                )));
-            }
-            let mut records = Vec::new();
-            for execution in &executions {
-                match self.pipelines.action_records(pipeline, execution).await {
-                    Ok(more) => records.extend(more),
-                    // An execution that ended meanwhile holds nothing waiting.
-                    Err(ReadError::Final(_)) => {}
-                    Err(error) => return Err(read_failed(error)),
+            let staleness = match LiveApproval::prove_in_parallel(&attempts, target, in_parallel) {
+                Ok(approval) => {
+                    return Ok(match self.not_in_progress(&approval).await? {
+                        None => Liveness::Live(snapshot, approval),
+                        Some(reason) => Liveness::Stale(reason),
+                    });
                 }
-            }
-            let staleness = match LiveApproval::prove_in_parallel(&records, target, in_parallel) {
-                Ok(approval) => return self.in_progress(approval, snapshot).await,
                 Err(staleness) => staleness,
             };
             if !staleness.may_resolve() || Instant::now() + pause > deadline {
@@ -377,41 +358,6 @@ impl<E: Ports> Gate<E> {
             tokio::time::sleep(pause).await;
             self.read_retries.fetch_add(1, Ordering::Relaxed);
             pause = (pause * 2).min(Duration::from_secs(2));
-        }
-    }
-}
-
-impl<E: Ports> Gate<E> {
-    /// A PARALLEL pipeline's approval is live only while its execution is in progress, as
-    /// the state shows it of a stage's execution in the other modes: an execution that is
-    /// stopping lets an approval it holds stay `InProgress`, and is never answered.
-    async fn in_progress(
-        &self,
-        approval: LiveApproval,
-        snapshot: PipelineSnapshot,
-    ) -> Result<Liveness, GateError> {
-        let pipeline = approval.target().pipeline.as_str();
-        match self
-            .pipelines
-            .execution(pipeline, approval.execution().as_str())
-            .await
-        {
-            Ok(record)
-                if record.status == ExecutionStatus::InProgress
-                    && record.execution_id.as_deref() == Some(approval.execution().as_str()) =>
-            {
-                Ok(Liveness::Live(snapshot, approval))
-            }
-            Ok(record) => Ok(Liveness::Stale(format!(
-                "the approval's execution {} is {}, not InProgress, so it is not waiting",
-                approval.execution(),
-                record.status
-            ))),
-            Err(ReadError::Final(reason)) => Ok(Liveness::Stale(reason)),
-            Err(error) => Err(GateError::ReadFailed {
-                pipeline: pipeline.to_owned(),
-                source: error,
-            }),
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::error::GateError;
 use crate::evidence::{InParallel, LiveApproval};
 use crate::notice::{self, ApprovalTarget};
 use crate::pipeline::{
-    ActionStatus, ExecutionMode, Listed, PipelineSnapshot, Pipelines, ReadError, Staleness,
+    ActionStatus, ExecutionMode, Listed, PipelineSnapshot, Pipelines, ReadError,
 };
 use crate::policy::{Policy, Rule};
 use crate::report::{Answer, Report};
@@ -32,10 +32,6 @@ mod rotation;
 /// read, and never past the invocation's deadline. Its answer is not cut off: once it may
 /// be on its way, it is reported (the SDK's timeouts bound that call).
 pub const APPROVAL_BUDGET: Duration = Duration::from_secs(30);
-
-/// The most executions in progress of one PARALLEL pipeline whose approvals a sweep reads
-/// (a `ListActionExecutions` each), newest first.
-const MAX_SWEPT_EXECUTIONS: usize = 50;
 
 /// The pipelines a sweep covers, and the mode of each that `ListPipelines` listed.
 struct Covered {
@@ -345,7 +341,9 @@ impl<E: Ports> Gate<E> {
         let named = Policy::pipelines_of_rules(rules);
         let (mut names, wildcard) = (named.exact, named.listing_needed);
         let mut modes = HashMap::new();
-        if wildcard {
+        // Listed also for exact names alone: the list says each pipeline's execution mode
+        // (one call a thousand pipelines), which a PARALLEL pipeline's approvals need.
+        if wildcard || !names.is_empty() {
             let listed = self.pipelines.list_pipelines().await?;
             let exact: HashSet<String> = names.iter().cloned().collect();
             for Listed { name, mode } in listed {
@@ -369,84 +367,72 @@ impl<E: Ports> Gate<E> {
     }
 
     /// Every approval waiting in `pipeline`, each proven live or with the reason it is
-    /// not: from the state, or, in a PARALLEL pipeline (whose state shows no tokens), from
-    /// the action executions of its executions in progress. A pipeline whose mode was not
-    /// listed is asked it only when its state shows nothing waiting. The sweep and
-    /// `explain` find approvals this way.
+    /// not: from the state, or, in a PARALLEL pipeline (whose state shows no tokens, and
+    /// whose state is then never taken for one), from the action executions of its
+    /// executions in progress. The mode is the one `ListPipelines` listed, or else read
+    /// with `GetPipeline`. The sweep and `explain` find approvals this way.
     pub(super) async fn waiting_in(
         &self,
         pipeline: &str,
         snapshot: &PipelineSnapshot,
         listed_mode: Option<&ExecutionMode>,
         declarations: &Declarations,
-    ) -> Result<Vec<(ApprovalTarget, Result<LiveApproval, Staleness>)>, GateError> {
-        let from_state: Vec<_> = snapshot
-            .pending_approvals()
-            .into_iter()
-            .map(|pending| {
-                let proven = LiveApproval::prove(snapshot, &pending.target, &pending.token);
-                (pending.target, proven)
-            })
-            .collect();
-        let parallel = match listed_mode {
-            Some(mode) => *mode == ExecutionMode::Parallel,
-            None if from_state.is_empty() => self
+    ) -> Result<Vec<(ApprovalTarget, Result<LiveApproval, String>)>, GateError> {
+        let mode = match listed_mode {
+            Some(mode) => mode.clone(),
+            None => self
                 .declaration(pipeline, declarations)
                 .await?
-                .is_some_and(|declaration| declaration.mode == ExecutionMode::Parallel),
-            None => false,
+                .map(|declaration| declaration.mode)
+                .unwrap_or_default(),
         };
-        if !parallel {
-            return Ok(from_state);
+        if mode != ExecutionMode::Parallel {
+            return Ok(snapshot
+                .pending_approvals()
+                .into_iter()
+                .map(|pending| {
+                    let proven = LiveApproval::prove(snapshot, &pending.target, &pending.token)
+                        .map_err(|staleness| staleness.to_string());
+                    (pending.target, proven)
+                })
+                .collect());
         }
-        let read_failed = |source| GateError::ReadFailed {
-            pipeline: pipeline.to_owned(),
-            source,
-        };
-        let executions = match self.pipelines.executions_in_progress(pipeline).await {
-            Ok(executions) => executions,
-            Err(ReadError::Final(reason)) => {
-                tracing::debug!(pipeline, reason, "sweep finds no execution in progress");
+        let attempts = match self.attempts_in_progress(pipeline, None).await? {
+            Ok(attempts) => attempts,
+            Err(reason) => {
+                tracing::warn!(
+                    pipeline,
+                    reason,
+                    "the sweep cannot read the approvals of the PARALLEL pipeline; its notices and events still decide them"
+                );
                 return Ok(Vec::new());
             }
-            Err(error) => return Err(read_failed(error)),
         };
         let mut waiting = Vec::new();
-        for execution in executions.iter().take(MAX_SWEPT_EXECUTIONS) {
-            let records = match self.pipelines.action_records(pipeline, execution).await {
-                Ok(records) => records,
-                Err(ReadError::Final(_)) => continue,
-                Err(error) => return Err(read_failed(error)),
+        for attempt in attempts.iter().filter(|attempt| {
+            attempt.status == ActionStatus::InProgress && attempt.external_execution_id.is_some()
+        }) {
+            let target = ApprovalTarget {
+                pipeline: pipeline.to_owned(),
+                stage: attempt.stage.clone(),
+                action: attempt.action.clone(),
             };
-            // Only this execution's: a list may hold others' (as files given to `explain`
-            // do), and each approval is proven in its own execution.
-            for record in records.iter().filter(|record| {
-                record.execution_id.as_deref() == Some(execution.as_str())
-                    && record.status == ActionStatus::InProgress
-                    && record.external_execution_id.is_some()
-            }) {
-                let target = ApprovalTarget {
-                    pipeline: pipeline.to_owned(),
-                    stage: record.stage.clone(),
-                    action: record.action.clone(),
-                };
-                let named = match record.action_execution_id.as_deref() {
-                    Some(action_execution_id) => InParallel::ActionExecution {
-                        execution_id: execution,
-                        action_execution_id,
-                    },
-                    None => InParallel::Execution(execution),
-                };
-                let proven = LiveApproval::prove_in_parallel(&records, &target, named);
-                waiting.push((target, proven));
-            }
-        }
-        if executions.len() > MAX_SWEPT_EXECUTIONS {
-            tracing::warn!(
-                pipeline,
-                in_progress = executions.len(),
-                "the sweep reads the approvals of the newest {MAX_SWEPT_EXECUTIONS} executions in progress of a PARALLEL pipeline; the others are left to their notices and events"
-            );
+            let execution_id = attempt.execution_id.as_deref().unwrap_or_default();
+            let named = match attempt.action_execution_id.as_deref() {
+                Some(action_execution_id) => InParallel::ActionExecution {
+                    execution_id,
+                    action_execution_id,
+                },
+                None => InParallel::Execution(execution_id),
+            };
+            let proven = match LiveApproval::prove_in_parallel(&attempts, &target, named) {
+                Ok(approval) => match self.not_in_progress(&approval).await? {
+                    None => Ok(approval),
+                    Some(reason) => Err(reason),
+                },
+                Err(staleness) => Err(staleness.to_string()),
+            };
+            waiting.push((target, proven));
         }
         Ok(waiting)
     }

@@ -423,3 +423,235 @@ async fn latest_in_parallel_mode_is_never_approved_when_the_sources_heads_cannot
             .all(|(status, _)| status != "Approved")
     );
 }
+
+// ---- CodePipeline answers that contradict themselves, through a fake ----
+
+mod contradictions {
+    use super::*;
+    use approval_gate::fixtures;
+    use approval_gate::pipeline::{
+        ActionRecord, ActionStatus, Declaration, ExecutionMode, ExecutionRecord, ExecutionStatus,
+        PipelineSnapshot,
+    };
+
+    const CLOCK: &str = "2026-11-26T08:00:00Z";
+
+    fn target() -> approval_gate::notice::ApprovalTarget {
+        fixtures::target(PIPELINE, "Approve", "Manual")
+    }
+
+    /// One execution's attempts: its tests ended as `tests`, its approval waits on `token`.
+    fn attempts(execution: &str, tests: ActionStatus, token: &str) -> Vec<ActionRecord> {
+        vec![
+            fixtures::record(execution, "Build", "IntegrationTests", tests),
+            ActionRecord {
+                action_execution_id: Some(format!("ae-{execution}")),
+                external_execution_id: Some(token.into()),
+                started: Some(fixtures::at("2026-11-26T07:55:00Z")),
+                ..fixtures::record(execution, "Approve", "Manual", ActionStatus::InProgress)
+            },
+        ]
+    }
+
+    /// A PARALLEL pipeline whose state is `state`; E1's tests failed, E2's passed; E2's
+    /// execution has `second_status` in GetPipelineExecution.
+    fn pipelines(
+        state: PipelineSnapshot,
+        tokens: [&str; 2],
+        second_status: ExecutionStatus,
+    ) -> FakePipelines {
+        let pipelines = FakePipelines::default()
+            .with_state(state)
+            .with_declaration(
+                PIPELINE,
+                Declaration {
+                    mode: ExecutionMode::Parallel,
+                    ..Declaration::default()
+                },
+            )
+            .with_runs(
+                PIPELINE,
+                EXECUTIONS[0],
+                attempts(EXECUTIONS[0], ActionStatus::Failed, tokens[0]),
+            )
+            .with_runs(
+                PIPELINE,
+                EXECUTIONS[1],
+                attempts(EXECUTIONS[1], ActionStatus::Succeeded, tokens[1]),
+            );
+        for (execution, status) in [
+            (EXECUTIONS[0], ExecutionStatus::InProgress),
+            (EXECUTIONS[1], second_status),
+        ] {
+            pipelines.executions.lock().unwrap().insert(
+                execution.into(),
+                ExecutionRecord {
+                    execution_id: Some(execution.into()),
+                    status,
+                    ..ExecutionRecord::default()
+                },
+            );
+        }
+        pipelines
+    }
+
+    fn empty_state() -> PipelineSnapshot {
+        PipelineSnapshot {
+            name: PIPELINE.into(),
+            stages: Vec::new(),
+        }
+    }
+
+    fn fake_gate(pipelines: &FakePipelines) -> Gate<Adapters<&FakePipelines, &'static FakeTopic>> {
+        Gate::new(
+            Policy::from_json(POLICY).unwrap(),
+            Settings {
+                token_wait: std::time::Duration::from_millis(50),
+                ..Settings::default()
+            },
+            pipelines,
+            None,
+        )
+        .with_clock(|| CLOCK.parse().unwrap())
+    }
+
+    fn woken(execution: &str) -> Value {
+        json!({"version": "1", "source": "approval-gate", "detail-type": "Approval Wake-up",
+               "detail": {"pipeline": PIPELINE, "stage": "Approve", "action": "Manual",
+                          "execution-id": execution, "at": "2026-11-26T08:00:00Z"}})
+    }
+
+    #[tokio::test]
+    async fn a_token_two_waiting_attempts_share_answers_neither_on_any_path() {
+        // E2's attempt carries E1's token: an answer with it could reach E1, whose tests
+        // failed.
+        let pipelines = pipelines(
+            empty_state(),
+            [TOKENS[0], TOKENS[0]],
+            ExecutionStatus::InProgress,
+        );
+        let gate = fake_gate(&pipelines);
+        let mut started = event("approval-started");
+        let detail = &mut started["detail"];
+        detail["pipeline"] = PIPELINE.into();
+        detail["stage"] = "Approve".into();
+        detail["action"] = "Manual".into();
+        detail["execution-id"] = EXECUTIONS[1].into();
+        detail["action-execution-id"] = format!("ae-{}", EXECUTIONS[1]).into();
+
+        for event in [
+            started,
+            woken(EXECUTIONS[1]),
+            notice(PIPELINE, "Approve", "Manual", TOKENS[0]),
+        ] {
+            let report = gate.handle(&event).await.unwrap().records.remove(0);
+            assert_eq!(report.outcome, Outcome::Stale, "{report:?}");
+            assert!(report.reasons[0].contains("cannot be proven"), "{report:?}");
+        }
+        let swept = gate.handle(&event("scheduled-sweep")).await.unwrap();
+        assert_eq!(swept.sweep.unwrap().answered, 0);
+        assert!(pipelines.answers().is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_sweep_and_explain_leave_an_approval_whose_execution_is_not_in_progress() {
+        // ListPipelineExecutions (the fake: every execution with attempts) still lists E2,
+        // while GetPipelineExecution says it is stopping.
+        let pipelines = pipelines(
+            empty_state(),
+            TOKENS,
+            ExecutionStatus::Other("Stopping".into()),
+        );
+        let gate = fake_gate(&pipelines);
+
+        let swept = gate.handle(&event("scheduled-sweep")).await.unwrap();
+        let explained = gate
+            .explain(PIPELINE, None, CLOCK.parse().unwrap())
+            .await
+            .unwrap();
+
+        // E1 is rejected (its tests failed); E2 is left alone.
+        assert_eq!(swept.sweep.unwrap().answered, 1);
+        let answers = pipelines.answers();
+        assert_eq!(answers.len(), 1);
+        assert_eq!(answers[0].token.expose(), TOKENS[0]);
+        let stopping = explained
+            .iter()
+            .find_map(|explained| match explained {
+                approval_gate::handler::Explained::NotWaiting { reason, .. } => Some(reason),
+                approval_gate::handler::Explained::Decided(_) => None,
+            })
+            .expect("E2 is explained as not waiting");
+        assert!(
+            stopping.contains("is Stopping, not InProgress"),
+            "{stopping}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_token_in_a_parallel_pipelines_state_is_never_taken() {
+        // The state shows E1's token at the approval, in E2's stage execution: a PARALLEL
+        // pipeline's state is not read for tokens at all.
+        let mut state = fixtures::waiting(
+            &target(),
+            TOKENS[0],
+            Some(fixtures::at("2026-11-26T07:55:00Z")),
+            &[("IntegrationTests", ActionStatus::Succeeded)],
+        );
+        for stage in &mut state.stages {
+            if let Some(execution) = &mut stage.execution {
+                execution.pipeline_execution_id = EXECUTIONS[1].into();
+            }
+        }
+        let pipelines = pipelines(state, TOKENS, ExecutionStatus::InProgress);
+        let gate = fake_gate(&pipelines);
+
+        let by_first = gate
+            .handle(&notice(PIPELINE, "Approve", "Manual", TOKENS[0]))
+            .await
+            .unwrap()
+            .records
+            .remove(0);
+        let by_second = gate
+            .handle(&notice(PIPELINE, "Approve", "Manual", TOKENS[1]))
+            .await
+            .unwrap()
+            .records
+            .remove(0);
+
+        // T1 is E1's (tests failed): rejected with E1's facts; T2 approved with E2's.
+        assert_eq!(by_first.outcome, Outcome::Reject, "{by_first:?}");
+        assert_eq!(by_first.execution_id.as_deref(), Some(EXECUTIONS[0]));
+        assert_eq!(by_second.outcome, Outcome::Approve, "{by_second:?}");
+        assert_eq!(by_second.execution_id.as_deref(), Some(EXECUTIONS[1]));
+    }
+}
+
+#[tokio::test]
+async fn a_list_of_executions_that_hands_back_a_page_token_twice_is_not_read() {
+    let stand_in = parallel("Succeeded").await;
+    let page = json!({"pipelineExecutionSummaries": [
+        {"pipelineExecutionId": EXECUTIONS[0], "status": "InProgress"}],
+        "nextToken": "again"})
+    .to_string();
+    stand_in.inject_times(
+        "ListPipelineExecutions",
+        stand_in::Fault::RawBody {
+            status: 200,
+            body: page,
+        },
+        20,
+    );
+    let gate = gate(&stand_in, POLICY).await;
+
+    let report = decide(&gate, &notice(PIPELINE, "Approve", "Manual", TOKENS[0])).await;
+    let swept = gate.handle(&event("scheduled-sweep")).await.unwrap();
+
+    assert_eq!(report.outcome, Outcome::Stale, "{report:?}");
+    assert!(
+        report.reasons[0].contains("page token it had returned before"),
+        "{report:?}"
+    );
+    assert_eq!(swept.sweep.unwrap().answered, 0);
+    assert!(stand_in.calls_to("PutApprovalResult").is_empty());
+}

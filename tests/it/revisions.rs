@@ -158,7 +158,11 @@ async fn revisions_are_read_only_when_the_rule_needs_them() {
         1,
         "require_succeeded reads what ran in the execution"
     );
-    assert!(stand_in.calls_to("GetPipeline").is_empty());
+    assert_eq!(
+        stand_in.calls_to("GetPipeline").len(),
+        1,
+        "the pipeline's execution mode, once"
+    );
 }
 
 #[tokio::test]

@@ -224,7 +224,7 @@ async fn approvals_the_rule_leaves_to_humans_stay_waiting_silently() {
 }
 
 #[tokio::test]
-async fn exact_pipeline_names_need_no_listing() {
+async fn exact_pipeline_names_are_listed_once_for_their_modes() {
     let stand_in = fleet().await;
     let policy = r#"{"rules":[{"name":"shop","match":{"pipeline":"web-shop"}},
                               {"name":"gone","match":{"pipeline":"no-such-pipeline"}}]}"#;
@@ -238,7 +238,16 @@ async fn exact_pipeline_names_need_no_listing() {
         summary.failures.is_empty(),
         "a pipeline that does not exist is skipped"
     );
-    assert!(stand_in.calls_to("ListPipelines").is_empty());
+    // The list says every pipeline's execution mode: none is asked GetPipeline for it,
+    // and the pipelines swept are still only those the rules name.
+    assert!(!stand_in.calls_to("ListPipelines").is_empty());
+    assert!(stand_in.calls_to("GetPipeline").is_empty());
+    let read: Vec<String> = stand_in
+        .calls_to("GetPipelineState")
+        .iter()
+        .map(|call| call.body["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(read, ["no-such-pipeline", "web-shop"]);
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ VENV := .venv
 TOOLS := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: demo test build bench fuzz clean
+.PHONY: demo test build bench bench-wakeups fuzz clean
 
 # How long `make test` fuzzes each target; `make fuzz FUZZ_SECONDS=300` for a longer run.
 FUZZ_SECONDS ?= 10
@@ -42,6 +42,11 @@ build: $(TOOLS)
 bench: $(TOOLS)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	$(VENV)/bin/python bench/cold_start.py
+
+## make bench-wakeups: wake-ups at account scale over a simulated day (5,000 pipelines, 350
+## deferred approvals) and the backstop sweep's reads, against the stand-in; prints a report
+bench-wakeups:
+	cargo test --test it wakeups_at_scale:: -- --ignored --nocapture
 
 $(TOOLS): requirements-dev.txt
 	python3 -m venv $(VENV)

@@ -164,6 +164,7 @@ impl<E: Ports> Gate<E> {
         &self,
         event: Result<Selecting, EventError>,
     ) -> Result<Response, GateError> {
+        let woken = matches!(event, Ok(Selecting::WokenUp(_)));
         let report = match event {
             Err(error) => self.dropped_report(&error.to_string()),
             Ok(event) => {
@@ -171,7 +172,11 @@ impl<E: Ports> Gate<E> {
             }
         };
         report.log();
-        self.tell(&report).await;
+        // A wake-up that finds its approval answered or gone (a person answered first, or
+        // an alarm's event did) is a normal day: logged, and told nobody.
+        if !(woken && report.outcome == Outcome::Stale) {
+            self.tell(&report).await;
+        }
         Ok(Response {
             records: vec![report],
             sweep: None,

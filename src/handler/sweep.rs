@@ -33,6 +33,10 @@ mod rotation;
 /// be on its way, it is reported (the SDK's timeouts bound that call).
 pub const APPROVAL_BUDGET: Duration = Duration::from_secs(30);
 
+/// How many pipelines named exactly make a sweep list the account's pipelines for their
+/// execution modes rather than ask each for its own (`GetPipeline`).
+const LIST_FOR_MODES_ABOVE: usize = 20;
+
 /// The pipelines a sweep covers, and the mode of each that `ListPipelines` listed.
 struct Covered {
     names: Vec<String>,
@@ -341,9 +345,10 @@ impl<E: Ports> Gate<E> {
         let named = Policy::pipelines_of_rules(rules);
         let (mut names, wildcard) = (named.exact, named.listing_needed);
         let mut modes = HashMap::new();
-        // Listed also for exact names alone: the list says each pipeline's execution mode
-        // (one call a thousand pipelines), which a PARALLEL pipeline's approvals need.
-        if wildcard || !names.is_empty() {
+        // Listed also for many exact names: the list says each pipeline's execution mode
+        // (one call a thousand pipelines of the account), which a PARALLEL pipeline's
+        // approvals need; a few exact names are each asked GetPipeline instead.
+        if wildcard || names.len() > LIST_FOR_MODES_ABOVE {
             let listed = self.pipelines.list_pipelines().await?;
             let exact: HashSet<String> = names.iter().cloned().collect();
             for Listed { name, mode } in listed {

@@ -25,4 +25,5 @@ mod revisions;
 mod sweep;
 mod unknown_values;
 mod wakeups;
+mod wakeups_at_scale;
 mod windows;

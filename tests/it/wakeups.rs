@@ -192,10 +192,13 @@ async fn a_deferral_is_woken_when_its_freeze_ends_and_approved_by_the_state() {
         [("Approved".to_owned(), SHOP_TOKEN.to_owned())]
     );
 
-    // Delivered twice (Lambda's asynchronous invocations are at least once): one answer.
+    // Delivered twice (Lambda's asynchronous invocations are at least once): one answer,
+    // and the second delivery, finding it answered, tells nobody.
+    let told = stand_in.calls_to("Publish").len();
     let twice = decide(&gate, &woken).await;
     assert_eq!(twice.outcome, Outcome::Stale, "{twice:?}");
     assert_eq!(answers(&stand_in).len(), 1);
+    assert_eq!(stand_in.calls_to("Publish").len(), told);
 }
 
 #[tokio::test]

@@ -92,6 +92,7 @@ impl Scene {
             0 => None,
             1 => Some(Declaration {
                 timeouts: [((target.stage.clone(), target.action.clone()), None)].into(),
+                ..Declaration::default()
             }),
             _ => {
                 let minutes = *u.choose(&[4, 5, 30, 59, 60, 61, 1_440, 10_080, 86_400, 86_401])?;

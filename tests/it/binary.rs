@@ -128,6 +128,7 @@ async fn decides_every_sample_event_as_the_policy_says() {
         ("outside-window", "defer"),
         ("deferred-by-alarm", "defer"),
         ("deferred-by-freeze", "defer"),
+        ("approval-started-payments", "approve"),
     ];
     let mut outcomes = Vec::new();
     for (name, _) in expected {
@@ -159,6 +160,7 @@ async fn decides_every_sample_event_as_the_policy_says() {
             "\"api-orders\" \"Approved\"",
             "\"api-stale\" \"Rejected\"",
             "\"web-api\" \"Rejected\"",
+            "\"web-payments\" \"Approved\"",
             "\"web-shop\" \"Approved\"",
         ],
         "exactly what the policy says, and nothing else"
@@ -174,7 +176,7 @@ async fn decides_every_sample_event_as_the_policy_says() {
     assert_eq!(sweep["sweep"]["answered"], 0);
     assert_eq!(
         stand_in.calls_to("Publish").len(),
-        11,
+        12,
         "every decision about an approval is told; dropped records are not"
     );
 
@@ -186,7 +188,7 @@ async fn decides_every_sample_event_as_the_policy_says() {
         .collect();
     assert_eq!(
         decisions.len(),
-        13,
+        14,
         "one structured line per decision:\n{logs}"
     );
     // The Embedded Metric Format: documents on stdout beside the log lines.
@@ -201,7 +203,7 @@ async fn decides_every_sample_event_as_the_policy_says() {
             .filter(|document| document["Verdict"] == verdict && document["Answer"] == answer)
             .count()
     };
-    assert_eq!(counted("approve", "sent"), 2, "{logs}");
+    assert_eq!(counted("approve", "sent"), 3, "{logs}");
     assert_eq!(counted("reject", "sent"), 3, "{logs}");
     let answered = metrics
         .iter()

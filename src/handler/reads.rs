@@ -175,7 +175,7 @@ impl<E: Ports> Gate<E> {
                 tracing::warn!(
                     pipeline,
                     reason,
-                    "the pipeline's declaration could not be read; its approvals' expiry is unknown, so none is rejected for expiry"
+                    "the pipeline's declaration could not be read; its approvals' expiry and its execution mode are unknown, so none is rejected for expiry and only the state itself can prove an approval live"
                 );
                 None
             }

@@ -472,18 +472,19 @@ impl<E: Ports> Gate<E> {
 
     /// Gathers what the matched rule needs and decides, answering nothing: the decision
     /// [`Self::decide_and_answer`] acts on, and the one `approval-gate-cli explain` shows.
-    /// `clock` is read once the evidence is in.
+    /// `clock` is read as the reads begin (alarm and calendar states hold from then) and
+    /// again once the evidence is in.
     pub(crate) async fn assess(
         &self,
         case: &Case<'_>,
         declarations: &Declarations,
-        clock: impl FnOnce() -> Timestamp,
+        clock: impl Fn() -> Timestamp,
     ) -> Result<Assessment, GateError> {
         let approval = &case.approval;
         let rule = case.rule;
         let (facts, declaration, conditions) = match rule {
             Some(rule) => {
-                self.read_evidence(rule, approval, case.claims.as_ref(), declarations)
+                self.read_evidence(rule, approval, case.claims.as_ref(), declarations, clock())
                     .await?
             }
             None => (ExecutionFacts::of(approval), None, Conditions::none()),

@@ -2,7 +2,7 @@
 
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsError;
+use aws_sdk_cloudwatch::operation::describe_alarms::{DescribeAlarmsError, DescribeAlarmsOutput};
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{AlarmType, StateValue};
 
@@ -65,9 +65,7 @@ impl Alarms for CloudWatch {
                 AlarmQuery::Prefix(prefix) => request.alarm_name_prefix(prefix),
             };
             let output = request.send().await.map_err(read_error)?;
-            alarms.extend(output.metric_alarms().iter().map(|alarm| status!(alarm)));
-            alarms.extend(output.composite_alarms().iter().map(|alarm| status!(alarm)));
-            alarms.extend(output.log_alarms().iter().map(|alarm| status!(alarm)));
+            alarms.extend(statuses(&output));
             match output.next_token() {
                 None => return Ok(alarms),
                 // An empty token is neither the end nor a page to read: the list is not
@@ -85,6 +83,14 @@ impl Alarms for CloudWatch {
             "more than {MAX_PAGES} pages of alarms; not all could be checked"
         )))
     }
+}
+
+/// The alarms of one `DescribeAlarms` page, of every kind, as the project sees them.
+pub(crate) fn statuses(output: &DescribeAlarmsOutput) -> Vec<AlarmStatus> {
+    let metric = output.metric_alarms().iter().map(|alarm| status!(alarm));
+    let composite = output.composite_alarms().iter().map(|alarm| status!(alarm));
+    let log = output.log_alarms().iter().map(|alarm| status!(alarm));
+    metric.chain(composite).chain(log).collect()
 }
 
 fn status(

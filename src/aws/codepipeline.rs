@@ -4,8 +4,10 @@ use std::collections::HashSet;
 
 use aws_sdk_codepipeline::Client;
 use aws_sdk_codepipeline::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_codepipeline::operation::get_pipeline::GetPipelineError;
-use aws_sdk_codepipeline::operation::get_pipeline_execution::GetPipelineExecutionError;
+use aws_sdk_codepipeline::operation::get_pipeline::{GetPipelineError, GetPipelineOutput};
+use aws_sdk_codepipeline::operation::get_pipeline_execution::{
+    GetPipelineExecutionError, GetPipelineExecutionOutput,
+};
 use aws_sdk_codepipeline::operation::get_pipeline_state::{
     GetPipelineStateError, GetPipelineStateOutput,
 };
@@ -104,30 +106,7 @@ impl Pipelines for CodePipeline {
                     )
                 })
             })?;
-        let Some(execution) = output.pipeline_execution() else {
-            return Ok(ExecutionRecord {
-                status: ExecutionStatus::parse(None),
-                ..ExecutionRecord::default()
-            });
-        };
-        Ok(ExecutionRecord {
-            execution_id: execution.pipeline_execution_id().map(str::to_owned),
-            artifacts: execution
-                .artifact_revisions()
-                .iter()
-                .map(|revision| ArtifactRevision {
-                    name: revision.name().unwrap_or_default().to_owned(),
-                    revision_id: revision.revision_id().map(str::to_owned),
-                    revision_summary: revision.revision_summary().map(str::to_owned),
-                    created: revision.created().and_then(timestamp),
-                })
-                .collect(),
-            trigger: execution
-                .trigger()
-                .and_then(|trigger| trigger.trigger_type())
-                .map(|trigger| trigger.as_str().to_owned()),
-            status: ExecutionStatus::parse(execution.status().map(|status| status.as_str())),
-        })
+        Ok(execution_record(&output))
     }
 
     async fn executions_in_progress(&self, pipeline: &str) -> Result<Vec<String>, ReadError> {
@@ -225,29 +204,7 @@ impl Pipelines for CodePipeline {
                     )
                 })
             })?;
-        let stages = output
-            .pipeline()
-            .map(|declaration| declaration.stages())
-            .unwrap_or_default();
-        Ok(Declaration {
-            mode: ExecutionMode::parse(
-                output
-                    .pipeline()
-                    .and_then(|declaration| declaration.execution_mode())
-                    .map(|mode| mode.as_str()),
-            ),
-            timeouts: stages
-                .iter()
-                .flat_map(|stage| {
-                    stage.actions().iter().map(|action| {
-                        (
-                            (stage.name().to_owned(), action.name().to_owned()),
-                            action.timeout_in_minutes().map(i64::from),
-                        )
-                    })
-                })
-                .collect(),
-        })
+        Ok(declaration(&output))
     }
 
     async fn answer(&self, answer: &ApprovalAnswer) -> Result<(), AnswerError> {
@@ -422,7 +379,7 @@ fn answer_error(error: SdkError<PutApprovalResultError>) -> AnswerError {
 /// One attempt as the project sees it. Whether it belongs to the execution under approval
 /// is proven later, from the id it carries; a record that does not say what kind of action
 /// it is stays, as a possible source of unknown kind.
-fn action_record(detail: &types::ActionExecutionDetail) -> ActionRecord {
+pub(crate) fn action_record(detail: &types::ActionExecutionDetail) -> ActionRecord {
     let kind = match detail
         .input()
         .and_then(|input| input.action_type_id())
@@ -485,7 +442,7 @@ fn action_record(detail: &types::ActionExecutionDetail) -> ActionRecord {
     }
 }
 
-fn snapshot(pipeline: &str, output: &GetPipelineStateOutput) -> PipelineSnapshot {
+pub(crate) fn snapshot(pipeline: &str, output: &GetPipelineStateOutput) -> PipelineSnapshot {
     PipelineSnapshot {
         name: output.pipeline_name().unwrap_or(pipeline).to_owned(),
         stages: output.stage_states().iter().map(stage).collect(),
@@ -528,5 +485,61 @@ fn action(action: &types::ActionState) -> ActionState {
             revision_id: revision.revision_id().to_owned(),
             created: timestamp(revision.created()),
         }),
+    }
+}
+
+/// A `GetPipelineExecution` answer as the project sees it.
+pub(crate) fn execution_record(output: &GetPipelineExecutionOutput) -> ExecutionRecord {
+    let Some(execution) = output.pipeline_execution() else {
+        return ExecutionRecord {
+            status: ExecutionStatus::parse(None),
+            ..ExecutionRecord::default()
+        };
+    };
+    ExecutionRecord {
+        execution_id: execution.pipeline_execution_id().map(str::to_owned),
+        artifacts: execution
+            .artifact_revisions()
+            .iter()
+            .map(|revision| ArtifactRevision {
+                name: revision.name().unwrap_or_default().to_owned(),
+                revision_id: revision.revision_id().map(str::to_owned),
+                revision_summary: revision.revision_summary().map(str::to_owned),
+                created: revision.created().and_then(timestamp),
+            })
+            .collect(),
+        trigger: execution
+            .trigger()
+            .and_then(|trigger| trigger.trigger_type())
+            .map(|trigger| trigger.as_str().to_owned()),
+        status: ExecutionStatus::parse(execution.status().map(|status| status.as_str())),
+    }
+}
+
+/// A `GetPipeline` answer as the project sees it: its execution mode and its actions'
+/// timeouts.
+pub(crate) fn declaration(output: &GetPipelineOutput) -> Declaration {
+    let stages = output
+        .pipeline()
+        .map(|declaration| declaration.stages())
+        .unwrap_or_default();
+    Declaration {
+        mode: ExecutionMode::parse(
+            output
+                .pipeline()
+                .and_then(|declaration| declaration.execution_mode())
+                .map(|mode| mode.as_str()),
+        ),
+        timeouts: stages
+            .iter()
+            .flat_map(|stage| {
+                stage.actions().iter().map(|action| {
+                    (
+                        (stage.name().to_owned(), action.name().to_owned()),
+                        action.timeout_in_minutes().map(i64::from),
+                    )
+                })
+            })
+            .collect(),
     }
 }

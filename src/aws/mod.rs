@@ -115,3 +115,12 @@ impl SdkFailure {
 fn timestamp(time: &aws_sdk_codepipeline::primitives::DateTime) -> Option<jiff::Timestamp> {
     jiff::Timestamp::new(time.secs(), i32::try_from(time.subsec_nanos()).ok()?).ok()
 }
+
+/// The adapters' readings of AWS's answers into the project's types, shared with
+/// `approval-gate-cli explain`, which reads the same answers from the AWS CLI's files.
+#[cfg(feature = "cli")]
+pub(crate) mod answers {
+    pub(crate) use super::cloudwatch::statuses as alarm_statuses;
+    pub(crate) use super::codepipeline::{action_record, declaration, execution_record, snapshot};
+    pub(crate) use super::ssm::calendar_state;
+}

@@ -2,7 +2,7 @@
 
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_ssm::operation::get_calendar_state::GetCalendarStateError;
+use aws_sdk_ssm::operation::get_calendar_state::{GetCalendarStateError, GetCalendarStateOutput};
 use aws_sdk_ssm::types::CalendarState as SdkCalendarState;
 use jiff::Timestamp;
 
@@ -46,22 +46,32 @@ impl Calendars for Ssm {
                 answered.strftime("%Y-%m-%d %H:%M:%S UTC")
             )));
         }
-        let state = match output.state() {
-            Some(SdkCalendarState::Open) => CalendarState::Open,
-            Some(SdkCalendarState::Closed) => CalendarState::Closed,
-            Some(other) => CalendarState::Other(other.as_str().to_owned()),
-            None => return Err(ReadError::Final("SSM's answer has no state".into())),
-        };
+        let (state, next_transition) = calendar_state(&output)?;
         Ok(CalendarReading {
             at,
             state,
-            // An opening that cannot be read is unknown: a deferral on it is then kept
-            // only as long as one that never opens.
-            next_transition: output
-                .next_transition_time()
-                .and_then(|text| text.parse::<Timestamp>().ok()),
+            next_transition,
         })
     }
+}
+
+/// What a `GetCalendarState` answer says: the state at the time it names, and when that
+/// state changes next.
+pub(crate) fn calendar_state(
+    output: &GetCalendarStateOutput,
+) -> Result<(CalendarState, Option<Timestamp>), ReadError> {
+    let state = match output.state() {
+        Some(SdkCalendarState::Open) => CalendarState::Open,
+        Some(SdkCalendarState::Closed) => CalendarState::Closed,
+        Some(other) => CalendarState::Other(other.as_str().to_owned()),
+        None => return Err(ReadError::Final("SSM's answer has no state".into())),
+    };
+    // An opening that cannot be read is unknown: a deferral on it is then kept only as
+    // long as one that never opens.
+    let next_transition = output
+        .next_transition_time()
+        .and_then(|text| text.parse::<Timestamp>().ok());
+    Ok((state, next_transition))
 }
 
 fn read_error(error: SdkError<GetCalendarStateError>) -> ReadError {

@@ -17,11 +17,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use approval_gate::cli::files::FilesPipelines;
+use approval_gate::cli::files::{
+    FileAlarms, FileCalendars, FileError, FilesPipelines, Given, PipelineFiles, Problems,
+};
 use approval_gate::cli::{NoTopic, ReadOnly, calendar, exit, explain, parse_time, validate};
 use approval_gate::config::Settings;
-use approval_gate::handler::{Explained, Gate};
-use approval_gate::pipeline::Pipelines;
+use approval_gate::handler::{Adapters, Explained, Gate, Ports};
 use approval_gate::policy::Policy;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::civil::Date;
@@ -56,7 +57,7 @@ enum Command {
     Schema,
     /// What the gate would decide about the approvals waiting in a pipeline, and why.
     /// Never answers an approval
-    Explain(ExplainArgs),
+    Explain(Box<ExplainArgs>),
     /// When each rule with windows may approve, is outside its windows or is frozen
     Calendar(CalendarArgs),
 }
@@ -86,20 +87,33 @@ struct ExplainArgs {
     /// (2026-11-26T10:00[Europe/Berlin]); default now
     #[arg(long, value_parser = parse_time)]
     at: Option<Timestamp>,
-    /// `aws codepipeline get-pipeline-state` output
+    /// `aws codepipeline get-pipeline-state --name P --output json` output
     #[arg(long, required_unless_present = "live", conflicts_with = "live")]
     state: Option<PathBuf>,
-    /// `aws codepipeline get-pipeline-execution` output (for revision checks)
-    #[arg(long, requires = "state")]
-    execution: Option<PathBuf>,
-    /// `aws codepipeline list-action-executions --filter pipelineExecutionId=…` output (for
-    /// require_succeeded and revision checks)
-    #[arg(long, requires = "state")]
-    action_executions: Option<PathBuf>,
-    /// `aws codepipeline get-pipeline` output (the approval's timeout, for rules that defer)
+    /// `aws codepipeline get-pipeline-execution … --output json` output for the execution
+    /// waiting at the approval (its id: the approval stage's
+    /// `latestExecution.pipelineExecutionId` in the state); one file per execution
+    #[arg(long, requires = "state", num_args = 1..)]
+    execution: Vec<PathBuf>,
+    /// `aws codepipeline list-action-executions --pipeline-name P --filter
+    /// pipelineExecutionId=E --output json` output (several files for several pages)
+    #[arg(long, requires = "state", num_args = 1..)]
+    action_executions: Vec<PathBuf>,
+    /// `aws codepipeline get-pipeline --name P --output json` output (the execution mode
+    /// and the approval's timeout)
     #[arg(long, requires = "state")]
     declaration: Option<PathBuf>,
-    /// Read CodePipeline itself (read-only calls, the default AWS credential chain)
+    /// `aws cloudwatch describe-alarms --alarm-types MetricAlarm CompositeAlarm … --output
+    /// json` output, for rules with alarms (several files, or pages one after another)
+    #[arg(long, requires = "state", num_args = 1..)]
+    alarms: Vec<PathBuf>,
+    /// `aws ssm get-calendar-state --calendar-names C --at-time T --output json` output, for
+    /// rules with change calendars: CALENDAR=FILE, or FILE named after its calendar
+    /// (`prod-freeze.json` for prod-freeze)
+    #[arg(long, requires = "state", num_args = 1.., value_name = "[CALENDAR=]FILE")]
+    calendars: Vec<String>,
+    /// Read CodePipeline, CloudWatch and SSM themselves, as the function does (read-only
+    /// calls, the default AWS credential chain)
     #[arg(long)]
     live: bool,
     /// How often the function's sweep runs (GATE_SWEEP_MINUTES): deferrals depend on it
@@ -148,7 +162,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate { policies, format } => run_validate(&policies, format),
         Command::Schema => print_schema(),
-        Command::Explain(args) => run_explain(args),
+        Command::Explain(args) => run_explain(*args),
         Command::Calendar(args) => run_calendar(&args),
     };
     match result {
@@ -222,44 +236,48 @@ fn run_explain(args: ExplainArgs) -> Result<u8, Failure> {
         .enable_all()
         .build()
         .map_err(|error| Failure::new(exit::UNREADABLE, error.to_string()))?;
-    let (explained, missing) = if args.live {
+    let (explained, problems) = if args.live {
         runtime.block_on(async {
             let sdk = approval_gate::aws::load_sdk_config().await;
-            let pipelines = ReadOnly(approval_gate::aws::CodePipeline::new(&sdk));
-            let explained = decide(policy, settings, pipelines, &args.pipeline, only, at).await;
-            (explained, Vec::new())
+            let gate = Gate::new(
+                policy,
+                settings,
+                ReadOnly(approval_gate::aws::CodePipeline::new(&sdk)),
+                None::<NoTopic>,
+            )
+            .with_conditions(
+                approval_gate::aws::CloudWatch::new(&sdk),
+                approval_gate::aws::Ssm::new(&sdk),
+            );
+            (decide(&gate, &args.pipeline, only, at).await, Vec::new())
         })
     } else {
-        let optional = |path: &Option<PathBuf>| path.as_deref().map(read).transpose();
-        let state = read(args.state.as_deref().unwrap_or(Path::new("")))?;
-        let (execution, actions, declaration) = (
-            optional(&args.execution)?,
-            optional(&args.action_executions)?,
-            optional(&args.declaration)?,
-        );
-        let files = FilesPipelines::from_json(
-            &state,
-            execution.as_deref(),
-            actions.as_deref(),
-            declaration.as_deref(),
-        )
-        .map_err(|error| Failure::new(exit::UNREADABLE, error.to_string()))?;
-        let missing = files.missing();
-        let explained = runtime.block_on(decide(policy, settings, files, &args.pipeline, only, at));
-        (explained, missing.list())
+        let problems = Problems::default();
+        let gate = gate_over_files(&args, policy, settings, &problems)?;
+        let explained = runtime.block_on(decide(&gate, &args.pipeline, only, at));
+        (explained, problems.list())
     };
     let explained = explained?;
+    if !problems.is_empty() {
+        // A verdict decided without evidence it needed is no explanation of what the
+        // function would decide: the problems are the output.
+        if matches!(args.format, Format::Json) {
+            emit(&format!(
+                "{}\n",
+                serde_json::json!({"pipeline": args.pipeline, "errors": problems})
+            ));
+        }
+        return Err(Failure::new(
+            exit::UNREADABLE,
+            format!(
+                "the files do not give everything the decision reads:\n  - {}",
+                problems.join("\n  - ")
+            ),
+        ));
+    }
     match args.format {
         Format::Text => emit(&explain::text(&args.pipeline, &explained)),
         Format::Json => emit(&format!("{}\n", explain::json(&args.pipeline, &explained))),
-    }
-    if !missing.is_empty() {
-        eprintln!(
-            "note: the decision reads {} and no file gave it; it was decided as the function \
-             decides when CodePipeline cannot answer that read (the checks that need it fail; \
-             an unknown timeout never rejects for expiry)",
-            missing.join(", ")
-        );
     }
     Ok(if args.exit_code && !explain::all_approved(&explained) {
         exit::FAILED
@@ -268,15 +286,86 @@ fn run_explain(args: ExplainArgs) -> Result<u8, Failure> {
     })
 }
 
-async fn decide<P: Pipelines>(
+/// The gate over the files given: every read it makes comes from them, and what they do
+/// not give is recorded in `problems`.
+fn gate_over_files(
+    args: &ExplainArgs,
     policy: Policy,
     settings: Settings,
-    pipelines: P,
+    problems: &Problems,
+) -> Result<Gate<Adapters<FilesPipelines, NoTopic, FileAlarms, FileCalendars>>, Failure> {
+    let texts = |paths: &[PathBuf]| -> Result<Vec<(String, String)>, Failure> {
+        paths
+            .iter()
+            .map(|path| Ok((path.display().to_string(), read(path)?)))
+            .collect()
+    };
+    let state = texts(args.state.as_slice())?;
+    let executions = texts(&args.execution)?;
+    let actions = texts(&args.action_executions)?;
+    let declaration = texts(args.declaration.as_slice())?;
+    let alarms = texts(&args.alarms)?;
+    let calendars: Vec<(String, (String, String))> = args
+        .calendars
+        .iter()
+        .map(|given| {
+            let (calendar, path) = calendar_file(given)?;
+            Ok((calendar, (path.display().to_string(), read(&path)?)))
+        })
+        .collect::<Result<_, Failure>>()?;
+    let unreadable = |error: FileError| Failure::new(exit::UNREADABLE, error.to_string());
+    let pipelines = FilesPipelines::read(
+        &args.pipeline,
+        PipelineFiles {
+            state: givens(&state).first().copied(),
+            executions: &givens(&executions),
+            action_executions: &givens(&actions),
+            declaration: givens(&declaration).first().copied(),
+        },
+        problems.clone(),
+    )
+    .map_err(unreadable)?;
+    let alarms = FileAlarms::read(&givens(&alarms), problems.clone()).map_err(unreadable)?;
+    let calendar_givens: Vec<(&str, Given<'_>)> = calendars
+        .iter()
+        .map(|(calendar, (name, text))| (calendar.as_str(), Given { name, text }))
+        .collect();
+    let calendars = FileCalendars::read(&calendar_givens, problems.clone()).map_err(unreadable)?;
+    Ok(Gate::new(policy, settings, pipelines, None::<NoTopic>).with_conditions(alarms, calendars))
+}
+
+fn givens(texts: &[(String, String)]) -> Vec<Given<'_>> {
+    texts
+        .iter()
+        .map(|(name, text)| Given { name, text })
+        .collect()
+}
+
+/// `--calendars CALENDAR=FILE`, or `FILE` named after its calendar.
+fn calendar_file(given: &str) -> Result<(String, PathBuf), Failure> {
+    if let Some((calendar, path)) = given.split_once('=') {
+        return Ok((calendar.to_owned(), PathBuf::from(path)));
+    }
+    let path = PathBuf::from(given);
+    let calendar = path
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .filter(|stem| !stem.is_empty())
+        .ok_or_else(|| {
+            Failure::new(
+                exit::USAGE,
+                format!("--calendars {given}: give it as CALENDAR=FILE"),
+            )
+        })?;
+    Ok((calendar.to_owned(), path))
+}
+
+async fn decide<E: Ports>(
+    gate: &Gate<E>,
     pipeline: &str,
     only: Option<(&str, &str)>,
     at: Timestamp,
 ) -> Result<Vec<Explained>, Failure> {
-    let gate = Gate::new(policy, settings, pipelines, None::<NoTopic>);
     gate.explain(pipeline, only, at).await.map_err(|error| {
         let mut message = format!("reading pipeline {pipeline} failed");
         let mut source = std::error::Error::source(&error);

@@ -1,166 +1,446 @@
-//! The [`Pipelines`] port read from files: the JSON the AWS CLI prints for
-//! `get-pipeline-state`, `get-pipeline-execution`, `list-action-executions` and
-//! `get-pipeline` (the wire format's epoch seconds are accepted too). It converts into the
-//! project's types exactly as the SDK adapter in [`crate::aws`] does, and it never answers.
+//! Evidence from files: the JSON the AWS CLI prints for `get-pipeline-state`,
+//! `get-pipeline-execution`, `list-action-executions`, `get-pipeline`,
+//! `ssm get-calendar-state` and `cloudwatch describe-alarms`.
 //!
-//! A file not given is a read that failed for good: the checks that needed it fail, as they
-//! do in the function when CodePipeline cannot say.
+//! One reader for files and live answers: CodePipeline's and SSM's files are read by the
+//! SDK's own deserializers (the code that reads those answers off the wire, so a member the
+//! API requires and the file lacks is refused here as it is there), and every answer is
+//! turned into the project's types by the function's adapters ([`crate::aws::answers`]).
+//! CloudWatch's SDK reads CBOR only, so alarm files go through a small reader into the
+//! SDK's own alarm types, and from there through the adapter.
+//!
+//! Each file's kind is recognised from its shape, so a file given to the wrong option is
+//! refused, naming what it looks like. A file about another pipeline is refused; evidence
+//! the decision needs and no file gives (a file not given, another execution's, an alarm
+//! missing, a calendar read at another time) is a [`Problem`]: the decision goes on as the
+//! function's would when AWS cannot answer, and the command reports the problems instead of
+//! the verdict.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
+use aws_sdk_cloudwatch::types::{CompositeAlarm, LogAlarm, MetricAlarm, StateValue};
+use aws_sdk_codepipeline::operation::get_pipeline::GetPipelineOutput;
+use aws_sdk_codepipeline::operation::get_pipeline_execution::GetPipelineExecutionOutput;
+use aws_sdk_codepipeline::operation::get_pipeline_state::GetPipelineStateOutput;
+use aws_sdk_codepipeline::operation::list_action_executions::ListActionExecutionsOutput;
+use aws_sdk_ssm::operation::get_calendar_state::GetCalendarStateOutput;
+use aws_smithy_json::codec::{JsonCodec, JsonCodecSettings};
+use aws_smithy_schema::codec::Codec;
 use jiff::Timestamp;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
+use serde_json::{Map, Value};
 
-use crate::notice::ApprovalToken;
+use crate::aws::answers;
+use crate::conditions::{
+    AlarmQuery, AlarmStatus, Alarms, CalendarReading, CalendarState, Calendars,
+};
 use crate::pipeline::{
-    ActionExecution, ActionKind, ActionRecord, ActionState, ActionStatus, AnswerError,
-    ApprovalAnswer, ArtifactRevision, CurrentRevision, Declaration, ExecutionMode, ExecutionRecord,
-    ExecutionStatus, Listed, PipelineSnapshot, Pipelines, ReadError, StageExecution, StageState,
+    ActionRecord, ActionStatus, AnswerError, ApprovalAnswer, Declaration, ExecutionRecord, Listed,
+    PipelineSnapshot, Pipelines, ReadError,
 };
 
-/// Evidence from files, as `approval-gate-cli explain --state … --execution …` reads it.
-#[derive(Debug, Default)]
-pub struct FilesPipelines {
-    state: Option<PipelineSnapshot>,
-    execution: Option<ExecutionRecord>,
-    actions: Option<Vec<ActionRecord>>,
-    declaration: Option<Declaration>,
-    missing: Missing,
+/// What a file holds: the output of one AWS CLI command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    PipelineState,
+    PipelineExecution,
+    ActionExecutions,
+    Pipeline,
+    PipelineExecutions,
+    Pipelines,
+    Alarms,
+    CalendarState,
 }
 
-/// The reads a decision asked for that no file answered, e.g. `get-pipeline-execution`;
-/// shared, so that it can be read once the adapter has moved into a gate.
-#[derive(Clone, Debug, Default)]
-pub struct Missing(Arc<Mutex<Vec<&'static str>>>);
-
-impl Missing {
-    pub fn list(&self) -> Vec<&'static str> {
-        self.0
-            .lock()
-            .map(|missing| missing.clone())
-            .unwrap_or_default()
+impl Kind {
+    /// The AWS CLI command whose output this is.
+    pub fn command(self) -> &'static str {
+        match self {
+            Self::PipelineState => "aws codepipeline get-pipeline-state",
+            Self::PipelineExecution => "aws codepipeline get-pipeline-execution",
+            Self::ActionExecutions => "aws codepipeline list-action-executions",
+            Self::Pipeline => "aws codepipeline get-pipeline",
+            Self::PipelineExecutions => "aws codepipeline list-pipeline-executions",
+            Self::Pipelines => "aws codepipeline list-pipelines",
+            Self::Alarms => "aws cloudwatch describe-alarms",
+            Self::CalendarState => "aws ssm get-calendar-state",
+        }
     }
 
-    fn add(&self, what: &'static str) {
-        if let Ok(mut missing) = self.0.lock()
-            && !missing.contains(&what)
-        {
-            missing.push(what);
+    /// The option of `explain` that takes this kind of file.
+    fn option(self) -> &'static str {
+        match self {
+            Self::PipelineState => "--state",
+            Self::PipelineExecution => "--execution",
+            Self::ActionExecutions => "--action-executions",
+            Self::Pipeline => "--declaration",
+            Self::Alarms => "--alarms",
+            Self::CalendarState => "--calendars",
+            Self::PipelineExecutions | Self::Pipelines => "no option",
+        }
+    }
+
+    /// The kind a document's top-level members show, if any.
+    fn of(document: &Map<String, Value>) -> Option<Self> {
+        let has = |key: &str| document.contains_key(key);
+        if has("pipelineExecution") {
+            Some(Self::PipelineExecution)
+        } else if has("actionExecutionDetails") {
+            Some(Self::ActionExecutions)
+        } else if has("pipelineExecutionSummaries") {
+            Some(Self::PipelineExecutions)
+        } else if has("stageStates") || (has("pipelineName") && has("pipelineVersion")) {
+            Some(Self::PipelineState)
+        } else if has("pipeline") {
+            Some(Self::Pipeline)
+        } else if has("pipelines") {
+            Some(Self::Pipelines)
+        } else if has("MetricAlarms") || has("CompositeAlarms") || has("LogAlarms") {
+            Some(Self::Alarms)
+        } else if has("State") && (has("AtTime") || has("NextTransitionTime")) {
+            Some(Self::CalendarState)
+        } else {
+            None
         }
     }
 }
 
-/// A file could not be read as the AWS CLI output it should be.
+/// A file that cannot be evidence for the option it was given to.
 #[derive(Debug, thiserror::Error)]
-#[error("{what}: {message}")]
+#[error("{file}: {message}")]
 pub struct FileError {
-    pub what: &'static str,
+    pub file: String,
     pub message: String,
 }
 
+/// A file as given: its name (for messages) and its text.
+#[derive(Clone, Copy, Debug)]
+pub struct Given<'a> {
+    pub name: &'a str,
+    pub text: &'a str,
+}
+
+/// The JSON documents of a file (the AWS CLI prints one; pages printed one after another
+/// are several), each with its bytes, all of the kind `expected`.
+fn documents(given: Given<'_>, expected: Kind) -> Result<Vec<&[u8]>, FileError> {
+    let option = expected.option();
+    let refuse = |message: String| FileError {
+        file: given.name.to_owned(),
+        message,
+    };
+    let bytes = given.text.as_bytes();
+    let mut stream = serde_json::Deserializer::from_str(given.text).into_iter::<Value>();
+    let mut documents = Vec::new();
+    let mut start = 0;
+    while let Some(document) = stream.next() {
+        let document = document.map_err(|error| {
+            refuse(format!(
+                "is not JSON ({error}). The AWS CLI prints YAML or text with --output yaml, \
+                 --output text or a profile's `output` setting: run the AWS CLI with \
+                 --output json"
+            ))
+        })?;
+        let end = stream.byte_offset();
+        let Value::Object(members) = &document else {
+            return Err(refuse(format!(
+                "holds a JSON {} where {} output is an object: run the AWS CLI with \
+                 --output json and without --query",
+                kind_of_value(&document),
+                expected.command()
+            )));
+        };
+        match Kind::of(members) {
+            Some(kind) if kind == expected => {}
+            Some(kind) => {
+                return Err(refuse(format!(
+                    "looks like `{}` output, but {option} takes `{}` output",
+                    kind.command(),
+                    expected.command()
+                )));
+            }
+            None => {
+                let keys: Vec<&str> = members.keys().map(String::as_str).take(5).collect();
+                return Err(refuse(format!(
+                    "is no AWS CLI output this tool knows (its members: {}); {option} takes \
+                     `{}` output",
+                    if keys.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        keys.join(", ")
+                    },
+                    expected.command()
+                )));
+            }
+        }
+        documents.push(bytes.get(start..end).unwrap_or_default());
+        start = end;
+    }
+    if documents.is_empty() {
+        return Err(refuse(format!(
+            "is empty; {option} takes `{}` output",
+            expected.command()
+        )));
+    }
+    Ok(documents)
+}
+
+fn kind_of_value(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// A deserializer the SDK generates for an answer.
+type SdkDeserialize<T> = fn(
+    &mut dyn aws_smithy_schema::serde::ShapeDeserializer,
+) -> Result<T, aws_smithy_schema::serde::SerdeError>;
+
+/// Reads every document of a file with the SDK's own deserializer for the answer, set up as
+/// the SDK's AWS JSON 1.1 protocol sets it up (member names as the model spells them; times
+/// as epoch seconds or, as the AWS CLI prints them, ISO 8601 with an offset).
+fn sdk_read_all<T>(
+    given: Given<'_>,
+    kind: Kind,
+    read: SdkDeserialize<T>,
+) -> Result<Vec<T>, FileError> {
+    let codec = JsonCodec::new(
+        JsonCodecSettings::builder()
+            .use_json_name(false)
+            .default_timestamp_format(aws_smithy_types::date_time::Format::EpochSeconds)
+            .build(),
+    );
+    documents(given, kind)?
+        .into_iter()
+        .map(|document| {
+            read(&mut codec.create_deserializer(document)).map_err(|error| FileError {
+                file: given.name.to_owned(),
+                message: format!(
+                    "is not `{}` output as the AWS API defines it: {error}",
+                    kind.command()
+                ),
+            })
+        })
+        .collect()
+}
+
+/// What the decisions needed that the files did not give; shared, so that it can be read
+/// once the adapters have moved into a gate.
+#[derive(Clone, Debug, Default)]
+pub struct Problems(Arc<Mutex<Vec<String>>>);
+
+impl Problems {
+    pub fn list(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .map(|problems| problems.clone())
+            .unwrap_or_default()
+    }
+
+    /// Records a problem and returns the read error the decision sees: a read that failed
+    /// for good, as in the function when AWS cannot answer.
+    fn add(&self, problem: String) -> ReadError {
+        if let Ok(mut problems) = self.0.lock()
+            && !problems.contains(&problem)
+        {
+            problems.push(problem.clone());
+        }
+        ReadError::Final(problem)
+    }
+}
+
+/// CodePipeline's answers from files, as `approval-gate-cli explain --state …` reads them.
+#[derive(Debug)]
+pub struct FilesPipelines {
+    pipeline: String,
+    state: PipelineSnapshot,
+    executions: Vec<ExecutionRecord>,
+    actions: Option<Vec<ActionRecord>>,
+    declaration: Option<Declaration>,
+    problems: Problems,
+}
+
+/// The CodePipeline files given to `explain`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PipelineFiles<'a> {
+    pub state: Option<Given<'a>>,
+    pub executions: &'a [Given<'a>],
+    pub action_executions: &'a [Given<'a>],
+    pub declaration: Option<Given<'a>>,
+}
+
 impl FilesPipelines {
-    /// `state` is `aws codepipeline get-pipeline-state` output; the others are optional.
-    pub fn from_json(
-        state: &str,
-        execution: Option<&str>,
-        actions: Option<&str>,
-        declaration: Option<&str>,
+    /// Reads the files about `pipeline`; a file about another pipeline is refused.
+    pub fn read(
+        pipeline: &str,
+        files: PipelineFiles<'_>,
+        problems: Problems,
     ) -> Result<Self, FileError> {
-        let state: StateFile = parse("get-pipeline-state", state)?;
-        let execution = execution
-            .map(|text| parse::<ExecutionFile>("get-pipeline-execution", text))
-            .transpose()?;
-        let actions = actions
-            .map(|text| parse::<ActionsFile>("list-action-executions", text))
-            .transpose()?;
-        let declaration = declaration
-            .map(|text| parse::<DeclarationFile>("get-pipeline", text))
-            .transpose()?;
-        Ok(Self {
-            state: Some(state.into_snapshot()),
-            execution: execution.map(ExecutionFile::into_record),
-            actions: actions.map(|file| {
-                file.action_execution_details
-                    .iter()
-                    .map(action_record)
-                    .collect()
+        let about = |given: Given<'_>, named: Option<&str>, what: &str| match named {
+            Some(name) if name == pipeline => Ok(()),
+            Some(name) => Err(FileError {
+                file: given.name.to_owned(),
+                message: format!("is about pipeline {name:?}, not {pipeline:?}"),
             }),
-            declaration: declaration.map(DeclarationFile::into_declaration),
-            missing: Missing::default(),
+            None => Err(FileError {
+                file: given.name.to_owned(),
+                message: format!("names no pipeline ({what}), so it cannot be about {pipeline:?}"),
+            }),
+        };
+        let state_file = files.state.ok_or_else(|| FileError {
+            file: "--state".into(),
+            message: "no get-pipeline-state output was given".into(),
+        })?;
+        let mut state = None;
+        for output in sdk_read_all(
+            state_file,
+            Kind::PipelineState,
+            GetPipelineStateOutput::deserialize,
+        )? {
+            about(state_file, output.pipeline_name(), "pipelineName")?;
+            state = Some(answers::snapshot(pipeline, &output));
+        }
+        let mut executions = Vec::new();
+        for &given in files.executions {
+            for output in sdk_read_all(
+                given,
+                Kind::PipelineExecution,
+                GetPipelineExecutionOutput::deserialize,
+            )? {
+                let execution = output.pipeline_execution();
+                about(
+                    given,
+                    execution.and_then(|execution| execution.pipeline_name()),
+                    "pipelineExecution.pipelineName",
+                )?;
+                executions.push(answers::execution_record(&output));
+            }
+        }
+        let mut actions: Option<Vec<ActionRecord>> = None;
+        for &given in files.action_executions {
+            for output in sdk_read_all(
+                given,
+                Kind::ActionExecutions,
+                ListActionExecutionsOutput::deserialize,
+            )? {
+                let records = output.action_execution_details().iter();
+                actions
+                    .get_or_insert_default()
+                    .extend(records.map(answers::action_record));
+            }
+        }
+        let mut declaration = None;
+        if let Some(given) = files.declaration {
+            for output in sdk_read_all(given, Kind::Pipeline, GetPipelineOutput::deserialize)? {
+                about(
+                    given,
+                    output.pipeline().map(|declared| declared.name()),
+                    "pipeline.name",
+                )?;
+                declaration = Some(answers::declaration(&output));
+            }
+        }
+        Ok(Self {
+            pipeline: pipeline.to_owned(),
+            // `documents` returns at least one document, and each set the state.
+            state: state.unwrap_or_else(|| PipelineSnapshot {
+                name: pipeline.to_owned(),
+                stages: Vec::new(),
+            }),
+            executions,
+            actions,
+            declaration,
+            problems,
         })
     }
 
-    /// The name the state file gives its pipeline.
-    pub fn pipeline(&self) -> Option<&str> {
-        self.state.as_ref().map(|state| state.name.as_str())
-    }
-
-    /// What the decisions asked for that no file gave, as they are made.
-    pub fn missing(&self) -> Missing {
-        self.missing.clone()
-    }
-
-    fn not_given(&self, what: &'static str, option: &str) -> ReadError {
-        self.missing.add(what);
-        ReadError::Final(format!(
-            "no {what} output was given ({option} FILE), so the checks that need it fail"
+    fn not_given(&self, what: &str, command: String) -> ReadError {
+        self.problems.add(format!(
+            "the decision reads {what}, and no file gives it: run `{command} --output json` \
+             and give its output with {}",
+            option_for(what)
         ))
     }
 }
 
-fn parse<'de, T: Deserialize<'de>>(what: &'static str, text: &'de str) -> Result<T, FileError> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| FileError {
-        what,
-        message: format!("at {}: {}", error.path(), error.inner()),
-    })
+fn option_for(what: &str) -> &'static str {
+    match what {
+        "the pipeline's declaration" => "--declaration",
+        "the execution's attempts" => "--action-executions",
+        _ => "--execution",
+    }
 }
 
 impl Pipelines for FilesPipelines {
     async fn state(&self, pipeline: &str) -> Result<PipelineSnapshot, ReadError> {
-        match &self.state {
-            Some(state) if state.name == pipeline => Ok(state.clone()),
-            Some(state) => Err(ReadError::Final(format!(
-                "the state file is about pipeline {:?}, not {pipeline:?}",
-                state.name
-            ))),
-            None => Err(self.not_given("get-pipeline-state", "--state")),
+        if pipeline == self.pipeline {
+            Ok(self.state.clone())
+        } else {
+            Err(self.problems.add(format!(
+                "the decision reads pipeline {pipeline:?}, and the files are about {:?}",
+                self.pipeline
+            )))
         }
     }
 
     async fn list_pipelines(&self) -> Result<Vec<Listed>, ReadError> {
-        let mode = self
-            .declaration
-            .as_ref()
-            .map(|declaration| declaration.mode.clone());
-        Ok(self
-            .pipeline()
-            .map(|name| Listed {
-                name: name.to_owned(),
-                mode,
-            })
-            .into_iter()
-            .collect())
+        Ok(vec![Listed {
+            name: self.pipeline.clone(),
+            mode: self
+                .declaration
+                .as_ref()
+                .map(|declaration| declaration.mode.clone()),
+        }])
     }
 
     async fn execution(
         &self,
-        _pipeline: &str,
-        _execution_id: &str,
+        pipeline: &str,
+        execution_id: &str,
     ) -> Result<ExecutionRecord, ReadError> {
-        // The id the file carries is proven against the approval's in `evidence`.
-        self.execution
-            .clone()
-            .ok_or_else(|| self.not_given("get-pipeline-execution", "--execution"))
+        if let Some(record) = self
+            .executions
+            .iter()
+            .find(|record| record.execution_id.as_deref() == Some(execution_id))
+        {
+            return Ok(record.clone());
+        }
+        if self.executions.is_empty() {
+            return Err(self.not_given(
+                &format!("execution {execution_id}"),
+                format!(
+                    "aws codepipeline get-pipeline-execution --pipeline-name {pipeline} \
+                     --pipeline-execution-id {execution_id}"
+                ),
+            ));
+        }
+        let given: Vec<&str> = self
+            .executions
+            .iter()
+            .map(|record| record.execution_id.as_deref().unwrap_or("(none)"))
+            .collect();
+        Err(self.problems.add(format!(
+            "the decision reads execution {execution_id}, and the --execution output is about \
+             execution {}: run `aws codepipeline get-pipeline-execution --pipeline-name \
+             {pipeline} --pipeline-execution-id {execution_id} --output json`",
+            given.join(", ")
+        )))
     }
 
     /// The executions the `list-action-executions` output shows an attempt in progress in.
-    async fn executions_in_progress(&self, _pipeline: &str) -> Result<Vec<String>, ReadError> {
-        let records = self
-            .actions
-            .as_ref()
-            .ok_or_else(|| self.not_given("list-action-executions", "--action-executions"))?;
+    async fn executions_in_progress(&self, pipeline: &str) -> Result<Vec<String>, ReadError> {
+        let records = self.actions.as_ref().ok_or_else(|| {
+            self.not_given(
+                "the execution's attempts",
+                format!("aws codepipeline list-action-executions --pipeline-name {pipeline}"),
+            )
+        })?;
         let mut executions: Vec<String> = records
             .iter()
             .filter(|record| record.status == ActionStatus::InProgress)
@@ -173,19 +453,50 @@ impl Pipelines for FilesPipelines {
 
     async fn action_records(
         &self,
-        _pipeline: &str,
-        _execution_id: &str,
+        pipeline: &str,
+        execution_id: &str,
     ) -> Result<Vec<ActionRecord>, ReadError> {
+        let command = format!(
+            "aws codepipeline list-action-executions --pipeline-name {pipeline} --filter \
+             pipelineExecutionId={execution_id}"
+        );
+        let records = self
+            .actions
+            .as_ref()
+            .ok_or_else(|| self.not_given("the execution's attempts", command.clone()))?;
+        // An execution that reached an approval has at least that attempt: a file with none
+        // of its attempts is about other executions.
+        if !records
+            .iter()
+            .any(|record| record.execution_id.as_deref() == Some(execution_id))
+        {
+            let mut others: Vec<&str> = records
+                .iter()
+                .filter_map(|record| record.execution_id.as_deref())
+                .collect();
+            others.sort_unstable();
+            others.dedup();
+            return Err(self.problems.add(format!(
+                "the decision reads the attempts of execution {execution_id}, and the \
+                 --action-executions output has none ({}): run `{command} --output json`",
+                if others.is_empty() {
+                    "it has no attempt at all".to_owned()
+                } else {
+                    format!("it is about execution {}", others.join(", "))
+                }
+            )));
+        }
         // Records of other executions are dropped in `evidence`, as from the SDK.
-        self.actions
-            .clone()
-            .ok_or_else(|| self.not_given("list-action-executions", "--action-executions"))
+        Ok(records.clone())
     }
 
-    async fn declaration(&self, _pipeline: &str) -> Result<Declaration, ReadError> {
-        self.declaration
-            .clone()
-            .ok_or_else(|| self.not_given("get-pipeline", "--declaration"))
+    async fn declaration(&self, pipeline: &str) -> Result<Declaration, ReadError> {
+        self.declaration.clone().ok_or_else(|| {
+            self.not_given(
+                "the pipeline's declaration",
+                format!("aws codepipeline get-pipeline --name {pipeline}"),
+            )
+        })
     }
 
     async fn answer(&self, _answer: &ApprovalAnswer) -> Result<(), AnswerError> {
@@ -195,19 +506,50 @@ impl Pipelines for FilesPipelines {
     }
 }
 
-/// A time as the AWS CLI prints it ("2026-11-26T09:12:03.540000+00:00") or as the wire
-/// protocol carries it (epoch seconds, possibly fractional).
+/// CloudWatch's alarms from `describe-alarms` files.
+#[derive(Debug)]
+pub struct FileAlarms {
+    /// `None` when no file was given.
+    alarms: Option<Vec<AlarmStatus>>,
+    problems: Problems,
+}
+
+/// The members of `describe-alarms` output the gate reads, as the AWS CLI prints them.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AlarmsFile {
+    #[serde(default)]
+    metric_alarms: Vec<AlarmFile>,
+    #[serde(default)]
+    composite_alarms: Vec<AlarmFile>,
+    #[serde(default)]
+    log_alarms: Vec<AlarmFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AlarmFile {
+    alarm_name: Option<String>,
+    state_value: Option<String>,
+    state_reason: Option<String>,
+    state_updated_timestamp: Option<Time>,
+    state_transitioned_timestamp: Option<Time>,
+}
+
+/// A time as the AWS CLI prints it ("2026-11-26T09:12:03.540000+00:00") or as the API's
+/// JSON protocols carry it (epoch seconds).
 #[derive(Clone, Copy, Debug)]
-struct Time(Timestamp);
+struct Time(aws_smithy_types::DateTime);
 
 impl<'de> Deserialize<'de> for Time {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Raw {
             Seconds(f64),
             Text(String),
         }
+        use aws_smithy_types::date_time::Format;
         let invalid = |what: String| {
             serde::de::Error::custom(format!(
                 "expected an ISO 8601 time with an offset or epoch seconds, got {what}"
@@ -215,402 +557,214 @@ impl<'de> Deserialize<'de> for Time {
         };
         match Raw::deserialize(deserializer)? {
             Raw::Seconds(seconds) if seconds.is_finite() => {
-                let whole = seconds.floor();
-                // Both casts are in range for any time Timestamp can hold, which `new` checks.
-                #[allow(clippy::cast_possible_truncation)]
-                let (secs, nanos) = (whole as i64, ((seconds - whole) * 1e9).round() as i32);
-                Timestamp::new(secs, nanos.min(999_999_999))
-                    .map(Time)
-                    .map_err(|_| invalid(seconds.to_string()))
+                Ok(Time(aws_smithy_types::DateTime::from_secs_f64(seconds)))
             }
             Raw::Seconds(seconds) => Err(invalid(seconds.to_string())),
-            Raw::Text(text) => text.parse().map(Time).map_err(|_| invalid(text)),
+            Raw::Text(text) => {
+                aws_smithy_types::DateTime::from_str(&text, Format::DateTimeWithOffset)
+                    .map(Time)
+                    .map_err(|_| invalid(text))
+            }
         }
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct StateFile {
-    pipeline_name: String,
-    #[serde(default)]
-    stage_states: Vec<StageFile>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct StageFile {
-    stage_name: Option<String>,
-    latest_execution: Option<StageExecutionFile>,
-    #[serde(default)]
-    action_states: Vec<ActionFile>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct StageExecutionFile {
-    #[serde(default)]
-    pipeline_execution_id: String,
-    status: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ActionFile {
-    action_name: Option<String>,
-    latest_execution: Option<ActionExecutionFile>,
-    current_revision: Option<CurrentRevisionFile>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ActionExecutionFile {
-    action_execution_id: Option<String>,
-    status: Option<String>,
-    token: Option<String>,
-    last_status_change: Option<Time>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CurrentRevisionFile {
-    #[serde(default)]
-    revision_id: String,
-    created: Option<Time>,
-}
-
-/// A missing status is never taken for success (as in the SDK adapter).
-fn status(status: Option<&str>) -> ActionStatus {
-    status.map_or(ActionStatus::Other("(none)".into()), ActionStatus::parse)
-}
-
-impl StateFile {
-    fn into_snapshot(self) -> PipelineSnapshot {
-        PipelineSnapshot {
-            name: self.pipeline_name,
-            stages: self
-                .stage_states
-                .into_iter()
-                .map(|stage| StageState {
-                    name: stage.stage_name.unwrap_or_default(),
-                    // A missing or empty id is no execution at all (as in the SDK adapter).
-                    execution: stage
-                        .latest_execution
-                        .filter(|execution| !execution.pipeline_execution_id.is_empty())
-                        .map(|execution| StageExecution {
-                            pipeline_execution_id: execution.pipeline_execution_id,
-                            status: ExecutionStatus::parse(execution.status.as_deref()),
-                        }),
-                    actions: stage
-                        .action_states
-                        .into_iter()
-                        .map(|action| ActionState {
-                            name: action.action_name.unwrap_or_default(),
-                            execution: action.latest_execution.map(|execution| ActionExecution {
-                                action_execution_id: execution.action_execution_id,
-                                status: status(execution.status.as_deref()),
-                                token: execution.token.map(ApprovalToken::new),
-                                last_status_change: execution.last_status_change.map(|t| t.0),
-                            }),
-                            current_revision: action.current_revision.map(|revision| {
-                                CurrentRevision {
-                                    revision_id: revision.revision_id,
-                                    created: revision.created.map(|t| t.0),
-                                }
-                            }),
-                        })
-                        .collect(),
-                })
-                .collect(),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ExecutionFile {
-    pipeline_execution: Option<PipelineExecutionFile>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PipelineExecutionFile {
-    pipeline_execution_id: Option<String>,
-    #[serde(default)]
-    artifact_revisions: Vec<ArtifactRevisionFile>,
-    trigger: Option<TriggerFile>,
-    status: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ArtifactRevisionFile {
-    name: Option<String>,
-    revision_id: Option<String>,
-    revision_summary: Option<String>,
-    created: Option<Time>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TriggerFile {
-    trigger_type: Option<String>,
-}
-
-impl ExecutionFile {
-    fn into_record(self) -> ExecutionRecord {
-        let Some(execution) = self.pipeline_execution else {
-            return ExecutionRecord {
-                status: ExecutionStatus::parse(None),
-                ..ExecutionRecord::default()
-            };
-        };
-        ExecutionRecord {
-            execution_id: execution.pipeline_execution_id,
-            artifacts: execution
-                .artifact_revisions
-                .into_iter()
-                .map(|revision| ArtifactRevision {
-                    name: revision.name.unwrap_or_default(),
-                    revision_id: revision.revision_id,
-                    revision_summary: revision.revision_summary,
-                    created: revision.created.map(|t| t.0),
-                })
-                .collect(),
-            trigger: execution.trigger.and_then(|trigger| trigger.trigger_type),
-            status: ExecutionStatus::parse(execution.status.as_deref()),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ActionsFile {
-    #[serde(default)]
-    action_execution_details: Vec<ActionDetailFile>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ActionDetailFile {
-    pipeline_execution_id: Option<String>,
-    action_execution_id: Option<String>,
-    stage_name: Option<String>,
-    action_name: Option<String>,
-    status: Option<String>,
-    start_time: Option<Time>,
-    last_update_time: Option<Time>,
-    input: Option<ActionInputFile>,
-    output: Option<ActionOutputFile>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ActionInputFile {
-    action_type_id: Option<ActionTypeFile>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ActionTypeFile {
-    category: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ActionOutputFile {
-    #[serde(default)]
-    output_artifacts: Vec<ArtifactFile>,
-    output_variables: Option<BTreeMap<String, String>>,
-    execution_result: Option<ExecutionResultFile>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ExecutionResultFile {
-    external_execution_id: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ArtifactFile {
-    name: Option<String>,
-}
-
-/// As the SDK adapter's `action_record`: a record that does not say what kind of action it
-/// is may be a source, so it is never ignored.
-fn action_record(detail: &ActionDetailFile) -> ActionRecord {
-    let category = detail
-        .input
-        .as_ref()
-        .and_then(|input| input.action_type_id.as_ref())
-        .and_then(|id| id.category.as_deref());
-    let kind = match category {
-        Some("Source") => ActionKind::Source,
-        Some("Approval" | "Build" | "Compute" | "Deploy" | "Invoke" | "Test") => ActionKind::Other,
-        _ => ActionKind::Unknown,
+macro_rules! alarm {
+    ($builder:expr, $file:expr) => {
+        $builder
+            .set_alarm_name($file.alarm_name.clone())
+            .set_state_value($file.state_value.as_deref().map(StateValue::from))
+            .set_state_reason($file.state_reason.clone())
+            .set_state_updated_timestamp($file.state_updated_timestamp.map(|t| t.0))
+            .set_state_transitioned_timestamp($file.state_transitioned_timestamp.map(|t| t.0))
+            .build()
     };
-    let output = detail.output.as_ref();
-    ActionRecord {
-        execution_id: detail.pipeline_execution_id.clone(),
-        action_execution_id: detail.action_execution_id.clone(),
-        stage: detail.stage_name.clone().unwrap_or_default(),
-        action: detail.action_name.clone().unwrap_or_default(),
-        kind,
-        status: status(detail.status.as_deref()),
-        // An attempt cannot have changed last before it started.
-        updated: [detail.last_update_time, detail.start_time]
-            .into_iter()
-            .flatten()
-            .map(|t| t.0)
-            .max(),
-        output_artifacts: output
-            .map(|output| {
-                output
-                    .output_artifacts
-                    .iter()
-                    .filter_map(|artifact| artifact.name.clone())
-                    .collect()
-            })
-            .unwrap_or_default(),
-        variables: output
-            .and_then(|output| output.output_variables.clone())
-            .unwrap_or_default(),
-        started: detail.start_time.as_ref().map(|t| t.0),
-        external_execution_id: output
-            .and_then(|output| output.execution_result.as_ref())
-            .and_then(|result| result.external_execution_id.clone()),
+}
+
+impl FileAlarms {
+    /// Reads every page of every file given to `--alarms`.
+    pub fn read(files: &[Given<'_>], problems: Problems) -> Result<Self, FileError> {
+        if files.is_empty() {
+            return Ok(Self {
+                alarms: None,
+                problems,
+            });
+        }
+        let mut alarms = Vec::new();
+        for &given in files {
+            for document in documents(given, Kind::Alarms)? {
+                let mut deserializer = serde_json::Deserializer::from_slice(document);
+                let file: AlarmsFile = serde_path_to_error::deserialize(&mut deserializer)
+                    .map_err(|error| FileError {
+                        file: given.name.to_owned(),
+                        message: format!(
+                            "is not `aws cloudwatch describe-alarms` output: at {}: {}",
+                            error.path(),
+                            error.inner()
+                        ),
+                    })?;
+                let output = DescribeAlarmsOutput::builder()
+                    .set_metric_alarms(Some(
+                        file.metric_alarms
+                            .iter()
+                            .map(|alarm| alarm!(MetricAlarm::builder(), alarm))
+                            .collect(),
+                    ))
+                    .set_composite_alarms(Some(
+                        file.composite_alarms
+                            .iter()
+                            .map(|alarm| alarm!(CompositeAlarm::builder(), alarm))
+                            .collect(),
+                    ))
+                    .set_log_alarms(Some(
+                        file.log_alarms
+                            .iter()
+                            .map(|alarm| alarm!(LogAlarm::builder(), alarm))
+                            .collect(),
+                    ))
+                    .build();
+                alarms.extend(answers::alarm_statuses(&output));
+            }
+        }
+        Ok(Self {
+            alarms: Some(alarms),
+            problems,
+        })
     }
 }
 
-#[derive(Deserialize)]
-struct DeclarationFile {
-    pipeline: Option<PipelineDeclarationFile>,
-}
+const DESCRIBE_ALARMS: &str =
+    "aws cloudwatch describe-alarms --alarm-types MetricAlarm CompositeAlarm --output json";
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PipelineDeclarationFile {
-    #[serde(default)]
-    stages: Vec<StageDeclarationFile>,
-    execution_mode: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct StageDeclarationFile {
-    name: String,
-    #[serde(default)]
-    actions: Vec<ActionDeclarationFile>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ActionDeclarationFile {
-    name: String,
-    timeout_in_minutes: Option<i64>,
-}
-
-impl DeclarationFile {
-    fn into_declaration(self) -> Declaration {
-        Declaration {
-            mode: ExecutionMode::parse(
-                self.pipeline
-                    .as_ref()
-                    .and_then(|pipeline| pipeline.execution_mode.as_deref()),
-            ),
-            timeouts: self
-                .pipeline
-                .map(|pipeline| pipeline.stages)
-                .unwrap_or_default()
-                .into_iter()
-                .flat_map(|stage| {
-                    let name = stage.name;
-                    stage
-                        .actions
-                        .into_iter()
-                        .map(move |action| ((name.clone(), action.name), action.timeout_in_minutes))
-                })
-                .collect(),
+impl Alarms for FileAlarms {
+    async fn describe(&self, query: AlarmQuery<'_>) -> Result<Vec<AlarmStatus>, ReadError> {
+        let Some(alarms) = &self.alarms else {
+            return Err(self.problems.add(format!(
+                "the decision reads alarm states, and no file gives them: run `{DESCRIBE_ALARMS} \
+                 {}` and give its output with --alarms",
+                query_options(query)
+            )));
+        };
+        match query {
+            AlarmQuery::Names(names) => {
+                let found: Vec<AlarmStatus> = alarms
+                    .iter()
+                    .filter(|alarm| names.contains(&alarm.name))
+                    .cloned()
+                    .collect();
+                let absent: Vec<&str> = names
+                    .iter()
+                    .filter(|name| !found.iter().any(|alarm| &alarm.name == *name))
+                    .map(String::as_str)
+                    .collect();
+                if absent.is_empty() {
+                    Ok(found)
+                } else {
+                    Err(self.problems.add(format!(
+                        "the decision reads alarm {}, and no --alarms file has it: run \
+                         `{DESCRIBE_ALARMS} {}`",
+                        absent.join(", "),
+                        query_options(query)
+                    )))
+                }
+            }
+            AlarmQuery::Prefix(prefix) => {
+                let found: Vec<AlarmStatus> = alarms
+                    .iter()
+                    .filter(|alarm| alarm.name.starts_with(prefix))
+                    .cloned()
+                    .collect();
+                if found.is_empty() {
+                    Err(self.problems.add(format!(
+                        "the decision reads the alarms whose names start with {prefix:?}, and no \
+                         --alarms file has one: run `{DESCRIBE_ALARMS} {}`",
+                        query_options(query)
+                    )))
+                } else {
+                    Ok(found)
+                }
+            }
         }
+    }
+}
+
+fn query_options(query: AlarmQuery<'_>) -> String {
+    match query {
+        AlarmQuery::Names(names) => format!("--alarm-names {}", names.join(" ")),
+        AlarmQuery::Prefix(prefix) => format!("--alarm-name-prefix {prefix}"),
+    }
+}
+
+/// SSM Change Calendars' states from `get-calendar-state` files, by calendar.
+#[derive(Debug)]
+pub struct FileCalendars {
+    readings: BTreeMap<String, Vec<(Timestamp, CalendarState, Option<Timestamp>)>>,
+    problems: Problems,
+}
+
+impl FileCalendars {
+    /// Reads `--calendars` files: each is `get-calendar-state` output for the calendar
+    /// `calendar` names (the output does not name its calendar).
+    pub fn read(files: &[(&str, Given<'_>)], problems: Problems) -> Result<Self, FileError> {
+        let mut readings: BTreeMap<String, Vec<_>> = BTreeMap::new();
+        for &(calendar, given) in files {
+            for output in sdk_read_all(
+                given,
+                Kind::CalendarState,
+                GetCalendarStateOutput::deserialize,
+            )? {
+                let refuse = |message: String| FileError {
+                    file: given.name.to_owned(),
+                    message,
+                };
+                let at = output
+                    .at_time()
+                    .and_then(|text| text.parse::<Timestamp>().ok())
+                    .ok_or_else(|| refuse("has no AtTime that reads as a time".into()))?;
+                let (state, next) =
+                    answers::calendar_state(&output).map_err(|error| refuse(error.to_string()))?;
+                readings
+                    .entry(calendar.to_owned())
+                    .or_default()
+                    .push((at, state, next));
+            }
+        }
+        Ok(Self { readings, problems })
+    }
+}
+
+impl Calendars for FileCalendars {
+    /// A file's state holds from the time it was read (`AtTime`) until its next transition,
+    /// so it answers for any moment in between.
+    async fn state(&self, calendar: &str, at: Timestamp) -> Result<CalendarReading, ReadError> {
+        let command = format!(
+            "aws ssm get-calendar-state --calendar-names {calendar} --at-time {} --output json",
+            at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        );
+        let Some(readings) = self.readings.get(calendar) else {
+            return Err(self.problems.add(format!(
+                "the decision reads calendar {calendar}, and no file gives it: run `{command}` \
+                 and give its output with --calendars {calendar}=FILE"
+            )));
+        };
+        readings
+            .iter()
+            .find(|(read_at, _, next)| *read_at <= at && next.is_none_or(|next| at < next))
+            .map(|(_, state, next)| CalendarReading {
+                at,
+                state: state.clone(),
+                next_transition: *next,
+            })
+            .ok_or_else(|| {
+                self.problems.add(format!(
+                    "the decision reads calendar {calendar} at {}, and no --calendars file for \
+                     it covers that moment: run `{command}`",
+                    at.strftime("%Y-%m-%d %H:%M:%S UTC")
+                ))
+            })
     }
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-    use crate::notice::ApprovalTarget;
-    use crate::pipeline::ApprovalStatus;
-
-    const STATE: &str = r#"{"pipelineName": "web-shop", "stageStates": [
-        {"stageName": "Approve", "latestExecution": {"pipelineExecutionId": "e-1", "status": "InProgress"},
-         "actionStates": [{"actionName": "Manual", "latestExecution": {"status": "InProgress",
-            "token": "t-1", "lastStatusChange": "2026-11-26T09:12:03.540000+00:00"}}]},
-        {"stageName": "Source", "latestExecution": {"pipelineExecutionId": ""},
-         "actionStates": [{"actionName": "Git", "currentRevision": {"revisionId": "abc",
-            "created": 1795685400.5}}]}]}"#;
-
-    fn answer() -> ApprovalAnswer {
-        ApprovalAnswer {
-            target: ApprovalTarget {
-                pipeline: "web-shop".into(),
-                stage: "Approve".into(),
-                action: "Manual".into(),
-            },
-            token: ApprovalToken::new("t-1"),
-            status: ApprovalStatus::Approved,
-            summary: "no".into(),
-        }
-    }
-
-    #[tokio::test]
-    async fn reads_cli_and_wire_times_and_converts_as_the_sdk_adapter() {
-        let files = FilesPipelines::from_json(STATE, None, None, None).unwrap();
-        let state = files.state("web-shop").await.unwrap();
-        let approval = state.stages[0].actions[0].execution.clone().unwrap();
-        assert_eq!(
-            approval.last_status_change,
-            Some("2026-11-26T09:12:03.54Z".parse().unwrap())
-        );
-        assert_eq!(approval.status, ActionStatus::InProgress);
-        // An empty execution id is no execution, as the SDK adapter reads it.
-        assert_eq!(state.stages[1].execution, None);
-        let revision = state.stages[1].actions[0].current_revision.clone().unwrap();
-        assert_eq!(
-            revision.created,
-            Some(Timestamp::new(1_795_685_400, 500_000_000).unwrap())
-        );
-    }
-
-    #[tokio::test]
-    async fn never_answers_and_a_missing_file_is_a_final_read_it_names() {
-        let files = FilesPipelines::from_json(STATE, None, None, None).unwrap();
-        assert!(matches!(
-            files.answer(&answer()).await,
-            Err(AnswerError::Refused(_))
-        ));
-        let read = files.execution("web-shop", "e-1").await.unwrap_err();
-        assert!(matches!(read, ReadError::Final(_)));
-        assert_eq!(files.missing().list(), vec!["get-pipeline-execution"]);
-        assert!(matches!(
-            files.state("web-api").await,
-            Err(ReadError::Final(_))
-        ));
-    }
-
-    #[tokio::test]
-    async fn the_live_wrapper_never_answers_either() {
-        let files = FilesPipelines::from_json(STATE, None, None, None).unwrap();
-        let live = crate::cli::ReadOnly(files);
-        assert!(matches!(
-            live.answer(&answer()).await,
-            Err(AnswerError::Refused(_))
-        ));
-    }
-
-    #[test]
-    fn a_time_without_an_offset_is_refused() {
-        let state = STATE.replace("+00:00", "");
-        let error = FilesPipelines::from_json(&state, None, None, None).unwrap_err();
-        assert!(error.message.contains("lastStatusChange"), "{error}");
-    }
-}
+mod tests;

@@ -28,6 +28,7 @@ impl<E: Ports> Gate<E> {
         approval: &LiveApproval,
         claims: Option<&Claims>,
         declarations: &Declarations,
+        read_at: Timestamp,
     ) -> Result<(ExecutionFacts, Option<Declaration>, Conditions), GateError> {
         let needs = rule
             .revisions
@@ -56,7 +57,6 @@ impl<E: Ports> Gate<E> {
                 .is_some_and(|calendars| calendars.on_closed == Severity::Defer);
         let pipeline = approval.target().pipeline.as_str();
         let execution_id = approval.execution().as_str();
-        let read_at = (self.clock)();
         let (execution, actions, declaration, conditions) = tokio::join!(
             async {
                 if needs_execution {

@@ -7,10 +7,12 @@ use std::io::{Read, Write};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use crate::common::{demo_policy, demo_stand_in, event, sdk_for};
-use approval_gate::aws::CodePipeline;
+use crate::common::{demo_fixture, demo_policy, demo_stand_in, event, sdk_for};
+use approval_gate::aws::{CloudWatch, CodePipeline, Ssm};
 use approval_gate::cli::NoTopic;
-use approval_gate::cli::files::FilesPipelines;
+use approval_gate::cli::files::{
+    FileAlarms, FileCalendars, FilesPipelines, Given, PipelineFiles, Problems,
+};
 use approval_gate::handler::{Explained, Gate, Settings};
 use approval_gate::policy::Policy;
 use approval_gate::report::Outcome;
@@ -18,8 +20,9 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 /// The demo notices that name an approval waiting in the stand-in.
-const LIVE_NOTICES: [&str; 9] = [
+const LIVE_NOTICES: [&str; 10] = [
     "approved-by-rule",
+    "deferred-by-alarm",
     "deferred-by-freeze",
     "rejected-by-rule",
     "outside-window",
@@ -52,13 +55,22 @@ fn stdout(output: &Output) -> String {
 /// One awsJson1.1 call to the stand-in, by hand, so the test holds the response body
 /// exactly as CodePipeline sends it (and as `aws codepipeline …` prints it, bar times).
 fn call(address: &str, operation: &str, input: &Value) -> Option<Value> {
+    call_target(
+        address,
+        &format!("CodePipeline_20150709.{operation}"),
+        input,
+    )
+}
+
+/// [`call`] for any awsJson1.1 target (`AmazonSSM.GetCalendarState`).
+fn call_target(address: &str, target: &str, input: &Value) -> Option<Value> {
     let body = input.to_string();
     let mut stream = std::net::TcpStream::connect(address).unwrap();
     write!(
         stream,
         "POST / HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\
          Content-Type: application/x-amz-json-1.1\r\n\
-         X-Amz-Target: CodePipeline_20150709.{operation}\r\nContent-Length: {}\r\n\r\n{body}",
+         X-Amz-Target: {target}\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -99,7 +111,13 @@ fn as_cli_prints(value: &mut Value) {
             for (key, field) in object.iter_mut() {
                 let time = matches!(
                     key.as_str(),
-                    "created" | "updated" | "lastStatusChange" | "startTime" | "lastUpdateTime"
+                    "created"
+                        | "updated"
+                        | "lastStatusChange"
+                        | "startTime"
+                        | "lastUpdateTime"
+                        | "StateUpdatedTimestamp"
+                        | "StateTransitionedTimestamp"
                 );
                 match field.as_f64() {
                     Some(seconds) if time => {
@@ -125,28 +143,128 @@ fn settings() -> Settings {
     }
 }
 
-async fn explain_from(
-    files: &[Option<Value>; 4],
-    pipeline: &str,
-    stage: &str,
-    action: &str,
-) -> Explained {
-    let [state, execution, actions, declaration] = files
+/// What `aws cloudwatch describe-alarms --output json` prints for the demo's alarms, read
+/// through the SDK from the stand-in (which speaks CloudWatch's CBOR).
+async fn alarms_file(sdk: &aws_config::SdkConfig) -> Value {
+    use aws_sdk_cloudwatch::types::AlarmType;
+    let names: Vec<String> = demo_fixture()["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|alarm| alarm["AlarmName"].as_str().unwrap().to_owned())
+        .collect();
+    let output = aws_sdk_cloudwatch::Client::new(sdk)
+        .describe_alarms()
+        .set_alarm_names(Some(names))
+        .alarm_types(AlarmType::MetricAlarm)
+        .alarm_types(AlarmType::CompositeAlarm)
+        .send()
+        .await
+        .unwrap();
+    let alarms: Vec<Value> = output
+        .metric_alarms()
+        .iter()
+        .map(|alarm| {
+            json!({
+                "AlarmName": alarm.alarm_name(),
+                "StateValue": alarm.state_value().map(|state| state.as_str()),
+                "StateReason": alarm.state_reason(),
+                "StateUpdatedTimestamp": alarm.state_updated_timestamp().map(|t| t.as_secs_f64()),
+            })
+        })
+        .collect();
+    json!({ "MetricAlarms": alarms, "CompositeAlarms": [] })
+}
+
+/// What `aws ssm get-calendar-state --calendar-names C --at-time T` prints for each of the
+/// demo's calendars, at the moment the demo's approvals started waiting.
+fn given(text: &Option<String>) -> Option<Given<'_>> {
+    text.as_deref().map(|text| Given {
+        name: "file.json",
+        text,
+    })
+}
+
+fn calendar_files(address: &str, since: Timestamp) -> Vec<(String, Value)> {
+    demo_fixture()["calendars"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|calendar| {
+            let input = json!({
+                "CalendarNames": [calendar],
+                "AtTime": since.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            });
+            let answer = call_target(address, "AmazonSSM.GetCalendarState", &input).unwrap();
+            (calendar.clone(), answer)
+        })
+        .collect()
+}
+
+/// The evidence of one approval as files.
+#[derive(Clone)]
+struct Evidence {
+    codepipeline: [Option<Value>; 4],
+    alarms: Value,
+    calendars: Vec<(String, Value)>,
+}
+
+async fn explain_from(evidence: &Evidence, pipeline: &str, stage: &str, action: &str) -> Explained {
+    let [state, execution, actions, declaration] = evidence
+        .codepipeline
         .each_ref()
         .map(|file| file.as_ref().map(Value::to_string));
-    let files = FilesPipelines::from_json(
-        &state.unwrap(),
-        execution.as_deref(),
-        actions.as_deref(),
-        declaration.as_deref(),
+    let problems = Problems::default();
+    let files = FilesPipelines::read(
+        pipeline,
+        PipelineFiles {
+            state: given(&state),
+            executions: given(&execution).as_slice(),
+            action_executions: given(&actions).as_slice(),
+            declaration: given(&declaration),
+        },
+        problems.clone(),
     )
     .unwrap();
+    let alarms = evidence.alarms.to_string();
+    let alarms = FileAlarms::read(
+        &[Given {
+            name: "alarms.json",
+            text: &alarms,
+        }],
+        problems.clone(),
+    )
+    .unwrap();
+    let calendar_texts: Vec<(String, String)> = evidence
+        .calendars
+        .iter()
+        .map(|(calendar, answer)| (calendar.clone(), answer.to_string()))
+        .collect();
+    let calendar_files: Vec<(&str, Given<'_>)> = calendar_texts
+        .iter()
+        .map(|(calendar, text)| {
+            (
+                calendar.as_str(),
+                Given {
+                    name: "calendar.json",
+                    text,
+                },
+            )
+        })
+        .collect();
+    let calendars = FileCalendars::read(&calendar_files, problems.clone()).unwrap();
     let policy = Policy::from_json(&demo_policy()).unwrap();
-    let gate = Gate::new(policy, settings(), files, None::<NoTopic>);
+    let gate =
+        Gate::new(policy, settings(), files, None::<NoTopic>).with_conditions(alarms, calendars);
     let mut explained = gate
         .explain(pipeline, Some((stage, action)), at())
         .await
         .unwrap();
+    assert_eq!(
+        problems.list(),
+        Vec::<String>::new(),
+        "the files give every read"
+    );
     assert_eq!(explained.len(), 1);
     explained.remove(0)
 }
@@ -156,9 +274,20 @@ async fn explain_from_files_decides_every_demo_notice_as_the_function_does() {
     let stand_in = demo_stand_in().await;
     let sdk = sdk_for(&stand_in).await;
     let policy = Policy::from_json(&demo_policy()).unwrap();
-    let function =
-        Gate::new(policy, settings(), CodePipeline::new(&sdk), None::<NoTopic>).with_clock(at);
+    let function = Gate::new(policy, settings(), CodePipeline::new(&sdk), None::<NoTopic>)
+        .with_conditions(CloudWatch::new(&sdk), Ssm::new(&sdk))
+        .with_clock(at);
     let address = stand_in.address().to_string();
+    let alarms = alarms_file(&sdk).await;
+    // The demo's approvals started waiting an hour before the stand-in started.
+    let since = at() - jiff::SignedDuration::from_hours(2);
+    let calendars = {
+        let address = address.clone();
+        tokio::task::spawn_blocking(move || calendar_files(&address, since))
+            .await
+            .unwrap()
+    };
+    let mut rules_seen = Vec::new();
     let mut verdicts = Vec::new();
     for name in LIVE_NOTICES {
         let response = function.handle(&event(name)).await.unwrap();
@@ -170,8 +299,18 @@ async fn explain_from_files_decides_every_demo_notice_as_the_function_does() {
                 .await
                 .unwrap()
         };
+        let wire = Evidence {
+            codepipeline: wire,
+            alarms: alarms.clone(),
+            calendars: calendars.clone(),
+        };
         let mut printed = wire.clone();
-        printed.iter_mut().flatten().for_each(as_cli_prints);
+        printed
+            .codepipeline
+            .iter_mut()
+            .flatten()
+            .chain([&mut printed.alarms])
+            .for_each(as_cli_prints);
         for files in [&wire, &printed] {
             let Explained::Decided(explanation) =
                 explain_from(files, &target.pipeline, &target.stage, &target.action).await
@@ -191,7 +330,16 @@ async fn explain_from_files_decides_every_demo_notice_as_the_function_does() {
             assert_eq!(explanation.execution, report.execution_id.clone().unwrap());
         }
         verdicts.push(report.outcome.as_str());
+        rules_seen.extend(report.rule.clone());
     }
+    // The alarm and calendar rule is among them: explain reads CloudWatch and SSM as the
+    // function does.
+    assert!(
+        rules_seen
+            .iter()
+            .any(|rule| rule == "checkout-while-healthy"),
+        "{rules_seen:?}"
+    );
     // The comparison covers every verdict.
     for verdict in ["approve", "reject", "abstain", "defer"] {
         assert!(verdicts.contains(&verdict), "{verdict} in {verdicts:?}");
@@ -271,22 +419,83 @@ fn explain_exit_codes_say_what_went_wrong() {
     let (policy, state_file) = (policy.to_str().unwrap(), state_file.to_str().unwrap());
     let base = ["explain", "--policy", policy, "--state", state_file];
 
-    // No ListActionExecutions output: require_succeeded cannot be proven, so it fails.
+    // Evidence the decision reads and no file gives is an error naming the command to
+    // run, not a verdict decided without it (text or JSON).
     let output = cli(
         &[&base[..], &["--pipeline", "web-api", "--exit-code"]].concat(),
         &[],
     );
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(3));
+    assert_eq!(stdout(&output), "");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("list-action-executions"), "{stderr}");
-    assert!(stdout(&output).contains("verdict: reject"));
-
-    let other = cli(&[&base[..], &["--pipeline", "web-shop"]].concat(), &[]);
-    assert_eq!(
-        other.status.code(),
-        Some(3),
-        "the state is about another pipeline"
+    assert!(
+        stderr.contains("run `aws codepipeline get-pipeline --name web-api --output json`"),
+        "{stderr}"
     );
+    let json = cli(
+        &[&base[..], &["--pipeline", "web-api", "--format", "json"]].concat(),
+        &[],
+    );
+    assert_eq!(json.status.code(), Some(3));
+    let errors: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(
+        errors["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("--declaration"),
+        "{errors}"
+    );
+
+    // A file about another pipeline, of another kind, or not JSON, is refused naming it.
+    let other = cli(&[&base[..], &["--pipeline", "web-shop"]].concat(), &[]);
+    assert_eq!(other.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&other.stderr);
+    assert!(
+        stderr.contains(r#"is about pipeline "web-api", not "web-shop""#),
+        "{stderr}"
+    );
+    let wrong_kind = cli(
+        &[
+            &base[..],
+            &["--pipeline", "web-api", "--declaration", state_file],
+        ]
+        .concat(),
+        &[],
+    );
+    assert_eq!(wrong_kind.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&wrong_kind.stderr);
+    assert!(
+        stderr.contains(
+            "looks like `aws codepipeline get-pipeline-state` output, but --declaration takes \
+             `aws codepipeline get-pipeline` output"
+        ),
+        "{stderr}"
+    );
+    let yaml = dir.join("state.yaml");
+    std::fs::write(
+        &yaml,
+        "pipelineName: web-api\nstageStates:\n- stageName: Source\n",
+    )
+    .unwrap();
+    let as_yaml = cli(
+        &[
+            "explain",
+            "--policy",
+            policy,
+            "--state",
+            yaml.to_str().unwrap(),
+            "--pipeline",
+            "web-api",
+        ],
+        &[],
+    );
+    assert_eq!(as_yaml.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&as_yaml.stderr);
+    assert!(
+        stderr.contains("run the AWS CLI with --output json"),
+        "{stderr}"
+    );
+
     let gone = cli(
         &[
             "explain",
@@ -305,10 +514,16 @@ fn explain_exit_codes_say_what_went_wrong() {
         &[],
     );
     assert_eq!(usage.status.code(), Some(2), "neither --state nor --live");
+    let declaration = dir.join("pipeline.json");
+    let declared = json!({"pipeline": {"name": "web-api", "stages": [],
+        "roleArn": "arn:aws:iam::111122223333:role/pipeline", "executionMode": "SUPERSEDED"}});
+    std::fs::write(&declaration, declared.to_string()).unwrap();
     let not_waiting = cli(
         &[
             &base[..],
             &[
+                "--declaration",
+                declaration.to_str().unwrap(),
                 "--pipeline",
                 "web-api",
                 "--stage",
@@ -320,7 +535,7 @@ fn explain_exit_codes_say_what_went_wrong() {
         .concat(),
         &[],
     );
-    assert_eq!(not_waiting.status.code(), Some(0));
+    assert_eq!(not_waiting.status.code(), Some(0), "{not_waiting:?}");
     assert!(stdout(&not_waiting).contains("the gate would answer: nothing"));
 }
 
@@ -431,26 +646,30 @@ async fn explain_finds_a_parallel_pipelines_approvals_live_and_from_files() {
         &json!({ "pipelineName": PIPELINE }),
     )
     .unwrap();
-    let execution = call(
-        &address,
-        "GetPipelineExecution",
-        &json!({ "pipelineName": PIPELINE, "pipelineExecutionId": EXECUTIONS[0] }),
-    )
-    .unwrap();
+    let execution = |id: &str| {
+        call(
+            &address,
+            "GetPipelineExecution",
+            &json!({ "pipelineName": PIPELINE, "pipelineExecutionId": id }),
+        )
+        .unwrap()
+    };
+    let executions = [execution(EXECUTIONS[0]), execution(EXECUTIONS[1])];
     let file = |name: &str, value: &Value| {
         let path = dir.path().join(name);
         std::fs::write(&path, value.to_string()).unwrap();
         path.to_str().unwrap().to_owned()
     };
-    let (state, declaration, actions, execution) = (
+    let (state, declaration, actions, first, second) = (
         file("state.json", &state),
         file("pipeline.json", &declaration),
         file("actions.json", &actions),
-        file("execution.json", &execution),
+        file("execution-1.json", &executions[0]),
+        file("execution-2.json", &executions[1]),
     );
     let endpoint = stand_in.endpoint_url();
     let policy = policy.to_str().unwrap().to_owned();
-    let (live, files) = tokio::task::spawn_blocking(move || {
+    let (live, files, one) = tokio::task::spawn_blocking(move || {
         let env = [
             ("AWS_ENDPOINT_URL", endpoint.as_str()),
             ("AWS_REGION", "us-east-1"),
@@ -471,27 +690,26 @@ async fn explain_finds_a_parallel_pipelines_approvals_live_and_from_files() {
             ],
             &env,
         );
-        let files = cli(
-            &[
-                "explain",
-                "--policy",
-                &policy,
-                "--state",
-                &state,
-                "--declaration",
-                &declaration,
-                "--action-executions",
-                &actions,
-                "--execution",
-                &execution,
-                "--pipeline",
-                PIPELINE,
-                "--format",
-                "json",
-            ],
-            &[],
-        );
-        (live, files)
+        let files = [
+            "explain",
+            "--policy",
+            &policy,
+            "--state",
+            &state,
+            "--declaration",
+            &declaration,
+            "--action-executions",
+            &actions,
+            "--pipeline",
+            PIPELINE,
+            "--format",
+            "json",
+            "--execution",
+            &first,
+        ];
+        let one = cli(&files, &[]);
+        let both = cli(&[&files[..], &[second.as_str()]].concat(), &[]);
+        (live, both, one)
     })
     .await
     .unwrap();
@@ -523,14 +741,19 @@ async fn explain_finds_a_parallel_pipelines_approvals_live_and_from_files() {
             (EXECUTIONS[1].to_owned(), "reject".to_owned()),
         ]
     );
-    // From files, an execution is known to be in progress only from its
-    // get-pipeline-execution output: the other execution's approval is not shown waiting.
-    assert_eq!(
-        decided("files", &files),
-        [
-            ("-".to_owned(), "not waiting".to_owned()),
-            (EXECUTIONS[0].to_owned(), "approve".to_owned()),
-        ]
+    // From files, each execution's get-pipeline-execution output is needed (its status is
+    // read, as the function reads it): with both, the same decisions as live; with one,
+    // no verdict, and the command to run for the other.
+    assert_eq!(decided("files", &files), decided("live", &live));
+    assert_eq!(one.status.code(), Some(3), "{one:?}");
+    let errors: Value = serde_json::from_slice(&one.stdout).unwrap();
+    let errors = errors["errors"].to_string();
+    assert!(
+        errors.contains(&format!(
+            "execution {}, and the --execution output is about execution {}",
+            EXECUTIONS[1], EXECUTIONS[0]
+        )),
+        "{errors}"
     );
     assert!(stand_in.calls_to("PutApprovalResult").is_empty());
 }

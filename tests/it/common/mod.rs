@@ -96,6 +96,10 @@ pub async fn demo_stand_in() -> stand_in::StandIn {
     for alarm in fixture["alarms"].as_array().into_iter().flatten() {
         stand_in.put_alarm(alarm.clone());
     }
+    for (calendar, state) in fixture["calendars"].as_object().into_iter().flatten() {
+        assert_eq!(state, "OPEN", "the demo's calendars are open");
+        stand_in.put_calendar(calendar, &[]);
+    }
     stand_in
 }
 

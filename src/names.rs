@@ -48,7 +48,7 @@ fn is_separator(c: char) -> bool {
 /// they can make a name read as something else, and between the characters of a token
 /// they hide it from redaction. Removed: bidi controls, zero-width characters, joiners,
 /// the soft hyphen, variation selectors and the byte order mark.
-fn is_invisible(c: char) -> bool {
+pub fn is_invisible(c: char) -> bool {
     matches!(
         c,
         '\u{00ad}'

@@ -140,6 +140,17 @@ struct CalendarArgs {
     /// How many days to list
     #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(i64).range(1..=400))]
     days: i64,
+    /// text: a listing for people; ics: one iCalendar (RFC 5545) file of every rule's
+    /// periods, to import or subscribe to in a calendar
+    #[arg(long, value_enum, default_value_t = CalendarFormat::Text)]
+    format: CalendarFormat,
+}
+
+#[derive(Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+enum CalendarFormat {
+    #[default]
+    Text,
+    Ics,
 }
 
 /// A failure that ends the command with its exit code.
@@ -385,12 +396,20 @@ fn run_calendar(args: &CalendarArgs) -> Result<u8, Failure> {
         .iter()
         .filter(|rule| args.rule.as_ref().is_none_or(|name| &rule.name == name))
         .collect();
+    let ics = args.format == CalendarFormat::Ics;
     if let Some(name) = &args.rule {
         match rules.first() {
             None => {
                 return Err(Failure::new(
                     exit::FAILED,
                     format!("no rule is named {name:?}"),
+                ));
+            }
+            // An iCalendar object must hold a component: there is nothing to write.
+            Some(rule) if rule.windows.is_none() && ics => {
+                return Err(Failure::new(
+                    exit::FAILED,
+                    format!("rule {name} has no windows: it may approve at any time"),
                 ));
             }
             Some(rule) if rule.windows.is_none() => {
@@ -401,7 +420,7 @@ fn run_calendar(args: &CalendarArgs) -> Result<u8, Failure> {
         }
     }
     let now = Timestamp::now();
-    let mut printed = 0;
+    let mut listings = Vec::new();
     for rule in rules {
         let Some(windows) = &rule.windows else {
             continue;
@@ -413,14 +432,25 @@ fn run_calendar(args: &CalendarArgs) -> Result<u8, Failure> {
                 .map(|start| start.timestamp())
                 .map_err(|error| Failure::new(exit::USAGE, format!("--from {date}: {error}")))?,
         };
-        if printed > 0 {
-            emit("\n");
+        if !ics {
+            if !listings.is_empty() {
+                emit("\n");
+            }
+            emit(&calendar::rule_text(rule, windows, from, args.days));
         }
-        emit(&calendar::rule_text(rule, windows, from, args.days));
-        printed += 1;
+        listings.push(calendar::Listing {
+            rule,
+            windows,
+            from,
+            until: calendar::until(windows, from, args.days),
+        });
     }
-    if printed == 0 {
-        println!("no rule has windows: every rule may approve at any time");
+    let none = "no rule has windows: every rule may approve at any time";
+    match (listings.is_empty(), ics) {
+        (true, true) => return Err(Failure::new(exit::FAILED, none)),
+        (true, false) => println!("{none}"),
+        (false, true) => emit(&calendar::ics(&listings, now)),
+        (false, false) => {}
     }
     Ok(exit::OK)
 }

@@ -6,6 +6,7 @@
 pub mod calendar;
 pub mod explain;
 pub mod files;
+pub mod ics;
 pub mod validate;
 
 use jiff::tz::TimeZone;

@@ -620,6 +620,309 @@ fn calendar_lists_periods_freezes_and_clock_changes_in_the_rules_zone() {
     assert_eq!(unknown.status.code(), Some(1));
 }
 
+/// The rules of the iCalendar test: Berlin's clocks go forward on Sunday 2027-03-28 and a
+/// freeze with a hostile reason starts on Monday; a second rule, with a hostile name long
+/// enough to be folded, lives in UTC.
+const ICS_RULES: [&str; 2] = [
+    "prod",
+    "night; \"ops\", ünïcödé ünïcödé ünïcödé ünïcödé ünïcödé ünïcödé \\ 🦀🦀🦀🦀🦀🦀",
+];
+const ICS_FREEZE: &str = "audit, Q1; week\\end 🦀";
+
+fn ics_policy(dir: &std::path::Path) -> String {
+    let policy = json!({"rules": [
+        {"name": ICS_RULES[0], "match": {"stage": "Prod"}, "windows": {
+            "timezone": "Europe/Berlin",
+            "allow": [{"days": ["fri", "mon"], "from": "09:00", "to": "17:00"}],
+            "freeze": [{"from": "2027-03-29T12:00", "to": "2027-03-30T00:00", "reason": ICS_FREEZE}]}},
+        {"name": ICS_RULES[1], "windows": {
+            "timezone": "UTC",
+            "allow": [{"days": ["sat"], "from": "22:00", "to": "23:00"}]}}
+    ]});
+    let path = dir.join("policy.json");
+    std::fs::write(&path, policy.to_string()).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// One observance of a VTIMEZONE as a reader takes it: from `onset` (UTC) the zone's clock
+/// is `offset` seconds ahead of UTC and called `name`.
+#[derive(Debug, PartialEq)]
+struct Observance {
+    onset: Timestamp,
+    offset: i64,
+    name: String,
+}
+
+fn utc_offset_seconds(text: &str) -> i64 {
+    let sign = if text.starts_with('-') { -1 } else { 1 };
+    let digits: Vec<i64> = text
+        .get(1..)
+        .unwrap()
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| std::str::from_utf8(pair).unwrap().parse().unwrap())
+        .collect();
+    sign * (digits[0] * 3600 + digits[1] * 60 + digits.get(2).copied().unwrap_or(0))
+}
+
+fn civil(text: &str) -> jiff::civil::DateTime {
+    jiff::civil::DateTime::strptime("%Y%m%dT%H%M%S", text).unwrap()
+}
+
+fn utc_of(civil: jiff::civil::DateTime, offset: i64) -> Timestamp {
+    civil
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .unwrap()
+        .timestamp()
+        - jiff::SignedDuration::from_secs(offset)
+}
+
+/// A VTIMEZONE's observances, read from the parsed component (DTSTART is local time in the
+/// offset in force before the onset, TZOFFSETFROM).
+fn observances(zone: &icalendar::parser::Component<'_>) -> Vec<Observance> {
+    let mut all: Vec<Observance> = zone
+        .components
+        .iter()
+        .map(|observance| {
+            let value = |name: &str| observance.find_prop(name).unwrap().val.as_str().to_owned();
+            Observance {
+                onset: utc_of(
+                    civil(&value("DTSTART")),
+                    utc_offset_seconds(&value("TZOFFSETFROM")),
+                ),
+                offset: utc_offset_seconds(&value("TZOFFSETTO")),
+                name: value("TZNAME"),
+            }
+        })
+        .collect();
+    all.sort_by_key(|observance| observance.onset);
+    all
+}
+
+/// A DTSTART or DTEND as the text listing writes it ("Mon 2027-03-29 09:00 CEST"), with the
+/// instant it names: a local time resolved through the calendar's own VTIMEZONE (the first
+/// observance that can hold it, as RFC 5545 reads a repeated hour), or a UTC time.
+fn resolve(
+    when: icalendar::DatePerhapsTime,
+    zones: &std::collections::BTreeMap<String, Vec<Observance>>,
+) -> (String, Timestamp) {
+    use icalendar::{CalendarDateTime, DatePerhapsTime};
+    let show = |civil: jiff::civil::DateTime, name: &str| {
+        format!("{} {name}", civil.strftime("%a %Y-%m-%d %H:%M"))
+    };
+    match when {
+        DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone { date_time, tzid }) => {
+            let local = civil(&date_time.format("%Y%m%dT%H%M%S").to_string());
+            let observances = &zones[&tzid];
+            let (at, name) = observances
+                .iter()
+                .enumerate()
+                .find_map(|(i, observance)| {
+                    let at = utc_of(local, observance.offset);
+                    let ends = observances
+                        .get(i + 1)
+                        .map_or(Timestamp::MAX, |next| next.onset);
+                    (observance.onset <= at && at < ends).then_some((at, &observance.name))
+                })
+                .unwrap();
+            (show(local, name), at)
+        }
+        DatePerhapsTime::DateTime(CalendarDateTime::Utc(at)) => {
+            let at = Timestamp::from_second(at.timestamp()).unwrap();
+            let local = at.to_zoned_datetime(jiff::tz::TimeZone::UTC).datetime();
+            (show(local, "UTC"), at)
+        }
+        other => panic!("expected a local or UTC date-time, got {other:?}"),
+    }
+}
+
+/// The periods of the text listing, as (summary, start, end) in the words of the iCalendar.
+fn text_periods(text: &str) -> Vec<(String, String, String)> {
+    let mut rule = None;
+    let mut periods = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("rule ") {
+            rule = Some(rule.map_or(0, |i| i + 1));
+            continue;
+        }
+        let Some((span, state)) = line.strip_prefix("  ").and_then(|l| l.split_once("  ")) else {
+            continue;
+        };
+        let Some((start, end)) = span.split_once(" to ") else {
+            continue;
+        };
+        let state = match state {
+            "may approve" => "may approve".to_owned(),
+            "outside every allow window" => "outside allow windows".to_owned(),
+            frozen => {
+                assert!(
+                    frozen.starts_with(&format!("frozen by \"{ICS_FREEZE}\"")),
+                    "{frozen}"
+                );
+                format!("frozen: {ICS_FREEZE}")
+            }
+        };
+        let name = ICS_RULES[rule.unwrap()];
+        periods.push((format!("{name}: {state}"), start.to_owned(), end.to_owned()));
+    }
+    periods
+}
+
+#[test]
+fn calendar_as_ics_is_one_icalendar_a_parser_reads_with_the_text_listings_periods() {
+    use icalendar::{Component as _, EventLike as _};
+    let dir = tempfile::tempdir().unwrap();
+    let policy = ics_policy(dir.path());
+    let args = [
+        "calendar",
+        "--policy",
+        &policy,
+        "--from",
+        "2027-03-26",
+        "--days",
+        "4",
+    ];
+    let text = cli(&args, &[]);
+    assert_eq!(text.status.code(), Some(0));
+    let expected = text_periods(&stdout(&text));
+    assert_eq!(expected.len(), 8, "{}", stdout(&text));
+    let output = cli(&[&args[..], &["--format", "ics"]].concat(), &[]);
+    assert_eq!(output.status.code(), Some(0));
+    let ics = String::from_utf8(output.stdout).unwrap();
+
+    // CRLF line endings only, and no physical line longer than 75 octets.
+    let physical: Vec<&str> = ics.strip_suffix("\r\n").unwrap().split("\r\n").collect();
+    assert!(physical.iter().all(|line| !line.contains(['\r', '\n'])));
+    assert!(physical.iter().all(|line| line.len() <= 75));
+    assert!(
+        physical.iter().any(|line| line.starts_with(' ')),
+        "nothing was folded"
+    );
+
+    let unfolded = icalendar::parser::unfold(&ics);
+    let calendar = icalendar::parser::read_calendar(&unfolded).unwrap();
+    let property = |name: &str| {
+        calendar
+            .properties
+            .iter()
+            .find(|property| property.name == name)
+            .map(|property| property.val.as_str().to_owned())
+    };
+    assert_eq!(property("VERSION").as_deref(), Some("2.0"));
+    assert_eq!(property("CALSCALE").as_deref(), Some("GREGORIAN"));
+    assert!(property("PRODID").is_some());
+
+    // One VTIMEZONE, Berlin's (UTC needs none), with the offsets in force across the change.
+    let zones: std::collections::BTreeMap<String, Vec<Observance>> = calendar
+        .components
+        .iter()
+        .filter(|component| component.name == "VTIMEZONE")
+        .map(|zone| {
+            let id = zone.find_prop("TZID").unwrap().val.as_str().to_owned();
+            (id, observances(zone))
+        })
+        .collect();
+    assert_eq!(zones.keys().collect::<Vec<_>>(), ["Europe/Berlin"]);
+    assert_eq!(
+        zones["Europe/Berlin"],
+        [
+            Observance {
+                onset: "2026-10-25T01:00:00Z".parse().unwrap(),
+                offset: 3600,
+                name: "CET".into()
+            },
+            Observance {
+                onset: "2027-03-28T01:00:00Z".parse().unwrap(),
+                offset: 7200,
+                name: "CEST".into()
+            },
+        ]
+    );
+
+    // The events: the text listing's periods, in its order, at the same local times.
+    let typed = icalendar::Calendar::from(calendar.clone());
+    let events: Vec<&icalendar::Event> = typed
+        .components
+        .iter()
+        .filter_map(|component| match component {
+            icalendar::CalendarComponent::Event(event) => Some(event),
+            _ => None,
+        })
+        .collect();
+    let mut instants = Vec::new();
+    let periods: Vec<(String, String, String)> = events
+        .iter()
+        .map(|event| {
+            let (start, from) = resolve(event.get_start().unwrap(), &zones);
+            let (end, to) = resolve(event.get_end().unwrap(), &zones);
+            assert!(from < to);
+            instants.push((from, to));
+            (event.get_summary().unwrap().to_owned(), start, end)
+        })
+        .collect();
+    assert_eq!(periods, expected);
+    // Friday's window opens at 09:00 CET, Monday's at 09:00 CEST: an hour apart in UTC.
+    assert_eq!(instants[1].0, "2027-03-26T08:00:00Z".parse().unwrap());
+    assert_eq!(instants[3].0, "2027-03-29T07:00:00Z".parse().unwrap());
+    // Each rule's periods follow one another without a gap.
+    assert!(instants[..5].windows(2).all(|pair| pair[0].1 == pair[1].0));
+
+    for event in &events {
+        assert_eq!(event.property_value("TRANSP"), Some("TRANSPARENT"));
+        assert!(
+            event
+                .get_description()
+                .is_some_and(|text| text.contains('\n'))
+        );
+        assert!(event.get_timestamp().is_some());
+    }
+    let categories: Vec<Vec<String>> = events
+        .iter()
+        .map(|event| event.get_categories().unwrap())
+        .collect();
+    assert_eq!(categories[4], ["approval-gate", "frozen"]);
+    assert_eq!(categories[3], ["approval-gate", "open"]);
+    assert_eq!(categories[0], ["approval-gate", "outside"]);
+
+    // UIDs: one per event, and the same from another run (a re-import updates the events).
+    let uids = |ics: &str| -> Vec<String> {
+        icalendar::parser::unfold(ics)
+            .lines()
+            .filter_map(|line| line.strip_prefix("UID:").map(str::to_owned))
+            .collect()
+    };
+    let first = uids(&ics);
+    assert_eq!(first.len(), expected.len());
+    assert_eq!(
+        first
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        first.len()
+    );
+    let again = cli(&[&args[..], &["--format", "ics"]].concat(), &[]);
+    assert_eq!(uids(&String::from_utf8(again.stdout).unwrap()), first);
+}
+
+#[test]
+fn calendar_as_ics_refuses_a_policy_without_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.json");
+    std::fs::write(&policy, r#"{"rules": [{"name": "any"}]}"#).unwrap();
+    let policy = policy.to_str().unwrap();
+    for rule in [&[][..], &["--rule", "any"][..]] {
+        let args = [
+            &["calendar", "--policy", policy, "--format", "ics"][..],
+            rule,
+        ]
+        .concat();
+        let output = cli(&args, &[]);
+        assert_eq!(output.status.code(), Some(1));
+        assert!(output.stdout.is_empty());
+        assert!(String::from_utf8_lossy(&output.stderr).contains("may approve at any time"));
+    }
+}
+
 #[test]
 fn schema_prints_the_checked_in_policy_schema() {
     let output = cli(&["schema"], &[]);

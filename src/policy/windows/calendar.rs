@@ -15,8 +15,18 @@ pub enum WindowState {
     Open,
     /// Outside every allow window.
     Outside,
-    /// Inside a freeze: its name and span, e.g. `"year-end freeze" (2026-12-21 00:00 to …)`.
-    Frozen(String),
+    /// Inside a freeze.
+    Frozen(Frozen),
+}
+
+/// The freeze a period lies in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frozen {
+    /// The freeze's reason, or its kind when it has none: `year-end freeze`, `a weekly freeze`.
+    pub name: String,
+    /// Its name quoted and its span, e.g.
+    /// `"year-end freeze" (2026-12-21 00:00 to 2027-01-04 06:00 Europe/Berlin)`.
+    pub text: String,
 }
 
 /// A span of real time `[from, to)` in one state.
@@ -41,12 +51,10 @@ impl Windows {
         match self.state(at) {
             State::Open(_) => WindowState::Open,
             State::Outside => WindowState::Outside,
-            State::Frozen(freeze) => WindowState::Frozen(format!(
-                "{} ({} {})",
-                freeze.name(),
-                freeze.span,
-                self.zone_name
-            )),
+            State::Frozen(freeze) => WindowState::Frozen(Frozen {
+                name: freeze.label(),
+                text: format!("{} ({} {})", freeze.name(), freeze.span, self.zone_name),
+            }),
         }
     }
 
@@ -113,6 +121,11 @@ impl Windows {
                 })
             })
             .collect()
+    }
+
+    /// The rule's zone.
+    pub fn zone(&self) -> &jiff::tz::TimeZone {
+        &self.zone
     }
 
     /// `at` on the rule's clock, e.g. "Thu 2026-11-26 09:00 CET".

@@ -484,8 +484,16 @@ impl Freeze {
     }
 
     pub(super) fn name(&self) -> String {
+        match &self.reason {
+            Some(reason) => format!("\"{reason}\""),
+            None => self.label(),
+        }
+    }
+
+    /// The reason as it stands, or the kind of freeze when there is none.
+    pub(super) fn label(&self) -> String {
         match (&self.reason, &self.rule) {
-            (Some(reason), _) => format!("\"{reason}\""),
+            (Some(reason), _) => reason.clone(),
             (None, Recurrence::OneOff { .. }) => "a one-off freeze".into(),
             (None, Recurrence::Yearly { .. }) => "a yearly freeze".into(),
             (None, Recurrence::Weekly(_)) => "a weekly freeze".into(),

@@ -53,7 +53,7 @@ mod parse;
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;
 
-pub use calendar::{ClockChange, Period, WindowState};
+pub use calendar::{ClockChange, Frozen, Period, WindowState};
 pub use parse::WindowsDocument;
 
 /// How far ahead `next_open` looks: a little over a year, so every yearly freeze ends inside it.

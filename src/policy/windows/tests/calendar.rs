@@ -40,9 +40,10 @@ fn periods_merge_minutes_of_one_state_and_name_the_freeze() {
     let frozen = states(&windows, "2026-12-22T00:00:00Z", "2026-12-22T01:00:00Z");
     assert_eq!(
         frozen[0].2,
-        WindowState::Frozen(
-            "\"year-end freeze\" (2026-12-21 00:00 to 2027-01-04 06:00 Europe/Berlin)".into()
-        )
+        WindowState::Frozen(Frozen {
+            name: "year-end freeze".into(),
+            text: "\"year-end freeze\" (2026-12-21 00:00 to 2027-01-04 06:00 Europe/Berlin)".into()
+        })
     );
 }
 

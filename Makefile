@@ -6,7 +6,7 @@ VENV := .venv
 TOOLS := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: demo test build bench bench-wakeups fuzz clean
+.PHONY: demo test build bench bench-wakeups fuzz sync-schema clean
 
 # How long `make test` fuzzes each target; `make fuzz FUZZ_SECONDS=300` for a longer run.
 FUZZ_SECONDS ?= 10
@@ -33,6 +33,11 @@ test: $(TOOLS)
 ## make fuzz: each fuzz target for FUZZ_SECONDS from its seeds; fails on a crash
 fuzz:
 	scripts/fuzz $(FUZZ_SECONDS)
+
+## make sync-schema: write policy.schema.json, translated to JSON Schema draft 4 (what AWS
+## AppConfig reads), into template.yaml as the policy profile's validator
+sync-schema: $(TOOLS)
+	$(VENV)/bin/python scripts/sync_schema.py
 
 ## make build: the Lambda artifact for arm64, as `sam build` makes it
 build: $(TOOLS)

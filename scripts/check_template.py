@@ -28,7 +28,8 @@ Then every statement of the role's policies (both branches of each Fn::If) must:
   - send (sqs:SendMessage) only to the function's OnFailure destination;
   - read AppConfig (StartConfigurationSession, GetLatestConfiguration) only from the
     configuration profile the function's GATE_POLICY_APPCONFIG names, by its exact ARN,
-    from parameters whose AllowedPattern refuses wildcards;
+    from parameters whose AllowedPattern refuses wildcards (and see the policy's sources
+    below);
   - write logs (CreateLogStream, PutLogEvents) only to the function's log group
     (LoggingConfig.LogGroup) and its log streams;
   - create schedules (scheduler:CreateSchedule, alone in its statement, no Condition) only in
@@ -66,6 +67,19 @@ exactly (as EventBridge receives it: an object, or the JSON string the intrinsic
 and PipelineNames' AllowedPattern refuses what would break or widen that string: characters
 JSON escapes (double quote, backslash, control characters), ? (EventBridge's wildcard reads
 it as a literal ?) and ** (EventBridge refuses consecutive wildcard characters).
+And the policy's sources, with the parameters of each (Policy, the three AppConfig IDs,
+CreatePolicyStore) set and the template's Conditions and Rules evaluated as CloudFormation
+would: the Rules accept exactly Policy alone, the three IDs alone, and CreatePolicyStore
+"true" with Policy (every other combination is refused), and in each of the three:
+  - exactly one of GATE_POLICY (Policy) and GATE_POLICY_APPCONFIG is set;
+  - the role's AppConfig grant is exactly StartConfigurationSession and
+    GetLatestConfiguration on exactly the ARN of the profile GATE_POLICY_APPCONFIG names
+    (none with Policy alone);
+  - the template creates AppConfig resources only with CreatePolicyStore "true", and then
+    GATE_POLICY_APPCONFIG names its own application, environment and hosted AWS.Freeform
+    profile (of that application), whose one validator is JSON_SCHEMA with exactly the
+    draft-4 translation of policy.schema.json that scripts/sync_schema.py writes; its
+    first hosted version is Policy (application/json), deployed to that environment.
 Anything this script cannot evaluate fails the check too.
 
 Resources built with intrinsic functions are rendered with sample parameter values, so
@@ -82,6 +96,9 @@ import sys
 from pathlib import Path
 
 from cfnlint.decode import decode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import sync_schema  # noqa: E402
 
 ALLOWED_ACTIONS = {
     "codepipeline:GetPipelineState",
@@ -1424,7 +1441,281 @@ def check(template):
         problems += check_pipeline_parameters(statements, parameters)
         problems += check_wakeup_granted(name, statements, context)
     problems += check_wakeup_grants_elsewhere(template, function_roles, wakeup_roles)
+    problems += check_policy_sources(template, functions)
     return checked, unique(problems)
+
+
+# The policy's sources: the parameter values of each, and what each must give the function.
+POLICY_PARAMETER, STORE_PARAMETER = "Policy", "CreatePolicyStore"
+SAMPLE_POLICY = '{"rules": []}'
+SAMPLE_IDS = {
+    "AppConfigApplicationId": "abc1234",
+    "AppConfigEnvironmentId": "def5678",
+    "AppConfigProfileId": "ghi9012",
+}
+POLICY_ALONE, PROFILE_GIVEN, STORE_CREATED = "Policy alone", "the three AppConfig IDs", (
+    'CreatePolicyStore "true" with Policy'
+)
+# What `approval-gate-cli schema` prints; the profile's validator is its draft-4 translation.
+POLICY_SCHEMA = Path(__file__).resolve().parent.parent / "policy.schema.json"
+APPCONFIG_TYPES = {
+    "application": "AWS::AppConfig::Application",
+    "environment": "AWS::AppConfig::Environment",
+    "profile": "AWS::AppConfig::ConfigurationProfile",
+    "strategy": "AWS::AppConfig::DeploymentStrategy",
+    "version": "AWS::AppConfig::HostedConfigurationVersion",
+    "deployment": "AWS::AppConfig::Deployment",
+}
+
+
+def source_of(values):
+    """Which policy source these parameter values are, or None for a combination to refuse."""
+    ids = [values[name] != "" for name in SAMPLE_IDS]
+    policy, store = values[POLICY_PARAMETER] != "", values.get(STORE_PARAMETER) == "true"
+    if policy and not any(ids):
+        return STORE_CREATED if store else POLICY_ALONE
+    if not policy and all(ids) and not store:
+        return PROFILE_GIVEN
+    return None
+
+
+def source_values(parameters):
+    """Every combination of the policy's parameters: given or empty, CreatePolicyStore both ways."""
+    stores = ["false", "true"] if STORE_PARAMETER in parameters else ["false"]
+    out = []
+    for mask in range(16):
+        values = {POLICY_PARAMETER: SAMPLE_POLICY if mask & 8 else ""}
+        for bit, (name, value) in zip((4, 2, 1), SAMPLE_IDS.items()):
+            values[name] = value if mask & bit else ""
+        for store in stores:
+            out.append(dict(values, **({STORE_PARAMETER: store} if STORE_PARAMETER in parameters else {})))
+    return out
+
+
+def truth(expression, renderer, conditions, seen=()):
+    """A condition function's value (Fn::Equals, Not, And, Or, Condition) with these parameters."""
+    if isinstance(expression, bool):
+        return expression
+    if isinstance(expression, dict) and len(expression) == 1:
+        (function, args), = expression.items()
+        if function == "Condition":
+            if args in seen or args not in conditions:
+                raise Unverifiable(f"condition {args!r} is unknown or refers to itself")
+            return truth(conditions[args], renderer, conditions, seen + (args,))
+        if function == "Fn::Equals" and isinstance(args, list) and len(args) == 2:
+            left, right = (renderer.render(arg) for arg in args)
+            return left == right
+        if function == "Fn::Not" and isinstance(args, list) and len(args) == 1:
+            return not truth(args[0], renderer, conditions, seen)
+        if function in ("Fn::And", "Fn::Or") and isinstance(args, list):
+            values = [truth(arg, renderer, conditions, seen) for arg in args]
+            return all(values) if function == "Fn::And" else any(values)
+    raise Unverifiable(f"cannot evaluate the condition {plain(expression)!r}")
+
+
+def source_renderer(template, values):
+    """(renderer with these parameter values, every condition's value) for one combination."""
+    renderer = Renderer(template)
+    renderer.parameters.update(values)
+    spec = template.get("Conditions") or {}
+    return renderer, {name: truth(expression, renderer, spec) for name, expression in spec.items()}
+
+
+def rules_accept(template, renderer):
+    """Whether the template's Rules accept the renderer's parameter values."""
+    spec = template.get("Conditions") or {}
+    for name, rule in (template.get("Rules") or {}).items():
+        if "RuleCondition" in rule and not truth(rule["RuleCondition"], renderer, spec):
+            continue
+        for assertion in rule.get("Assertions") or []:
+            if not truth(assertion.get("Assert"), renderer, spec):
+                return False
+    return True
+
+
+def resolved(value, conditions):
+    """value with each Fn::If taken the way these conditions go (AWS::NoValue dropped)."""
+    found = choices(value, dict(conditions))
+    if len(found) != 1:
+        raise Unverifiable(f"Fn::If on a condition the template does not define in {plain(value)!r}")
+    return found[0][0]
+
+
+def appconfig_arn(application, environment, profile):
+    return (
+        f"arn:{PARTITION}:appconfig:{REGION}:{ACCOUNT}:application/{application}"
+        f"/environment/{environment}/configuration/{profile}"
+    )
+
+
+def check_policy_sources(template, functions):
+    """The Rules accept exactly the three policy sources; in each, the function reads the
+    policy from where the source says, and may read exactly that AppConfig profile."""
+    parameters = template.get("Parameters") or {}
+    missing = sorted({POLICY_PARAMETER, *SAMPLE_IDS} - set(parameters))
+    if missing:
+        return [f"the template has no parameter(s) {missing}: the policy's sources cannot be checked"]
+    problems = []
+    for values in source_values(parameters):
+        source = source_of(values)
+        given = ", ".join(f"{k}={v!r}" for k, v in values.items())
+        try:
+            renderer, conditions = source_renderer(template, values)
+            accepted = rules_accept(template, renderer)
+        except Unverifiable as error:
+            problems.append(f"the policy's sources cannot be checked ({given}): {error}")
+            continue
+        if source is None and accepted:
+            problems.append(f"the Rules accept {given}: give one policy source, not this")
+        elif source is not None and not accepted:
+            problems.append(f"the Rules refuse {given}, which is {source}")
+        if source is None:
+            continue
+        for name, function in functions.items():
+            try:
+                problems += [
+                    f"with {source}: {p}"
+                    for p in check_source(template, name, function, renderer, conditions, source)
+                ]
+            except Unverifiable as error:
+                problems.append(f"with {source}: {name} cannot be checked: {error}")
+    return problems
+
+
+def check_source(template, name, function, renderer, conditions, source):
+    resources = template.get("Resources") or {}
+    created = {
+        kind: [r for r, v in resources.items() if v.get("Type") == APPCONFIG_TYPES[kind]
+               and (v.get("Condition") is None or conditions.get(v["Condition"]))]
+        for kind in APPCONFIG_TYPES
+    }
+    problems = []
+    store = source == STORE_CREATED
+    if not store and any(created.values()):
+        problems.append(
+            f"the stack creates {sorted(r for names in created.values() for r in names)}: "
+            "AppConfig resources only with CreatePolicyStore \"true\""
+        )
+    properties = function.get("Properties") or {}
+    environment = resolved(((properties.get("Environment") or {}).get("Variables")) or {}, conditions)
+    policy = environment.get("GATE_POLICY")
+    location = environment.get("GATE_POLICY_APPCONFIG")
+    if source == POLICY_ALONE:
+        if policy is None or renderer.render(policy) != SAMPLE_POLICY:
+            problems.append(f"{name}: GATE_POLICY is not the Policy parameter")
+        if location is not None:
+            problems.append(f"{name}: GATE_POLICY_APPCONFIG is set beside GATE_POLICY")
+        expected = None
+    else:
+        if policy is not None:
+            problems.append(f"{name}: GATE_POLICY is set, beside the policy in AppConfig")
+        if store:
+            ids, found = store_ids(resources, created, renderer, conditions)
+            problems += found
+        else:
+            ids = tuple(SAMPLE_IDS.values())
+        expected = appconfig_arn(*ids) if ids else None
+        if location is None:
+            problems.append(f"{name}: GATE_POLICY_APPCONFIG is not set")
+        elif ids and renderer.render(location) != "/".join(ids):
+            problems.append(
+                f"{name}: GATE_POLICY_APPCONFIG is {renderer.render(location)!r}, not the "
+                f"{'profile the stack creates' if store else 'three AppConfig IDs'} "
+                f"({'/'.join(ids)!r})"
+            )
+    problems += check_appconfig_grant(function, resources, renderer, conditions, expected)
+    return problems
+
+
+def store_ids(resources, created, renderer, conditions):
+    """((application, environment, profile) IDs, problems) of the policy store the stack
+    creates, each checked: one of each, the profile's validator, the first version deployed."""
+    problems = [
+        f"the stack creates {len(created[kind])} {APPCONFIG_TYPES[kind]} ({created[kind]}), "
+        "not one, with CreatePolicyStore \"true\""
+        for kind in APPCONFIG_TYPES
+        if len(created[kind]) != 1
+    ]
+    if problems:
+        return None, problems
+
+    def props(kind):
+        return resolved(resources[created[kind][0]].get("Properties") or {}, conditions)
+
+    def value(kind, key):
+        return renderer.render(props(kind).get(key, "")) if key in props(kind) else None
+
+    application = renderer.get_att(created["application"][0], "ApplicationId")
+    environment = renderer.get_att(created["environment"][0], "EnvironmentId")
+    profile = renderer.get_att(created["profile"][0], "ConfigurationProfileId")
+    version = renderer.get_att(created["version"][0], "VersionNumber")
+    strategy = renderer.get_att(created["strategy"][0], "Id")
+    for kind in ("environment", "profile", "version", "deployment"):
+        if value(kind, "ApplicationId") != application:
+            problems.append(f"{created[kind][0]}: not of the policy's application {created['application'][0]}")
+    if (value("profile", "LocationUri"), value("profile", "Type")) != ("hosted", "AWS.Freeform"):
+        problems.append(f"{created['profile'][0]}: not a hosted AWS.Freeform profile")
+    try:
+        content = sync_schema.validator_content(POLICY_SCHEMA.read_text())
+    except (OSError, sync_schema.Untranslatable) as error:
+        problems.append(f"policy.schema.json cannot be translated for AppConfig: {error}")
+        content = None
+    validators = props("profile").get("Validators")
+    if not (
+        isinstance(validators, list)
+        and len(validators) == 1
+        and isinstance(validators[0], dict)
+        and validators[0].get("Type") == "JSON_SCHEMA"
+        and validators[0].get("Content") == content
+    ):
+        problems.append(
+            f"{created['profile'][0]}: its validator is not exactly one JSON_SCHEMA whose content "
+            "is policy.schema.json translated to draft 4; regenerate it with `make sync-schema` "
+            "(scripts/sync_schema.py)"
+        )
+    if value("version", "ConfigurationProfileId") != profile:
+        problems.append(f"{created['version'][0]}: not a version of {created['profile'][0]}")
+    if value("version", "ContentType") != "application/json" or value("version", "Content") != SAMPLE_POLICY:
+        problems.append(f"{created['version'][0]}: not the Policy parameter as application/json")
+    deployed = (
+        value("deployment", "EnvironmentId"),
+        value("deployment", "ConfigurationProfileId"),
+        value("deployment", "ConfigurationVersion"),
+        value("deployment", "DeploymentStrategyId"),
+    )
+    if deployed != (environment, profile, version, strategy):
+        problems.append(
+            f"{created['deployment'][0]}: does not deploy {created['version'][0]} of "
+            f"{created['profile'][0]} to {created['environment'][0]} by {created['strategy'][0]}"
+        )
+    return (application, environment, profile), problems
+
+
+def check_appconfig_grant(function, resources, renderer, conditions, expected):
+    """The role grants the two AppConfig reads on exactly `expected` (nothing if None)."""
+    name, problem = role_target(function, resources)
+    if problem:
+        return []  # check() reports it
+    policies = resolved((resources[name].get("Properties") or {}).get("Policies") or [], conditions)
+    granted = {}
+    for entry in policies:
+        if not isinstance(entry, dict):
+            continue  # check_role reports it
+        for statement in statements_of(entry.get("PolicyDocument")):
+            if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+                continue
+            actions = [a for a in as_list(statement.get("Action", [])) if isinstance(a, str)]
+            for action in actions:
+                if action.lower().startswith("appconfig:"):
+                    for resource in as_list(renderer.render(statement.get("Resource", []))):
+                        granted.setdefault(action, set()).add(resource)
+    want = {a: {expected} for a in APPCONFIG_ACTIONS} if expected else {}
+    if granted != want:
+        return [
+            f"{name}: the AppConfig grant is {plain({a: sorted(r) for a, r in granted.items()})}, "
+            f"not exactly {plain({a: sorted(r) for a, r in want.items()})}"
+        ]
+    return []
 
 
 def check_wakeup_granted(name, statements, context):

@@ -18,6 +18,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
+import jsonschema
 from cfnlint.decode import decode
 
 SCRIPTS = Path(__file__).resolve().parent
@@ -27,6 +28,7 @@ sys.path.insert(0, str(SCRIPTS))
 sys.dont_write_bytecode = True  # no scripts/__pycache__ in the work tree
 
 import check_template  # noqa: E402
+import sync_schema  # noqa: E402
 
 FUNCTION = "ApprovalGateFunction"
 ROLE = "ApprovalGateRole"
@@ -689,6 +691,177 @@ WIDENINGS = [
     ),
 ]
 
+# The policy's sources: Policy alone, the three AppConfig IDs, or the store the stack creates.
+STORE_ARN = (
+    "arn:${AWS::Partition}:appconfig:${AWS::Region}:${AWS::AccountId}:application/"
+    "${PolicyApplication.ApplicationId}/environment/${PolicyEnvironment.EnvironmentId}/"
+    "configuration/${PolicyProfile.ConfigurationProfileId}"
+)
+
+
+def store(name):
+    return lambda t: t["Resources"][name]["Properties"]
+
+
+def one_policy_source(t):
+    return t["Rules"]["OnePolicySource"]["Assertions"][0]
+
+
+def drop_store_clause(t):
+    """The IDs' branch of the Rule without CreatePolicyStore = "false"."""
+    branch = one_policy_source(t)["Assert"]["Fn::Or"][1]["Fn::And"]
+    kept = [c for c in branch if "CreatePolicyStore" not in json.dumps(c)]
+    assert len(kept) == len(branch) - 1, "no CreatePolicyStore clause in the IDs' branch"
+    one_policy_source(t)["Assert"]["Fn::Or"][1]["Fn::And"] = kept
+
+
+WIDENINGS += [
+    (
+        "the Rules accept the store beside the three IDs",
+        drop_store_clause,
+        "the Rules accept",
+    ),
+    (
+        "no Rules",
+        lambda t: t.pop("Rules"),
+        "the Rules accept",
+    ),
+    (
+        "the Rules refuse the store",
+        lambda t: one_policy_source(t).__setitem__(
+            "Assert",
+            {"Fn::And": [one_policy_source(t)["Assert"], {"Fn::Equals": [{"Ref": "CreatePolicyStore"}, "false"]}]},
+        ),
+        "the Rules refuse",
+    ),
+    (
+        "the store's grant names the IDs' parameters",
+        in_statement("ReadPolicyFromAppConfig", "Resource", {"Fn::Sub": APPCONFIG_ARN}),
+        "the AppConfig grant is",
+    ),
+    (
+        "the store's grant on every profile of its application",
+        in_statement(
+            "ReadPolicyFromAppConfig",
+            "Resource",
+            {
+                "Fn::If": [
+                    "CreatesPolicyStore",
+                    {"Fn::Sub": STORE_ARN.replace("${PolicyProfile.ConfigurationProfileId}", "*")},
+                    {"Fn::Sub": APPCONFIG_ARN},
+                ]
+            },
+        ),
+        "the AppConfig grant is",
+    ),
+    (
+        "the store's grant on the profile in a second environment",
+        in_statement(
+            "ReadPolicyFromAppConfig",
+            "Resource",
+            {
+                "Fn::If": [
+                    "CreatesPolicyStore",
+                    [{"Fn::Sub": STORE_ARN}, {"Fn::Sub": STORE_ARN.replace("${PolicyEnvironment.EnvironmentId}", "abc1234")}],
+                    {"Fn::Sub": APPCONFIG_ARN},
+                ]
+            },
+        ),
+        "the AppConfig grant is",
+    ),
+    (
+        "the AppConfig grant with Policy alone",
+        lambda t: t["Conditions"].__setitem__("UsesAppConfig", True),
+        "with Policy alone",
+    ),
+    (
+        "GATE_POLICY_APPCONFIG names the IDs' parameters with the store",
+        set_key(
+            environment,
+            "GATE_POLICY_APPCONFIG",
+            {
+                "Fn::If": [
+                    "UsesAppConfig",
+                    {"Fn::Sub": "${AppConfigApplicationId}/${AppConfigEnvironmentId}/${AppConfigProfileId}"},
+                    {"Ref": "AWS::NoValue"},
+                ]
+            },
+        ),
+        "GATE_POLICY_APPCONFIG is",
+    ),
+    (
+        "GATE_POLICY beside the store",
+        set_key(environment, "GATE_POLICY", {"Ref": "Policy"}),
+        "GATE_POLICY is set",
+    ),
+    (
+        "the store with GATE_POLICY and no grant (UsesAppConfig without it)",
+        lambda t: t["Conditions"].__setitem__(
+            "UsesAppConfig", {"Fn::Not": [{"Fn::Equals": [{"Ref": "AppConfigProfileId"}, ""]}]}
+        ),
+        "GATE_POLICY is set",
+    ),
+    (
+        "the store created whatever CreatePolicyStore says",
+        lambda t: t["Resources"]["PolicyApplication"].pop("Condition"),
+        'AppConfig resources only with CreatePolicyStore "true"',
+    ),
+    (
+        "a second configuration profile in the store",
+        lambda t: t["Resources"].__setitem__("PolicyProfile2", copy.deepcopy(t["Resources"]["PolicyProfile"])),
+        "not one",
+    ),
+    (
+        "the validator is policy.schema.json as it is (draft 2020-12)",
+        lambda t: store("PolicyProfile")(t)["Validators"][0].__setitem__(
+            "Content", (ROOT / "policy.schema.json").read_text()
+        ),
+        "make sync-schema",
+    ),
+    (
+        "no validator",
+        delete_key(store("PolicyProfile"), "Validators"),
+        "make sync-schema",
+    ),
+    (
+        "a Lambda validator instead of the schema",
+        lambda t: store("PolicyProfile")(t).__setitem__(
+            "Validators", [{"Type": "LAMBDA", "Content": "arn:aws:lambda:us-east-1:123456789012:function:ok"}]
+        ),
+        "make sync-schema",
+    ),
+    (
+        "the profile in S3",
+        set_key(store("PolicyProfile"), "LocationUri", "s3://bucket/policy.json"),
+        "not a hosted AWS.Freeform profile",
+    ),
+    (
+        "the environment of another application",
+        set_key(store("PolicyEnvironment"), "ApplicationId", {"Ref": "AppConfigApplicationId"}),
+        "not of the policy's application",
+    ),
+    (
+        "the first version not the Policy parameter",
+        set_key(store("PolicyFirstVersion"), "Content", '{"rules": [{"name": "all", "match": {}, "on_match": "approve"}]}'),
+        "not the Policy parameter",
+    ),
+    (
+        "the first version as text",
+        set_key(store("PolicyFirstVersion"), "ContentType", "text/plain"),
+        "not the Policy parameter as application/json",
+    ),
+    (
+        "the deployment of a fixed version",
+        set_key(store("PolicyDeployment"), "ConfigurationVersion", "1"),
+        "does not deploy",
+    ),
+    (
+        "the deployment by a predefined strategy",
+        set_key(store("PolicyDeployment"), "DeploymentStrategyId", "AppConfig.Canary10Percent20Minutes"),
+        "does not deploy",
+    ),
+]
+
 WIDENINGS += [
     (
         "an EventBridge rule on every CodePipeline event",
@@ -1254,9 +1427,9 @@ class CheckTemplate(unittest.TestCase):
         checked, problems = check_template.check(decoded)
         self.assertEqual(problems, [])
         # read state, read executions, list, alarms, calendars, answer, publish, read
-        # AppConfig, create wake-ups, pass the wake-up role, send failures, write logs; and
-        # the wake-up role's invoke
-        self.assertEqual(checked, 13)
+        # AppConfig (the profile given, or the one the stack creates), create wake-ups, pass
+        # the wake-up role, send failures, write logs; and the wake-up role's invoke
+        self.assertEqual(checked, 14)
 
     def test_script_exit_status(self):
         ok = subprocess.run(
@@ -1306,6 +1479,150 @@ class CheckTemplate(unittest.TestCase):
     def test_every_case_is_distinct(self):
         names = [name for name, _, _ in WIDENINGS] + [name for name, _ in NARROWINGS]
         self.assertEqual(len(names), len(set(names)))
+
+
+class PolicySchemaForAppConfig(unittest.TestCase):
+    """The profile's validator (draft 4, what AppConfig reads) accepts and refuses exactly
+    what policy.schema.json (draft 2020-12) does, and the template holds its current form."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.schema = json.loads((ROOT / "policy.schema.json").read_text())
+        cls.translated = json.loads(sync_schema.validator_content(json.dumps(cls.schema)))
+        cls.original = jsonschema.Draft202012Validator(cls.schema)
+        cls.draft4 = jsonschema.Draft4Validator(cls.translated)
+        cls.examples = {
+            path.name: json.loads(path.read_text()) for path in sorted((ROOT / "examples").glob("*.json"))
+        }
+
+    def test_the_translation_is_a_draft_4_schema(self):
+        jsonschema.Draft4Validator.check_schema(self.translated)
+        self.assertEqual(self.translated["$schema"], sync_schema.DRAFT_04)
+        text = json.dumps(self.translated)
+        for keyword in ('"$defs"', '"const"', "#/$defs/"):
+            self.assertNotIn(keyword, text)
+
+    def test_the_template_holds_the_translation(self):
+        profile = resources(load_real())["PolicyProfile"]["Properties"]
+        self.assertEqual(
+            profile["Validators"], [{"Type": "JSON_SCHEMA", "Content": sync_schema.validator_content(json.dumps(self.schema))}]
+        )
+        result = subprocess.run(
+            [sys.executable, str(SCRIPTS / "sync_schema.py"), "--check"], capture_output=True, text=True
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_a_changed_policy_schema_fails_the_check(self):
+        changed = copy.deepcopy(self.schema)
+        changed["$defs"]["Severity"]["oneOf"].append({"const": "approve", "type": "string"})
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / "policy.schema.json"
+            path.write_text(json.dumps(changed))
+            saved = check_template.POLICY_SCHEMA
+            check_template.POLICY_SCHEMA = path
+            try:
+                decoded, _ = decode(str(TEMPLATE))
+                _, problems = check_template.check(decoded)
+            finally:
+                check_template.POLICY_SCHEMA = saved
+        self.assertTrue(any("make sync-schema" in p for p in problems), problems)
+
+    def test_keywords_without_a_translation_stop_the_script(self):
+        for schema in (
+            {"prefixItems": [{"type": "string"}]},
+            {"if": {"type": "string"}, "then": {"minLength": 1}},
+            {"exclusiveMinimum": 1},
+            {"unevaluatedProperties": False},
+            {"$ref": "https://example.com/other.json"},
+            {"$schema": "http://json-schema.org/draft-07/schema#"},
+            {"items": [{"type": "string"}]},
+        ):
+            with self.assertRaises(sync_schema.Untranslatable, msg=json.dumps(schema)):
+                sync_schema.translate(schema)
+
+    def test_a_ref_with_siblings_keeps_both(self):
+        schema = {"$defs": {"A": {"type": "string"}}, "properties": {"a": {"$ref": "#/$defs/A", "maxLength": 2}}}
+        translated = sync_schema.translate(schema)
+        self.assertEqual(
+            translated["properties"]["a"], {"maxLength": 2, "allOf": [{"$ref": "#/definitions/A"}]}
+        )
+        for value, valid in (({"a": "ab"}, True), ({"a": "abc"}, False), ({"a": 1}, False)):
+            self.assertEqual(jsonschema.Draft202012Validator(schema).is_valid(value), valid)
+            self.assertEqual(jsonschema.Draft4Validator(translated).is_valid(value), valid)
+
+    def test_a_draft_4_reader_misreads_the_schema_as_it_is(self):
+        # Why the translation: draft 4 has no const, so {"enum": ["reject"]} and
+        # {"const": "abstain"} both match "reject" (oneOf fails) and any string passes.
+        misread = jsonschema.Draft4Validator(self.schema)
+        rule = {"name": "r", "match": {}, "on_fail": "reject"}
+        self.assertTrue(self.original.is_valid({"rules": [rule]}))
+        self.assertFalse(misread.is_valid({"rules": [rule]}))
+        bogus = dict(rule, on_fail="approve")
+        self.assertFalse(self.original.is_valid({"rules": [bogus]}))
+        self.assertTrue(misread.is_valid({"rules": [bogus]}))
+        self.assertFalse(self.draft4.is_valid({"rules": [bogus]}))
+
+    def test_both_schemas_accept_and_refuse_the_same_policies(self):
+        self.assertGreaterEqual(len(self.examples), 5)
+        corpus = []
+        for name, example in self.examples.items():
+            corpus.append((name, example))
+            corpus += [(f"{name} {label}", variant) for label, variant in variants_of(example)]
+        corpus += [("empty object", {}), ("a list", []), ("a string", "rules"), ("rules not a list", {"rules": {}})]
+        accepted = refused = 0
+        for label, document in corpus:
+            original = self.original.is_valid(document)
+            self.assertEqual(
+                self.draft4.is_valid(document), original, f"{label}: {json.dumps(document)[:300]}"
+            )
+            accepted, refused = accepted + original, refused + (not original)
+        for name, example in self.examples.items():
+            self.assertTrue(self.original.is_valid(example), name)
+        # Not vacuous: many of both, and every keyword's refusals among them.
+        self.assertGreater(accepted, 100)
+        self.assertGreater(refused, 1000)
+
+
+# Values a policy's leaves are swapped for: every word of the schema's enums and consts,
+# wrong types, and strings the patterns and lengths refuse.
+SWAPS = [
+    "reject", "abstain", "defer", "fail", "ok", "approve", "year", "week", "mon", "Mon",
+    "", "x" * 101, "25:00", "24:00", "08:00", "12-24 00:00", "2030-01-01T00:00Z", 7, None, True, [], {},
+]
+
+
+def variants_of(document, path=()):
+    """(label, document) for each one-place change of document: every leaf swapped for each
+    of SWAPS, every object member removed and an unknown one added, every list emptied."""
+
+    def at(value):
+        out = copy.deepcopy(document)
+        if not path:
+            return value
+        target = out
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        return out
+
+    node = document
+    for key in path:
+        node = node[key]
+    where = "/".join(str(k) for k in path) or "(root)"
+    found = []
+    if isinstance(node, dict):
+        found.append((f"{where} + unknown member", at(dict(node, unknown=1))))
+        for key in node:
+            found.append((f"{where} - {key}", at(dict((k, v) for k, v in node.items() if k != key))))
+            found += variants_of(document, path + (key,))
+    elif isinstance(node, list):
+        found.append((f"{where} emptied", at([])))
+        found.append((f"{where} + 7", at(node + [7])))
+        for index in range(len(node)):
+            found += variants_of(document, path + (index,))
+    if path:
+        found += [(f"{where} = {json.dumps(swap)[:20]}", at(swap)) for swap in SWAPS if swap != node]
+    return found
 
 
 def widening_test(change, words, name):

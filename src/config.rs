@@ -8,10 +8,11 @@ use std::time::Duration;
 use crate::live_policy::LoadError;
 use crate::names;
 use crate::policy::{Policy, PolicyError};
+use crate::report::DecisionFormat;
 
 /// Every variable the gate reads. Any other `GATE_` variable is an error: a misspelt
 /// switch (`GATE_DRYRUN=true`) would otherwise leave its default, answering live, in place.
-pub const KNOWN_VARIABLES: [&str; 15] = [
+pub const KNOWN_VARIABLES: [&str; 16] = [
     "GATE_POLICY",
     "GATE_POLICY_FILE",
     "GATE_POLICY_APPCONFIG",
@@ -19,6 +20,7 @@ pub const KNOWN_VARIABLES: [&str; 15] = [
     "GATE_MODE",
     "GATE_DRY_RUN",
     "GATE_DECISION_TOPIC_ARN",
+    "GATE_DECISION_FORMAT",
     "GATE_ALLOWED_TOPIC_ARNS",
     "GATE_TOKEN_WAIT_SECONDS",
     "GATE_SWEEP_MINUTES",
@@ -57,6 +59,8 @@ pub struct Settings {
     pub region: Option<String>,
     /// The CloudWatch namespace of the gate's metrics (`GATE_METRICS_NAMESPACE`).
     pub metrics_namespace: String,
+    /// How decision notices are written (`GATE_DECISION_FORMAT`).
+    pub decision_format: DecisionFormat,
 }
 
 impl Default for Settings {
@@ -72,6 +76,7 @@ impl Default for Settings {
             sweep_every: Duration::from_secs(15 * 60),
             region: None,
             metrics_namespace: crate::metrics::DEFAULT_NAMESPACE.into(),
+            decision_format: DecisionFormat::Plain,
         }
     }
 }
@@ -190,7 +195,8 @@ impl Config {
 
     /// Reads the configuration through `lookup`. Empty variables count as unset, except for
     /// the switches (`GATE_MODE`, `GATE_DRY_RUN`, `GATE_ALLOWED_TOPIC_ARNS`,
-    /// `GATE_SWEEP_MINUTES`, and the AppConfig ones): an empty switch is an error.
+    /// `GATE_DECISION_FORMAT`, the `GATE_SWEEP_` ones, and the AppConfig ones): an empty
+    /// switch is an error.
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         // The kill switch is read first and, when off, alone: an operator turns the gate off
         // because something is wrong, perhaps the policy itself, and an init error would
@@ -336,6 +342,22 @@ impl Config {
                     })
             })
             .transpose()?;
+        // A switch: the template always passes its parameter, so an empty one is a broken
+        // template, not "plain".
+        let decision_format = match switch("GATE_DECISION_FORMAT", "plain or chat")?.as_deref() {
+            None | Some("plain") => DecisionFormat::Plain,
+            Some("chat") => DecisionFormat::Chat,
+            Some(other) => {
+                return Err(ConfigError::Variable {
+                    name: "GATE_DECISION_FORMAT",
+                    message: format!(
+                        "expected plain (text for mail) or chat (the custom-notification JSON \
+                         of Amazon Q Developer in chat applications), got {:?}",
+                        names::printable(other, 40)
+                    ),
+                });
+            }
+        };
         let metrics_namespace = match get("GATE_METRICS_NAMESPACE") {
             None => Settings::default().metrics_namespace,
             Some(text) => check_namespace(&text)
@@ -359,6 +381,7 @@ impl Config {
                 sweep_margin,
                 region,
                 metrics_namespace,
+                decision_format,
                 ..Settings::default()
             },
             decision_topic_arn,

@@ -571,7 +571,10 @@ impl<E: Ports> Gate<E> {
 
     /// Tells the decision topic. A failure is logged and changes nothing.
     pub(crate) async fn tell(&self, report: &Report) {
-        let (Some(topic), Some(notice)) = (&self.decisions, report.notice()) else {
+        let (Some(topic), Some(notice)) = (
+            &self.decisions,
+            report.notice(self.settings.decision_format),
+        ) else {
             return;
         };
         if let Err(error) = topic.publish(&notice).await {

@@ -68,6 +68,60 @@ pub fn is_invisible(c: char) -> bool {
     )
 }
 
+/// Untrusted text made inert in a chat message rendered from markdown (Slack's or Teams'):
+/// [`printable`] first, so it is one line without invisible characters; then every
+/// character that could open a link, a mention, HTML or emphasis is replaced by one that
+/// reads the same and means nothing (`<` `>` `&` as HTML entities, which both platforms
+/// show as the character; `*` `~` `` ` `` `[` `]` `\` `@` and an `_` at a word's edge as
+/// look-alikes). Cut, with a `…`, to at most `max` bytes between replacements, never
+/// inside one: bytes are never fewer than characters or UTF-16 units, so the text fits a
+/// limit counted in any of the three.
+pub fn inert_markdown(text: &str, max: usize) -> String {
+    let clean = printable(text, usize::MAX);
+    let chars: Vec<char> = clean.chars().collect();
+    let word = |at: Option<&char>| at.is_some_and(|c| c.is_alphanumeric());
+    let mut pieces = Vec::with_capacity(chars.len());
+    for (at, &c) in chars.iter().enumerate() {
+        let piece: std::borrow::Cow<'static, str> = match c {
+            '&' => "&amp;".into(),
+            '<' => "&lt;".into(),
+            '>' => "&gt;".into(),
+            '*' => "\u{2217}".into(),
+            '~' => "\u{223c}".into(),
+            '`' => "\u{2035}".into(),
+            '[' => "\u{ff3b}".into(),
+            ']' => "\u{ff3d}".into(),
+            '\\' => "\u{2216}".into(),
+            '@' => "\u{ff20}".into(),
+            // Inside a word (`web_shop`) an underscore emphasises nothing on either platform.
+            '_' if !(word(at.checked_sub(1).and_then(|before| chars.get(before)))
+                && word(chars.get(at + 1))) =>
+            {
+                "\u{ff3f}".into()
+            }
+            other => other.to_string().into(),
+        };
+        pieces.push(piece);
+    }
+    let total: usize = pieces.iter().map(|piece| piece.len()).sum();
+    if total <= max {
+        return pieces.concat();
+    }
+    // No room for the mark in a limit below its own 3 bytes: nothing rather than too much.
+    let Some(room) = max.checked_sub('…'.len_utf8()) else {
+        return String::new();
+    };
+    let mut out = String::with_capacity(max);
+    for piece in pieces {
+        if out.len() + piece.len() > room {
+            break;
+        }
+        out.push_str(&piece);
+    }
+    out.push('…');
+    out
+}
+
 /// An identifier from untrusted text (a claim in `customData`), shown only if it looks
 /// like one: anything else could be markup meant for a mail client.
 pub fn identifier(text: &str) -> String {

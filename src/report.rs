@@ -14,6 +14,8 @@ use crate::decision::{Decision, Verdict};
 use crate::names;
 use crate::notice::{ApprovalRequest, ApprovalTarget};
 
+mod chat;
+
 /// Tells people what the gate decided (SNS). Failing to tell never changes a decision.
 pub trait DecisionTopic: Send + Sync {
     fn publish(
@@ -242,13 +244,37 @@ impl Report {
         }
     }
 
-    /// The decision notice for the decision topic, or `None` for records that were not
-    /// about an approval (dropped ones are only logged).
-    pub fn notice(&self) -> Option<DecisionNotice> {
+    /// The decision notice for the decision topic in `format`, or `None` for records that
+    /// were not about an approval (dropped ones are only logged).
+    pub fn notice(&self, format: DecisionFormat) -> Option<DecisionNotice> {
         if self.outcome == Outcome::Dropped {
             return None;
         }
-        let headline = match (self.outcome, self.dry_run) {
+        let headline = self.headline();
+        let (pipeline, stage, action) = self.names("?");
+        let subject = subject(&format!(
+            "[approval-gate] {headline}: {pipeline}/{stage}/{action}"
+        ));
+        let body = match format {
+            DecisionFormat::Plain => self.plain_body(),
+            DecisionFormat::Chat => chat::message(self),
+        };
+        Some(DecisionNotice {
+            subject,
+            body,
+            verdict: self.outcome,
+            pipeline: self
+                .target
+                .as_ref()
+                .map(|target| target.pipeline.clone())
+                .unwrap_or_default(),
+            dry_run: self.dry_run,
+        })
+    }
+
+    /// What the notice says happened, in a few words.
+    fn headline(&self) -> &'static str {
+        match (self.outcome, self.dry_run) {
             // The gate would have answered, but the approval had an answer already (a human's,
             // or the gate's own from a duplicate delivery): this notice announces none.
             (Outcome::Approve | Outcome::Reject, false)
@@ -263,13 +289,12 @@ impl Report {
             (Outcome::Abstain, _) => "Left for a human",
             (Outcome::Defer, _) => "Deferred until its window opens",
             (Outcome::Stale, _) | (Outcome::Dropped, _) => "Ignored stale notice",
-        };
-        let (pipeline, stage, action) = self.names("?");
-        let subject = subject(&format!(
-            "[approval-gate] {headline}: {pipeline}/{stage}/{action}"
-        ));
-        let (pipeline, stage, action) = self.names("-");
-        let answer = match self.answer {
+        }
+    }
+
+    /// What became of the answer, for a reader.
+    fn answer_text(&self) -> &'static str {
+        match self.answer {
             Answer::Sent => "sent to CodePipeline",
             Answer::DryRun => "not sent (dry run)",
             Answer::None => "none due",
@@ -280,7 +305,14 @@ impl Report {
                  delivery, or by an earlier attempt of this one whose reply was lost)"
             }
             Answer::Refused => "refused by CodePipeline",
-        };
+        }
+    }
+
+    /// The plain-text body, for mail and other subscribers that show text as it is.
+    fn plain_body(&self) -> String {
+        let headline = self.headline();
+        let answer = self.answer_text();
+        let (pipeline, stage, action) = self.names("-");
         let mut body = format!(
             "approval-gate: {headline}\n\n\
              Pipeline:  {}\nStage:     {}\nAction:    {}\nExecution: {}\n\
@@ -301,25 +333,37 @@ impl Report {
         if let Some(link) = &self.console_link {
             body.push_str(&format!("\nReview: {}\n", names::printable(link, 2000)));
         }
-        Some(DecisionNotice {
-            subject,
-            body,
-            verdict: self.outcome,
-            pipeline: self
-                .target
-                .as_ref()
-                .map(|target| target.pipeline.clone())
-                .unwrap_or_default(),
-            dry_run: self.dry_run,
-        })
+        body
+    }
+}
+
+/// How decision notices are written (`GATE_DECISION_FORMAT`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DecisionFormat {
+    /// Text for mail and other subscribers that show the message as it is.
+    #[default]
+    Plain,
+    /// The custom-notification JSON of Amazon Q Developer in chat applications (formerly
+    /// AWS Chatbot), which posts it to Slack or Microsoft Teams.
+    Chat,
+}
+
+impl DecisionFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Plain => "plain",
+            Self::Chat => "chat",
+        }
     }
 }
 
 /// A decision as told to the decision topic's subscribers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecisionNotice {
-    /// Fit for a mail client: printable ASCII, under 100 characters (SNS's limit).
+    /// Fit for a mail client: printable ASCII, under 100 characters (SNS's limit). The
+    /// same in both formats: chat applications show the message, mail the subject.
     pub subject: String,
+    /// The SNS message: plain text, or the chat notification's JSON.
     pub body: String,
     /// Message attributes, so subscribers can filter.
     pub verdict: Outcome,
@@ -396,7 +440,7 @@ mod tests {
         for answer in [Answer::AlreadyAnswered, Answer::Refused] {
             let mut report = decided(Verdict::Approve, false);
             report.answer = answer;
-            let notice = report.notice().unwrap();
+            let notice = report.notice(DecisionFormat::Plain).unwrap();
             assert_eq!(
                 notice.subject,
                 "[approval-gate] Not answered (already answered, or refused): web-shop/Approve-Prod/Manual"
@@ -406,7 +450,9 @@ mod tests {
 
     #[test]
     fn notice_names_everything_a_reader_needs() {
-        let notice = decided(Verdict::Approve, false).notice().unwrap();
+        let notice = decided(Verdict::Approve, false)
+            .notice(DecisionFormat::Plain)
+            .unwrap();
         assert_eq!(
             notice.subject,
             "[approval-gate] Approved: web-shop/Approve-Prod/Manual"
@@ -435,7 +481,9 @@ mod tests {
 
     #[test]
     fn dry_run_notice_says_what_would_have_happened() {
-        let notice = decided(Verdict::Reject, true).notice().unwrap();
+        let notice = decided(Verdict::Reject, true)
+            .notice(DecisionFormat::Plain)
+            .unwrap();
         assert!(
             notice
                 .subject
@@ -448,7 +496,7 @@ mod tests {
     #[test]
     fn dropped_records_have_no_notice() {
         assert_eq!(
-            Report::dropped(None, "not JSON".into(), false).notice(),
+            Report::dropped(None, "not JSON".into(), false).notice(DecisionFormat::Plain),
             None
         );
     }

@@ -78,6 +78,7 @@ fn an_empty_switch_is_an_error_not_unset() {
         "GATE_MODE",
         "GATE_DRY_RUN",
         "GATE_ALLOWED_TOPIC_ARNS",
+        "GATE_DECISION_FORMAT",
         "GATE_SWEEP_MINUTES",
         "GATE_SWEEP_READS_PER_SECOND",
         "GATE_SWEEP_MARGIN_SECONDS",
@@ -275,6 +276,30 @@ fn gate_mode_switches_the_gate_off_or_to_dry_run() {
         error.to_string().starts_with("GATE_MODE is invalid"),
         "{error}"
     );
+}
+
+#[test]
+fn the_decision_format_is_plain_unless_chat_is_asked_for() {
+    let plain = config(&[("GATE_POLICY", POLICY)]).unwrap();
+    assert_eq!(plain.settings.decision_format, DecisionFormat::Plain);
+    for (value, format) in [
+        ("plain", DecisionFormat::Plain),
+        (" chat\n", DecisionFormat::Chat),
+    ] {
+        let config = config(&[("GATE_POLICY", POLICY), ("GATE_DECISION_FORMAT", value)]).unwrap();
+        assert_eq!(config.settings.decision_format, format, "{value:?}");
+    }
+    for doubtful in ["Chat", "slack", "json", "plain,chat", "chat\u{1b}[31m"] {
+        let error =
+            config(&[("GATE_POLICY", POLICY), ("GATE_DECISION_FORMAT", doubtful)]).unwrap_err();
+        let text = error.to_string();
+        assert_eq!(error.error_type(), "ApprovalGate.InvalidConfiguration");
+        assert!(
+            text.starts_with("GATE_DECISION_FORMAT is invalid: expected plain"),
+            "{text}"
+        );
+        assert!(!text.contains('\u{1b}'), "{text}");
+    }
 }
 
 #[test]

@@ -166,6 +166,11 @@ fn classify(text: &str) -> Result<Example, String> {
     if has("approval") {
         return Ok(Example::NotAPolicy("a CodePipeline approval notice"));
     }
+    if has("version") && has("source") && has("content") {
+        return Ok(Example::NotAPolicy(
+            "a chat notification (checked against its schema in chat::)",
+        ));
+    }
     if has("source") && has("detail-type") {
         return Ok(Example::NotAPolicy("an EventBridge event or event pattern"));
     }

@@ -1,6 +1,6 @@
 //! The integration tests, one crate (one link of the SDK) with a module per subject:
 //! the adapters through the real SDK against the stand-in (`aws`, `appconfig`,
-//! `conditions`, `revisions`, `faults`, `wakeups`), the flow through fakes (`handler`, `sweep`,
+//! `conditions`, `revisions`, `faults`, `wakeups`, `chat`), the flow through fakes (`handler`, `sweep`,
 //! `windows`, `hostile`), the release binary (`binary`, `cli`), the independent oracle of
 //! `decide()` (`oracle`) and the documentation (`docs`). `common` holds the shared fixtures.
 //! Run one subject with `cargo test --test it sweep::`.
@@ -13,6 +13,7 @@ mod approval_events;
 mod aws;
 mod binary;
 mod bulkheads;
+mod chat;
 mod cli;
 mod conditions;
 mod docs;

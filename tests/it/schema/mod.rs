@@ -1,4 +1,5 @@
-//! A deliberately small JSON Schema validator for the keywords `policy.schema.json` uses,
+//! A deliberately small JSON Schema validator for the keywords `policy.schema.json` and
+//! `chat-notification.schema.json` use,
 //! so that every example policy is checked against the schema without a validator crate
 //! and its dozens of dependencies. It refuses any keyword it does not know, so a schema
 //! that grows a new keyword fails the test instead of being half-checked.
@@ -6,7 +7,14 @@
 use regex::Regex;
 use serde_json::Value;
 
-const ANNOTATIONS: [&str; 5] = ["$schema", "title", "description", "default", "$defs"];
+const ANNOTATIONS: [&str; 6] = [
+    "$schema",
+    "$comment",
+    "title",
+    "description",
+    "default",
+    "$defs",
+];
 
 /// The problems of `instance` against `schema` (the root, for `$ref`s), each with its path.
 pub fn errors(root: &Value, instance: &Value) -> Vec<String> {
@@ -51,10 +59,17 @@ fn check(root: &Value, schema: &Value, instance: &Value, at: &str, found: &mut V
             }
             "additionalProperties" => {
                 let allowed = schema.get("properties").and_then(Value::as_object);
-                assert_eq!(value, &Value::Bool(false), "{at}: only false is supported");
-                for name in instance.as_object().into_iter().flat_map(|o| o.keys()) {
-                    if allowed.is_none_or(|allowed| !allowed.contains_key(name)) {
-                        found.push(format!("{at}: unknown field {name}"));
+                let object = instance.as_object().into_iter().flatten();
+                for (name, field) in object {
+                    if allowed.is_some_and(|allowed| allowed.contains_key(name)) {
+                        continue;
+                    }
+                    match value {
+                        Value::Bool(false) => found.push(format!("{at}: unknown field {name}")),
+                        Value::Object(_) => {
+                            check(root, value, field, &format!("{at}.{name}"), found)
+                        }
+                        _ => panic!("{at}: additionalProperties is false or a schema"),
                     }
                 }
             }

@@ -634,14 +634,14 @@ impl FileAlarms {
 }
 
 const DESCRIBE_ALARMS: &str =
-    "aws cloudwatch describe-alarms --alarm-types MetricAlarm CompositeAlarm --output json";
+    "aws cloudwatch describe-alarms --alarm-types MetricAlarm CompositeAlarm";
 
 impl Alarms for FileAlarms {
     async fn describe(&self, query: AlarmQuery<'_>) -> Result<Vec<AlarmStatus>, ReadError> {
         let Some(alarms) = &self.alarms else {
             return Err(self.problems.add(format!(
                 "the decision reads alarm states, and no file gives them: run `{DESCRIBE_ALARMS} \
-                 {}` and give its output with --alarms",
+                 {} --output json` and give its output with --alarms",
                 query_options(query)
             )));
         };
@@ -662,7 +662,7 @@ impl Alarms for FileAlarms {
                 } else {
                     Err(self.problems.add(format!(
                         "the decision reads alarm {}, and no --alarms file has it: run \
-                         `{DESCRIBE_ALARMS} {}`",
+                         `{DESCRIBE_ALARMS} {} --output json`",
                         absent.join(", "),
                         query_options(query)
                     )))
@@ -677,7 +677,7 @@ impl Alarms for FileAlarms {
                 if found.is_empty() {
                     Err(self.problems.add(format!(
                         "the decision reads the alarms whose names start with {prefix:?}, and no \
-                         --alarms file has one: run `{DESCRIBE_ALARMS} {}`",
+                         --alarms file has one: run `{DESCRIBE_ALARMS} {} --output json`",
                         query_options(query)
                     )))
                 } else {

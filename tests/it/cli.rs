@@ -1060,3 +1060,251 @@ async fn explain_finds_a_parallel_pipelines_approvals_live_and_from_files() {
     );
     assert!(stand_in.calls_to("PutApprovalResult").is_empty());
 }
+
+/// The `approval-gate-cli` commands in docs/cli.md's `sh` blocks, with the `text` block that
+/// follows each block when there is one.
+fn documented_commands() -> Vec<(Vec<String>, Option<String>)> {
+    let text =
+        std::fs::read_to_string(format!("{}/docs/cli.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let mut blocks: Vec<(String, String)> = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if let Some(lang) = line.strip_prefix("```").filter(|lang| !lang.is_empty()) {
+            let body: Vec<&str> = lines.by_ref().take_while(|line| *line != "```").collect();
+            blocks.push((lang.to_owned(), body.join("\n")));
+        } else if line == "```" {
+            let body: Vec<&str> = lines.by_ref().take_while(|line| *line != "```").collect();
+            blocks.push((String::new(), body.join("\n")));
+        }
+    }
+    let mut commands = Vec::new();
+    for (index, (lang, body)) in blocks.iter().enumerate() {
+        if lang != "sh" {
+            continue;
+        }
+        let joined = body.replace("\\\n", " ");
+        let expected = blocks
+            .get(index + 1)
+            .filter(|(lang, _)| lang == "text")
+            .map(|(_, body)| format!("{body}\n"));
+        let runs: Vec<Vec<String>> = joined
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("approval-gate-cli "))
+            .map(|args| {
+                // A redirection or pipe is the shell's: the command is what comes before.
+                args.split_whitespace()
+                    .take_while(|arg| !matches!(*arg, ">" | "|" | ">>"))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .collect();
+        let single = runs.len() == 1;
+        for args in runs {
+            commands.push((args, expected.clone().filter(|_| single)));
+        }
+    }
+    commands
+}
+
+#[test]
+fn every_documented_command_on_the_repositorys_files_runs_as_documented() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut ran = 0;
+    for (args, expected) in documented_commands() {
+        // Commands on the reader's own files (policy.json, --live) cannot run here.
+        let files_exist = args
+            .iter()
+            .filter(|arg| arg.ends_with(".json"))
+            .all(|path| {
+                std::path::Path::new(root)
+                    .join(path.rsplit('=').next().unwrap())
+                    .exists()
+            });
+        if !files_exist || args.iter().any(|arg| arg == "--live") {
+            continue;
+        }
+        let output = Command::new(env!("CARGO_BIN_EXE_approval-gate-cli"))
+            .args(&args)
+            .current_dir(root)
+            .output()
+            .unwrap();
+        assert!(
+            matches!(output.status.code(), Some(0 | 1)),
+            "{args:?}: {output:?}"
+        );
+        if let Some(expected) = expected {
+            assert_eq!(stdout(&output), expected, "{args:?}");
+        }
+        ran += 1;
+    }
+    // The worked explain examples with every kind of check are among them.
+    assert!(ran >= 4, "{ran} documented commands ran");
+}
+
+/// `explain --live` and `explain` from the same answers as files, through the binary.
+async fn live_and_files(stand_in: &stand_in::StandIn, pipeline: &'static str) -> [Output; 2] {
+    let address = stand_in.address().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.json");
+    std::fs::write(&policy, demo_policy()).unwrap();
+    let paths = {
+        let dir = dir.path().to_owned();
+        tokio::task::spawn_blocking(move || {
+            evidence_files(&address, pipeline).map(|file| {
+                file.map(|file| {
+                    let path = dir.join(format!("{}.json", first_member(&file)));
+                    std::fs::write(&path, file.to_string()).unwrap();
+                    path.to_str().unwrap().to_owned()
+                })
+            })
+        })
+        .await
+        .unwrap()
+    };
+    let endpoint = stand_in.endpoint_url();
+    let policy = policy.to_str().unwrap().to_owned();
+    let outputs = tokio::task::spawn_blocking(move || {
+        let common = [
+            "explain",
+            "--policy",
+            &policy,
+            "--pipeline",
+            pipeline,
+            "--format",
+            "json",
+        ];
+        let env = [
+            ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ];
+        let live = cli(&[&common[..], &["--live"]].concat(), &env);
+        let mut args: Vec<&str> = common.to_vec();
+        for (option, path) in [
+            "--state",
+            "--execution",
+            "--action-executions",
+            "--declaration",
+        ]
+        .into_iter()
+        .zip(&paths)
+        {
+            if let Some(path) = path {
+                args.extend([option, path.as_str()]);
+            }
+        }
+        [live, cli(&args, &[])]
+    })
+    .await
+    .unwrap();
+    drop(dir);
+    outputs
+}
+
+/// A file name from the answer's first member, so the four files never collide.
+fn first_member(file: &Value) -> String {
+    file.as_object()
+        .and_then(|members| members.keys().next().cloned())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_and_live_answers_are_refused_or_read_alike() {
+    // StageExecution.status is required: the SDK refuses the answer, so --live cannot read
+    // the pipeline, and the same answer as a file is refused too.
+    let stand_in = demo_stand_in().await;
+    let mut state = crate::common::demo_pipelines()
+        .into_iter()
+        .find(|state| state["pipelineName"] == "web-shop")
+        .unwrap();
+    stand_in::waiting_for(&mut state, 600.0);
+    for stage in state["stageStates"].as_array_mut().unwrap() {
+        if let Some(execution) = stage["latestExecution"].as_object_mut() {
+            execution.remove("status");
+        }
+    }
+    stand_in.put_pipeline(state);
+    let address = stand_in.address().to_string();
+    let refused = tokio::task::spawn_blocking(move || {
+        call(&address, "GetPipelineState", &json!({"name": "web-shop"})).unwrap()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (policy, state_file) = (
+        dir.path().join("policy.json"),
+        dir.path().join("state.json"),
+    );
+    std::fs::write(&policy, demo_policy()).unwrap();
+    std::fs::write(&state_file, refused.to_string()).unwrap();
+    let from_file = cli(
+        &[
+            "explain",
+            "--policy",
+            policy.to_str().unwrap(),
+            "--pipeline",
+            "web-shop",
+            "--state",
+            state_file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(from_file.status.code(), Some(3), "{from_file:?}");
+    let endpoint = stand_in.endpoint_url();
+    let policy_path = policy.to_str().unwrap().to_owned();
+    let live = tokio::task::spawn_blocking(move || {
+        let env = [
+            ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ];
+        let args = [
+            "explain",
+            "--policy",
+            &policy_path,
+            "--pipeline",
+            "web-shop",
+            "--live",
+        ];
+        cli(&args, &env)
+    })
+    .await
+    .unwrap();
+    assert_eq!(live.status.code(), Some(3), "{live:?}");
+
+    // ActionTypeId.owner is required too: --live cannot read the attempts without it, and
+    // neither can the files.
+    let stand_in = demo_stand_in().await;
+    let mut runs = crate::common::shop_runs("Succeeded");
+    for run in &mut runs {
+        if let Some(id) = run["input"]["actionTypeId"].as_object_mut() {
+            id.remove("owner");
+        }
+    }
+    stand_in.put_action_executions("web-shop", runs);
+    let [live, files] = live_and_files(&stand_in, "web-shop").await;
+    assert_eq!(live.status.code(), Some(3), "{live:?}");
+    assert_eq!(files.status.code(), Some(3), "{files:?}");
+    let stderr = String::from_utf8_lossy(&files.stderr);
+    assert!(stderr.contains("list-action-executions"), "{stderr}");
+
+    // The same answers whole: both read them, and decide alike.
+    let stand_in = demo_stand_in().await;
+    let [live, files] = live_and_files(&stand_in, "web-shop").await;
+    let verdicts = |output: &Output| {
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        let parsed: Value = serde_json::from_slice(&output.stdout).unwrap();
+        parsed["approvals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|approval| (approval["verdict"].clone(), approval["reasons"].clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(verdicts(&live), verdicts(&files));
+    assert_eq!(verdicts(&live)[0].0, "approve");
+}

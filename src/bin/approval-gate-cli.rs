@@ -264,7 +264,7 @@ fn run_explain(args: ExplainArgs) -> Result<u8, Failure> {
         })
     } else {
         let problems = Problems::default();
-        let gate = gate_over_files(&args, policy, settings, &problems)?;
+        let gate = gate_over_files(&args, policy, settings, at, &problems)?;
         let explained = runtime.block_on(decide(&gate, &args.pipeline, only, at));
         (explained, problems.list())
     };
@@ -303,6 +303,7 @@ fn gate_over_files(
     args: &ExplainArgs,
     policy: Policy,
     settings: Settings,
+    at: Timestamp,
     problems: &Problems,
 ) -> Result<Gate<Adapters<FilesPipelines, NoTopic, FileAlarms, FileCalendars>>, Failure> {
     let texts = |paths: &[PathBuf]| -> Result<Vec<(String, String)>, Failure> {
@@ -336,7 +337,7 @@ fn gate_over_files(
         problems.clone(),
     )
     .map_err(unreadable)?;
-    let alarms = FileAlarms::read(&givens(&alarms), problems.clone()).map_err(unreadable)?;
+    let alarms = FileAlarms::read(&givens(&alarms), at, problems.clone()).map_err(unreadable)?;
     let calendar_givens: Vec<(&str, Given<'_>)> = calendars
         .iter()
         .map(|(calendar, (name, text))| (calendar.as_str(), Given { name, text }))

@@ -82,6 +82,14 @@ impl Kind {
         }
     }
 
+    /// Whether the output comes in pages, which a file may hold one after another.
+    fn paged(self) -> bool {
+        matches!(
+            self,
+            Self::ActionExecutions | Self::Alarms | Self::PipelineExecutions | Self::Pipelines
+        )
+    }
+
     /// The kind a document's top-level members show, if any.
     fn of(document: &Map<String, Value>) -> Option<Self> {
         let has = |key: &str| document.contains_key(key);
@@ -130,6 +138,13 @@ fn documents(given: Given<'_>, expected: Kind) -> Result<Vec<&[u8]>, FileError> 
         file: given.name.to_owned(),
         message,
     };
+    if given.text.starts_with('\u{feff}') {
+        return Err(refuse(
+            "starts with a byte-order mark: save it as UTF-8 without one (PowerShell's `>` \
+             writes one; use `| Out-File -Encoding utf8NoBOM`)"
+                .into(),
+        ));
+    }
     let bytes = given.text.as_bytes();
     let mut stream = serde_json::Deserializer::from_str(given.text).into_iter::<Value>();
     let mut documents = Vec::new();
@@ -174,16 +189,36 @@ fn documents(given: Given<'_>, expected: Kind) -> Result<Vec<&[u8]>, FileError> 
                 )));
             }
         }
-        documents.push(bytes.get(start..end).unwrap_or_default());
+        // The AWS CLI reads every page and drops the token; a token left means pages that
+        // were not read, unless they follow in this file.
+        let token = members
+            .get("nextToken")
+            .or_else(|| members.get("NextToken"));
+        let more_pages = token.is_some_and(|token| !token.is_null());
+        documents.push((bytes.get(start..end).unwrap_or_default(), more_pages));
         start = end;
     }
-    if documents.is_empty() {
-        return Err(refuse(format!(
+    match documents.as_slice() {
+        [] => Err(refuse(format!(
             "is empty; {option} takes `{}` output",
             expected.command()
-        )));
+        ))),
+        [.., (_, true)] => Err(refuse(format!(
+            "ends with a page that names a next one (its next token): not every page was \
+             read; run `{}` without --max-items or --no-paginate",
+            expected.command()
+        ))),
+        [_, _, ..] if !expected.paged() => Err(refuse(format!(
+            "holds {} documents; `{}` prints one, and which one is meant cannot be known \
+             (was it written with >> instead of >?)",
+            documents.len(),
+            expected.command()
+        ))),
+        _ => Ok(documents
+            .into_iter()
+            .map(|(document, _)| document)
+            .collect()),
     }
-    Ok(documents)
 }
 
 fn kind_of_value(value: &Value) -> &'static str {
@@ -319,7 +354,22 @@ impl FilesPipelines {
                     execution.and_then(|execution| execution.pipeline_name()),
                     "pipelineExecution.pipelineName",
                 )?;
-                executions.push(answers::execution_record(&output));
+                let record = answers::execution_record(&output);
+                if let Some(known) = executions
+                    .iter()
+                    .find(|known: &&ExecutionRecord| known.execution_id == record.execution_id)
+                    && *known != record
+                {
+                    return Err(FileError {
+                        file: given.name.to_owned(),
+                        message: format!(
+                            "is about execution {}, and another --execution file says \
+                             otherwise about it; give one",
+                            record.execution_id.as_deref().unwrap_or("(none)")
+                        ),
+                    });
+                }
+                executions.push(record);
             }
         }
         let mut actions: Option<Vec<ActionRecord>> = None;
@@ -511,6 +561,8 @@ impl Pipelines for FilesPipelines {
 pub struct FileAlarms {
     /// `None` when no file was given.
     alarms: Option<Vec<AlarmStatus>>,
+    /// The moment decided at: a state that changed later did not hold then.
+    at: Timestamp,
     problems: Problems,
 }
 
@@ -582,11 +634,12 @@ macro_rules! alarm {
 }
 
 impl FileAlarms {
-    /// Reads every page of every file given to `--alarms`.
-    pub fn read(files: &[Given<'_>], problems: Problems) -> Result<Self, FileError> {
+    /// Reads every page of every file given to `--alarms`, for a decision at `at`.
+    pub fn read(files: &[Given<'_>], at: Timestamp, problems: Problems) -> Result<Self, FileError> {
         if files.is_empty() {
             return Ok(Self {
                 alarms: None,
+                at,
                 problems,
             });
         }
@@ -623,11 +676,30 @@ impl FileAlarms {
                             .collect(),
                     ))
                     .build();
-                alarms.extend(answers::alarm_statuses(&output));
+                for alarm in answers::alarm_statuses(&output) {
+                    match alarms
+                        .iter()
+                        .find(|known: &&AlarmStatus| known.name == alarm.name)
+                    {
+                        Some(known) if *known == alarm => {}
+                        Some(_) => {
+                            return Err(FileError {
+                                file: given.name.to_owned(),
+                                message: format!(
+                                    "says of alarm {} otherwise than another --alarms file \
+                                     or page; give one reading of it",
+                                    alarm.name
+                                ),
+                            });
+                        }
+                        None => alarms.push(alarm),
+                    }
+                }
             }
         }
         Ok(Self {
             alarms: Some(alarms),
+            at,
             problems,
         })
     }
@@ -657,7 +729,16 @@ impl Alarms for FileAlarms {
                     .filter(|name| !found.iter().any(|alarm| &alarm.name == *name))
                     .map(String::as_str)
                     .collect();
-                if absent.is_empty() {
+                if let Some(late) = found
+                    .iter()
+                    .find(|alarm| alarm.changed.is_some_and(|changed| changed > self.at))
+                {
+                    Err(self.problems.add(format!(
+                        "alarm {} changed state after the moment decided at, so its state \
+                         then is not in the file: decide at a later --at, or read it then",
+                        late.name
+                    )))
+                } else if absent.is_empty() {
                     Ok(found)
                 } else {
                     Err(self.problems.add(format!(
@@ -668,22 +749,12 @@ impl Alarms for FileAlarms {
                     )))
                 }
             }
-            AlarmQuery::Prefix(prefix) => {
-                let found: Vec<AlarmStatus> = alarms
-                    .iter()
-                    .filter(|alarm| alarm.name.starts_with(prefix))
-                    .cloned()
-                    .collect();
-                if found.is_empty() {
-                    Err(self.problems.add(format!(
-                        "the decision reads the alarms whose names start with {prefix:?}, and no \
-                         --alarms file has one: run `{DESCRIBE_ALARMS} {} --output json`",
-                        query_options(query)
-                    )))
-                } else {
-                    Ok(found)
-                }
-            }
+            // No file can show that it lists every alarm under a prefix (the live read
+            // can): one that left an alarm out would read as OK.
+            AlarmQuery::Prefix(prefix) => Err(self.problems.add(format!(
+                "the decision reads every alarm whose name starts with {prefix:?}, and a file \
+                 cannot show that it lists them all: explain this rule with --live"
+            ))),
         }
     }
 }
@@ -747,9 +818,22 @@ impl Calendars for FileCalendars {
                  and give its output with --calendars {calendar}=FILE"
             )));
         };
-        readings
+        let holding: Vec<_> = readings
             .iter()
-            .find(|(read_at, _, next)| *read_at <= at && next.is_none_or(|next| at < next))
+            .filter(|(read_at, _, next)| *read_at <= at && next.is_none_or(|next| at < next))
+            .collect();
+        if holding
+            .iter()
+            .any(|(_, state, _)| Some(state) != holding.first().map(|(_, first, _)| first))
+        {
+            return Err(self.problems.add(format!(
+                "the --calendars files for {calendar} disagree about its state at {}; give one \
+                 reading of it",
+                at.strftime("%Y-%m-%d %H:%M:%S UTC")
+            )));
+        }
+        holding
+            .first()
             .map(|(_, state, next)| CalendarReading {
                 at,
                 state: state.clone(),

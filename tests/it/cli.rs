@@ -232,6 +232,7 @@ async fn explain_from(evidence: &Evidence, pipeline: &str, stage: &str, action: 
             name: "alarms.json",
             text: &alarms,
         }],
+        at(),
         problems.clone(),
     )
     .unwrap();

@@ -189,28 +189,28 @@ async fn alarms_from_pages_and_kinds_and_what_they_lack() {
             "StateValue": "ALARM", "StateReason": "Gr\u00fc\u00dfe \ud83d\ude80",
             "StateTransitionedTimestamp": 1795685400}]}"#;
     let problems = Problems::default();
-    let alarms = FileAlarms::read(&[given(pages)], problems.clone()).unwrap();
+    let alarms = FileAlarms::read(&[given(pages)], Timestamp::now(), problems.clone()).unwrap();
     let names = vec!["api-5xx".to_owned(), "api-health".to_owned()];
     let found = alarms.describe(AlarmQuery::Names(&names)).await.unwrap();
     assert_eq!(found.len(), 2);
     assert_eq!(found[1].reason.as_deref(), Some("Grüße 🚀"));
-    assert_eq!(
-        alarms
-            .describe(AlarmQuery::Prefix("api-"))
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
     assert!(problems.list().is_empty());
-    let absent = vec!["db-lag".to_owned()];
-    assert!(alarms.describe(AlarmQuery::Names(&absent)).await.is_err());
+    // No file shows that it lists every alarm under a prefix.
+    assert!(alarms.describe(AlarmQuery::Prefix("api-")).await.is_err());
     assert!(
-        problems.list()[0].contains("--alarm-names db-lag"),
+        problems.list()[0].contains("--live"),
         "{:?}",
         problems.list()
     );
-    let error = FileAlarms::read(&[given(STATE)], Problems::default()).unwrap_err();
+    let absent = vec!["db-lag".to_owned()];
+    assert!(alarms.describe(AlarmQuery::Names(&absent)).await.is_err());
+    assert!(
+        problems.list()[1].contains("--alarm-names db-lag"),
+        "{:?}",
+        problems.list()
+    );
+    let error =
+        FileAlarms::read(&[given(STATE)], Timestamp::now(), Problems::default()).unwrap_err();
     assert!(
         error
             .message
@@ -248,4 +248,93 @@ async fn a_calendar_file_answers_from_its_time_until_its_next_transition() {
         "{listed}"
     );
     assert!(listed.contains("--calendars other=FILE"), "{listed}");
+}
+
+#[tokio::test]
+async fn an_alarm_that_changed_after_the_moment_decided_at_is_no_reading_of_it() {
+    let alarm = r#"{"MetricAlarms": [{"AlarmName": "api-5xx", "StateValue": "OK",
+        "StateUpdatedTimestamp": "2026-11-26T09:50:00Z"}]}"#;
+    let names = vec!["api-5xx".to_owned()];
+    let at = |text: &str| text.parse::<Timestamp>().unwrap();
+    let before = FileAlarms::read(
+        &[given(alarm)],
+        at("2026-11-26T09:40:00Z"),
+        Problems::default(),
+    )
+    .unwrap();
+    assert!(before.describe(AlarmQuery::Names(&names)).await.is_err());
+    let after = FileAlarms::read(
+        &[given(alarm)],
+        at("2026-11-26T10:00:00Z"),
+        Problems::default(),
+    )
+    .unwrap();
+    assert!(after.describe(AlarmQuery::Names(&names)).await.is_ok());
+}
+
+#[test]
+fn conflicting_or_partial_files_are_refused() {
+    // Two states in one file (>> instead of >): which is meant cannot be known.
+    let twice = format!("{STATE}\n{STATE}");
+    let error = state_only(&twice).unwrap_err();
+    assert!(error.message.contains("holds 2 documents"), "{error}");
+    // A page that names a next one: not every page was read.
+    let partial = r#"{"actionExecutionDetails": [], "nextToken": "page-2"}"#;
+    let with_actions = |actions: &str| {
+        FilesPipelines::read(
+            "web-shop",
+            PipelineFiles {
+                state: Some(given(STATE)),
+                action_executions: &[given(actions)],
+                ..PipelineFiles::default()
+            },
+            Problems::default(),
+        )
+    };
+    let error = with_actions(partial).unwrap_err();
+    assert!(error.message.contains("not every page was read"), "{error}");
+    // Pages one after another, the last without a token, are one answer.
+    let pages = format!("{partial}\n{}", r#"{"actionExecutionDetails": []}"#);
+    assert!(with_actions(&pages).is_ok());
+    // Two readings of one execution that disagree.
+    let running = r#"{"pipelineExecution": {"pipelineName": "web-shop",
+        "pipelineExecutionId": "e-1", "status": "InProgress"}}"#;
+    let stopped = running.replace("InProgress", "Stopped");
+    let error = FilesPipelines::read(
+        "web-shop",
+        PipelineFiles {
+            state: Some(given(STATE)),
+            executions: &[given(running), given(&stopped)],
+            ..PipelineFiles::default()
+        },
+        Problems::default(),
+    )
+    .unwrap_err();
+    assert!(error.message.contains("says otherwise"), "{error}");
+    // Two readings of one alarm that disagree.
+    let ok = r#"{"MetricAlarms": [{"AlarmName": "a", "StateValue": "OK"}]}"#;
+    let alarm = ok.replace("\"OK\"", "\"ALARM\"");
+    let files = [given(ok), given(&alarm)];
+    assert!(FileAlarms::read(&files, Timestamp::now(), Problems::default()).is_err());
+    let error = state_only(&format!("\u{feff}{STATE}")).unwrap_err();
+    assert!(error.message.contains("byte-order mark"), "{error}");
+}
+
+#[tokio::test]
+async fn calendar_files_that_disagree_about_a_moment_are_a_problem() {
+    let open = r#"{"State": "OPEN", "AtTime": "2026-11-26T09:00:00Z"}"#;
+    let closed = open.replace("OPEN", "CLOSED");
+    let problems = Problems::default();
+    let calendars = FileCalendars::read(
+        &[("freeze", given(open)), ("freeze", given(&closed))],
+        problems.clone(),
+    )
+    .unwrap();
+    let at = "2026-11-26T10:00:00Z".parse().unwrap();
+    assert!(calendars.state("freeze", at).await.is_err());
+    assert!(
+        problems.list()[0].contains("disagree"),
+        "{:?}",
+        problems.list()
+    );
 }

@@ -13,7 +13,9 @@ fn would_answer(explanation: &Explanation) -> &'static str {
         Verdict::Approve => "Approved (PutApprovalResult)",
         Verdict::Reject => "Rejected (PutApprovalResult)",
         Verdict::Abstain => "nothing: the approval stays with a human",
-        Verdict::Defer => "nothing for now: the sweep decides it again until a window opens",
+        Verdict::Defer => {
+            "nothing for now: a wake-up, an alarm or calendar event or the sweep decides it again"
+        }
     }
 }
 

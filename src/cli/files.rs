@@ -410,20 +410,14 @@ impl FilesPipelines {
         })
     }
 
-    fn not_given(&self, what: &str, command: String) -> ReadError {
+    /// The problem of a read no file answers: what it is, and the command whose output
+    /// `kind`'s option takes.
+    fn not_given(&self, what: &str, kind: Kind, command: String) -> ReadError {
         self.problems.add(format!(
             "the decision reads {what}, and no file gives it: run `{command} --output json` \
              and give its output with {}",
-            option_for(what)
+            kind.option()
         ))
-    }
-}
-
-fn option_for(what: &str) -> &'static str {
-    match what {
-        "the pipeline's declaration" => "--declaration",
-        "the execution's attempts" => "--action-executions",
-        _ => "--execution",
     }
 }
 
@@ -464,6 +458,7 @@ impl Pipelines for FilesPipelines {
         if self.executions.is_empty() {
             return Err(self.not_given(
                 &format!("execution {execution_id}"),
+                Kind::PipelineExecution,
                 format!(
                     "aws codepipeline get-pipeline-execution --pipeline-name {pipeline} \
                      --pipeline-execution-id {execution_id}"
@@ -488,6 +483,7 @@ impl Pipelines for FilesPipelines {
         let records = self.actions.as_ref().ok_or_else(|| {
             self.not_given(
                 "the execution's attempts",
+                Kind::ActionExecutions,
                 format!("aws codepipeline list-action-executions --pipeline-name {pipeline}"),
             )
         })?;
@@ -510,10 +506,13 @@ impl Pipelines for FilesPipelines {
             "aws codepipeline list-action-executions --pipeline-name {pipeline} --filter \
              pipelineExecutionId={execution_id}"
         );
-        let records = self
-            .actions
-            .as_ref()
-            .ok_or_else(|| self.not_given("the execution's attempts", command.clone()))?;
+        let records = self.actions.as_ref().ok_or_else(|| {
+            self.not_given(
+                "the execution's attempts",
+                Kind::ActionExecutions,
+                command.clone(),
+            )
+        })?;
         // An execution that reached an approval has at least that attempt: a file with none
         // of its attempts is about other executions.
         if !records
@@ -544,6 +543,7 @@ impl Pipelines for FilesPipelines {
         self.declaration.clone().ok_or_else(|| {
             self.not_given(
                 "the pipeline's declaration",
+                Kind::Pipeline,
                 format!("aws codepipeline get-pipeline --name {pipeline}"),
             )
         })

@@ -295,20 +295,7 @@ async fn publishes_decision_notices_with_filterable_attributes() {
     );
     assert_eq!(form["Subject"], notice.subject);
     assert_eq!(form["Message"], notice.body);
-    let attributes: Vec<(String, String)> = (1..=3)
-        .map(|i| {
-            (
-                form[format!("MessageAttributes.entry.{i}.Name")]
-                    .as_str()
-                    .unwrap()
-                    .to_owned(),
-                form[format!("MessageAttributes.entry.{i}.Value.StringValue")]
-                    .as_str()
-                    .unwrap()
-                    .to_owned(),
-            )
-        })
-        .collect();
+    let attributes = published_attributes(form);
     for expected in [
         ("verdict", "approve"),
         ("pipeline", "web-shop"),

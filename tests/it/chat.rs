@@ -216,26 +216,6 @@ fn chat_gate(sdk: &aws_config::SdkConfig) -> Gate<Adapters<CodePipeline, SnsDeci
     )
 }
 
-/// The Publish request's message attributes, by name.
-fn attributes(form: &Value) -> Vec<(String, String)> {
-    let mut found: Vec<(String, String)> = (1..=3)
-        .map(|i| {
-            (
-                form[format!("MessageAttributes.entry.{i}.Name")]
-                    .as_str()
-                    .unwrap()
-                    .to_owned(),
-                form[format!("MessageAttributes.entry.{i}.Value.StringValue")]
-                    .as_str()
-                    .unwrap()
-                    .to_owned(),
-            )
-        })
-        .collect();
-    found.sort();
-    found
-}
-
 #[tokio::test]
 async fn a_decision_is_published_as_a_chat_notification_with_the_same_subject_and_attributes() {
     let stand_in = demo_stand_in().await;
@@ -260,7 +240,7 @@ async fn a_decision_is_published_as_a_chat_notification_with_the_same_subject_an
         "[approval-gate] Approved: web-shop/Approve-Prod/Manual"
     );
     assert_eq!(
-        attributes(form),
+        published_attributes(form),
         [
             ("dry_run".to_owned(), "false".to_owned()),
             ("pipeline".to_owned(), "web-shop".to_owned()),

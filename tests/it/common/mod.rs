@@ -649,3 +649,23 @@ impl Pipelines for &FakePipelines {
         (*self).answer(answer).await
     }
 }
+
+/// The Publish request's message attributes, by name.
+pub fn published_attributes(form: &Value) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = (1..=3)
+        .map(|i| {
+            (
+                form[format!("MessageAttributes.entry.{i}.Name")]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+                form[format!("MessageAttributes.entry.{i}.Value.StringValue")]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}

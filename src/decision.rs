@@ -9,6 +9,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 use crate::check::{Check, Severity};
+use crate::check_function::FunctionAnswer;
 use crate::conditions::Conditions;
 use crate::evidence::{ActionOutcome, ExecutionFacts, Expiry, LiveApproval, SourceHead};
 use crate::names;
@@ -111,6 +112,9 @@ pub struct Evidence<'a> {
     pub expiry: Option<Expiry>,
     /// Alarm and calendar states: about the moment they were read, not the execution.
     pub conditions: &'a Conditions,
+    /// What the rule's check function answered ([`FunctionAnswer::NotAsked`] until it is
+    /// asked: see [`asks_function`]).
+    pub function: &'a FunctionAnswer,
 }
 
 /// Decides one approval at `now`. `sweep_every` is how often the sweep runs: a deferral
@@ -260,7 +264,46 @@ pub fn checks(
     if let Some(calendars) = &rule.change_calendars {
         checks.extend(calendars.check(conditions, at));
     }
+    checks.extend(
+        rule.variables
+            .iter()
+            .map(|variable| variable.check(evidence.execution, rule.on_fail)),
+    );
+    if let Some(function) = &rule.function {
+        checks.push(function.check(evidence.function, rule.on_fail));
+    }
     checks
+}
+
+/// Whether the rule's check function is to be asked: only when its answer decides, that is
+/// when the decision would approve were the function to pass. Every other check, the
+/// proof that the approval waits in the execution, its expiry and what the rule said when
+/// it started waiting are judged first, so a function is never asked about an approval the
+/// rest of the rule refuses, and its answer can only keep it from being approved.
+pub fn asks_function(
+    rule: &Rule,
+    evidence: &Evidence<'_>,
+    now: Timestamp,
+    sweep_every: SignedDuration,
+) -> bool {
+    // A pass assumed only here, to see whether the answer would matter; the decision is
+    // made again on what the function actually answers.
+    let assumed = FunctionAnswer::Answered {
+        pass: true,
+        reason: String::new(),
+    };
+    rule.function.is_some()
+        && decide_by(
+            Some(rule),
+            &Evidence {
+                function: &assumed,
+                ..*evidence
+            },
+            now,
+            sweep_every,
+        )
+        .verdict
+            == Verdict::Approve
 }
 
 /// The rule's checks at `at`, folded into a decision.
@@ -446,8 +489,7 @@ fn check_succeeded(facts: &ExecutionFacts, required: &ActionRef, on_fail: Severi
         ActionOutcome::Ran(status) => Check::fail(
             on_fail,
             format!(
-                "{required} is {} in execution {execution}, not Succeeded",
-                status_name(&status)
+                "{required} is {status} in execution {execution}, not Succeeded"
             ),
         ),
         ActionOutcome::NotRun => Check::fail(
@@ -464,16 +506,6 @@ fn check_succeeded(facts: &ExecutionFacts, required: &ActionRef, on_fail: Severi
                  {execution} could not be read"
             ),
         ),
-    }
-}
-
-fn status_name(status: &ActionStatus) -> String {
-    match status {
-        ActionStatus::InProgress => "InProgress".into(),
-        ActionStatus::Succeeded => "Succeeded".into(),
-        ActionStatus::Failed => "Failed".into(),
-        ActionStatus::Abandoned => "Abandoned".into(),
-        ActionStatus::Other(other) => names::printable(other, 40),
     }
 }
 

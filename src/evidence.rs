@@ -22,9 +22,11 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::names::printable;
 use crate::notice::{ApprovalTarget, ApprovalToken};
+use std::collections::BTreeMap;
+
 use crate::pipeline::{
-    ActionKind, ActionRecord, ActionStatus, ArtifactRevision, Declaration, ExecutionRecord,
-    ExecutionStatus, PipelineSnapshot, Staleness,
+    ActionKind, ActionRecord, ActionStatus, ArtifactRevision, Declaration, DeclaredNamespace,
+    ExecutionRecord, ExecutionStatus, PipelineSnapshot, PipelineVariable, Staleness,
 };
 
 /// Output variables that carry a source action's revision id, by source kind: CodeCommit
@@ -264,6 +266,11 @@ pub struct ExecutionFacts {
     artifacts: Option<Vec<ArtifactRevision>>,
     trigger: Option<String>,
     actions: Option<Vec<ActionRecord>>,
+    /// The execution's pipeline-level variables, as GetPipelineExecution resolved them.
+    pipeline_variables: Option<Vec<PipelineVariable>>,
+    /// Which action declares each variable namespace (GetPipeline): an output variable is
+    /// read from that action's attempt, which must itself name the namespace.
+    namespaces: Option<Vec<DeclaredNamespace>>,
     /// Why the execution cannot have an approval answered: GetPipelineExecution shows it
     /// in a status other than `InProgress`.
     stopped: Option<String>,
@@ -293,6 +300,8 @@ impl ExecutionFacts {
             artifacts: None,
             trigger: None,
             actions: None,
+            pipeline_variables: None,
+            namespaces: None,
             stopped: None,
         }
     }
@@ -309,6 +318,8 @@ impl ExecutionFacts {
             artifacts: None,
             trigger: None,
             actions: None,
+            pipeline_variables: None,
+            namespaces: None,
             stopped: None,
         }
     }
@@ -318,6 +329,7 @@ impl ExecutionFacts {
         if record.execution_id.as_deref() == Some(self.execution.as_str()) {
             self.artifacts = Some(record.artifacts);
             self.trigger = record.trigger;
+            self.pipeline_variables = Some(record.variables);
             if record.status != ExecutionStatus::InProgress {
                 self.stopped = Some(format!(
                     "GetPipelineExecution shows execution {} as {}, not InProgress: an \
@@ -372,6 +384,12 @@ impl ExecutionFacts {
             };
         }
         self.actions = Some(records);
+        self
+    }
+
+    /// Adds which action declares each variable namespace, from the pipeline's declaration.
+    pub fn with_namespaces(mut self, declaration: &Declaration) -> Self {
+        self.namespaces = Some(declaration.namespaces.clone());
         self
     }
 
@@ -533,6 +551,230 @@ impl ExecutionFacts {
             return Err(Unpaired::OtherRevision(run.action().to_owned()));
         }
         Ok(run)
+    }
+}
+
+impl ExecutionFacts {
+    /// The value of `name` in this execution: a pipeline-level variable as
+    /// GetPipelineExecution resolved it, or an output variable of the last attempt of the
+    /// action that declares the namespace, which must have succeeded in this execution and
+    /// name that namespace itself.
+    pub fn variable(&self, name: &VariableName) -> Result<&str, Missing> {
+        match name {
+            VariableName::Pipeline(name) => self.pipeline_variable(name),
+            VariableName::Output { namespace, name } => {
+                let attempt = self.namespace_attempt(namespace)?;
+                attempt
+                    .variables
+                    .get(name)
+                    .map(String::as_str)
+                    .ok_or_else(|| Missing::NoOutput(action_of(attempt)))
+            }
+        }
+    }
+
+    fn pipeline_variable(&self, name: &str) -> Result<&str, Missing> {
+        let listed = self
+            .pipeline_variables
+            .as_deref()
+            .filter(|_| self.proven())
+            .ok_or(Missing::ExecutionUnread)?;
+        let mut values = listed
+            .iter()
+            .filter(|variable| variable.name == name)
+            .map(|variable| variable.value.as_deref());
+        match (values.next(), values.next()) {
+            (None, _) => Err(Missing::NotListed),
+            (Some(None), None) => Err(Missing::Unresolved),
+            (Some(Some(value)), None) => Ok(value),
+            (Some(_), Some(_)) => Err(Missing::ListedTwice),
+        }
+    }
+
+    /// The attempt whose outputs `#{namespace.…}` names: the last attempt, in this
+    /// execution, of the one action the declaration gives the namespace.
+    fn namespace_attempt(&self, namespace: &str) -> Result<&ActionRecord, Missing> {
+        let records = self.records().ok_or(Missing::AttemptsUnread)?;
+        let declared = self.namespaces.as_deref().ok_or(Missing::DeclarationUnread)?;
+        let owners: Vec<&DeclaredNamespace> = declared
+            .iter()
+            .filter(|declared| declared.namespace == namespace)
+            .collect();
+        let owner = match owners.as_slice() {
+            [] => return Err(Missing::Undeclared),
+            [owner] => *owner,
+            _ => return Err(Missing::DeclaredTwice),
+        };
+        let action = format!("{}/{}", owner.stage, owner.action);
+        let attempts: Vec<&ActionRecord> = records
+            .iter()
+            .filter(|record| record.stage == owner.stage && record.action == owner.action)
+            .collect();
+        let last = match attempts.as_slice() {
+            [] => return Err(Missing::NotRun(action)),
+            [only] => *only,
+            several => {
+                let latest = several.iter().filter_map(|record| record.updated).max();
+                let at_latest: Vec<&&ActionRecord> = several
+                    .iter()
+                    .filter(|record| record.updated == latest)
+                    .collect();
+                match at_latest.as_slice() {
+                    [last] if several.iter().all(|record| record.updated.is_some()) => **last,
+                    _ => return Err(Missing::Unordered(action)),
+                }
+            }
+        };
+        if last.status != ActionStatus::Succeeded {
+            return Err(Missing::NotSucceeded(action, last.status.clone()));
+        }
+        if last.namespace.as_deref() != Some(namespace) {
+            return Err(Missing::OtherNamespace(action, last.namespace.clone()));
+        }
+        Ok(last)
+    }
+
+    /// Every variable this execution's records vouch for, by namespace (`variables` for
+    /// the pipeline-level ones): what a check function is shown. A namespace whose action
+    /// did not succeed last, or is declared twice, is left out, as is a pipeline variable
+    /// listed twice or without a value.
+    pub fn proven_variables(&self) -> BTreeMap<String, BTreeMap<String, String>> {
+        let mut variables = BTreeMap::new();
+        let pipeline: BTreeMap<String, String> = self
+            .pipeline_variables
+            .iter()
+            .flatten()
+            .filter_map(|variable| {
+                let value = self.pipeline_variable(&variable.name).ok()?;
+                Some((variable.name.clone(), value.to_owned()))
+            })
+            .collect();
+        if !pipeline.is_empty() {
+            variables.insert(PIPELINE_NAMESPACE.to_owned(), pipeline);
+        }
+        for declared in self.namespaces.iter().flatten() {
+            if let Ok(attempt) = self.namespace_attempt(&declared.namespace)
+                && !attempt.variables.is_empty()
+            {
+                variables.insert(declared.namespace.clone(), attempt.variables.clone());
+            }
+        }
+        variables
+    }
+}
+
+/// The namespace CodePipeline gives pipeline-level variables: `#{variables.NAME}`.
+pub const PIPELINE_NAMESPACE: &str = "variables";
+
+fn action_of(record: &ActionRecord) -> String {
+    format!("{}/{}", record.stage, record.action)
+}
+
+/// A variable as CodePipeline's syntax names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VariableName {
+    /// `#{variables.NAME}`: a pipeline-level variable.
+    Pipeline(String),
+    /// `#{Namespace.NAME}`: an output variable of the action that declares `Namespace`.
+    Output { namespace: String, name: String },
+}
+
+impl std::fmt::Display for VariableName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (namespace, name) = match self {
+            Self::Pipeline(name) => (PIPELINE_NAMESPACE, name.as_str()),
+            Self::Output { namespace, name } => (namespace.as_str(), name.as_str()),
+        };
+        write!(
+            f,
+            "#{{{}.{}}}",
+            printable(namespace, 128),
+            printable(name, 128)
+        )
+    }
+}
+
+/// Why a variable has no value the gate may use. Read after the variable's name: "#{…}
+/// is not among …".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Missing {
+    ExecutionUnread,
+    NotListed,
+    Unresolved,
+    ListedTwice,
+    AttemptsUnread,
+    DeclarationUnread,
+    Undeclared,
+    DeclaredTwice,
+    /// The action (`Stage/Action`) that declares the namespace did not run here.
+    NotRun(String),
+    /// Its last attempt did not succeed.
+    NotSucceeded(String, ActionStatus),
+    /// Its attempts cannot be ordered, so which came last is unknown.
+    Unordered(String),
+    /// Its last attempt names another namespace, or none.
+    OtherNamespace(String, Option<String>),
+    /// Its last attempt has no such output variable.
+    NoOutput(String),
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let action = |action: &str| printable(action, 200);
+        match self {
+            Self::ExecutionUnread => f.write_str(
+                "cannot be read: the execution (GetPipelineExecution) was not read, or not \
+                 proven to be the one the approval waits in",
+            ),
+            Self::NotListed => f.write_str("is not among the execution's pipeline variables"),
+            Self::Unresolved => f.write_str("has no resolved value in the execution"),
+            Self::ListedTwice => {
+                f.write_str("is listed twice among the execution's pipeline variables")
+            }
+            Self::AttemptsUnread => f.write_str(
+                "cannot be read: the execution's action attempts (ListActionExecutions) were \
+                 not read, or do not show the approval",
+            ),
+            Self::DeclarationUnread => f.write_str(
+                "cannot be read: the pipeline's declaration (GetPipeline), which says which \
+                 action declares the namespace, was not read",
+            ),
+            Self::Undeclared => f.write_str("names a namespace no action of the pipeline declares"),
+            Self::DeclaredTwice => {
+                f.write_str("names a namespace the declaration gives two actions")
+            }
+            Self::NotRun(name) => write!(
+                f,
+                "cannot be read: {}, which declares the namespace, did not run in this execution",
+                action(name)
+            ),
+            Self::NotSucceeded(name, status) => write!(
+                f,
+                "cannot be read: the last attempt of {} in this execution is {status}, not \
+                 Succeeded",
+                action(name)
+            ),
+            Self::Unordered(name) => write!(
+                f,
+                "cannot be read: {} ran several times in this execution and which attempt came \
+                 last is unknown",
+                action(name)
+            ),
+            Self::OtherNamespace(name, found) => write!(
+                f,
+                "cannot be read: the attempt of {} names {} as its namespace, not this one (the \
+                 pipeline changed after the execution started?)",
+                action(name),
+                found
+                    .as_deref()
+                    .map_or("none".to_owned(), |found| format!("\"{}\"", printable(found, 128)))
+            ),
+            Self::NoOutput(name) => write!(
+                f,
+                "is not among the output variables of {}'s last attempt",
+                action(name)
+            ),
+        }
     }
 }
 

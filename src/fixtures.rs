@@ -130,6 +130,7 @@ pub fn record(execution: &str, stage: &str, action: &str, status: ActionStatus) 
         variables: BTreeMap::new(),
         started: None,
         external_execution_id: None,
+        namespace: None,
     }
 }
 

@@ -15,9 +15,10 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use tokio::sync::Mutex;
 
+use crate::check_function::{self, CheckFunctions, FunctionAnswer, InvokeError};
 use crate::conditions::{Alarms, Calendars, Conditions, Unavailable};
 pub use crate::config::Settings;
-use crate::decision::{Decision, Evidence, Verdict, claims_veto, decide_by};
+use crate::decision::{Decision, Evidence, Verdict, asks_function, claims_veto, decide_by};
 use crate::error::GateError;
 use crate::events;
 use crate::evidence::{ExecutionFacts, Expiry, LiveApproval, SourceHead};
@@ -26,12 +27,13 @@ use crate::notice::Claims;
 use crate::pipeline::{
     AnswerError, ApprovalAnswer, ApprovalStatus, Declaration, PipelineSnapshot, Pipelines,
 };
+use crate::policy::function::CheckFunction;
 use crate::policy::{Policy, Rule};
 use crate::report::{Answer, DecisionTopic, Report};
 use crate::wakeups::{ScheduleError, Scheduled, WakeUp, Wakeups};
 pub use bulkhead::{Breach, isolate, isolate_or_fail, log_panics};
 pub use explain::{Explained, Explanation};
-pub use ports::{Adapters, Ports, WithConditions, WithWakeups};
+pub use ports::{Adapters, Ports, WithConditions, WithFunctions, WithWakeups};
 pub use sweep::SweepSummary;
 use sweep::{Scope, Watched, is_scheduled};
 
@@ -72,6 +74,7 @@ pub struct Gate<E: Ports> {
     alarms: E::Alarms,
     calendars: E::Calendars,
     wakeups: E::Wakeups,
+    functions: E::Functions,
     clock: fn() -> Timestamp,
     /// State reads repeated while the state did not show a notice's token yet, since the
     /// last [`Gate::take_read_retries`].
@@ -128,6 +131,8 @@ pub(crate) struct Assessment {
     pub(crate) heads: Vec<SourceHead>,
     pub(crate) expiry: Option<Expiry>,
     pub(crate) conditions: Conditions,
+    /// What the rule's check function answered, if it was asked.
+    pub(crate) function: FunctionAnswer,
     pub(crate) now: Timestamp,
 }
 
@@ -146,6 +151,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<Adapters<P, T>> {
             alarms: Unavailable,
             calendars: Unavailable,
             wakeups: Unavailable,
+            functions: Unavailable,
             clock: Timestamp::now,
             read_retries: AtomicUsize::new(0),
             scheduler_failed: AtomicBool::new(false),
@@ -169,6 +175,7 @@ impl<E: Ports> Gate<E> {
             alarms,
             calendars,
             wakeups: self.wakeups,
+            functions: self.functions,
             clock: self.clock,
             read_retries: self.read_retries,
             scheduler_failed: self.scheduler_failed,
@@ -186,6 +193,25 @@ impl<E: Ports> Gate<E> {
             alarms: self.alarms,
             calendars: self.calendars,
             wakeups,
+            functions: self.functions,
+            clock: self.clock,
+            read_retries: self.read_retries,
+            scheduler_failed: self.scheduler_failed,
+        }
+    }
+
+    /// The same gate, asking rules' check functions through this port.
+    pub fn with_functions<F2: CheckFunctions>(self, functions: F2) -> Gate<WithFunctions<E, F2>> {
+        Gate {
+            policy: self.policy,
+            policy_unusable: self.policy_unusable,
+            settings: self.settings,
+            pipelines: self.pipelines,
+            decisions: self.decisions,
+            alarms: self.alarms,
+            calendars: self.calendars,
+            wakeups: self.wakeups,
+            functions,
             clock: self.clock,
             read_retries: self.read_retries,
             scheduler_failed: self.scheduler_failed,
@@ -490,14 +516,8 @@ impl<E: Ports> Gate<E> {
             None => (ExecutionFacts::of(approval), None, Conditions::none()),
         };
         let heads = SourceHead::of(case.snapshot);
-        let evidence = Evidence {
-            approval,
-            execution: &facts,
-            heads: &heads,
-            expiry: approval.expiry(declaration.as_ref()),
-            conditions: &conditions,
-        };
-        let now = clock();
+        let expiry = approval.expiry(declaration.as_ref());
+        let mut now = clock();
         // Claims only matter where a rule would decide: without one, nothing is answered.
         // A veto's reason quotes claims, text from outside: redacted as every reason is.
         let veto = rule.zip(case.claims.as_ref()).and_then(|(rule, claims)| {
@@ -508,6 +528,35 @@ impl<E: Ports> Gate<E> {
                 )
             })
         });
+        let mut function = FunctionAnswer::NotAsked;
+        if let Some(rule) = rule
+            && let Some(asked) = &rule.function
+            && self.policy_unusable.is_none()
+            && veto.is_none()
+        {
+            let before = Evidence {
+                approval,
+                execution: &facts,
+                heads: &heads,
+                expiry,
+                conditions: &conditions,
+                function: &function,
+            };
+            if asks_function(rule, &before, now, case.revisit) {
+                function = self.ask_function(rule, asked, approval, &facts, now).await;
+                // The answer took time: the rest of the rule is judged again at the moment
+                // it came.
+                now = clock();
+            }
+        }
+        let evidence = Evidence {
+            approval,
+            execution: &facts,
+            heads: &heads,
+            expiry,
+            conditions: &conditions,
+            function: &function,
+        };
         let decision = match &self.policy_unusable {
             Some(reason) => Decision {
                 verdict: Verdict::Abstain,
@@ -517,15 +566,55 @@ impl<E: Ports> Gate<E> {
             },
             None => veto.unwrap_or_else(|| decide_by(rule, &evidence, now, case.revisit)),
         };
-        let expiry = evidence.expiry;
         Ok(Assessment {
             decision,
             facts,
             heads,
             expiry,
             conditions,
+            function,
             now,
         })
+    }
+
+    /// Asks the rule's check function about the approval, showing it what was proven, and
+    /// waits at most the rule's timeout, whatever the port does.
+    async fn ask_function(
+        &self,
+        rule: &Rule,
+        function: &CheckFunction,
+        approval: &LiveApproval,
+        facts: &ExecutionFacts,
+        now: Timestamp,
+    ) -> FunctionAnswer {
+        let request = check_function::request(&rule.name, approval, facts, now);
+        let invoked = match serde_json::to_vec(&request) {
+            Ok(payload) => tokio::time::timeout(
+                function.timeout,
+                self.functions.invoke(&function.arn, payload, function.timeout),
+            )
+            .await
+            .unwrap_or(Err(InvokeError::TimedOut(function.timeout))),
+            Err(error) => Err(InvokeError::Invoke(format!(
+                "the request could not be written: {error}"
+            ))),
+        };
+        let answer = FunctionAnswer::read(invoked);
+        // The reason is the function's text, which may quote anything: the decision's line
+        // shows it redacted; this one says only how it went.
+        let outcome = match &answer {
+            FunctionAnswer::Answered { pass: true, .. } => "pass",
+            FunctionAnswer::Answered { pass: false, .. } => "fail",
+            FunctionAnswer::Unusable(_) => "unusable",
+            FunctionAnswer::NotAsked => "not asked",
+        };
+        tracing::info!(
+            approval = %approval.target(),
+            function = %crate::names::printable(&function.arn, 200),
+            outcome,
+            "check function asked"
+        );
+        answer
     }
 
     pub(crate) fn sweep_every(&self) -> SignedDuration {

@@ -57,6 +57,7 @@
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod check;
+pub mod check_function;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod conditions;

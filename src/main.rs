@@ -13,7 +13,7 @@
 )]
 
 use approval_gate::aws::{
-    self, AppConfigPolicy, CloudWatch, CodePipeline, Scheduler, SnsDecisionTopic, Ssm,
+    self, AppConfigPolicy, CloudWatch, CodePipeline, Lambda, Scheduler, SnsDecisionTopic, Ssm,
 };
 use approval_gate::config::{Config, ConfigError};
 use approval_gate::handler::{Gate, isolate_or_fail};
@@ -88,7 +88,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let gate = Gate::new(policy, config.settings, CodePipeline::new(&sdk), decisions)
         // Cheap: the clients share the one configuration and connect on first use.
         .with_conditions(CloudWatch::new(&sdk), Ssm::new(&sdk))
-        .with_wakeups(scheduler.clone());
+        .with_wakeups(scheduler.clone())
+        .with_functions(Lambda::new(&sdk));
     // Lambda runs one invocation at a time per process: the lock is never contended.
     let gate = tokio::sync::Mutex::new(gate);
     let live = tokio::sync::Mutex::new(live);

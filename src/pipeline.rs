@@ -112,6 +112,18 @@ impl ActionStatus {
     }
 }
 
+impl std::fmt::Display for ActionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::InProgress => f.write_str("InProgress"),
+            Self::Succeeded => f.write_str("Succeeded"),
+            Self::Failed => f.write_str("Failed"),
+            Self::Abandoned => f.write_str("Abandoned"),
+            Self::Other(other) => f.write_str(&crate::names::printable(other, 40)),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct CurrentRevision {
     pub revision_id: String,
@@ -175,6 +187,16 @@ pub struct ExecutionRecord {
     /// The execution's `status`: facts about an execution that is not `InProgress` are
     /// never used to approve.
     pub status: ExecutionStatus,
+    /// The pipeline-level variables (`variables`: name and `resolvedValue`), as listed.
+    pub variables: Vec<PipelineVariable>,
+}
+
+/// One pipeline-level variable of an execution, as `GetPipelineExecution` resolved it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PipelineVariable {
+    pub name: String,
+    /// `resolvedValue`; `None` when the answer gave none.
+    pub value: Option<String>,
 }
 
 /// One entry of GetPipelineExecution's `artifactRevisions`.
@@ -208,6 +230,8 @@ pub struct ActionRecord {
     /// `output.executionResult.externalExecutionId`: for a Manual approval waiting in a
     /// PARALLEL pipeline, the token it waits on (such a pipeline's state shows none).
     pub external_execution_id: Option<String>,
+    /// `input.namespace`: the namespace the attempt's output variables fall under.
+    pub namespace: Option<String>,
 }
 
 /// What kind of action a record is about (`input.actionTypeId.category`).
@@ -221,13 +245,25 @@ pub enum ActionKind {
 }
 
 /// What the gate reads from a pipeline's declaration (`GetPipeline`): how long its Manual
-/// approval actions may wait, and how it runs its executions.
+/// approval actions may wait, how it runs its executions, and which action each variable
+/// namespace belongs to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Declaration {
     /// `(stage, action)` → `timeoutInMinutes` as declared (`None`: not set, so
     /// CodePipeline's default of seven days).
     pub timeouts: BTreeMap<(String, String), Option<i64>>,
     pub mode: ExecutionMode,
+    /// The actions that declare a variable namespace (`namespace`), in declaration order.
+    pub namespaces: Vec<DeclaredNamespace>,
+}
+
+/// An action's variable namespace, as the declaration names it: `#{Namespace.NAME}` is
+/// that action's output variable `NAME`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeclaredNamespace {
+    pub namespace: String,
+    pub stage: String,
+    pub action: String,
 }
 
 /// How a pipeline runs its executions (`GetPipeline`'s `executionMode`).

@@ -24,8 +24,10 @@ use super::{SdkFailure, timestamp};
 use crate::notice::ApprovalToken;
 use crate::pipeline::{
     ActionExecution, ActionKind, ActionRecord, ActionState, ActionStatus, AnswerError,
-    ApprovalAnswer, ArtifactRevision, CurrentRevision, Declaration, ExecutionMode, ExecutionRecord,
-    ExecutionStatus, Listed, MAX_EXECUTION_PAGES, PipelineSnapshot, Pipelines, ReadError,
+    ApprovalAnswer, ArtifactRevision, CurrentRevision, Declaration, DeclaredNamespace, ExecutionMode,
+    ExecutionRecord,
+    ExecutionStatus, Listed, MAX_EXECUTION_PAGES, PipelineSnapshot, PipelineVariable, Pipelines,
+    ReadError,
     StageExecution, StageState,
 };
 
@@ -439,6 +441,10 @@ pub(crate) fn action_record(detail: &types::ActionExecutionDetail) -> ActionReco
                     .collect()
             })
             .unwrap_or_default(),
+        namespace: detail
+            .input()
+            .and_then(|input| input.namespace())
+            .map(str::to_owned),
     }
 }
 
@@ -513,11 +519,19 @@ pub(crate) fn execution_record(output: &GetPipelineExecutionOutput) -> Execution
             .and_then(|trigger| trigger.trigger_type())
             .map(|trigger| trigger.as_str().to_owned()),
         status: ExecutionStatus::parse(execution.status().map(|status| status.as_str())),
+        variables: execution
+            .variables()
+            .iter()
+            .map(|variable| PipelineVariable {
+                name: variable.name().unwrap_or_default().to_owned(),
+                value: variable.resolved_value().map(str::to_owned),
+            })
+            .collect(),
     }
 }
 
-/// A `GetPipeline` answer as the project sees it: its execution mode and its actions'
-/// timeouts.
+/// A `GetPipeline` answer as the project sees it: its execution mode, its actions'
+/// timeouts and variable namespaces.
 pub(crate) fn declaration(output: &GetPipelineOutput) -> Declaration {
     let stages = output
         .pipeline()
@@ -538,6 +552,18 @@ pub(crate) fn declaration(output: &GetPipelineOutput) -> Declaration {
                         (stage.name().to_owned(), action.name().to_owned()),
                         action.timeout_in_minutes().map(i64::from),
                     )
+                })
+            })
+            .collect(),
+        namespaces: stages
+            .iter()
+            .flat_map(|stage| {
+                stage.actions().iter().filter_map(|action| {
+                    Some(DeclaredNamespace {
+                        namespace: action.namespace()?.to_owned(),
+                        stage: stage.name().to_owned(),
+                        action: action.name().to_owned(),
+                    })
                 })
             })
             .collect(),

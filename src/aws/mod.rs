@@ -4,6 +4,7 @@
 mod appconfig;
 mod cloudwatch;
 mod codepipeline;
+mod lambda;
 mod scheduler;
 mod sns;
 mod ssm;
@@ -19,6 +20,7 @@ use aws_sdk_codepipeline::error::{ProvideErrorMetadata, SdkError};
 pub use appconfig::AppConfigPolicy;
 pub use cloudwatch::CloudWatch;
 pub use codepipeline::CodePipeline;
+pub use lambda::Lambda;
 pub use scheduler::Scheduler;
 pub use sns::SnsDecisionTopic;
 pub use ssm::Ssm;

@@ -105,6 +105,7 @@ impl Given {
             "a timeout CodePipeline allows"
         );
         let evidence = Evidence {
+            function: &FunctionAnswer::NotAsked,
             approval: &approval,
             execution: &facts,
             heads: &heads,
@@ -466,6 +467,7 @@ fn facts_about_another_execution_are_refused() {
         ..record("Build", "Unit", ActionStatus::Succeeded, None)
     }]);
     let evidence = Evidence {
+        function: &FunctionAnswer::NotAsked,
         approval: &approval,
         execution: &facts,
         heads: &[],
@@ -502,6 +504,7 @@ fn claims(execution_id: Option<&str>, commit_id: Option<&str>) -> Claims {
 
 fn facts_with_commit(commit: &str) -> ExecutionFacts {
     ExecutionFacts::about(EXECUTION).with_execution(ExecutionRecord {
+        variables: Vec::new(),
         execution_id: Some(EXECUTION.into()),
         artifacts: vec![ArtifactRevision {
             name: "SourceArtifact".into(),

@@ -103,6 +103,7 @@ impl<E: Ports> Gate<E> {
                         heads: &assessment.heads,
                         expiry: assessment.expiry,
                         conditions: &assessment.conditions,
+                        function: &assessment.function,
                     };
                     decision::checks(rule, &evidence, assessment.now, case.revisit)
                 }

@@ -1,6 +1,7 @@
 //! What the gate reads beyond the state, for the matched rule: the execution, its action
-//! attempts, the approval's declared timeout, and the alarms and calendars the rule names,
-//! with the independent calls made at once.
+//! attempts, the pipeline's declaration (the approval's timeout, the actions' variable
+//! namespaces), and the alarms and calendars the rule names, with the independent calls
+//! made at once.
 
 use futures_util::future::join_all;
 use jiff::Timestamp;
@@ -11,7 +12,7 @@ use crate::conditions::{
     AlarmQuery, AlarmReading, Alarms, CalendarReadings, Calendars, Conditions,
 };
 use crate::error::GateError;
-use crate::evidence::{ExecutionFacts, LiveApproval};
+use crate::evidence::{ExecutionFacts, LiveApproval, VariableName};
 use crate::notice::Claims;
 use crate::pipeline::{Declaration, Pipelines, ReadError};
 use crate::policy::Rule;
@@ -35,15 +36,31 @@ impl<E: Ports> Gate<E> {
             .as_ref()
             .map(|revisions| revisions.needs())
             .unwrap_or_default();
-        let needs_execution =
-            needs.execution || claims.is_some_and(|claims| claims.commit_id.is_some());
+        // A check function is shown the execution's revisions and variables.
+        let asks = rule.function.is_some();
+        let needs_execution = needs.execution
+            || claims.is_some_and(|claims| claims.commit_id.is_some())
+            || asks
+            || rule
+                .variables
+                .iter()
+                .any(|check| matches!(check.variable, VariableName::Pipeline(_)));
         // The attempts are read whenever anything about the execution is: they prove that
         // the approval waits in it (its own action execution is among them).
-        let needs_actions =
-            needs_execution || needs.action_executions || !rule.require_succeeded.is_empty();
+        let needs_actions = needs_execution
+            || needs.action_executions
+            || !rule.require_succeeded.is_empty()
+            || !rule.variables.is_empty();
+        // An output variable's namespace is resolved to its action by the declaration.
+        let needs_namespaces = asks
+            || rule
+                .variables
+                .iter()
+                .any(|check| matches!(check.variable, VariableName::Output { .. }));
         // A deferral is kept only while a sweep can still approve before the expiry, which
         // takes the declared timeout.
-        let needs_declaration = rule
+        let needs_declaration = needs_namespaces
+            || rule
             .windows
             .as_ref()
             .is_some_and(|windows| windows.outside() == Severity::Defer)
@@ -88,7 +105,11 @@ impl<E: Ports> Gate<E> {
         if let Some(records) = known_or_unknown(pipeline, actions)? {
             facts = facts.with_actions(records);
         }
-        Ok((facts, declaration?.flatten(), conditions?))
+        let declaration = declaration?.flatten();
+        if needs_namespaces && let Some(declaration) = &declaration {
+            facts = facts.with_namespaces(declaration);
+        }
+        Ok((facts, declaration, conditions?))
     }
 
     /// The alarms and calendars the rule names, all read at once. Calendars are also read

@@ -6,11 +6,14 @@
 
 pub mod alarms;
 pub mod calendars;
+pub mod function;
 mod pattern;
+mod rx;
 pub mod revisions;
 #[cfg(feature = "cli")]
 mod schema;
 pub mod source;
+pub mod variables;
 pub mod windows;
 
 use std::collections::HashSet;
@@ -22,10 +25,12 @@ use crate::names;
 use crate::notice::ApprovalTarget;
 use alarms::{AlarmsDocument, RequiredAlarms};
 use calendars::{CalendarsDocument, ChangeCalendars};
+use function::{CheckFunction, FunctionDocument};
 pub use pattern::Pattern;
 use revisions::{Revisions, RevisionsDocument};
 #[cfg(feature = "cli")]
 pub use schema::json_schema;
+use variables::{VariableCheck, VariableDocument};
 use windows::{Windows, WindowsDocument};
 
 #[derive(Clone, Debug)]
@@ -47,6 +52,10 @@ pub struct Rule {
     pub alarms: Option<RequiredAlarms>,
     /// Change Calendars that must be open.
     pub change_calendars: Option<ChangeCalendars>,
+    /// Comparisons on the execution's pipeline-level and action output variables.
+    pub variables: Vec<VariableCheck>,
+    /// A Lambda function asked last, when every other check passes.
+    pub function: Option<CheckFunction>,
     /// What a failing check asks for, unless the check says otherwise: reject or abstain.
     pub on_fail: Severity,
 }
@@ -132,6 +141,14 @@ struct RuleDocument {
     alarms: Option<AlarmsDocument>,
     #[serde(default, deserialize_with = "present")]
     change_calendars: Option<CalendarsDocument>,
+    /// Comparisons on variables of the execution under approval, each
+    /// `{"variable": "#{Namespace.NAME}", OPERATOR: value}` with exactly one operator.
+    #[serde(default, deserialize_with = "present")]
+    variables: Option<Vec<VariableDocument>>,
+    /// A Lambda function asked, once every other check passes, whether the approval may
+    /// pass: it is shown what the gate proved and answers `{"pass": …, "reason": …}`.
+    #[serde(default, deserialize_with = "present")]
+    function: Option<FunctionDocument>,
     #[serde(default, deserialize_with = "final_answer")]
     #[cfg_attr(feature = "cli", schemars(with = "FinalAnswer"))]
     on_fail: Severity,
@@ -398,6 +415,15 @@ impl Rule {
                 ChangeCalendars::from_document(document, &format!("{at}.change_calendars"))
             })
             .transpose()?;
+        let variables = rule
+            .variables
+            .map(|documents| VariableCheck::from_documents(documents, &format!("{at}.variables")))
+            .transpose()?
+            .unwrap_or_default();
+        let function = rule
+            .function
+            .map(|document| CheckFunction::from_document(document, &format!("{at}.function")))
+            .transpose()?;
         Ok(Self {
             name: rule.name,
             matcher,
@@ -406,6 +432,8 @@ impl Rule {
             revisions,
             alarms,
             change_calendars,
+            variables,
+            function,
             on_fail: rule.on_fail,
         })
     }

@@ -16,6 +16,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
+use approval_gate::check_function::FunctionAnswer;
 use approval_gate::conditions::{
     AlarmReading, AlarmState, AlarmStatus, CalendarReading, CalendarReadings, CalendarState,
     Conditions,
@@ -1194,6 +1195,7 @@ fn gate(w: &World) -> Option<Decision> {
         _ => Conditions::none(),
     };
     let evidence = Evidence {
+        function: &FunctionAnswer::NotAsked,
         approval: &approval,
         execution: &facts,
         heads: &heads,
@@ -1766,6 +1768,7 @@ fn build(k: &Knobs) -> World {
             });
         }
         ExecutionRecord {
+            variables: Vec::new(),
             execution_id: names.id(),
             artifacts,
             trigger: trigger.map(str::to_owned),

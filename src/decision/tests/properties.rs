@@ -167,6 +167,7 @@ proptest! {
         let given = Given {
             policy: Policy::from_json(&policy.to_string()).unwrap(),
             execution: Some(ExecutionRecord {
+                variables: Vec::new(),
                 execution_id: Some(EXECUTION.into()),
                 artifacts: vec![ArtifactRevision {
                     name: "SourceArtifact".into(),

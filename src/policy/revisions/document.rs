@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::max_age::MaxAge;
-use super::patterns::Rx;
+use crate::policy::rx::Rx;
 use super::{CommitMessageCheck, RevisionIdCheck, Revisions};
 use crate::check::Severity;
 use crate::policy::Pattern;

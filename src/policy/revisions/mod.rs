@@ -19,7 +19,6 @@ mod artifacts;
 mod check;
 mod document;
 mod max_age;
-mod patterns;
 mod sources;
 #[cfg(test)]
 mod tests;
@@ -27,7 +26,7 @@ mod tests;
 use crate::policy::Pattern;
 pub use document::RevisionsDocument;
 use max_age::MaxAge;
-use patterns::Rx;
+use crate::policy::rx::Rx;
 
 /// Which calls beyond GetPipelineState the configured checks read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -421,6 +421,7 @@ impl FakePipelines {
         self.executions.lock().unwrap().insert(
             execution_id.into(),
             ExecutionRecord {
+                variables: Vec::new(),
                 execution_id: Some(execution_id.into()),
                 artifacts,
                 trigger: Some("Webhook".into()),

@@ -31,6 +31,7 @@ fn artifact(name: &str, id: &str) -> ArtifactRevision {
 
 fn execution(artifacts: Vec<ArtifactRevision>, trigger: &str) -> ExecutionRecord {
     ExecutionRecord {
+        variables: Vec::new(),
         execution_id: Some(EXECUTION.into()),
         artifacts,
         trigger: Some(trigger.into()),

@@ -50,6 +50,7 @@ impl RevisionFacts {
         let mut facts = ExecutionFacts::about(id);
         if let Some(artifacts) = &self.artifacts {
             facts = facts.with_execution(ExecutionRecord {
+                variables: Vec::new(),
                 execution_id: Some(id.to_owned()),
                 artifacts: artifacts.clone(),
                 trigger: Some(self.trigger.clone().unwrap_or_else(|| "Webhook".into())),

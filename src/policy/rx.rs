@@ -1,0 +1,96 @@
+//! The regular expressions a policy holds (revision ids, commit messages, variable values):
+//! one engine and one size limit for all. Its globs (branch and artifact names) are
+//! [`crate::policy::Pattern`]s.
+
+use std::fmt;
+
+use regex::{Regex, RegexBuilder};
+
+/// A compiled pattern may use at most this much memory: policies are trusted, but a typo
+/// such as `\w{1000}{1000}` should be refused at load time rather than exhaust the function.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// A regular expression together with the text it was written as, for reasons.
+#[derive(Clone)]
+pub struct Rx {
+    text: String,
+    pub(crate) regex: Regex,
+}
+
+impl Rx {
+    pub(crate) fn parse(text: String) -> Result<Self, String> {
+        if text.is_empty() {
+            return Err("an empty pattern matches every text".into());
+        }
+        let regex = RegexBuilder::new(&text)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build()
+            .map_err(|error| format!("invalid regular expression: {}", one_line(&error)))?;
+        // Checks search: a pattern that matches the empty text is found in every text (at
+        // its start, unless anchors forbid), so its check cannot fail, or cannot pass.
+        if regex.is_match("") {
+            return Err(format!(
+                "{text:?} matches the empty text, so it matches every text: make it require at \
+                 least one character (x+ rather than x*)"
+            ));
+        }
+        Ok(Self { text, regex })
+    }
+
+    /// A pattern the whole text must match (as Java's `String.matches`), not only a part:
+    /// `\A(?:pattern)\z`, compiled with the same engine and limit as [`Rx::parse`]. It may
+    /// match the empty text: what it is matched against is one value, not a search.
+    ///
+    /// The pattern must compile on its own (so its groups are balanced and cannot close the
+    /// anchoring group early), and may not turn on verbose mode (`x`), whose comments run
+    /// to the end of the line and would swallow the closing anchor.
+    pub(crate) fn whole(text: String) -> Result<Self, String> {
+        if text.is_empty() {
+            return Err("an empty pattern: write the value it must match".into());
+        }
+        let compile = |pattern: &str| {
+            RegexBuilder::new(pattern)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .build()
+                .map_err(|error| format!("invalid regular expression: {}", one_line(&error)))
+        };
+        compile(&text)?;
+        if turns_on_verbose_mode(&text) {
+            return Err("verbose mode ((?x)) is not supported here".into());
+        }
+        let regex = compile(&format!("\\A(?:{text})\\z"))?;
+        Ok(Self { text, regex })
+    }
+}
+
+/// Whether a `(?flags)` or `(?flags:` group in `text` turns on `x`. Errs on the side of
+/// refusing: an escaped `\(?x)` is read as a flag group too.
+fn turns_on_verbose_mode(text: &str) -> bool {
+    text.split("(?").skip(1).any(|rest| {
+        let flags = rest.split([')', ':']).next().unwrap_or_default();
+        flags.chars().all(|c| "imsuxRU-".contains(c))
+            && flags.split('-').next().unwrap_or_default().contains('x')
+    })
+}
+
+/// The regex crate explains syntax errors over several lines with a caret under the
+/// offending spot; a policy error is one line, and its path already says where.
+fn one_line(error: &regex::Error) -> String {
+    let text = error.to_string();
+    text.lines()
+        .find_map(|line| line.strip_prefix("error: "))
+        .map(str::to_owned)
+        .unwrap_or_else(|| text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+impl fmt::Debug for Rx {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.text)
+    }
+}
+
+impl fmt::Display for Rx {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}

@@ -55,6 +55,7 @@ pub(crate) fn parse(parts: &Parts, body: &[u8]) -> Option<AwsRequest> {
         operation: operation.to_owned(),
         body,
         malformed: false,
+        function_name: None,
     })
 }
 

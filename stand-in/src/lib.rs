@@ -1,24 +1,32 @@
 //! A local stand-in for AWS CodePipeline, SNS, AppConfig Data, CloudWatch alarms, SSM
-//! Change Calendars and EventBridge Scheduler, plus an emulator of the AWS Lambda Runtime API.
+//! Change Calendars, EventBridge Scheduler and Lambda Invoke, plus an emulator of the AWS
+//! Lambda Runtime API.
 //!
 //! [`StandIn`] speaks the real wire protocols (awsJson1.1 for CodePipeline and SSM,
-//! awsQuery for SNS, restJson1 for AppConfig Data and EventBridge Scheduler, Smithy RPC v2
-//! CBOR for CloudWatch) on one port, so the unmodified AWS SDK can be pointed at
-//! it with `AWS_ENDPOINT_URL` or `endpoint_url(..)`. Its state lives in
-//! memory; tests seed it, inject faults, and inspect every call made.
+//! awsQuery for SNS, restJson1 for AppConfig Data, EventBridge Scheduler and Lambda Invoke,
+//! Smithy RPC v2 CBOR for CloudWatch) on one port, so the unmodified AWS SDK can be pointed
+//! at it with `AWS_ENDPOINT_URL` or `endpoint_url(..)`. Its state lives in memory; tests
+//! seed it, inject faults, and inspect every call made.
 //! Scheduler schedules (one-time `at(...)` ones, in UTC) fire only when asked to, at a time
 //! the caller gives: [`StandIn::take_due_schedules`].
+//! Lambda functions are canned answers seeded per test ([`StandIn::put_function`],
+//! [`Function`]): a JSON answer, raw bytes, a function error, an answer made from the
+//! request, each optionally after a delay; `Invoke` answers them as Lambda does.
 //! [`RuntimeApi`] lets a test run the real Lambda binary and invoke it.
 //!
 //! This is test and demo tooling. It never ships in the Lambda itself.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use stand_in::{Fault, StandIn};
+//! use stand_in::{Fault, Function, StandIn};
 //!
 //! let aws = StandIn::start().await?;
 //! aws.put_pipeline(serde_json::json!({ "pipelineName": "web-shop", "stageStates": [] }));
 //! aws.inject("PutApprovalResult", Fault::error(400, "ThrottlingException"));
+//! aws.put_function(
+//!     "arn:aws:lambda:us-east-1:123456789012:function:change-ticket",
+//!     Function::answer(serde_json::json!({ "pass": true, "reason": "CHG-42 approved" })),
+//! );
 //! // ... point a client at aws.endpoint_url() ...
 //! assert!(aws.accepted_answers().is_empty());
 //! # Ok(())
@@ -30,6 +38,7 @@ mod cbor;
 mod cloudwatch;
 mod codepipeline;
 mod http;
+mod lambda;
 mod route;
 mod runtime;
 mod scheduler;
@@ -48,6 +57,7 @@ use serde_json::Value;
 use crate::http::Server;
 use crate::world::World;
 
+pub use crate::lambda::{Function, is_function_name};
 pub use crate::runtime::{Invocation, InvokeTimedOut, RuntimeApi};
 pub use crate::scheduler::DueSchedule;
 
@@ -115,15 +125,20 @@ pub struct Call {
     /// The operation name, e.g. `GetPipelineState` or `Publish`.
     pub operation: String,
     /// The JSON request body; for SNS, the form fields as a flat object of
-    /// strings (`{"Action": "Publish", "TopicArn": ..., ...}`). A body that
-    /// was not valid JSON is kept as a string.
+    /// strings (`{"Action": "Publish", "TopicArn": ..., ...}`); for Lambda `Invoke`, the
+    /// payload sent to the function. A body that was not valid JSON is kept as a string
+    /// (an empty one as `""`).
     pub body: Value,
     /// The HTTP status answered, or 0 if the connection was dropped.
     pub status: u16,
     /// Whether this was a PutApprovalResult that answered a pending approval.
     pub accepted: bool,
-    /// The AWS error type answered, if any (e.g. `InvalidApprovalTokenException`).
+    /// The AWS error type answered, if any (e.g. `InvalidApprovalTokenException`). A
+    /// function error is no AWS error: Invoke answers it with status 200.
     pub error_type: Option<String>,
+    /// For Lambda `Invoke`: the FunctionName as the request gave it (percent-decoded; a
+    /// `Qualifier` query parameter is not added to it). `None` for other operations.
+    pub function_name: Option<String>,
 }
 
 /// A misbehaviour to apply to one future call of an operation.
@@ -360,7 +375,8 @@ impl StandIn {
     }
 
     /// Queues `fault` for the next `n` calls of `op` about `pipeline` (the request's
-    /// `name` or `pipelineName`), leaving calls about other pipelines alone.
+    /// `name` or `pipelineName`; for `Invoke`, its FunctionName exactly as the request
+    /// spells it), leaving calls about other pipelines alone.
     pub fn inject_for(&self, op: &str, pipeline: &str, fault: Fault, n: usize) {
         let mut world = self.world();
         let queue = world
@@ -450,6 +466,29 @@ impl StandIn {
         self.world().take_due_schedules(now_epoch_seconds)
     }
 
+    /// Registers (or replaces) a Lambda function under a function name
+    /// (`change-ticket`), a partial ARN (`123456789012:function:change-ticket`) or a full
+    /// ARN, each optionally qualified (`...:prod`). `Invoke` answers it as `function`
+    /// says. Which requests reach it: a request naming the same function name and qualifier
+    /// (none and `$LATEST` are the same); if both the registration and the request give an
+    /// account or a region, those too. So a registered full ARN is reached by itself, its
+    /// partial ARN and its bare name, and a qualified one only with its qualifier. A
+    /// registration spelled exactly as a request is preferred over others it matches.
+    ///
+    /// # Panics
+    ///
+    /// If `name_or_arn` is none of those: a fixture typo should fail the test that made
+    /// it, not surface later as a missing function.
+    pub fn put_function(&self, name_or_arn: &str, function: Function) {
+        assert!(
+            lambda::is_function_name(name_or_arn),
+            "put_function: {name_or_arn:?} is no function name, partial ARN or ARN"
+        );
+        self.world()
+            .functions
+            .insert(name_or_arn.to_owned(), function);
+    }
+
     /// Prints one line per handled call to stderr. Lines never include
     /// request bodies, so approval tokens stay out of logs.
     pub fn echo_calls(&self, on: bool) {
@@ -519,6 +558,7 @@ impl fmt::Display for Call {
                 write!(f, "ListPipelineExecutions {}", field("pipelineName"))?
             }
             "Publish" => write!(f, "Publish {}", field("TopicArn"))?,
+            "Invoke" => write!(f, "Invoke {}", self.function_name.as_deref().unwrap_or("?"))?,
             operation @ ("CreateSchedule" | "GetSchedule" | "DeleteSchedule") => {
                 let group = self.body.get("GroupName").and_then(Value::as_str);
                 write!(

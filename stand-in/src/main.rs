@@ -83,8 +83,29 @@
 //! spans in which it is closed, as seconds relative to when it was loaded:
 //! `{"prod-freeze": [[-60, 3600]]}` is closed since a minute before, for an hour.
 //!
+//! `"functions"` holds the Lambda functions that Invoke answers, by the function name,
+//! partial ARN or ARN they are registered under (see `StandIn::put_function` for which
+//! requests reach which), each with exactly one of `answer` (any JSON, returned as JSON),
+//! `raw` (a string, returned as is: JSON or not), `error` (a message: the function raises,
+//! and Invoke answers `X-Amz-Function-Error: Unhandled`) or `echo` (`true`: it returns
+//! `{"pass": true, "reason": <the request payload, as text>}`), plus an optional `delay_ms`
+//! (a whole number of milliseconds it takes to answer):
+//!
+//! ```json
+//! {
+//!   "functions": {
+//!     "arn:aws:lambda:us-east-1:123456789012:function:change-ticket":
+//!       { "answer": { "pass": true, "reason": "CHG-1042 is approved" } },
+//!     "ticket-garbage": { "raw": "<html>502 Bad Gateway</html>" },
+//!     "ticket-slow": { "answer": { "pass": true, "reason": "late" }, "delay_ms": 5000 },
+//!     "ticket-broken": { "error": "connection to the ticket system refused" }
+//!   }
+//! }
+//! ```
+//!
 //! On `SIGHUP` the stand-in reads the file again: pipeline states, declarations,
-//! AppConfig configurations, alarms and calendars in it replace those of the same name (a
+//! AppConfig configurations, alarms, calendars and functions in it replace those of the
+//! same name (a
 //! new version of a configuration, as a deployment makes one; an alarm whose state is new
 //! changed state at the reload), so a running gate can be shown a change.
 //! Approvals waiting in the fixture's states, and in its `actionExecutions` (`InProgress`,
@@ -113,7 +134,7 @@ use hyper::header::{CONTENT_TYPE, HOST};
 use hyper::{Request, Uri};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
-use stand_in::StandIn;
+use stand_in::{Function, StandIn};
 use tokio::net::TcpStream;
 use tokio::time::MissedTickBehavior;
 
@@ -322,6 +343,7 @@ const WAITING_SECONDS: f64 = 3600.0;
 fn load_fixture(stand_in: &StandIn, fixture: Value) -> Result<usize, String> {
     let mut alarms = Vec::new();
     let mut calendars = serde_json::Map::new();
+    let mut functions = serde_json::Map::new();
     let (pipelines, executions, action_executions, declarations, configurations) = match fixture {
         Value::Array(pipelines) => (pipelines, Value::Null, Value::Null, Vec::new(), Vec::new()),
         Value::Object(mut object) => {
@@ -334,6 +356,13 @@ fn load_fixture(stand_in: &StandIn, fixture: Value) -> Result<usize, String> {
                 Some(Value::Object(calendars)) => calendars,
                 None => serde_json::Map::new(),
                 Some(_) => return Err("\"calendars\" must be an object keyed by name".into()),
+            };
+            functions = match object.remove("functions") {
+                Some(Value::Object(functions)) => functions,
+                None => serde_json::Map::new(),
+                Some(_) => {
+                    return Err("\"functions\" must be an object keyed by name or ARN".into());
+                }
             };
             let pipelines = match object.remove("pipelines") {
                 Some(Value::Array(pipelines)) => pipelines,
@@ -432,7 +461,64 @@ fn load_fixture(stand_in: &StandIn, fixture: Value) -> Result<usize, String> {
     for (name, calendar) in calendars {
         stand_in.put_calendar(&name, &closed_spans(&name, &calendar)?);
     }
+    // Read all before registering any, so that a refused reload changes no function.
+    let functions = functions
+        .iter()
+        .map(|(name, function)| Ok((name, fixture_function(name, function)?)))
+        .collect::<Result<Vec<_>, String>>()?;
+    for (name, function) in functions {
+        stand_in.put_function(name, function);
+    }
     Ok(count)
+}
+
+/// A fixture's function (see the module docs). Anything else, including a key it does
+/// not know, is refused, so that a typo is noticed at start-up.
+fn fixture_function(name: &str, function: &Value) -> Result<Function, String> {
+    let invalid = |why: &str| format!("function {name:?}: {why}");
+    if !stand_in::is_function_name(name) {
+        return Err(invalid(
+            "the key must be a function name, a partial ARN or an ARN",
+        ));
+    }
+    let Some(fields) = function.as_object() else {
+        return Err(invalid("must be an object"));
+    };
+    if let Some(unknown) = fields
+        .keys()
+        .find(|key| !["answer", "raw", "error", "echo", "delay_ms"].contains(&key.as_str()))
+    {
+        return Err(invalid(&format!("unknown key {unknown:?}")));
+    }
+    let behaviours: Vec<Function> = [
+        fields
+            .get("answer")
+            .map(|answer| Ok(Function::answer(answer.clone()))),
+        fields.get("raw").map(|raw| match raw {
+            Value::String(raw) => Ok(Function::raw(raw.as_bytes())),
+            _ => Err(invalid("\"raw\" must be a string")),
+        }),
+        fields.get("error").map(|error| match error {
+            Value::String(message) => Ok(Function::error(message.as_str())),
+            _ => Err(invalid("\"error\" must be a string (the message)")),
+        }),
+        fields.get("echo").map(|echo| match echo {
+            Value::Bool(true) => Ok(Function::echo()),
+            _ => Err(invalid("\"echo\" can only be true")),
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Result<_, _>>()?;
+    let [function] = <[Function; 1]>::try_from(behaviours)
+        .map_err(|_| invalid("needs exactly one of \"answer\", \"raw\", \"error\" and \"echo\""))?;
+    match fields.get("delay_ms") {
+        None => Ok(function),
+        Some(delay) => delay
+            .as_u64()
+            .map(|millis| function.after(Duration::from_millis(millis)))
+            .ok_or_else(|| invalid("\"delay_ms\" must be a whole number of milliseconds")),
+    }
 }
 
 /// How long a calendar given as `"CLOSED"` has been closed, and stays closed.
@@ -773,6 +859,101 @@ mod tests {
         assert_eq!(load_fixture(&stand_in, fixture("OK", json!("OPEN"))), Ok(0));
         assert_eq!(alarm_state(&cloudwatch, "web-prod-5xx").await, "OK");
         assert_eq!(calendar_state(&ssm, "prod-freeze").await, "OPEN");
+    }
+
+    /// The module docs' example of a fixture's functions.
+    fn documented_functions_fixture() -> Value {
+        let docs: Vec<&str> = include_str!("main.rs")
+            .lines()
+            .map_while(|line| line.strip_prefix("//!"))
+            .collect();
+        let block = docs
+            .split(|line| line.trim() == "```json" || line.trim() == "```")
+            .find(|block| block.iter().any(|line| line.contains("\"functions\": {")))
+            .expect("the docs show a fixture with functions");
+        serde_json::from_str(&block.join("\n")).expect("the documented fixture is JSON")
+    }
+
+    #[tokio::test]
+    async fn loads_the_documented_functions_and_invoke_answers_them() {
+        let stand_in = StandIn::start().await.unwrap();
+        assert_eq!(
+            load_fixture(&stand_in, documented_functions_fixture()),
+            Ok(0)
+        );
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(stand_in.endpoint_url())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_lambda::config::Credentials::for_tests())
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .operation_timeout(Duration::from_millis(300))
+                    .build(),
+            )
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .load()
+            .await;
+        let client = aws_sdk_lambda::Client::new(&sdk);
+        let invoke = |name: &str| {
+            client
+                .invoke()
+                .function_name(name)
+                .payload(aws_sdk_lambda::primitives::Blob::new("{}"))
+                .send()
+        };
+        let payload = |output: &aws_sdk_lambda::operation::invoke::InvokeOutput| {
+            output.payload().unwrap().as_ref().to_vec()
+        };
+
+        let answered = invoke("change-ticket").await.unwrap();
+        assert_eq!(
+            serde_json::from_slice::<Value>(&payload(&answered)).unwrap(),
+            json!({"pass": true, "reason": "CHG-1042 is approved"})
+        );
+        let garbage = invoke("ticket-garbage").await.unwrap();
+        assert_eq!(payload(&garbage), b"<html>502 Bad Gateway</html>");
+        let broken = invoke("ticket-broken").await.unwrap();
+        assert_eq!(broken.function_error(), Some("Unhandled"));
+        let slow = invoke("ticket-slow").await.unwrap_err();
+        assert!(
+            matches!(slow, aws_sdk_lambda::error::SdkError::TimeoutError(_)),
+            "{slow:?}"
+        );
+
+        // As on SIGHUP: the file read again replaces what it names.
+        let reloaded = json!({"functions": {"change-ticket": {"echo": true}}});
+        assert_eq!(load_fixture(&stand_in, reloaded), Ok(0));
+        let echoed = invoke("change-ticket").await.unwrap();
+        assert_eq!(
+            serde_json::from_slice::<Value>(&payload(&echoed)).unwrap(),
+            json!({"pass": true, "reason": "{}"})
+        );
+    }
+
+    #[tokio::test]
+    async fn refuses_malformed_functions() {
+        let stand_in = StandIn::start().await.unwrap();
+        for fixture in [
+            json!({"functions": [{"answer": {}}]}),
+            json!({"functions": {"not a name": {"answer": {}}}}),
+            json!({"functions": {"f": {"answer": {}}, "g": "answer"}}),
+            json!({"functions": {"f": {}}}),
+            json!({"functions": {"f": {"delay_ms": 10}}}),
+            json!({"functions": {"f": {"answer": {}, "error": "both"}}}),
+            json!({"functions": {"f": {"raw": {"not": "a string"}}}}),
+            json!({"functions": {"f": {"error": 500}}}),
+            json!({"functions": {"f": {"echo": false}}}),
+            json!({"functions": {"f": {"answer": {}, "delay_ms": -1}}}),
+            json!({"functions": {"f": {"answer": {}, "delay_ms": 1.5}}}),
+            json!({"functions": {"f": {"answer": {}, "delay": 10}}}),
+        ] {
+            assert!(
+                load_fixture(&stand_in, fixture.clone()).is_err(),
+                "{fixture}"
+            );
+        }
+        let valid = json!({"functions": {"f": {"answer": null, "delay_ms": 0}}});
+        assert_eq!(load_fixture(&stand_in, valid), Ok(0));
     }
 
     #[tokio::test]

@@ -9,11 +9,16 @@ use hyper::http::request::Parts;
 use serde_json::{Value, json};
 
 use crate::http::{HttpResponse, Reply, new_id, respond};
-use crate::world::{ApiError, AwsRequest, Protocol, World};
-use crate::{Call, Fault, appconfig, cbor, cloudwatch, codepipeline, lock, scheduler, sns, ssm};
+use crate::world::{Answered, ApiError, AwsRequest, Protocol, World};
+use crate::{
+    Call, Fault, appconfig, cbor, cloudwatch, codepipeline, lambda, lock, scheduler, sns, ssm,
+};
 
 pub(crate) async fn handle(world: Arc<Mutex<World>>, parts: Parts, body: Bytes) -> Reply {
-    let request = parse(&parts, &body);
+    let (request, invoke) = match lambda::parse(&parts, &body) {
+        Some((request, invoke)) => (request, Some(invoke)),
+        None => (parse(&parts, &body), None),
+    };
     let fault = lock(&world).take_fault(&request);
     let mut answer_after = None;
     match fault {
@@ -41,7 +46,17 @@ pub(crate) async fn handle(world: Arc<Mutex<World>>, parts: Parts, body: Bytes) 
         }
     }
 
-    let response = answer_and_record(&world, request);
+    let response = match invoke {
+        // A function may take its time: it is answered without holding the world, and
+        // recorded once it has answered.
+        Some(invoke) => {
+            let answered = lambda::invoke(&world, &request, &invoke).await;
+            let (response, status, error_type) = render(request.protocol, answered);
+            lock(&world).record(call(request, status, error_type, false));
+            response
+        }
+        None => answer_and_record(&world, request),
+    };
     if let Some(delay) = answer_after {
         tokio::time::sleep(delay).await;
     }
@@ -52,39 +67,44 @@ fn answer_and_record(world: &Mutex<World>, request: AwsRequest) -> HttpResponse 
     // Answering and recording under one lock keeps `calls()` in the order
     // the state actually changed.
     let mut world = lock(world);
-    let (response, status, error_type) = match world.answer(&request) {
+    let (response, status, error_type) = render(request.protocol, world.answer(&request));
+    // A PutApprovalResult only succeeds by answering a pending approval.
+    // Faulted calls return earlier, so they never count as accepted.
+    let accepted = request.operation == "PutApprovalResult" && error_type.is_none();
+    world.record(call(request, status, error_type, accepted));
+    response
+}
+
+/// The HTTP response for an answer or an error, with its status and AWS error type.
+fn render(
+    protocol: Protocol,
+    answer: Result<Answered, ApiError>,
+) -> (HttpResponse, u16, Option<String>) {
+    match answer {
         Ok(answered) => {
             let request_id = new_id();
             let mut headers = vec![("x-amzn-requestid", request_id.as_str())];
-            headers.extend_from_slice(protocol_headers(request.protocol));
+            headers.extend_from_slice(protocol_headers(protocol));
             headers.extend(
                 answered
                     .headers
                     .iter()
                     .map(|(name, value)| (*name, value.as_str())),
             );
-            (
-                respond(
-                    answered.status,
-                    content_type(request.protocol),
-                    &headers,
-                    answered.body,
-                ),
+            let response = respond(
                 answered.status,
-                None,
-            )
+                content_type(protocol),
+                &headers,
+                answered.body,
+            );
+            (response, answered.status, None)
         }
         Err(error) => (
-            error_response(request.protocol, &error),
+            error_response(protocol, &error),
             error.status,
             Some(error.error_type),
         ),
-    };
-    // A PutApprovalResult only succeeds by answering a pending approval.
-    // Faulted calls return earlier, so they never count as accepted.
-    let accepted = request.operation == "PutApprovalResult" && error_type.is_none();
-    world.record(call(request, status, error_type, accepted));
-    response
+    }
 }
 
 fn call(request: AwsRequest, status: u16, error_type: Option<String>, accepted: bool) -> Call {
@@ -94,12 +114,14 @@ fn call(request: AwsRequest, status: u16, error_type: Option<String>, accepted: 
         body: request.body,
         status,
         error_type,
+        function_name: request.function_name,
     }
 }
 
-/// Tells the services apart: the restJson1 ones (AppConfig Data, Scheduler) by method and
-/// path, CloudWatch by its `smithy-protocol` header, CodePipeline and SSM name their
-/// operation in `X-Amz-Target`, SNS sends a form with an `Action` field.
+/// Tells the services apart (Lambda Invoke is told apart before, by [`lambda::parse`]):
+/// the restJson1 ones (AppConfig Data, Scheduler) by method and path, CloudWatch by its
+/// `smithy-protocol` header, CodePipeline and SSM name their operation in `X-Amz-Target`,
+/// SNS sends a form with an `Action` field.
 fn parse(parts: &Parts, body: &[u8]) -> AwsRequest {
     if let Some(request) = appconfig::parse(parts, body) {
         return request;
@@ -125,6 +147,7 @@ fn parse(parts: &Parts, body: &[u8]) -> AwsRequest {
             operation: operation.to_owned(),
             body: parsed.unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned().into()),
             malformed,
+            function_name: None,
         };
     }
     if let Some(target) = header("x-amz-target") {
@@ -143,6 +166,7 @@ fn parse(parts: &Parts, body: &[u8]) -> AwsRequest {
             operation: operation.to_owned(),
             body: parsed.unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned().into()),
             malformed,
+            function_name: None,
         };
     }
     let is_form = header(CONTENT_TYPE.as_str())
@@ -159,6 +183,7 @@ fn parse(parts: &Parts, body: &[u8]) -> AwsRequest {
             operation: action,
             body: Value::Object(fields),
             malformed: false,
+            function_name: None,
         };
     }
     // Neither protocol: answer as awsJson with an unknown (empty) operation.
@@ -167,6 +192,7 @@ fn parse(parts: &Parts, body: &[u8]) -> AwsRequest {
         operation: String::new(),
         body: String::from_utf8_lossy(body).into_owned().into(),
         malformed: false,
+        function_name: None,
     }
 }
 

@@ -128,6 +128,7 @@ pub(crate) fn parse(parts: &Parts, body: &[u8]) -> Option<AwsRequest> {
         operation: operation.to_owned(),
         body,
         malformed,
+        function_name: None,
     };
     let mut members = if body.is_empty() {
         Map::new()

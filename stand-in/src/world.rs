@@ -45,6 +45,9 @@ pub(crate) struct World {
     pub(crate) poll_interval: Option<i64>,
     /// EventBridge Scheduler schedules, keyed by (group, name).
     pub(crate) schedules: BTreeMap<(String, String), crate::scheduler::Schedule>,
+    /// Lambda functions by the name or ARN they were registered under: a `BTreeMap`, so
+    /// that of several registrations a request matches, the same one always answers.
+    pub(crate) functions: BTreeMap<String, crate::lambda::Function>,
     pub(crate) calls: Vec<Call>,
     pub(crate) echo: bool,
 }
@@ -77,7 +80,7 @@ pub(crate) enum Protocol {
     Json,
     /// awsQuery, as spoken by SNS.
     Query,
-    /// restJson1, as spoken by AppConfig Data and EventBridge Scheduler.
+    /// restJson1, as spoken by AppConfig Data, EventBridge Scheduler and Lambda.
     Rest,
     /// Smithy RPC v2 CBOR, as spoken by CloudWatch.
     Cbor,
@@ -110,6 +113,9 @@ pub(crate) struct AwsRequest {
     /// strings. If the JSON could not be parsed, the raw text as a string.
     pub(crate) body: Value,
     pub(crate) malformed: bool,
+    /// For a Lambda Invoke, whose body is the function's payload: the FunctionName, as
+    /// the request gave it (percent-decoded).
+    pub(crate) function_name: Option<String>,
 }
 
 /// An AWS error: rendered as `{"__type": ...}` for awsJson and CBOR, `{"Message": ...}`
@@ -136,12 +142,16 @@ impl ApiError {
 }
 
 impl World {
-    /// A fault queued for this operation on this pipeline wins over one queued for the
-    /// operation on any pipeline.
+    /// A fault queued for this operation on this pipeline (for Invoke: this FunctionName,
+    /// as the request spells it) wins over one queued for the operation on any.
     pub(crate) fn take_fault(&mut self, request: &AwsRequest) -> Option<Fault> {
-        let pipeline = ["name", "pipelineName"]
-            .iter()
-            .find_map(|field| request.body.get(field).and_then(serde_json::Value::as_str));
+        // An Invoke's body is the function's payload, which names no pipeline of its own.
+        let pipeline = match &request.function_name {
+            Some(function) => Some(function.as_str()),
+            None => ["name", "pipelineName"]
+                .iter()
+                .find_map(|field| request.body.get(field).and_then(serde_json::Value::as_str)),
+        };
         if let Some(pipeline) = pipeline
             && let Some(fault) = self.take_queued(&fault_key(&request.operation, Some(pipeline)))
         {

@@ -488,9 +488,7 @@ fn check_succeeded(facts: &ExecutionFacts, required: &ActionRef, on_fail: Severi
         }
         ActionOutcome::Ran(status) => Check::fail(
             on_fail,
-            format!(
-                "{required} is {status} in execution {execution}, not Succeeded"
-            ),
+            format!("{required} is {status} in execution {execution}, not Succeeded"),
         ),
         ActionOutcome::NotRun => Check::fail(
             on_fail,

@@ -595,7 +595,10 @@ impl ExecutionFacts {
     /// execution, of the one action the declaration gives the namespace.
     fn namespace_attempt(&self, namespace: &str) -> Result<&ActionRecord, Missing> {
         let records = self.records().ok_or(Missing::AttemptsUnread)?;
-        let declared = self.namespaces.as_deref().ok_or(Missing::DeclarationUnread)?;
+        let declared = self
+            .namespaces
+            .as_deref()
+            .ok_or(Missing::DeclarationUnread)?;
         let owners: Vec<&DeclaredNamespace> = declared
             .iter()
             .filter(|declared| declared.namespace == namespace)
@@ -765,9 +768,10 @@ impl std::fmt::Display for Missing {
                 "cannot be read: the attempt of {} names {} as its namespace, not this one (the \
                  pipeline changed after the execution started?)",
                 action(name),
-                found
-                    .as_deref()
-                    .map_or("none".to_owned(), |found| format!("\"{}\"", printable(found, 128)))
+                found.as_deref().map_or("none".to_owned(), |found| format!(
+                    "\"{}\"",
+                    printable(found, 128)
+                ))
             ),
             Self::NoOutput(name) => write!(
                 f,

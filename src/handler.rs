@@ -591,7 +591,8 @@ impl<E: Ports> Gate<E> {
         let invoked = match serde_json::to_vec(&request) {
             Ok(payload) => tokio::time::timeout(
                 function.timeout,
-                self.functions.invoke(&function.arn, payload, function.timeout),
+                self.functions
+                    .invoke(&function.arn, payload, function.timeout),
             )
             .await
             .unwrap_or(Err(InvokeError::TimedOut(function.timeout))),

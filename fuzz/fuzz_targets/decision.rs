@@ -25,6 +25,7 @@ mod world;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use approval_gate::check_function::FunctionAnswer;
 use approval_gate::conditions::Conditions;
 use approval_gate::decision::{Evidence, MAX_SUMMARY_BYTES, Verdict, decide};
 use approval_gate::evidence::{ExecutionFacts, LiveApproval, SourceHead};
@@ -147,6 +148,7 @@ impl Scene {
             heads: &heads,
             expiry,
             conditions: &self.conditions,
+            function: &FunctionAnswer::NotAsked,
         };
 
         let started = Instant::now();

@@ -4,6 +4,7 @@
 
 #![no_main]
 
+use approval_gate::check_function::FunctionAnswer;
 use approval_gate::conditions::Conditions;
 use approval_gate::decision::{Evidence, MAX_SUMMARY_BYTES, Verdict, decide};
 use approval_gate::evidence::{ExecutionFacts, LiveApproval, SourceHead};
@@ -61,6 +62,7 @@ fuzz_target!(|data: &[u8]| {
             heads: &heads,
             expiry: approval.expiry(Some(&timeout(59))),
             conditions: &conditions,
+            function: &FunctionAnswer::NotAsked,
         };
         let verdict = decide(&policy, &evidence, now, sweep_every).verdict;
         assert_ne!(verdict, Verdict::Approve, "approved an expired approval");

@@ -24,11 +24,9 @@ use super::{SdkFailure, timestamp};
 use crate::notice::ApprovalToken;
 use crate::pipeline::{
     ActionExecution, ActionKind, ActionRecord, ActionState, ActionStatus, AnswerError,
-    ApprovalAnswer, ArtifactRevision, CurrentRevision, Declaration, DeclaredNamespace, ExecutionMode,
-    ExecutionRecord,
-    ExecutionStatus, Listed, MAX_EXECUTION_PAGES, PipelineSnapshot, PipelineVariable, Pipelines,
-    ReadError,
-    StageExecution, StageState,
+    ApprovalAnswer, ArtifactRevision, CurrentRevision, Declaration, DeclaredNamespace,
+    ExecutionMode, ExecutionRecord, ExecutionStatus, Listed, MAX_EXECUTION_PAGES, PipelineSnapshot,
+    PipelineVariable, Pipelines, ReadError, StageExecution, StageState,
 };
 
 #[derive(Clone, Debug)]

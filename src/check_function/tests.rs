@@ -73,7 +73,10 @@ fn an_oversized_answer_or_a_failed_invocation_is_unusable() {
         InvokeError::Invoke("the service answered with an error (TooManyRequestsException)".into()),
     ] {
         let text = error.to_string();
-        assert_eq!(FunctionAnswer::read(Err(error)), FunctionAnswer::Unusable(text));
+        assert_eq!(
+            FunctionAnswer::read(Err(error)),
+            FunctionAnswer::Unusable(text)
+        );
     }
 }
 
@@ -95,8 +98,15 @@ fn a_reason_is_cleaned_and_cut() {
 /// variables that quote the token, and ran its source and a scan.
 fn proven() -> (crate::evidence::LiveApproval, ExecutionFacts) {
     let target = fixtures::target("web-shop", "Approve", "Manual");
-    let snapshot = fixtures::waiting(&target, TOKEN, Some(fixtures::at("2026-11-26T08:00:00Z")), &[]);
-    let approval = crate::evidence::LiveApproval::prove(&snapshot, &target, &ApprovalToken::new(TOKEN)).unwrap();
+    let snapshot = fixtures::waiting(
+        &target,
+        TOKEN,
+        Some(fixtures::at("2026-11-26T08:00:00Z")),
+        &[],
+    );
+    let approval =
+        crate::evidence::LiveApproval::prove(&snapshot, &target, &ApprovalToken::new(TOKEN))
+            .unwrap();
     let source = ActionRecord {
         kind: ActionKind::Source,
         updated: Some(fixtures::at("2026-11-26T07:00:00Z")),
@@ -151,7 +161,12 @@ fn proven() -> (crate::evidence::LiveApproval, ExecutionFacts) {
 #[test]
 fn the_request_shows_what_was_proven_and_never_the_token() {
     let (approval, facts) = proven();
-    let request = request("prod", &approval, &facts, fixtures::at("2026-11-26T08:05:00Z"));
+    let request = request(
+        "prod",
+        &approval,
+        &facts,
+        fixtures::at("2026-11-26T08:05:00Z"),
+    );
     assert_eq!(
         request,
         serde_json::json!({
@@ -198,7 +213,12 @@ fn nothing_unproven_is_shown() {
         }],
         ..ExecutionRecord::default()
     });
-    let request = request("prod", &approval, &unproven, fixtures::at("2026-11-26T08:05:00Z"));
+    let request = request(
+        "prod",
+        &approval,
+        &unproven,
+        fixtures::at("2026-11-26T08:05:00Z"),
+    );
     assert_eq!(request["revisions"], serde_json::json!([]));
     assert_eq!(request["variables"], serde_json::json!({}));
     assert_eq!(request["trigger"], serde_json::Value::Null);

@@ -61,9 +61,9 @@ impl<E: Ports> Gate<E> {
         // takes the declared timeout.
         let needs_declaration = needs_namespaces
             || rule
-            .windows
-            .as_ref()
-            .is_some_and(|windows| windows.outside() == Severity::Defer)
+                .windows
+                .as_ref()
+                .is_some_and(|windows| windows.outside() == Severity::Defer)
             || rule
                 .alarms
                 .as_ref()

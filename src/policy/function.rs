@@ -45,7 +45,8 @@ pub struct CheckFunction {
 
 impl CheckFunction {
     pub fn from_document(document: FunctionDocument, at: &str) -> Result<Self, PolicyError> {
-        check_arn(&document.arn).map_err(|message| PolicyError::at(format!("{at}.arn"), message))?;
+        check_arn(&document.arn)
+            .map_err(|message| PolicyError::at(format!("{at}.arn"), message))?;
         let timeout = match document.timeout_seconds {
             None => DEFAULT_TIMEOUT,
             Some(seconds @ 1..=MAX_TIMEOUT_SECONDS) => Duration::from_secs(seconds),
@@ -107,12 +108,25 @@ fn check_arn(arn: &str) -> Result<(), String> {
     };
     let parts: Vec<&str> = arn.split(':').collect();
     let (partition, region, account, name, qualifier) = match parts.as_slice() {
-        ["arn", partition, "lambda", region, account, "function", name] => {
-            (*partition, *region, *account, *name, None)
-        }
-        ["arn", partition, "lambda", region, account, "function", name, qualifier] => {
-            (*partition, *region, *account, *name, Some(*qualifier))
-        }
+        [
+            "arn",
+            partition,
+            "lambda",
+            region,
+            account,
+            "function",
+            name,
+        ] => (*partition, *region, *account, *name, None),
+        [
+            "arn",
+            partition,
+            "lambda",
+            region,
+            account,
+            "function",
+            name,
+            qualifier,
+        ] => (*partition, *region, *account, *name, Some(*qualifier)),
         _ => return Err(expected()),
     };
     let word = |text: &str, extra: &str, max: usize| {
@@ -181,7 +195,10 @@ mod tests {
             Severity::Reject,
         );
         assert_eq!(passed.failed, None);
-        assert_eq!(passed.reason, "function change-ticket passed: CHG-42 approved");
+        assert_eq!(
+            passed.reason,
+            "function change-ticket passed: CHG-42 approved"
+        );
         for answer in [
             FunctionAnswer::Answered {
                 pass: false,

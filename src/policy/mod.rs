@@ -8,8 +8,8 @@ pub mod alarms;
 pub mod calendars;
 pub mod function;
 mod pattern;
-mod rx;
 pub mod revisions;
+mod rx;
 #[cfg(feature = "cli")]
 mod schema;
 pub mod source;

@@ -122,7 +122,11 @@ impl VariableCheck {
             comparisons.push(Comparison::Matches(rx));
         }
         for (field, bound, make) in [
-            ("at_least", document.at_least, Comparison::AtLeast as fn(f64) -> _),
+            (
+                "at_least",
+                document.at_least,
+                Comparison::AtLeast as fn(f64) -> _,
+            ),
             ("at_most", document.at_most, Comparison::AtMost),
         ] {
             if let Some(bound) = bound {
@@ -166,9 +170,11 @@ impl VariableCheck {
         let (passed, passing, failing) = match &self.comparison {
             Comparison::Equals(text) => (value == text, "equals", "is not"),
             Comparison::NotEquals(text) => (value != text, "is not", "equals"),
-            Comparison::Contains(text) => {
-                (value.contains(text.as_str()), "contains", "does not contain")
-            }
+            Comparison::Contains(text) => (
+                value.contains(text.as_str()),
+                "contains",
+                "does not contain",
+            ),
             Comparison::Matches(rx) => (rx.regex.is_match(value), "matches", "does not match"),
             Comparison::AtLeast(bound) | Comparison::AtMost(bound) => {
                 let Some(number) = number(value) else {
@@ -191,7 +197,9 @@ impl VariableCheck {
             Comparison::AtLeast(bound) | Comparison::AtMost(bound) => bound.to_string(),
         };
         if passed {
-            Check::pass(format!("variables: {name} is {quoted}, which {passing} {operand}"))
+            Check::pass(format!(
+                "variables: {name} is {quoted}, which {passing} {operand}"
+            ))
         } else {
             Check::fail(
                 on_fail,
@@ -210,7 +218,10 @@ fn number(value: &str) -> Option<f64> {
     if !digits_only || !value.chars().any(|c| c.is_ascii_digit()) {
         return None;
     }
-    value.parse::<f64>().ok().filter(|number| number.is_finite())
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|number| number.is_finite())
 }
 
 /// A value as a reason quotes it: cleaned and cut.

@@ -185,6 +185,7 @@ pub(crate) fn pipeline(
         None => None,
     };
     let execution = u.ratio(7, 8)?.then_some(ExecutionRecord {
+        variables: Vec::new(),
         execution_id: Some(if u.ratio(1, 10)? { "exec-0" } else { EXECUTION }.into()),
         artifacts,
         trigger: if u.ratio(1, 6)? {

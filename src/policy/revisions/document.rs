@@ -4,11 +4,11 @@
 use serde::Deserialize;
 
 use super::max_age::MaxAge;
-use crate::policy::rx::Rx;
 use super::{CommitMessageCheck, RevisionIdCheck, Revisions};
 use crate::check::Severity;
 use crate::policy::Pattern;
 use crate::policy::PolicyError;
+use crate::policy::rx::Rx;
 
 /// The `revisions` object of a rule, as written.
 #[derive(Debug, Default, Deserialize)]

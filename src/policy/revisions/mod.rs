@@ -24,9 +24,9 @@ mod sources;
 mod tests;
 
 use crate::policy::Pattern;
+use crate::policy::rx::Rx;
 pub use document::RevisionsDocument;
 use max_age::MaxAge;
-use crate::policy::rx::Rx;
 
 /// Which calls beyond GetPipelineState the configured checks read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

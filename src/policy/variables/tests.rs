@@ -113,7 +113,10 @@ fn the_issues_example_reads_and_passes_on_the_execution_it_names() {
     ]))
     .unwrap();
     let facts = scan("0");
-    let results: Vec<Check> = checks.iter().map(|c| c.check(&facts, Severity::Reject)).collect();
+    let results: Vec<Check> = checks
+        .iter()
+        .map(|c| c.check(&facts, Severity::Reject))
+        .collect();
     assert!(results.iter().all(Check::passed), "{results:?}");
     assert_eq!(
         results[0].reason,
@@ -135,11 +138,19 @@ fn each_operator_compares_as_documented() {
         (serde_json::json!({"equals": "0"}), "00", false),
         (serde_json::json!({"not_equals": "0"}), "1", true),
         (serde_json::json!({"not_equals": "0"}), "0", false),
-        (serde_json::json!({"contains": "HIGH"}), "2 HIGH, 0 LOW", true),
+        (
+            serde_json::json!({"contains": "HIGH"}),
+            "2 HIGH, 0 LOW",
+            true,
+        ),
         (serde_json::json!({"contains": "HIGH"}), "2 high", false),
         // The whole value must match, as Java's String.matches.
         (serde_json::json!({"matches": "[0-9]+"}), "42", true),
-        (serde_json::json!({"matches": "[0-9]+"}), "42 critical", false),
+        (
+            serde_json::json!({"matches": "[0-9]+"}),
+            "42 critical",
+            false,
+        ),
         (serde_json::json!({"matches": "a|ab"}), "ab", true),
         (serde_json::json!({"at_least": 80}), "80", true),
         (serde_json::json!({"at_least": 80}), "80.0", true),
@@ -163,10 +174,29 @@ fn each_operator_compares_as_documented() {
 #[test]
 fn a_value_that_is_not_a_plain_number_fails_a_numeric_comparison() {
     let check = one(serde_json::json!({"variable": "#{Scan.CRITICAL_FINDINGS}", "at_most": 100}));
-    for value in ["", "abc", "NaN", "inf", "-infinity", "1e999", " 1", "1 ", "80 %", "0x10", "1,5", "٣", "+", "."] {
+    for value in [
+        "",
+        "abc",
+        "NaN",
+        "inf",
+        "-infinity",
+        "1e999",
+        " 1",
+        "1 ",
+        "80 %",
+        "0x10",
+        "1,5",
+        "٣",
+        "+",
+        ".",
+    ] {
         let result = check.check(&scan(value), Severity::Reject);
         assert_eq!(result.failed, Some(Severity::Reject), "{value:?}");
-        assert!(result.reason.contains("not a number"), "{value:?}: {}", result.reason);
+        assert!(
+            result.reason.contains("not a number"),
+            "{value:?}: {}",
+            result.reason
+        );
     }
 }
 
@@ -186,13 +216,27 @@ fn a_missing_variable_fails_whatever_the_operator() {
         }
     }
     let unresolved = facts(Vec::new(), &[("RELEASE_TYPE", None)]);
-    let check = one(serde_json::json!({"variable": "#{variables.RELEASE_TYPE}", "not_equals": "x"}));
-    assert!(check.check(&unresolved, Severity::Reject).reason.contains("no resolved value"));
+    let check =
+        one(serde_json::json!({"variable": "#{variables.RELEASE_TYPE}", "not_equals": "x"}));
+    assert!(
+        check
+            .check(&unresolved, Severity::Reject)
+            .reason
+            .contains("no resolved value")
+    );
     let twice = facts(
         Vec::new(),
-        &[("RELEASE_TYPE", Some("standard")), ("RELEASE_TYPE", Some("hotfix"))],
+        &[
+            ("RELEASE_TYPE", Some("standard")),
+            ("RELEASE_TYPE", Some("hotfix")),
+        ],
     );
-    assert!(check.check(&twice, Severity::Reject).reason.contains("listed twice"));
+    assert!(
+        check
+            .check(&twice, Severity::Reject)
+            .reason
+            .contains("listed twice")
+    );
 }
 
 #[test]
@@ -207,32 +251,94 @@ fn an_output_variable_comes_only_from_the_last_attempt_in_this_execution_if_it_s
         Some("2026-11-26T07:00:00Z"),
         &[("CRITICAL_FINDINGS", "0")],
     )]);
-    assert!(elsewhere.reason.contains("did not run in this execution"), "{}", elsewhere.reason);
+    assert!(
+        elsewhere.reason.contains("did not run in this execution"),
+        "{}",
+        elsewhere.reason
+    );
     // Retried: a failed attempt, then one that succeeded. The last one counts.
     let retried = result(vec![
-        attempt(EXECUTION, "Scan", ActionStatus::Failed, Some("2026-11-26T07:00:00Z"), &[("CRITICAL_FINDINGS", "7")]),
-        attempt(EXECUTION, "Scan", ActionStatus::Succeeded, Some("2026-11-26T07:10:00Z"), &[("CRITICAL_FINDINGS", "0")]),
+        attempt(
+            EXECUTION,
+            "Scan",
+            ActionStatus::Failed,
+            Some("2026-11-26T07:00:00Z"),
+            &[("CRITICAL_FINDINGS", "7")],
+        ),
+        attempt(
+            EXECUTION,
+            "Scan",
+            ActionStatus::Succeeded,
+            Some("2026-11-26T07:10:00Z"),
+            &[("CRITICAL_FINDINGS", "0")],
+        ),
     ]);
     assert!(retried.passed(), "{}", retried.reason);
     // A success, then a failed retry: the last attempt failed.
     let failed_last = result(vec![
-        attempt(EXECUTION, "Scan", ActionStatus::Succeeded, Some("2026-11-26T07:00:00Z"), &[("CRITICAL_FINDINGS", "0")]),
-        attempt(EXECUTION, "Scan", ActionStatus::Failed, Some("2026-11-26T07:10:00Z"), &[]),
+        attempt(
+            EXECUTION,
+            "Scan",
+            ActionStatus::Succeeded,
+            Some("2026-11-26T07:00:00Z"),
+            &[("CRITICAL_FINDINGS", "0")],
+        ),
+        attempt(
+            EXECUTION,
+            "Scan",
+            ActionStatus::Failed,
+            Some("2026-11-26T07:10:00Z"),
+            &[],
+        ),
     ]);
-    assert!(failed_last.reason.contains("is Failed, not Succeeded"), "{}", failed_last.reason);
+    assert!(
+        failed_last.reason.contains("is Failed, not Succeeded"),
+        "{}",
+        failed_last.reason
+    );
     // Two attempts that cannot be ordered.
     let unordered = result(vec![
-        attempt(EXECUTION, "Scan", ActionStatus::Succeeded, Some("2026-11-26T07:00:00Z"), &[("CRITICAL_FINDINGS", "0")]),
-        attempt(EXECUTION, "Scan", ActionStatus::Succeeded, None, &[("CRITICAL_FINDINGS", "9")]),
+        attempt(
+            EXECUTION,
+            "Scan",
+            ActionStatus::Succeeded,
+            Some("2026-11-26T07:00:00Z"),
+            &[("CRITICAL_FINDINGS", "0")],
+        ),
+        attempt(
+            EXECUTION,
+            "Scan",
+            ActionStatus::Succeeded,
+            None,
+            &[("CRITICAL_FINDINGS", "9")],
+        ),
     ]);
-    assert!(unordered.reason.contains("which attempt came last is unknown"), "{}", unordered.reason);
+    assert!(
+        unordered
+            .reason
+            .contains("which attempt came last is unknown"),
+        "{}",
+        unordered.reason
+    );
     // The attempt says its outputs fall under another namespace: the declaration read now
     // is not the one the execution ran with.
     let renamed = result(vec![ActionRecord {
         namespace: Some("OldScan".into()),
-        ..attempt(EXECUTION, "Scan", ActionStatus::Succeeded, Some("2026-11-26T07:00:00Z"), &[("CRITICAL_FINDINGS", "0")])
+        ..attempt(
+            EXECUTION,
+            "Scan",
+            ActionStatus::Succeeded,
+            Some("2026-11-26T07:00:00Z"),
+            &[("CRITICAL_FINDINGS", "0")],
+        )
     }]);
-    assert!(renamed.reason.contains("names \"OldScan\" as its namespace"), "{}", renamed.reason);
+    assert!(
+        renamed
+            .reason
+            .contains("names \"OldScan\" as its namespace"),
+        "{}",
+        renamed.reason
+    );
     for failed in [elsewhere, failed_last, unordered, renamed] {
         assert_eq!(failed.failed, Some(Severity::Reject));
     }
@@ -240,7 +346,8 @@ fn an_output_variable_comes_only_from_the_last_attempt_in_this_execution_if_it_s
 
 #[test]
 fn nothing_is_read_before_the_execution_is_proven() {
-    let check = one(serde_json::json!({"variable": "#{variables.RELEASE_TYPE}", "equals": "standard"}));
+    let check =
+        one(serde_json::json!({"variable": "#{variables.RELEASE_TYPE}", "equals": "standard"}));
     // The attempts were never read, so the approval is not proven to wait in it.
     let unproven = ExecutionFacts::of(&fixtures_approval()).with_execution(ExecutionRecord {
         execution_id: Some(EXECUTION.into()),
@@ -257,29 +364,93 @@ fn nothing_is_read_before_the_execution_is_proven() {
 fn fixtures_approval() -> crate::evidence::LiveApproval {
     let target = fixtures::target("web-shop", "Approve", "Manual");
     let snapshot = fixtures::waiting(&target, "tok-1", None, &[]);
-    crate::evidence::LiveApproval::prove(&snapshot, &target, &crate::notice::ApprovalToken::new("tok-1"))
-        .unwrap()
+    crate::evidence::LiveApproval::prove(
+        &snapshot,
+        &target,
+        &crate::notice::ApprovalToken::new("tok-1"),
+    )
+    .unwrap()
 }
 
 #[test]
 fn comparisons_are_validated_with_their_place() {
     let cases = [
         (serde_json::json!([]), "rules[0].variables", "empty list"),
-        (serde_json::json!([{"variable": "Scan.X", "equals": "0"}]), "rules[0].variables[0].variable", "expected"),
-        (serde_json::json!([{"variable": "#{X}", "equals": "0"}]), "rules[0].variables[0].variable", "names no namespace"),
-        (serde_json::json!([{"variable": "#{Sc an.X}", "equals": "0"}]), "rules[0].variables[0].variable", "namespace"),
-        (serde_json::json!([{"variable": "#{Scan.}", "equals": "0"}]), "rules[0].variables[0].variable", "variable name"),
-        (serde_json::json!([{"variable": "#{codepipeline.PipelineExecutionId}", "equals": "0"}]), "rules[0].variables[0].variable", "codepipeline"),
-        (serde_json::json!([{"variable": "#{Scan.X}"}]), "rules[0].variables[0]", "exactly one"),
-        (serde_json::json!([{"variable": "#{Scan.X}", "equals": "0", "at_most": 0}]), "rules[0].variables[0]", "exactly one"),
-        (serde_json::json!([{"variable": "#{Scan.X}", "contains": ""}]), "rules[0].variables[0].contains", "empty text"),
-        (serde_json::json!([{"variable": "#{Scan.X}", "matches": "a)|(b"}]), "rules[0].variables[0].matches", "invalid regular expression"),
-        (serde_json::json!([{"variable": "#{Scan.X}", "matches": "(?x)a#"}]), "rules[0].variables[0].matches", "verbose"),
-        (serde_json::json!([{"variable": "#{Scan.X}", "matches": "(?<=a)b"}]), "rules[0].variables[0].matches", "invalid regular expression"),
-        (serde_json::json!([{"variable": "#{Scan.X}", "equals": null}]), "rules[0].variables[0].equals", "null"),
-        (serde_json::json!([{"variable": "#{Scan.X}", "equals": 0}]), "rules[0].variables[0].equals", "expected a string"),
-        (serde_json::json!([{"variable": "#{Scan.X}", "at_most": "0"}]), "rules[0].variables[0].at_most", "expected f64"),
-        (serde_json::json!([{"variable": "#{Scan.X}", "equals": "0", "operator": "EQ"}]), "rules[0].variables[0].operator", "unknown field"),
+        (
+            serde_json::json!([{"variable": "Scan.X", "equals": "0"}]),
+            "rules[0].variables[0].variable",
+            "expected",
+        ),
+        (
+            serde_json::json!([{"variable": "#{X}", "equals": "0"}]),
+            "rules[0].variables[0].variable",
+            "names no namespace",
+        ),
+        (
+            serde_json::json!([{"variable": "#{Sc an.X}", "equals": "0"}]),
+            "rules[0].variables[0].variable",
+            "namespace",
+        ),
+        (
+            serde_json::json!([{"variable": "#{Scan.}", "equals": "0"}]),
+            "rules[0].variables[0].variable",
+            "variable name",
+        ),
+        (
+            serde_json::json!([{"variable": "#{codepipeline.PipelineExecutionId}", "equals": "0"}]),
+            "rules[0].variables[0].variable",
+            "codepipeline",
+        ),
+        (
+            serde_json::json!([{"variable": "#{Scan.X}"}]),
+            "rules[0].variables[0]",
+            "exactly one",
+        ),
+        (
+            serde_json::json!([{"variable": "#{Scan.X}", "equals": "0", "at_most": 0}]),
+            "rules[0].variables[0]",
+            "exactly one",
+        ),
+        (
+            serde_json::json!([{"variable": "#{Scan.X}", "contains": ""}]),
+            "rules[0].variables[0].contains",
+            "empty text",
+        ),
+        (
+            serde_json::json!([{"variable": "#{Scan.X}", "matches": "a)|(b"}]),
+            "rules[0].variables[0].matches",
+            "invalid regular expression",
+        ),
+        (
+            serde_json::json!([{"variable": "#{Scan.X}", "matches": "(?x)a#"}]),
+            "rules[0].variables[0].matches",
+            "verbose",
+        ),
+        (
+            serde_json::json!([{"variable": "#{Scan.X}", "matches": "(?<=a)b"}]),
+            "rules[0].variables[0].matches",
+            "invalid regular expression",
+        ),
+        (
+            serde_json::json!([{"variable": "#{Scan.X}", "equals": null}]),
+            "rules[0].variables[0].equals",
+            "null",
+        ),
+        (
+            serde_json::json!([{"variable": "#{Scan.X}", "equals": 0}]),
+            "rules[0].variables[0].equals",
+            "expected a string",
+        ),
+        (
+            serde_json::json!([{"variable": "#{Scan.X}", "at_most": "0"}]),
+            "rules[0].variables[0].at_most",
+            "expected f64",
+        ),
+        (
+            serde_json::json!([{"variable": "#{Scan.X}", "equals": "0", "operator": "EQ"}]),
+            "rules[0].variables[0].operator",
+            "unknown field",
+        ),
     ];
     for (variables, path, message) in cases {
         let error = refused(variables.clone());
@@ -289,7 +460,11 @@ fn comparisons_are_validated_with_their_place() {
     let many: Vec<_> = (0..=MAX_COMPARISONS)
         .map(|_| serde_json::json!({"variable": "#{Scan.X}", "equals": "0"}))
         .collect();
-    assert!(refused(serde_json::Value::from(many)).message.contains("at most"));
+    assert!(
+        refused(serde_json::Value::from(many))
+            .message
+            .contains("at most")
+    );
     // A named group whose name has an x is not verbose mode.
     one(serde_json::json!({"variable": "#{Scan.X}", "matches": "(?P<index>[0-9]+)"}));
 }

@@ -32,7 +32,7 @@ use crate::policy::{Policy, Rule};
 use crate::report::{Answer, DecisionTopic, Report};
 use crate::wakeups::{ScheduleError, Scheduled, WakeUp, Wakeups};
 pub use bulkhead::{Breach, isolate, isolate_or_fail, log_panics};
-pub use explain::{Explained, Explanation};
+pub use explain::{Explained, Explanation, FunctionOutcome};
 pub use ports::{Adapters, Ports, WithConditions, WithFunctions, WithWakeups};
 pub use sweep::SweepSummary;
 use sweep::{Scope, Watched, is_scheduled};

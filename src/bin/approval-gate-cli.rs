@@ -20,7 +20,9 @@ use std::time::Duration;
 use approval_gate::cli::files::{
     FileAlarms, FileCalendars, FileError, FilesPipelines, Given, PipelineFiles, Problems,
 };
+use approval_gate::cli::functions::{AnswerGiven, FileFunctions, Requests};
 use approval_gate::cli::{NoTopic, ReadOnly, calendar, exit, explain, parse_time, validate};
+use approval_gate::conditions::Unavailable;
 use approval_gate::config::Settings;
 use approval_gate::handler::{Adapters, Explained, Gate, Ports};
 use approval_gate::policy::Policy;
@@ -112,8 +114,14 @@ struct ExplainArgs {
     /// (`prod-freeze.json` for prod-freeze)
     #[arg(long, requires = "state", num_args = 1.., value_name = "[CALENDAR=]FILE")]
     calendars: Vec<String>,
+    /// What the rule's check function answered, for rules with a `function`: the file
+    /// `aws lambda invoke --function-name ARN --cli-binary-format raw-in-base64-out
+    /// --payload file://request.json answer.json` writes, with the request explain prints
+    /// when the function is asked and no answer is given
+    #[arg(long, requires = "state", value_name = "FILE")]
+    function_answer: Option<PathBuf>,
     /// Read CodePipeline, CloudWatch and SSM themselves, as the function does (read-only
-    /// calls, the default AWS credential chain)
+    /// calls, the default AWS credential chain), and invoke rules' check functions
     #[arg(long)]
     live: bool,
     /// How often the function's sweep runs (GATE_SWEEP_MINUTES): deferrals depend on it
@@ -247,7 +255,7 @@ fn run_explain(args: ExplainArgs) -> Result<u8, Failure> {
         .enable_all()
         .build()
         .map_err(|error| Failure::new(exit::UNREADABLE, error.to_string()))?;
-    let (explained, problems) = if args.live {
+    let (explained, problems, requests) = if args.live {
         runtime.block_on(async {
             let sdk = approval_gate::aws::load_sdk_config().await;
             let gate = Gate::new(
@@ -259,24 +267,36 @@ fn run_explain(args: ExplainArgs) -> Result<u8, Failure> {
             .with_conditions(
                 approval_gate::aws::CloudWatch::new(&sdk),
                 approval_gate::aws::Ssm::new(&sdk),
-            );
-            (decide(&gate, &args.pipeline, only, at).await, Vec::new())
+            )
+            .with_functions(approval_gate::aws::Lambda::new(&sdk));
+            (
+                decide(&gate, &args.pipeline, only, at).await,
+                Vec::new(),
+                Vec::new(),
+            )
         })
     } else {
         let problems = Problems::default();
-        let gate = gate_over_files(&args, policy, settings, at, &problems)?;
+        let (gate, requests) = gate_over_files(&args, policy, settings, at, &problems)?;
         let explained = runtime.block_on(decide(&gate, &args.pipeline, only, at));
-        (explained, problems.list())
+        (explained, problems.list(), requests.list())
     };
     let explained = explained?;
     if !problems.is_empty() {
         // A verdict decided without evidence it needed is no explanation of what the
         // function would decide: the problems are the output.
         if matches!(args.format, Format::Json) {
-            emit(&format!(
-                "{}\n",
-                serde_json::json!({"pipeline": args.pipeline, "errors": problems})
-            ));
+            let mut document = serde_json::json!({"pipeline": args.pipeline, "errors": problems});
+            // The requests, for a script to write request.json from.
+            if !requests.is_empty() {
+                document["function_requests"] = requests
+                    .iter()
+                    .map(|asked| {
+                        serde_json::json!({"function": asked.function, "request": asked.request})
+                    })
+                    .collect();
+            }
+            emit(&format!("{document}\n"));
         }
         return Err(Failure::new(
             exit::UNREADABLE,
@@ -285,6 +305,15 @@ fn run_explain(args: ExplainArgs) -> Result<u8, Failure> {
                 problems.join("\n  - ")
             ),
         ));
+    }
+    if let Some(path) = &args.function_answer
+        && requests.is_empty()
+    {
+        eprintln!(
+            "approval-gate-cli: note: --function-answer {} was not read: {}",
+            path.display(),
+            explain::why_no_function_asked(&explained)
+        );
     }
     match args.format {
         Format::Text => emit(&explain::text(&args.pipeline, &explained)),
@@ -297,15 +326,19 @@ fn run_explain(args: ExplainArgs) -> Result<u8, Failure> {
     })
 }
 
+/// The gate's ports when `explain` reads files.
+type FilePorts =
+    Adapters<FilesPipelines, NoTopic, FileAlarms, FileCalendars, Unavailable, FileFunctions>;
+
 /// The gate over the files given: every read it makes comes from them, and what they do
-/// not give is recorded in `problems`.
+/// not give is recorded in `problems`; with the requests it makes of check functions.
 fn gate_over_files(
     args: &ExplainArgs,
     policy: Policy,
     settings: Settings,
     at: Timestamp,
     problems: &Problems,
-) -> Result<Gate<Adapters<FilesPipelines, NoTopic, FileAlarms, FileCalendars>>, Failure> {
+) -> Result<(Gate<FilePorts>, Requests), Failure> {
     let texts = |paths: &[PathBuf]| -> Result<Vec<(String, String)>, Failure> {
         paths
             .iter()
@@ -343,7 +376,21 @@ fn gate_over_files(
         .map(|(calendar, (name, text))| (calendar.as_str(), Given { name, text }))
         .collect();
     let calendars = FileCalendars::read(&calendar_givens, problems.clone()).map_err(unreadable)?;
-    Ok(Gate::new(policy, settings, pipelines, None::<NoTopic>).with_conditions(alarms, calendars))
+    let answer = match &args.function_answer {
+        Some(path) => Some(AnswerGiven {
+            name: path.display().to_string(),
+            bytes: std::fs::read(path).map_err(|error| {
+                Failure::new(exit::UNREADABLE, format!("{}: {error}", path.display()))
+            })?,
+        }),
+        None => None,
+    };
+    let functions = FileFunctions::new(answer, problems.clone());
+    let requests = functions.requests();
+    let gate = Gate::new(policy, settings, pipelines, None::<NoTopic>)
+        .with_conditions(alarms, calendars)
+        .with_functions(functions);
+    Ok((gate, requests))
 }
 
 fn givens(texts: &[(String, String)]) -> Vec<Given<'_>> {

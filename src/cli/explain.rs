@@ -3,8 +3,9 @@
 use serde_json::{Value, json};
 
 use super::utc;
+use crate::check_function::FunctionAnswer;
 use crate::decision::Verdict;
-use crate::handler::{Explained, Explanation};
+use crate::handler::{Explained, Explanation, FunctionOutcome};
 use crate::report::Outcome;
 
 /// What the gate would send, in words.
@@ -117,11 +118,53 @@ pub fn json(pipeline: &str, explained: &[Explained]) -> String {
                         "asks_for": check.failed.map(|severity| severity.as_str()),
                         "reason": check.reason,
                     })).collect::<Vec<_>>(),
+                    "function": explanation.function.as_ref().map(function_json),
                 })
             }
         })
         .collect();
     json!({ "pipeline": pipeline, "approvals": approvals }).to_string()
+}
+
+/// The rule's check function and what it answered: `answer` when it gave one, `unusable`
+/// saying why when what it gave (or failed to give) is no answer.
+fn function_json(function: &FunctionOutcome) -> Value {
+    let (asked, answer, unusable) = match &function.answer {
+        FunctionAnswer::NotAsked => (false, Value::Null, None),
+        FunctionAnswer::Answered { pass, reason } => {
+            (true, json!({"pass": pass, "reason": reason}), None)
+        }
+        FunctionAnswer::Unusable(why) => (true, Value::Null, Some(why)),
+    };
+    json!({
+        "arn": function.arn,
+        "asked": asked,
+        "answer": answer,
+        "unusable": unusable,
+    })
+}
+
+/// Why no check function was asked about the approvals explained, for a `--function-answer`
+/// file that was not read.
+pub fn why_no_function_asked(explained: &[Explained]) -> &'static str {
+    let decided: Vec<&Explanation> = explained
+        .iter()
+        .filter_map(|item| match item {
+            Explained::Decided(explanation) => Some(explanation.as_ref()),
+            Explained::NotWaiting { .. } => None,
+        })
+        .collect();
+    if decided.is_empty() {
+        "no approval waits to be decided"
+    } else if decided
+        .iter()
+        .any(|explanation| explanation.function.is_some())
+    {
+        "a check function is asked only when every other check of its rule passes, and \
+         another fails"
+    } else {
+        "no rule explained has a check function"
+    }
 }
 
 /// Whether every approval explained would be approved (false when none waits).

@@ -281,12 +281,17 @@ impl Problems {
     /// Records a problem and returns the read error the decision sees: a read that failed
     /// for good, as in the function when AWS cannot answer.
     fn add(&self, problem: String) -> ReadError {
+        self.record(problem.clone());
+        ReadError::Final(problem)
+    }
+
+    /// Records a problem once.
+    pub(crate) fn record(&self, problem: String) {
         if let Ok(mut problems) = self.0.lock()
             && !problems.contains(&problem)
         {
-            problems.push(problem.clone());
+            problems.push(problem);
         }
-        ReadError::Final(problem)
     }
 }
 

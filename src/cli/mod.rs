@@ -6,6 +6,7 @@
 pub mod calendar;
 pub mod explain;
 pub mod files;
+pub mod functions;
 pub mod ics;
 pub mod validate;
 

@@ -8,6 +8,7 @@ use jiff::Timestamp;
 
 use super::{Case, Declarations, Gate, Ports};
 use crate::check::Check;
+use crate::check_function::FunctionAnswer;
 use crate::decision::{self, Decision, Evidence};
 use crate::error::GateError;
 use crate::notice::ApprovalTarget;
@@ -41,6 +42,17 @@ pub struct Explanation {
     /// Every check of the matched rule at `at`, passed or failed; empty when no rule
     /// matches or the rule has no checks.
     pub checks: Vec<Check>,
+    /// The matched rule's check function and what it answered; `None` when the rule has
+    /// none (or no rule matches).
+    pub function: Option<FunctionOutcome>,
+}
+
+/// A rule's check function, and its answer as the decision read it.
+#[derive(Debug)]
+pub struct FunctionOutcome {
+    pub arn: String,
+    /// [`FunctionAnswer::NotAsked`] when another check already fails.
+    pub answer: FunctionAnswer,
 }
 
 impl<E: Ports> Gate<E> {
@@ -95,6 +107,9 @@ impl<E: Ports> Gate<E> {
             let case = Case::found(approval, rule, &snapshot, self.sweep_every());
             let assessment = self.assess(&case, &declarations, || at).await?;
             let approval = &case.approval;
+            // The token is a capability: what is shown redacts it, as every reason the
+            // decision gives does.
+            let token = approval.token().expose();
             let checks = match case.rule {
                 Some(rule) => {
                     let evidence = Evidence {
@@ -106,9 +121,31 @@ impl<E: Ports> Gate<E> {
                         function: &assessment.function,
                     };
                     decision::checks(rule, &evidence, assessment.now, case.revisit)
+                        .into_iter()
+                        .map(|check| Check {
+                            reason: crate::names::redact(&check.reason, token),
+                            ..check
+                        })
+                        .collect()
                 }
                 None => Vec::new(),
             };
+            let function = case
+                .rule
+                .and_then(|rule| rule.function.as_ref())
+                .map(|function| FunctionOutcome {
+                    arn: function.arn.clone(),
+                    answer: match &assessment.function {
+                        FunctionAnswer::NotAsked => FunctionAnswer::NotAsked,
+                        FunctionAnswer::Answered { pass, reason } => FunctionAnswer::Answered {
+                            pass: *pass,
+                            reason: crate::names::redact(reason, token),
+                        },
+                        FunctionAnswer::Unusable(why) => {
+                            FunctionAnswer::Unusable(crate::names::redact(why, token))
+                        }
+                    },
+                });
             explained.push(Explained::Decided(Box::new(Explanation {
                 target: approval.target().clone(),
                 execution: approval.execution().as_str().to_owned(),
@@ -117,6 +154,7 @@ impl<E: Ports> Gate<E> {
                 at: assessment.now,
                 decision: assessment.decision,
                 checks,
+                function,
             })));
         }
         Ok(explained)

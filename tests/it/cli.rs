@@ -19,6 +19,8 @@ use approval_gate::report::Outcome;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
+mod checks;
+
 /// The demo notices that name an approval waiting in the stand-in.
 const LIVE_NOTICES: [&str; 10] = [
     "approved-by-rule",

@@ -14,12 +14,12 @@ use serde_json::{Value, json};
 use stand_in::{Fault, Function, StandIn};
 
 /// The execution `approved-by-rule` asks about, and its token.
-const EXECUTION: &str = "5e3f9a1c-2b4d-4c6e-8f0a-1b2c3d4e5f60";
-const TOKEN: &str = "4c8e3a2b-6d1f-4e9a-b7c5-0f2d8e6a1b31";
-const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:change-ticket";
+pub(crate) const EXECUTION: &str = "5e3f9a1c-2b4d-4c6e-8f0a-1b2c3d4e5f60";
+pub(crate) const TOKEN: &str = "4c8e3a2b-6d1f-4e9a-b7c5-0f2d8e6a1b31";
+pub(crate) const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:change-ticket";
 
 /// A rule for web-shop's Approve-Prod with these checks, rejecting on failure.
-fn policy(checks: Value) -> String {
+pub(crate) fn policy(checks: Value) -> String {
     let mut rule = json!({"name": "prod-produced", "match": {"pipeline": "web-*",
         "stage": "Approve-Prod"}, "on_fail": "reject"});
     for (key, value) in checks.as_object().unwrap() {
@@ -29,7 +29,7 @@ fn policy(checks: Value) -> String {
 }
 
 /// The scan and coverage comparisons of the example.
-fn scan_checks() -> Value {
+pub(crate) fn scan_checks() -> Value {
     json!([
         {"variable": "#{Tests.CRITICAL_FINDINGS}", "at_most": 0},
         {"variable": "#{Tests.COVERAGE}", "at_least": 80},
@@ -40,7 +40,7 @@ fn scan_checks() -> Value {
 
 /// The IntegrationTests attempt of `execution`, in namespace `Tests`, ended `status` at
 /// `minute` past the demo's build time, with these outputs.
-fn tests_attempt(execution: &str, status: &str, minute: f64, outputs: Value) -> Value {
+pub(crate) fn tests_attempt(execution: &str, status: &str, minute: f64, outputs: Value) -> Value {
     let mut run = shop_runs("Succeeded")
         .into_iter()
         .find(|run| run["actionName"] == "IntegrationTests")
@@ -56,7 +56,7 @@ fn tests_attempt(execution: &str, status: &str, minute: f64, outputs: Value) -> 
 
 /// The demo's web-shop, its execution carrying `RELEASE_TYPE=standard`, its source in
 /// namespace `SourceVariables` (branch main), and `tests` as its IntegrationTests attempts.
-async fn shop(tests: Vec<Value>) -> StandIn {
+pub(crate) async fn shop(tests: Vec<Value>) -> StandIn {
     let stand_in = demo_stand_in().await;
     let mut runs: Vec<Value> = shop_runs("Succeeded")
         .into_iter()
@@ -96,7 +96,7 @@ async fn shop(tests: Vec<Value>) -> StandIn {
     stand_in
 }
 
-fn passing_tests() -> Vec<Value> {
+pub(crate) fn passing_tests() -> Vec<Value> {
     vec![tests_attempt(
         EXECUTION,
         "Succeeded",

@@ -899,3 +899,34 @@ fn a_function_may_defer_and_its_reason_never_carries_the_token() {
         ]
     );
 }
+
+#[test]
+fn a_function_not_asked_beside_a_deferring_window_leaves_the_deferral_as_it_is() {
+    // The function would reject; the window is closed, so it is not asked, and the
+    // approval waits for the window, in time before its expiry, as without a function.
+    let policy = DEFER_AT_NINE.replace(
+        r#""outside": "defer"}"#,
+        r#""outside": "defer"},
+           "function": {"arn": "arn:aws:lambda:eu-west-1:123456789012:function:change-ticket"},
+           "on_fail": "reject""#,
+    );
+    let mut given = Given::new(&policy, "web-shop", "Approve-Prod");
+    given.expiry = Some(at("2026-11-26T09:10:00Z"));
+    let early = at("2026-11-26T08:50:00Z");
+    assert!(!given.asks_at(early));
+    let decision = given.decide_at(early);
+    assert_eq!(decision.verdict, Verdict::Defer, "{decision:?}");
+    assert!(
+        decision
+            .reasons
+            .iter()
+            .all(|reason| !reason.contains("function")),
+        "{decision:?}"
+    );
+    assert_eq!(decision.wake_at, Some(at("2026-11-26T09:00:00Z")));
+    // Once the window is open, the function decides.
+    let open = at("2026-11-26T09:01:00Z");
+    assert!(given.asks_at(open));
+    given.function = answered(false, "CHG-42 is still in review");
+    assert_eq!(given.decide_at(open).verdict, Verdict::Reject);
+}

@@ -83,10 +83,7 @@ impl CheckFunction {
             ),
             FunctionAnswer::NotAsked => Check::fail(
                 on_fail,
-                format!(
-                    "function {function} was not asked: it is asked only when every other \
-                     check passes"
-                ),
+                format!("function {function} was not asked, so it did not pass"),
             ),
         }
     }

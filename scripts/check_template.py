@@ -19,6 +19,8 @@ Then every statement of the role's policies (both branches of each Fn::If) must:
   - use the resource "*" only for codepipeline:ListPipelines (IAM accepts nothing else there)
     and cloudwatch:DescribeAlarms (composite alarms are returned only with "*");
   - grant ssm:GetCalendarState on exactly the ARNs of ChangeCalendarArns;
+  - grant lambda:InvokeFunction (alone in its statement, no Condition) on exactly the ARNs of
+    CheckFunctionArns: no other lambda: action, no wildcard action or resource;
   - for the pipeline actions, name one ARN per pipeline given (PipelineNames), PIPELINE for
     the reads and PIPELINE/* for PutApprovalResult; a pipeline segment that is or starts with
     a wildcard (arn:*:codepipeline:*:*:*) fails;
@@ -48,6 +50,15 @@ The wake-up role (EventBridge Scheduler runs the function's wake-up schedules wi
     AWS::IAM::Policy resources attached to it (to it alone) exactly one kind of grant:
     lambda:InvokeFunction, alone in its statement, no Condition, on exactly the function's ARN
     and its qualified form (ARN:*).
+The check functions (CheckFunctionArns), with the template's Conditions evaluated as
+CloudFormation would, in every branch of the role's Fn::Ifs that they allow:
+  - with CheckFunctionArns empty (its default "", which CloudFormation gives as [""]), the
+    function's role may invoke nothing: no statement that covers lambda:InvokeFunction;
+  - with it given (two different values, so a written-out list fails), the role may invoke
+    exactly those ARNs, whatever the other parameters;
+  - its AllowedPattern refuses wildcards (* and ?, which IAM reads in an ARN) and IAM policy
+    variables, and accepts "" and the ARNs this check renders with.
+(The wake-up role's own lambda:InvokeFunction on the function is checked above, apart.)
 Nothing else in the template (another role, user or group, inline or attached) may grant an
 action that matches scheduler:* or iam:PassRole (wildcards and NotAction included), nor carry
 managed policies this script cannot read.
@@ -118,6 +129,7 @@ ALLOWED_ACTIONS = {
     "logs:PutLogEvents",
     "scheduler:CreateSchedule",
     "iam:PassRole",
+    "lambda:InvokeFunction",
 }
 # IAM accepts no resource but "*" for ListPipelines; DescribeAlarms returns composite
 # alarms only to a role allowed it on "*".
@@ -126,6 +138,33 @@ ANY_RESOURCE_ACTIONS = {"codepipeline:ListPipelines", "cloudwatch:DescribeAlarms
 SAMPLE_CALENDARS = [
     "arn:aws:ssm:us-east-1:123456789012:document/prod-freeze",
     "arn:aws:ssm:us-east-1:111122223333:document/org-freeze",
+]
+# The check functions: the parameter that lists them, the one action on them, and values of it.
+# An empty CommaDelimitedList default ("") reaches the template as [""].
+CHECK_FUNCTIONS_PARAMETER = "CheckFunctionArns"
+INVOKE = "lambda:InvokeFunction"
+NO_CHECK_FUNCTIONS = [""]
+SAMPLE_CHECK_FUNCTIONS = [
+    "arn:aws:lambda:us-east-1:123456789012:function:change-ticket-open",
+    "arn:aws:lambda:us-east-1:111122223333:function:org-release-check:prod",
+]
+ALTERNATE_CHECK_FUNCTIONS = [
+    "arn:aws:lambda:eu-west-1:123456789012:function:soak_test:7",
+    "arn:aws:lambda:us-east-1:123456789012:function:change-ticket-open",
+    "arn:aws:lambda:us-east-1:123456789012:function:x:$LATEST",
+]
+# Entries CheckFunctionArns must refuse: IAM reads * and ? in a resource ARN as wildcards, and
+# ${...} as a policy variable.
+WILDCARD_FUNCTION_ARNS = [
+    "*",
+    "arn:aws:lambda:*:*:function:*",
+    "arn:aws:lambda:us-east-1:123456789012:function:*",
+    "arn:aws:lambda:us-east-1:123456789012:function:check-*",
+    "arn:aws:lambda:us-east-1:123456789012:function:check?",
+    "arn:aws:lambda:us-east-1:123456789012:function:check:*",
+    "arn:aws:lambda:us-east-1:*:function:check",
+    "arn:aws:lambda:*:123456789012:function:check",
+    "arn:aws:lambda:us-east-1:123456789012:function:${aws:username}",
 ]
 # Resource: one pipeline ARN per pipeline given.
 PIPELINE_ACTIONS = {
@@ -217,6 +256,8 @@ class Renderer:
                 self.parameters[name] = f"sample-{name}"
         if "ChangeCalendarArns" in self.parameters:
             self.parameters["ChangeCalendarArns"] = list(SAMPLE_CALENDARS)
+        if CHECK_FUNCTIONS_PARAMETER in self.parameters:
+            self.parameters[CHECK_FUNCTIONS_PARAMETER] = list(SAMPLE_CHECK_FUNCTIONS)
         if pipelines is not None and PIPELINES_PARAMETER in self.parameters:
             self.parameters[PIPELINES_PARAMETER] = list(pipelines)
         for name in ("DecisionTopicArn", "ApprovalTopicArn"):
@@ -574,6 +615,8 @@ def check_statement(statement, renderer, context):
                 f"ssm:GetCalendarState on {sorted(resources)}, not exactly the calendars of "
                 f"ChangeCalendarArns ({SAMPLE_CALENDARS} as a sample)"
             )
+    if INVOKE in canonical:
+        problems += check_invoke_statement(statement, actions, resources)
     for action in sorted(canonical & LOG_ACTIONS):
         for resource in specific:
             if resource not in context.log_arns:
@@ -586,6 +629,28 @@ def check_statement(statement, renderer, context):
     if canonical & WAKEUP_ACTIONS:
         problems += check_wakeup_statement(
             statement, actions, canonical, resources, renderer, context
+        )
+    return problems
+
+
+def check_invoke_statement(statement, actions, resources):
+    """lambda:InvokeFunction, alone in its statement and with no condition, on exactly the check
+    functions (CheckFunctionArns, rendered with its sample value)."""
+    problems = []
+    if len(actions) != 1:
+        problems.append(
+            f"grants {plain(actions)!r} in one statement: {INVOKE} takes a statement of its own, "
+            "with no other action"
+        )
+    if sorted(resources) != sorted(SAMPLE_CHECK_FUNCTIONS):
+        problems.append(
+            f"{INVOKE} on {sorted(resources)}, not exactly the functions of "
+            f"{CHECK_FUNCTIONS_PARAMETER} ({SAMPLE_CHECK_FUNCTIONS} as a sample)"
+        )
+    if "Condition" in statement:
+        problems.append(
+            f"{INVOKE} with Condition {plain(statement['Condition'])!r}: the grant is exactly "
+            f"{INVOKE} on the functions of {CHECK_FUNCTIONS_PARAMETER}, with no condition"
         )
     return problems
 
@@ -1199,6 +1264,153 @@ def check_wakeup_grants_elsewhere(template, function_roles, wakeup_roles):
     return problems
 
 
+class KnownOnly(Renderer):
+    """A renderer that knows the given parameters only: a Ref to anything else (another
+    parameter, a pseudo parameter, a resource) cannot be evaluated."""
+
+    def __init__(self, template, known):
+        super().__init__(template)
+        self.known = known
+
+    def ref(self, name):
+        if name in self.known:
+            return self.known[name]
+        raise Unverifiable(f"{name} is not known here")
+
+
+def decided(expression, renderer, conditions, seen=()):
+    """A condition's value (True or False) when it follows from the parameters renderer knows,
+    None when it depends on others (three-valued: And is False once one part is False, Or True
+    once one part is True, whatever the unknown parts are)."""
+    if isinstance(expression, bool):
+        return expression
+    if isinstance(expression, dict) and len(expression) == 1:
+        (function, args), = expression.items()
+        if function == "Condition":
+            if args in seen or args not in conditions:
+                raise Unverifiable(f"condition {args!r} is unknown or refers to itself")
+            return decided(conditions[args], renderer, conditions, seen + (args,))
+        if function == "Fn::Equals" and isinstance(args, list) and len(args) == 2:
+            try:
+                left, right = (renderer.render(arg) for arg in args)
+            except Unverifiable:
+                return None
+            return left == right
+        if function == "Fn::Not" and isinstance(args, list) and len(args) == 1:
+            value = decided(args[0], renderer, conditions, seen)
+            return None if value is None else not value
+        if function in ("Fn::And", "Fn::Or") and isinstance(args, list):
+            values = [decided(arg, renderer, conditions, seen) for arg in args]
+            settles = function == "Fn::Or"
+            if settles in values:
+                return settles
+            return None if None in values else not settles
+    raise Unverifiable(f"cannot evaluate the condition {plain(expression)!r}")
+
+
+def may_invoke(statement):
+    """Whether an Allow statement covers lambda:InvokeFunction (wildcards read as IAM reads them;
+    NotAction counts, since it covers everything it does not name)."""
+    if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+        return False
+    if "NotAction" in statement:
+        return True
+    return any(
+        fnmatch.fnmatchcase(INVOKE.lower(), str(action).lower())
+        for action in as_list(statement.get("Action", []))
+    )
+
+
+def check_function_grants(template, role_name):
+    """In every branch of the role's Fn::Ifs that the template's Conditions allow with
+    CheckFunctionArns empty ([""]), the role may invoke nothing; in every branch they allow with
+    it given (two different values), it may invoke exactly those ARNs."""
+    parameters = template.get("Parameters") or {}
+    if CHECK_FUNCTIONS_PARAMETER not in parameters:
+        return [
+            f"the template has no parameter {CHECK_FUNCTIONS_PARAMETER}: which functions the role "
+            f"may invoke cannot be checked"
+        ]
+    spec = template.get("Conditions") or {}
+    policies = ((template.get("Resources") or {})[role_name].get("Properties") or {}).get("Policies")
+    branches = choices(policies or [], {})
+    problems = []
+    for value in (NO_CHECK_FUNCTIONS, SAMPLE_CHECK_FUNCTIONS, ALTERNATE_CHECK_FUNCTIONS):
+        known = KnownOnly(template, {CHECK_FUNCTIONS_PARAMETER: list(value)})
+        renderer = Renderer(template)
+        renderer.parameters[CHECK_FUNCTIONS_PARAMETER] = list(value)
+        expected = set() if value == NO_CHECK_FUNCTIONS else set(value)
+        # What the role may invoke -> the conditions (left open by the value) of the branches
+        # where it may: each wrong grant is reported once, with the conditions all share.
+        wrong = {}
+        for variant, taken in branches:
+            settled = {c: decided({"Condition": c}, known, spec) for c in taken}
+            if any(settled[c] is not None and settled[c] != way for c, way in taken.items()):
+                continue  # this branch cannot be taken with this value
+            granted = set()
+            for entry in variant:
+                if not isinstance(entry, dict):
+                    continue  # check_role reports it
+                for statement in statements_of(entry.get("PolicyDocument")):
+                    if may_invoke(statement):
+                        granted.update(as_list(renderer.render(statement.get("Resource", []))))
+            if granted != expected:
+                open_ways = {(c, w) for c, w in taken.items() if settled[c] is None}
+                key = tuple(sorted(granted))
+                wrong[key] = wrong[key] & open_ways if key in wrong else open_ways
+        for granted, open_ways in wrong.items():
+            when = ", ".join(f"{c} {str(w).lower()}" for c, w in sorted(open_ways))
+            when = f" (with {when})" if when else ""
+            if value == NO_CHECK_FUNCTIONS:
+                problems.append(
+                    f"{role_name}: with {CHECK_FUNCTIONS_PARAMETER} empty (its default, which "
+                    f"CloudFormation gives as [\"\"]){when} the role may {INVOKE} on "
+                    f"{list(granted)}: the grant must be under a condition that is false then"
+                )
+            else:
+                problems.append(
+                    f"{role_name}: with {CHECK_FUNCTIONS_PARAMETER} = {value}{when} the role may "
+                    f"{INVOKE} on {list(granted)}, not exactly those functions"
+                )
+    return unique(problems)
+
+
+def check_function_parameter(parameters):
+    """CheckFunctionArns is a list whose AllowedPattern refuses wildcards and policy variables,
+    and accepts its empty default and the ARNs this check renders with."""
+    spec = parameters.get(CHECK_FUNCTIONS_PARAMETER)
+    if spec is None:
+        return []  # check_function_grants reports it
+    pattern = spec.get("AllowedPattern")
+    if spec.get("Type") != "CommaDelimitedList" or not isinstance(pattern, str):
+        return [
+            f"parameter {CHECK_FUNCTIONS_PARAMETER} is not a CommaDelimitedList with an "
+            f"AllowedPattern: a wildcard in it would let the role invoke functions nobody listed"
+        ]
+    try:
+        accepted = [arn for arn in WILDCARD_FUNCTION_ARNS if re.fullmatch(pattern, arn)]
+        refused = [
+            arn
+            for arn in NO_CHECK_FUNCTIONS + SAMPLE_CHECK_FUNCTIONS + ALTERNATE_CHECK_FUNCTIONS
+            if not re.fullmatch(pattern, arn)
+        ]
+    except re.error as error:
+        return [f"parameter {CHECK_FUNCTIONS_PARAMETER}: AllowedPattern {pattern!r} is not a regex ({error})"]
+    problems = []
+    if accepted:
+        problems.append(
+            f"parameter {CHECK_FUNCTIONS_PARAMETER} accepts {accepted}: IAM reads * and ? in a "
+            "function ARN as wildcards and ${...} as a policy variable, so the role could invoke "
+            "functions nobody listed (its AllowedPattern must refuse them)"
+        )
+    if refused:
+        problems.append(
+            f"parameter {CHECK_FUNCTIONS_PARAMETER} refuses {refused}: its empty default, or ARNs "
+            "this check renders the template with"
+        )
+    return problems
+
+
 def merged_functions(template):
     """Each AWS::Serverless::Function with the Globals it inherits (local values win)."""
     defaults = ((template.get("Globals") or {}).get("Function")) or {}
@@ -1376,6 +1588,7 @@ def check(template):
     resources = template.get("Resources") or {}
     parameters = template.get("Parameters") or {}
     checked, problems = 0, check_pipeline_names_for_events(parameters)
+    problems += check_function_parameter(parameters)
     functions = merged_functions(template)
     # The wake-up roles the functions name: the only roles a policy resource may attach to.
     wakeup_roles = set()
@@ -1440,6 +1653,10 @@ def check(template):
             statements = []
         problems += check_pipeline_parameters(statements, parameters)
         problems += check_wakeup_granted(name, statements, context)
+        try:
+            problems += check_function_grants(template, role_name)
+        except Unverifiable as error:
+            problems.append(f"{role_name}: the check functions' grant cannot be checked: {error}")
     problems += check_wakeup_grants_elsewhere(template, function_roles, wakeup_roles)
     problems += check_policy_sources(template, functions)
     return checked, unique(problems)

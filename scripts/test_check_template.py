@@ -1346,8 +1346,277 @@ WIDENINGS += [
     ),
 ]
 
+# Check functions: the function's role invokes exactly the functions of CheckFunctionArns, and
+# only when some are given.
+CHECK_FUNCTIONS = "CheckFunctionArns"
+INVOKE_POLICY = "invoke-check-functions"
+
+
+def check_functions_grant(t):
+    """The role's Policies entry (an Fn::If) that holds the check functions' grant."""
+    for entry in role(t)["Policies"]:
+        if isinstance(entry, dict) and set(entry) == {"Fn::If"}:
+            branch = entry["Fn::If"][1]
+            if isinstance(branch, dict) and branch.get("PolicyName") == INVOKE_POLICY:
+                return entry
+    raise AssertionError(f"no Fn::If entry {INVOKE_POLICY} in the role")
+
+
+def grant_condition(name):
+    """The check functions' grant under the condition `name` instead of its own."""
+    return lambda t: check_functions_grant(t)["Fn::If"].__setitem__(0, name)
+
+
+def set_condition(name, expression):
+    return lambda t: t["Conditions"].__setitem__(name, expression)
+
+
+def ungated_grant(t):
+    """The check functions' grant as a plain Policies entry, present whatever the parameter."""
+    policies = role(t)["Policies"]
+    entry = check_functions_grant(t)
+    policies[policies.index(entry)] = entry["Fn::If"][1]
+
+
+def grant_on_wakeup_role(t):
+    """The check functions' statement moved from the function's role to the wake-up role."""
+    moved = copy.deepcopy(statement(t, "InvokeCheckFunctions"))
+    role(t)["Policies"].remove(check_functions_grant(t))
+    resources(t)[WAKEUP_POLICY]["Properties"]["PolicyDocument"]["Statement"].append(moved)
+
+
+EVERY_VERSION_AND_ALIAS = {
+    "Fn::Split": [
+        ",",
+        {"Fn::Sub": ["${Arns}:*", {"Arns": {"Fn::Join": [":*,", {"Ref": CHECK_FUNCTIONS}]}}]},
+    ]
+}
+NOT_EMPTY = {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": CHECK_FUNCTIONS}]}, ""]}]}
+WIDENINGS += [
+    (
+        "invokes on resource *",
+        in_statement("InvokeCheckFunctions", "Resource", "*"),
+        "Resource \"*\" for ['lambda:InvokeFunction']",
+    ),
+    (
+        "invokes every function",
+        in_statement("InvokeCheckFunctions", "Resource", "arn:aws:lambda:*:*:function:*"),
+        "not exactly the functions of CheckFunctionArns",
+    ),
+    (
+        "invokes every function of the account",
+        in_statement(
+            "InvokeCheckFunctions",
+            "Resource",
+            {"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:*"},
+        ),
+        "not exactly the functions of CheckFunctionArns",
+    ),
+    (
+        "invokes the listed functions and another",
+        append_to(
+            "InvokeCheckFunctions", "Resource", "arn:aws:lambda:us-east-1:123456789012:function:other"
+        ),
+        "not exactly the functions of CheckFunctionArns",
+    ),
+    (
+        "invokes the listed functions and the gate itself",
+        append_to("InvokeCheckFunctions", "Resource", {"Fn::GetAtt": [FUNCTION, "Arn"]}),
+        "not exactly the functions of CheckFunctionArns",
+    ),
+    (
+        "invokes every version and alias of the listed functions",
+        in_statement("InvokeCheckFunctions", "Resource", EVERY_VERSION_AND_ALIAS),
+        "not exactly the functions of CheckFunctionArns",
+    ),
+    (
+        "invokes the first listed function only",
+        in_statement("InvokeCheckFunctions", "Resource", {"Fn::Select": [0, {"Ref": CHECK_FUNCTIONS}]}),
+        "not exactly the functions of CheckFunctionArns",
+    ),
+    (
+        "invokes the sample functions written out instead of CheckFunctionArns",
+        in_statement("InvokeCheckFunctions", "Resource", list(check_template.SAMPLE_CHECK_FUNCTIONS)),
+        "with CheckFunctionArns = ['arn:aws:lambda:eu-west-1:123456789012:function:soak_test:7'",
+    ),
+    (
+        "invokes the functions of another list parameter",
+        both(
+            set_key(lambda t: t["Parameters"], "OtherArns", {"Type": "CommaDelimitedList", "Default": ""}),
+            in_statement("InvokeCheckFunctions", "Resource", {"Ref": "OtherArns"}),
+        ),
+        "not exactly the functions of CheckFunctionArns",
+    ),
+    (
+        "a second lambda action",
+        append_to("InvokeCheckFunctions", "Action", "lambda:GetFunction"),
+        "Action 'lambda:GetFunction' is not one of",
+    ),
+    (
+        "invokes and changes the functions",
+        append_to("InvokeCheckFunctions", "Action", "lambda:UpdateFunctionCode"),
+        "Action 'lambda:UpdateFunctionCode' is not one of",
+    ),
+    (
+        "invokes by wildcard",
+        in_statement("InvokeCheckFunctions", "Action", "lambda:Invoke*"),
+        "Action 'lambda:Invoke*' has a wildcard",
+    ),
+    (
+        "every lambda action",
+        in_statement("InvokeCheckFunctions", "Action", "lambda:*"),
+        "Action 'lambda:*' has a wildcard",
+    ),
+    (
+        "every action on the listed functions",
+        in_statement("InvokeCheckFunctions", "Action", "*"),
+        "Action '*' has a wildcard",
+    ),
+    (
+        "every action but some on the listed functions (NotAction)",
+        both(
+            delete_key(lambda t: statement(t, "InvokeCheckFunctions"), "Action"),
+            in_statement("InvokeCheckFunctions", "NotAction", "lambda:DeleteFunction"),
+        ),
+        "uses NotAction",
+    ),
+    (
+        "invokes in the statement of another action",
+        append_to("InvokeCheckFunctions", "Action", "sqs:SendMessage"),
+        "lambda:InvokeFunction takes a statement of its own",
+    ),
+    (
+        "invokes the check functions from the answer statement",
+        append_to("AnswerApprovals", "Action", "lambda:InvokeFunction"),
+        "lambda:InvokeFunction takes a statement of its own",
+    ),
+    (
+        "a condition on the invoke grant",
+        in_statement(
+            "InvokeCheckFunctions", "Condition", {"StringEquals": {"aws:RequestedRegion": {"Ref": "AWS::Region"}}}
+        ),
+        "the grant is exactly lambda:InvokeFunction on the functions of CheckFunctionArns",
+    ),
+    # Only when some are given: an empty CommaDelimitedList is [""], not [].
+    (
+        "invokes without the condition",
+        ungated_grant,
+        "with CheckFunctionArns empty (its default, which CloudFormation gives as [\"\"]) the role "
+        "may lambda:InvokeFunction on ['']",
+    ),
+    (
+        "invokes in both branches of its Fn::If",
+        lambda t: check_functions_grant(t)["Fn::If"].__setitem__(
+            2, copy.deepcopy(check_functions_grant(t)["Fn::If"][1])
+        ),
+        "with CheckFunctionArns empty",
+    ),
+    (
+        "invokes under a condition that reads [\"\"] as given",
+        set_condition(
+            "HasCheckFunctions", {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": [",", {"Ref": CHECK_FUNCTIONS}]}, ","]}]}
+        ),
+        "with CheckFunctionArns empty",
+    ),
+    (
+        "invokes under AlarmChecks' condition",
+        grant_condition("HasAlarmChecks"),
+        "with CheckFunctionArns empty (its default, which CloudFormation gives as [\"\"]) (with "
+        "HasAlarmChecks true)",
+    ),
+    (
+        "invokes also when alarm checks are on",
+        set_condition("HasCheckFunctions", {"Fn::Or": [NOT_EMPTY, {"Condition": "HasAlarmChecks"}]}),
+        "(with HasCheckFunctions true) the role may lambda:InvokeFunction on ['']",
+    ),
+    (
+        "invokes only when alarm checks are on too",
+        set_condition("HasCheckFunctions", {"Fn::And": [NOT_EMPTY, {"Condition": "HasAlarmChecks"}]}),
+        "(with HasCheckFunctions false) the role may lambda:InvokeFunction on [], not exactly those functions",
+    ),
+    (
+        "never invokes",
+        set_condition("HasCheckFunctions", {"Fn::Equals": ["a", "b"]}),
+        "the role may lambda:InvokeFunction on [], not exactly those functions",
+    ),
+    (
+        "the invoke statement on the wake-up role",
+        grant_on_wakeup_role,
+        "not exactly the function ApprovalGateFunction and its qualified form",
+    ),
+    (
+        "the invoke statement on the wake-up role leaves the check functions ungranted",
+        grant_on_wakeup_role,
+        "ApprovalGateRole: with CheckFunctionArns = ['arn:aws:lambda:us-east-1:123456789012:function:"
+        "change-ticket-open', 'arn:aws:lambda:us-east-1:111122223333:function:org-release-check:prod'] "
+        "the role may lambda:InvokeFunction on [], not exactly those functions",
+    ),
+    (
+        "the wake-up role invokes the check functions too",
+        lambda t: invoke_statement(t)["Resource"].append({"Ref": CHECK_FUNCTIONS}),
+        "not exactly the function ApprovalGateFunction and its qualified form",
+    ),
+    # CheckFunctionArns itself refuses what IAM reads as wildcards.
+    (
+        "CheckFunctionArns without an AllowedPattern",
+        delete_key(lambda t: t["Parameters"][CHECK_FUNCTIONS], "AllowedPattern"),
+        "parameter CheckFunctionArns is not a CommaDelimitedList with an AllowedPattern",
+    ),
+    (
+        "CheckFunctionArns accepts wildcards",
+        set_key(
+            lambda t: t["Parameters"][CHECK_FUNCTIONS],
+            "AllowedPattern",
+            "^$|^arn:aws[a-z-]*:lambda:[a-z0-9*-]+:[0-9*]{1,12}:function:[A-Za-z0-9_*?-]{1,64}(:[A-Za-z0-9_$*-]+)?$",
+        ),
+        "parameter CheckFunctionArns accepts ['arn:aws:lambda:*:*:function:*'",
+    ),
+    (
+        "CheckFunctionArns accepts a policy variable",
+        set_key(
+            lambda t: t["Parameters"][CHECK_FUNCTIONS],
+            "AllowedPattern",
+            "^$|^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_${}:-]{1,64}$",
+        ),
+        "parameter CheckFunctionArns accepts ['arn:aws:lambda:us-east-1:123456789012:function:${aws:username}']",
+    ),
+    (
+        "CheckFunctionArns refuses its empty default",
+        lambda t: t["Parameters"][CHECK_FUNCTIONS].__setitem__(
+            "AllowedPattern", t["Parameters"][CHECK_FUNCTIONS]["AllowedPattern"].removeprefix("^$|")
+        ),
+        "parameter CheckFunctionArns refuses ['']",
+    ),
+    (
+        "CheckFunctionArns as a single string",
+        set_key(lambda t: t["Parameters"][CHECK_FUNCTIONS], "Type", "String"),
+        "parameter CheckFunctionArns is not a CommaDelimitedList",
+    ),
+]
+
 # Changes that must not fail the check.
 NARROWINGS = [
+    (
+        "the check functions' condition tests the first entry",
+        set_condition(
+            "HasCheckFunctions",
+            {"Fn::Not": [{"Fn::Equals": [{"Fn::Select": [0, {"Ref": CHECK_FUNCTIONS}]}, ""]}]},
+        ),
+    ),
+    (
+        "the check functions' grant in the else branch of the opposite condition",
+        both(
+            set_condition("NoCheckFunctions", {"Fn::Not": [{"Condition": "HasCheckFunctions"}]}),
+            lambda t: check_functions_grant(t).__setitem__(
+                "Fn::If",
+                ["NoCheckFunctions", {"Ref": "AWS::NoValue"}, check_functions_grant(t)["Fn::If"][1]],
+            ),
+        ),
+    ),
+    (
+        "the check functions' condition joined with one that holds whenever they are given",
+        set_condition("HasCheckFunctions", {"Fn::And": [NOT_EMPTY, {"Fn::Equals": ["a", "a"]}]}),
+    ),
     (
         "the wake-up group's ARN in the trust by Fn::Sub",
         lambda t: wakeup_trust(t)["Condition"]["StringEquals"].__setitem__(
@@ -1426,10 +1695,11 @@ class CheckTemplate(unittest.TestCase):
         self.assertEqual(matches, [])
         checked, problems = check_template.check(decoded)
         self.assertEqual(problems, [])
-        # read state, read executions, list, alarms, calendars, answer, publish, read
-        # AppConfig (the profile given, or the one the stack creates), create wake-ups, pass
-        # the wake-up role, send failures, write logs; and the wake-up role's invoke
-        self.assertEqual(checked, 14)
+        # read state, read executions, list, alarms, calendars, invoke check functions,
+        # answer, publish, read AppConfig (the profile given, or the one the stack creates),
+        # create wake-ups, pass the wake-up role, send failures, write logs; and the wake-up
+        # role's invoke
+        self.assertEqual(checked, 15)
 
     def test_script_exit_status(self):
         ok = subprocess.run(

@@ -269,7 +269,13 @@ pub fn checks(
             .iter()
             .map(|variable| variable.check(evidence.execution, rule.on_fail)),
     );
-    if let Some(function) = &rule.function {
+    // The function is asked only when every other check passes, so its check is listed
+    // only then: a failing check it was not asked beside would weigh as its `on_fail`
+    // (a window's deferral turned into a rejection) and say nothing of use. When every
+    // other check passes, a function not asked fails.
+    if let Some(function) = &rule.function
+        && checks.iter().all(Check::passed)
+    {
         checks.push(function.check(evidence.function, rule.on_fail));
     }
     checks

@@ -62,6 +62,7 @@ struct Given {
     execution: Option<ExecutionRecord>,
     expiry: Option<Timestamp>,
     conditions: Conditions,
+    function: FunctionAnswer,
 }
 
 impl Given {
@@ -75,6 +76,7 @@ impl Given {
             execution: None,
             expiry: Some(at("2026-12-03T07:55:00Z")),
             conditions: Conditions::none(),
+            function: FunctionAnswer::NotAsked,
         }
     }
 
@@ -83,6 +85,18 @@ impl Given {
     }
 
     fn decide_at(&self, now: Timestamp) -> Decision {
+        self.with_evidence(now, |evidence| decide(&self.policy, evidence, now, SWEEP))
+    }
+
+    /// Whether the rule's function would be asked at `now`.
+    fn asks_at(&self, now: Timestamp) -> bool {
+        self.with_evidence(now, |evidence| {
+            let rule = self.policy.rule_for(&self.target).unwrap();
+            asks_function(rule, evidence, now, SWEEP)
+        })
+    }
+
+    fn with_evidence<R>(&self, _now: Timestamp, use_it: impl FnOnce(&Evidence<'_>) -> R) -> R {
         let approval =
             LiveApproval::prove(&self.snapshot, &self.target, &ApprovalToken::new(TOKEN)).unwrap();
         let mut facts = ExecutionFacts::of(&approval);
@@ -105,14 +119,14 @@ impl Given {
             "a timeout CodePipeline allows"
         );
         let evidence = Evidence {
-            function: &FunctionAnswer::NotAsked,
+            function: &self.function,
             approval: &approval,
             execution: &facts,
             heads: &heads,
             expiry,
             conditions: &self.conditions,
         };
-        decide(&self.policy, &evidence, now, SWEEP)
+        use_it(&evidence)
     }
 
     fn decide(&self) -> Decision {
@@ -774,4 +788,145 @@ fn a_deferral_on_a_closed_calendar_wakes_at_its_next_transition() {
     // No transition known, no expiry: only the calendar's event or the sweep ends it.
     given.conditions = reading(None);
     assert_eq!(given.decide().wake_at, None);
+}
+
+const FUNCTION_POLICY: &str = r#"{"rules": [{"name": "prod-ticket",
+    "match": {"stage": "Approve-Prod"},
+    "require_succeeded": ["Build/IntegrationTests"],
+    "function": {"arn": "arn:aws:lambda:eu-west-1:123456789012:function:change-ticket"},
+    "on_fail": "reject"}]}"#;
+
+fn ticket() -> Given {
+    Given::new(FUNCTION_POLICY, "web-shop", "Approve-Prod")
+}
+
+fn answered(pass: bool, reason: &str) -> FunctionAnswer {
+    FunctionAnswer::Answered {
+        pass,
+        reason: reason.into(),
+    }
+}
+
+#[test]
+fn a_function_is_asked_only_when_its_answer_decides() {
+    let given = ticket();
+    assert!(given.asks_at(now()));
+    // Not asked (yet): the check fails, whatever else passes.
+    let unasked = given.decide();
+    assert_eq!(unasked.verdict, Verdict::Reject);
+    assert!(
+        unasked.reasons[0].contains("change-ticket was not asked"),
+        "{unasked:?}"
+    );
+    let approved = Given {
+        function: answered(true, "CHG-42 is approved"),
+        ..ticket()
+    }
+    .decide();
+    assert_eq!(approved.verdict, Verdict::Approve);
+    assert_eq!(
+        approved.reasons.last().map(String::as_str),
+        Some("function change-ticket passed: CHG-42 is approved")
+    );
+    let refused = Given {
+        function: answered(false, "CHG-42 is still in review"),
+        ..ticket()
+    }
+    .decide();
+    assert_eq!(refused.verdict, Verdict::Reject);
+    assert_eq!(
+        refused.reasons,
+        vec!["function change-ticket failed: CHG-42 is still in review"]
+    );
+}
+
+#[test]
+fn a_passing_function_never_approves_what_another_check_refuses() {
+    // The tests failed in the execution under approval: the function is not asked, and
+    // a pass it might have given changes nothing.
+    let failed_tests = Given {
+        records: Some(both_builds(ActionStatus::Failed)),
+        function: answered(true, "looks fine"),
+        ..ticket()
+    };
+    assert!(!failed_tests.asks_at(now()));
+    assert_eq!(failed_tests.decide().verdict, Verdict::Reject);
+    // Expired: nothing is answered, and nothing is asked.
+    let expired = Given {
+        function: answered(true, "looks fine"),
+        ..ticket()
+    };
+    let after_expiry = at("2026-12-03T08:00:00Z");
+    assert!(!expired.asks_at(after_expiry));
+    assert_eq!(expired.decide_at(after_expiry).verdict, Verdict::Abstain);
+    // The attempts do not show the approval: the execution is not proven.
+    let unproven = Given {
+        own_attempt: None,
+        function: answered(true, "looks fine"),
+        ..ticket()
+    };
+    assert!(!unproven.asks_at(now()));
+    assert_ne!(unproven.decide().verdict, Verdict::Approve);
+}
+
+#[test]
+fn a_function_may_defer_and_its_reason_never_carries_the_token() {
+    let policy = FUNCTION_POLICY.replace(
+        r#"function:change-ticket"}"#,
+        r#"function:change-ticket", "on_fail": "defer"}"#,
+    );
+    let deferred = Given {
+        function: answered(false, &format!("ticket for {TOKEN} not approved yet")),
+        ..Given::new(&policy, "web-shop", "Approve-Prod")
+    }
+    .decide();
+    assert_eq!(deferred.verdict, Verdict::Defer);
+    // No moment is known when it may pass: the sweep asks again, and a wake-up comes only
+    // at the start of the expiry margin.
+    assert_eq!(deferred.wake_at, Some(at("2026-12-03T07:25:00Z")));
+    assert!(!deferred.summary_for(TOKEN).contains(TOKEN));
+    assert!(deferred.reasons[0].contains("<redacted>"), "{deferred:?}");
+    let unusable = Given {
+        function: FunctionAnswer::Unusable("the function did not answer within 5 s".into()),
+        ..Given::new(&policy, "web-shop", "Approve-Prod")
+    }
+    .decide();
+    assert_eq!(unusable.verdict, Verdict::Defer);
+    assert_eq!(
+        unusable.reasons,
+        vec![
+            "function change-ticket gave no usable answer: the function did not answer within 5 s"
+        ]
+    );
+}
+
+#[test]
+fn a_function_not_asked_beside_a_deferring_window_leaves_the_deferral_as_it_is() {
+    // The function would reject; the window is closed, so it is not asked, and the
+    // approval waits for the window, in time before its expiry, as without a function.
+    let policy = DEFER_AT_NINE.replace(
+        r#""outside": "defer"}"#,
+        r#""outside": "defer"},
+           "function": {"arn": "arn:aws:lambda:eu-west-1:123456789012:function:change-ticket"},
+           "on_fail": "reject""#,
+    );
+    let mut given = Given::new(&policy, "web-shop", "Approve-Prod");
+    given.expiry = Some(at("2026-11-26T09:10:00Z"));
+    let early = at("2026-11-26T08:50:00Z");
+    assert!(!given.asks_at(early));
+    let decision = given.decide_at(early);
+    assert_eq!(decision.verdict, Verdict::Defer, "{decision:?}");
+    assert!(
+        decision
+            .reasons
+            .iter()
+            .all(|reason| !reason.contains("function")),
+        "{decision:?}"
+    );
+    assert_eq!(decision.wake_at, Some(at("2026-11-26T09:00:00Z")));
+    // Once the window is open, the function decides.
+    let open = at("2026-11-26T09:01:00Z");
+    assert!(given.asks_at(open));
+    given.function = answered(false, "CHG-42 is still in review");
+    assert_eq!(given.decide_at(open).verdict, Verdict::Reject);
 }

@@ -27,6 +27,7 @@ pub struct FunctionDocument {
     /// How long to wait for the answer, 1 to 10 seconds (default 5). No answer in time
     /// fails the check.
     #[serde(default, deserialize_with = "crate::policy::present")]
+    #[cfg_attr(feature = "cli", schemars(range(min = 1, max = 10)))]
     timeout_seconds: Option<u64>,
     /// What the check asks for when it fails: `reject`, `abstain`, or `defer` (ask again in
     /// the next sweep). The rule's `on_fail` unless set.
@@ -82,10 +83,7 @@ impl CheckFunction {
             ),
             FunctionAnswer::NotAsked => Check::fail(
                 on_fail,
-                format!(
-                    "function {function} was not asked: it is asked only when every other \
-                     check passes"
-                ),
+                format!("function {function} was not asked, so it did not pass"),
             ),
         }
     }

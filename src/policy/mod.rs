@@ -144,6 +144,7 @@ struct RuleDocument {
     /// Comparisons on variables of the execution under approval, each
     /// `{"variable": "#{Namespace.NAME}", OPERATOR: value}` with exactly one operator.
     #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "cli", schemars(length(min = 1, max = 20)))]
     variables: Option<Vec<VariableDocument>>,
     /// A Lambda function asked, once every other check passes, whether the approval may
     /// pass: it is shown what the gate proved and answers `{"pass": …, "reason": …}`.

@@ -21,7 +21,7 @@ pub fn json_schema() -> Value {
 }
 
 /// The parser refuses `null` wherever a field is optional (leaving the field out is how to
-/// not set it), so the schema must not offer it either.
+/// not set it), so the schema must not offer it either. Numbers carry no `format`.
 fn refuse_null(schema: &mut Schema) {
     let Some(object) = schema.as_object_mut() else {
         return;
@@ -45,5 +45,13 @@ fn refuse_null(schema: &mut Schema) {
                 object.extend(inner);
             }
         }
+    }
+    // schemars notes the Rust type of a number (`double`, `uint64`) as its format: an
+    // annotation nothing validates, which AppConfig's draft-4 validator would not know.
+    if object
+        .get("type")
+        .is_some_and(|kind| kind == "number" || kind == "integer")
+    {
+        object.remove("format");
     }
 }

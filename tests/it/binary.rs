@@ -12,6 +12,7 @@ use stand_in::{Fault, Invocation, RuntimeApi, StandIn};
 
 mod events;
 mod execution_modes;
+mod produced;
 mod robustness;
 mod wakeups;
 

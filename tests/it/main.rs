@@ -22,6 +22,7 @@ mod faults;
 mod handler;
 mod hostile;
 mod oracle;
+mod produced;
 mod revisions;
 mod sweep;
 mod unknown_values;

@@ -77,6 +77,16 @@ fn decided(explanation: &Explanation) -> String {
             out.push_str(&format!("    {mark:<14} {}\n", check.reason));
         }
     }
+    // A function not asked has no check beside a failing one: say why it is absent.
+    if let Some(function) = &explanation.function
+        && function.answer == FunctionAnswer::NotAsked
+    {
+        out.push_str(&format!(
+            "  check function {} was not asked: it is asked only when its answer would \
+             decide, that is when every other check passes\n",
+            function.arn
+        ));
+    }
     out.push_str(&format!(
         "  the gate would answer: {}\n",
         would_answer(explanation)

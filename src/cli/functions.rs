@@ -36,10 +36,7 @@ pub struct Requests(Arc<Mutex<Vec<Asked>>>);
 
 impl Requests {
     pub fn list(&self) -> Vec<Asked> {
-        self.0
-            .lock()
-            .map(|asked| asked.clone())
-            .unwrap_or_default()
+        self.0.lock().map(|asked| asked.clone()).unwrap_or_default()
     }
 
     /// Records `asked` and returns the first request made, if it was another.

@@ -141,3 +141,66 @@ impl CheckFunctions for FileFunctions {
         Ok(answer.bytes.clone())
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const ARN: &str = "arn:aws:lambda:eu-central-1:111122223333:function:change-ticket";
+
+    fn request(stage: &str) -> Vec<u8> {
+        serde_json::json!({"pipeline": "web-shop", "stage": stage, "action": "Manual"})
+            .to_string()
+            .into_bytes()
+    }
+
+    #[tokio::test]
+    async fn one_answer_file_answers_one_request_only() {
+        let problems = Problems::default();
+        let answer = AnswerGiven {
+            name: "answer.json".into(),
+            bytes: b"{\"pass\": true, \"reason\": \"ok\"}".to_vec(),
+        };
+        let functions = FileFunctions::new(Some(answer.clone()), problems.clone());
+        let timeout = Duration::from_secs(5);
+        let first = functions
+            .invoke(ARN, request("Approve-Prod"), timeout)
+            .await;
+        assert_eq!(first.unwrap(), answer.bytes);
+        // The same request again (the gate judges one approval once, but nothing is lost
+        // if it asks twice) is answered alike.
+        let again = functions
+            .invoke(ARN, request("Approve-Prod"), timeout)
+            .await;
+        assert_eq!(again.unwrap(), answer.bytes);
+        assert!(problems.list().is_empty());
+        let other = functions
+            .invoke(ARN, request("Approve-Staging"), timeout)
+            .await;
+        assert!(other.is_err());
+        let listed = problems.list();
+        assert_eq!(listed.len(), 1, "{listed:?}");
+        assert!(
+            listed[0].contains("web-shop/Approve-Prod/Manual and web-shop/Approve-Staging/Manual"),
+            "{listed:?}"
+        );
+        assert_eq!(functions.requests().list().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn without_a_file_each_request_is_a_problem_showing_it() {
+        let problems = Problems::default();
+        let functions = FileFunctions::new(None, problems.clone());
+        let asked = functions
+            .invoke(ARN, request("Approve-Prod"), Duration::from_secs(5))
+            .await;
+        assert!(asked.is_err());
+        let listed = problems.list();
+        assert_eq!(listed.len(), 1);
+        assert!(listed[0].contains(&invoke_command(ARN)), "{listed:?}");
+        let (_, shown) = listed[0].split_once("The request:\n").unwrap();
+        let shown: Value = serde_json::from_str(shown.trim()).unwrap();
+        assert_eq!(shown["stage"], "Approve-Prod");
+    }
+}

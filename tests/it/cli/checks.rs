@@ -216,6 +216,32 @@ fn variables_are_read_from_the_aws_cli_files_as_from_codepipeline() {
     );
 }
 
+#[test]
+fn a_variable_quoting_the_token_is_shown_redacted() {
+    let files = Files::new(json!({
+        "name": "prod-message",
+        "match": {"pipeline": "web-shop", "stage": "Approve-Prod"},
+        "variables": [{"variable": "#{SourceVariables.CommitMessage}", "equals": "release"}],
+        "on_fail": "abstain"
+    }));
+    files.change_attempts(|attempts| {
+        attempt_of(attempts, "Source")["output"]["outputVariables"]["CommitMessage"] =
+            format!("approve with {TOKEN}").into();
+    });
+    for format in ["text", "json"] {
+        let output = files.explain(&["--at", OPEN, "--format", format]);
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        let shown = stdout(&output);
+        assert!(
+            shown.contains(r#"#{SourceVariables.CommitMessage} is \"approve with <redacted>\""#)
+                || shown
+                    .contains(r#"#{SourceVariables.CommitMessage} is "approve with <redacted>""#),
+            "{shown}"
+        );
+        assert!(!shown.contains(TOKEN), "{shown}");
+    }
+}
+
 fn function_rule() -> Value {
     json!({
         "name": "prod-ticket",

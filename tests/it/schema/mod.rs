@@ -7,13 +7,17 @@
 use regex::Regex;
 use serde_json::Value;
 
-const ANNOTATIONS: [&str; 6] = [
+/// Keywords that assert nothing. `format` is one in draft 2020-12 unless a schema asks for the
+/// format-assertion vocabulary, which `policy.schema.json` does not (schemars writes
+/// `uint64` and `double` for a rule's numbers).
+const ANNOTATIONS: [&str; 7] = [
     "$schema",
     "$comment",
     "title",
     "description",
     "default",
     "$defs",
+    "format",
 ];
 
 /// The problems of `instance` against `schema` (the root, for `$ref`s), each with its path.
@@ -143,6 +147,19 @@ fn check(root: &Value, schema: &Value, instance: &Value, at: &str, found: &mut V
                     };
                     if !fits {
                         found.push(format!("{at}: {count} properties break {keyword} {limit}"));
+                    }
+                }
+            }
+            "minimum" | "maximum" => {
+                let limit = value.as_f64().unwrap();
+                if let Some(number) = instance.as_f64() {
+                    let fits = if keyword == "minimum" {
+                        number >= limit
+                    } else {
+                        number <= limit
+                    };
+                    if !fits {
+                        found.push(format!("{at}: {number} breaks {keyword} {limit}"));
                     }
                 }
             }

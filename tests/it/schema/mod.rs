@@ -136,6 +136,20 @@ fn check(root: &Value, schema: &Value, instance: &Value, at: &str, found: &mut V
                     }
                 }
             }
+            "minItems" | "maxItems" => {
+                let limit = value.as_u64().unwrap() as usize;
+                if let Some(items) = instance.as_array() {
+                    let count = items.len();
+                    let fits = if keyword == "minItems" {
+                        count >= limit
+                    } else {
+                        count <= limit
+                    };
+                    if !fits {
+                        found.push(format!("{at}: {count} items break {keyword} {limit}"));
+                    }
+                }
+            }
             "minProperties" | "maxProperties" => {
                 let limit = value.as_u64().unwrap() as usize;
                 if let Some(object) = instance.as_object() {

@@ -29,8 +29,9 @@ pub struct FunctionDocument {
     #[serde(default, deserialize_with = "crate::policy::present")]
     #[cfg_attr(feature = "cli", schemars(range(min = 1, max = 10)))]
     timeout_seconds: Option<u64>,
-    /// What the check asks for when it fails: `reject`, `abstain`, or `defer` (ask again in
-    /// the next sweep). The rule's `on_fail` unless set.
+    /// What the check asks for when it fails: `reject`, or `defer` (ask again in the next
+    /// sweep). The rule's `on_fail` unless set, which must then be `reject`: `abstain` is
+    /// refused, since the function's next answer could approve what was left to a human.
     #[serde(default, deserialize_with = "crate::policy::present")]
     on_fail: Option<Severity>,
 }
@@ -45,7 +46,13 @@ pub struct CheckFunction {
 }
 
 impl CheckFunction {
-    pub fn from_document(document: FunctionDocument, at: &str) -> Result<Self, PolicyError> {
+    /// Validates a rule's `function`; `rule_on_fail` is the rule's `on_fail`, which a
+    /// failing function answers unless it says otherwise.
+    pub fn from_document(
+        document: FunctionDocument,
+        rule_on_fail: Severity,
+        at: &str,
+    ) -> Result<Self, PolicyError> {
         check_arn(&document.arn)
             .map_err(|message| PolicyError::at(format!("{at}.arn"), message))?;
         let timeout = match document.timeout_seconds {
@@ -58,6 +65,17 @@ impl CheckFunction {
                 ));
             }
         };
+        // Abstain is stable: what a rule leaves to a human when the approval starts waiting
+        // stays with a human. A function is asked about the present only, so its next
+        // answer could approve what it left to a human.
+        if document.on_fail.unwrap_or(rule_on_fail) == Severity::Abstain {
+            return Err(PolicyError::at(
+                format!("{at}.on_fail"),
+                "a function's answer can change while the approval waits, so a failure that \
+                 leaves the approval to a human would not stay so: give the function \
+                 \"on_fail\": \"reject\" or \"defer\" (the rule's on_fail is abstain)",
+            ));
+        }
         Ok(Self {
             arn: document.arn,
             timeout,
@@ -145,6 +163,7 @@ fn check_arn(arn: &str) -> Result<(), String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -175,6 +194,67 @@ mod tests {
             "",
         ] {
             assert!(check_arn(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    /// The `function` of a one-rule policy whose `on_fail` is `rule_on_fail`.
+    fn load(function: serde_json::Value, rule_on_fail: &str) -> Result<CheckFunction, PolicyError> {
+        let policy = serde_json::json!({"rules": [
+            {"name": "r", "function": function, "on_fail": rule_on_fail}]});
+        crate::policy::Policy::from_json(&policy.to_string())
+            .map(|mut policy| policy.rules.remove(0).function.unwrap())
+    }
+
+    #[test]
+    fn a_failing_function_may_reject_or_defer_but_never_leave_it_to_a_human() {
+        let arn = "arn:aws:lambda:eu-west-1:123456789012:function:change-ticket";
+        let loaded = load(serde_json::json!({"arn": arn}), "reject").unwrap();
+        assert_eq!((loaded.timeout, loaded.on_fail), (DEFAULT_TIMEOUT, None));
+        let deferring = load(
+            serde_json::json!({"arn": arn, "on_fail": "defer", "timeout_seconds": 10}),
+            "abstain",
+        )
+        .unwrap();
+        assert_eq!(deferring.on_fail, Some(Severity::Defer));
+        for (function, rule_on_fail, path) in [
+            (
+                serde_json::json!({"arn": arn}),
+                "abstain",
+                "rules[0].function.on_fail",
+            ),
+            (
+                serde_json::json!({"arn": arn, "on_fail": "abstain"}),
+                "reject",
+                "rules[0].function.on_fail",
+            ),
+            (
+                serde_json::json!({"arn": arn, "timeout_seconds": 0}),
+                "reject",
+                "rules[0].function.timeout_seconds",
+            ),
+            (
+                serde_json::json!({"arn": arn, "timeout_seconds": 11}),
+                "reject",
+                "rules[0].function.timeout_seconds",
+            ),
+            (
+                serde_json::json!({"arn": "change-ticket"}),
+                "reject",
+                "rules[0].function.arn",
+            ),
+            (
+                serde_json::json!({"arn": arn, "on_fail": null}),
+                "reject",
+                "rules[0].function.on_fail",
+            ),
+            (
+                serde_json::json!({"arn": arn, "qualifier": "live"}),
+                "reject",
+                "rules[0].function.qualifier",
+            ),
+        ] {
+            let error = load(function.clone(), rule_on_fail).expect_err("refused");
+            assert_eq!(error.path, path, "{function}: {error}");
         }
     }
 

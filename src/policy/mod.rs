@@ -423,7 +423,9 @@ impl Rule {
             .unwrap_or_default();
         let function = rule
             .function
-            .map(|document| CheckFunction::from_document(document, &format!("{at}.function")))
+            .map(|document| {
+                CheckFunction::from_document(document, rule.on_fail, &format!("{at}.function"))
+            })
             .transpose()?;
         Ok(Self {
             name: rule.name,

@@ -58,6 +58,19 @@ impl Rx {
         if turns_on_verbose_mode(&text) {
             return Err("verbose mode ((?x)) is not supported here".into());
         }
+        // Java reads `a*+` as possessive (it never gives characters back); this engine
+        // reads it as a repetition of a repetition, which matches more. A pattern moved
+        // over from CodePipeline would pass values it refused there.
+        if ["*+", "++", "?+", "}+"]
+            .iter()
+            .any(|quantifier| text.contains(quantifier))
+        {
+            return Err(
+                "a possessive quantifier (*+, ++, ?+, {n}+) is not supported: write a plain \
+                 one (an escaped \\+ followed by a quantifier is refused too: write [+]+)"
+                    .into(),
+            );
+        }
         let regex = compile(&format!("\\A(?:{text})\\z"))?;
         Ok(Self { text, regex })
     }

@@ -154,6 +154,17 @@ fn classify(text: &str) -> Result<Example, String> {
     if has("rules") {
         return Ok(Example::Policy(text.to_owned()));
     }
+    if has("schema") && has("execution_id") {
+        return Ok(Example::NotAPolicy(
+            "a check function's request (the committed sample: check_function_example::)",
+        ));
+    }
+    if has("pass") && has("reason") {
+        return Ok(Example::NotAPolicy("a check function's answer"));
+    }
+    if has("beforeEntry") {
+        return Ok(Example::NotAPolicy("a CodePipeline stage condition"));
+    }
     if has("name") {
         return Ok(Example::Policy(format!("{{\"rules\": [{text}]}}")));
     }
@@ -330,6 +341,14 @@ fn the_classifier_wraps_fragments_and_refuses_the_unknown() {
     assert!(Policy::from_json(&policy).is_err(), "a wrong example fails");
     assert!(matches!(
         classify(r#"{"Version": "2012-10-17", "Statement": []}"#),
+        Ok(Example::NotAPolicy(_))
+    ));
+    assert!(matches!(
+        classify(r#"{"pass": true, "reason": "change CHG-1 is approved"}"#),
+        Ok(Example::NotAPolicy(_))
+    ));
+    assert!(matches!(
+        classify(r#"{"beforeEntry": {"conditions": []}}"#),
         Ok(Example::NotAPolicy(_))
     ));
     assert!(classify(r#"{"something": "else"}"#).is_err());

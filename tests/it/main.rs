@@ -2,7 +2,8 @@
 //! the adapters through the real SDK against the stand-in (`aws`, `appconfig`,
 //! `conditions`, `revisions`, `faults`, `wakeups`, `chat`), the flow through fakes (`handler`, `sweep`,
 //! `windows`, `hostile`), the release binary (`binary`, `cli`), the independent oracle of
-//! `decide()` (`oracle`) and the documentation (`docs`). `common` holds the shared fixtures.
+//! `decide()` (`oracle`), the documentation (`docs`) and the example check function that
+//! docs/ ships (`check_function_example`). `common` holds the shared fixtures.
 //! Run one subject with `cargo test --test it sweep::`.
 
 mod common;
@@ -14,6 +15,7 @@ mod aws;
 mod binary;
 mod bulkheads;
 mod chat;
+mod check_function_example;
 mod cli;
 mod conditions;
 mod docs;

@@ -7,13 +7,17 @@
 use regex::Regex;
 use serde_json::Value;
 
-const ANNOTATIONS: [&str; 6] = [
+/// Keywords that assert nothing. `format` is one in draft 2020-12 unless a schema asks for the
+/// format-assertion vocabulary, which `policy.schema.json` does not (schemars writes
+/// `uint64` and `double` for a rule's numbers).
+const ANNOTATIONS: [&str; 7] = [
     "$schema",
     "$comment",
     "title",
     "description",
     "default",
     "$defs",
+    "format",
 ];
 
 /// The problems of `instance` against `schema` (the root, for `$ref`s), each with its path.
@@ -132,6 +136,20 @@ fn check(root: &Value, schema: &Value, instance: &Value, at: &str, found: &mut V
                     }
                 }
             }
+            "minItems" | "maxItems" => {
+                let limit = value.as_u64().unwrap() as usize;
+                if let Some(items) = instance.as_array() {
+                    let count = items.len();
+                    let fits = if keyword == "minItems" {
+                        count >= limit
+                    } else {
+                        count <= limit
+                    };
+                    if !fits {
+                        found.push(format!("{at}: {count} items break {keyword} {limit}"));
+                    }
+                }
+            }
             "minProperties" | "maxProperties" => {
                 let limit = value.as_u64().unwrap() as usize;
                 if let Some(object) = instance.as_object() {
@@ -143,6 +161,19 @@ fn check(root: &Value, schema: &Value, instance: &Value, at: &str, found: &mut V
                     };
                     if !fits {
                         found.push(format!("{at}: {count} properties break {keyword} {limit}"));
+                    }
+                }
+            }
+            "minimum" | "maximum" => {
+                let limit = value.as_f64().unwrap();
+                if let Some(number) = instance.as_f64() {
+                    let fits = if keyword == "minimum" {
+                        number >= limit
+                    } else {
+                        number <= limit
+                    };
+                    if !fits {
+                        found.push(format!("{at}: {number} breaks {keyword} {limit}"));
                     }
                 }
             }

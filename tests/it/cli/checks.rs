@@ -479,8 +479,8 @@ async fn explain_live_asks_the_function_with_the_gates_own_request() {
     let rule = json!({
         "name": "shop-ticket",
         "match": {"pipeline": "web-shop", "stage": "Approve-Prod"},
-        "function": {"arn": function},
-        "on_fail": "abstain"
+        "function": {"arn": function, "on_fail": "defer"},
+        "on_fail": "reject"
     });
     std::fs::write(&policy, json!({ "rules": [rule] }).to_string()).unwrap();
     let endpoint = stand_in.endpoint_url();
@@ -512,7 +512,7 @@ async fn explain_live_asks_the_function_with_the_gates_own_request() {
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let parsed: Value = serde_json::from_slice(&output.stdout).unwrap();
     let approval = &parsed["approvals"][0];
-    assert_eq!(approval["verdict"], "abstain", "{approval}");
+    assert_eq!(approval["verdict"], "defer", "{approval}");
     assert_eq!(
         approval["function"]["answer"],
         json!({"pass": false, "reason": "no change ticket for web-shop"})

@@ -88,11 +88,13 @@ struct Answer {
 
 impl FunctionAnswer {
     /// Reads what the invocation gave: an error, an oversized or malformed payload is
-    /// [`FunctionAnswer::Unusable`].
-    pub fn read(invoked: Result<Vec<u8>, InvokeError>) -> Self {
+    /// [`FunctionAnswer::Unusable`]. `secret` (the token) is redacted from the texts kept
+    /// before they are cut, so that no piece of it survives a cut.
+    pub fn read(invoked: Result<Vec<u8>, InvokeError>, secret: &str) -> Self {
+        let keep = |text: &str, chars: usize| names::printable(&names::redact(text, secret), chars);
         let payload = match invoked {
             Ok(payload) => payload,
-            Err(error) => return Self::Unusable(names::printable(&error.to_string(), 300)),
+            Err(error) => return Self::Unusable(keep(&error.to_string(), 300)),
         };
         if payload.len() > MAX_ANSWER_BYTES {
             return Self::Unusable(format!(
@@ -104,12 +106,12 @@ impl FunctionAnswer {
         match serde_json::from_slice::<Answer>(&payload) {
             Ok(answer) => Self::Answered {
                 pass: answer.pass,
-                reason: names::printable(answer.reason.trim(), REASON_CHARS),
+                reason: keep(answer.reason.trim(), REASON_CHARS),
             },
             Err(error) => Self::Unusable(format!(
                 "the function's answer is not {{\"pass\": true|false, \"reason\": \"…\"}} \
                  ({})",
-                names::printable(&error.to_string(), ERROR_CHARS)
+                keep(&error.to_string(), ERROR_CHARS)
             )),
         }
     }
@@ -142,7 +144,7 @@ pub fn request(
                 "artifact": text(&artifact.name),
                 "revision_id": optional(artifact.revision_id.as_deref()),
                 "summary": optional(artifact.revision_summary.as_deref()),
-                "created": artifact.created.map(|created| created.to_string()),
+                "created": artifact.created.map(seconds),
                 "source_action": producer,
             })
         })
@@ -165,12 +167,17 @@ pub fn request(
         "stage": text(&target.stage),
         "action": text(&target.action),
         "execution_id": text(facts.execution().as_str()),
-        "waiting_since": approval.since().map(|since| since.to_string()),
-        "decided_at": at.to_string(),
+        "waiting_since": approval.since().map(seconds),
+        "decided_at": seconds(at),
         "trigger": optional(facts.trigger()),
         "revisions": revisions,
         "variables": variables,
     })
+}
+
+/// A time as RFC 3339 in UTC, to the second: `2026-11-26T08:00:04Z`.
+fn seconds(time: Timestamp) -> String {
+    time.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 fn text_of(token: &str) -> impl Fn(&str) -> String + '_ {

@@ -92,6 +92,17 @@ impl Decision {
         names::truncate_bytes(&names::redact(&self.summary(), token), MAX_SUMMARY_BYTES)
     }
 
+    /// Not decided yet, for a reason outside the rule (its check function could not be
+    /// asked in the time left): deferred, to be looked at again from `wake_at`.
+    pub fn postponed(rule: &Rule, reason: String, wake_at: Timestamp) -> Self {
+        Self {
+            verdict: Verdict::Defer,
+            rule: Some(rule.name.clone()),
+            reasons: vec![reason],
+            wake_at: Some(wake_at),
+        }
+    }
+
     /// The notice's claims stopped the answer: whatever the rule's checks say, an
     /// approval the notice may not be about gets no answer.
     pub fn vetoed(rule: &Rule, reason: String) -> Self {

@@ -655,7 +655,11 @@ impl ExecutionFacts {
         if !pipeline.is_empty() {
             variables.insert(PIPELINE_NAMESPACE.to_owned(), pipeline);
         }
-        for declared in self.namespaces.iter().flatten() {
+        // An action's namespace named as CodePipeline's own would stand for what they hold.
+        let actions = self.namespaces.iter().flatten().filter(|declared| {
+            declared.namespace != PIPELINE_NAMESPACE && declared.namespace != "codepipeline"
+        });
+        for declared in actions {
             if let Ok(attempt) = self.namespace_attempt(&declared.namespace)
                 && !attempt.variables.is_empty()
             {

@@ -50,6 +50,10 @@ mod sweep;
 /// invocation, a sweep's included (its approvals schedule outside their read budget).
 const SCHEDULE_TIME: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// What an invocation keeps, after a check function answers, to decide again, answer,
+/// publish and schedule: a function is not asked with less of the invocation left.
+const ANSWER_TIME: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// The handler's answer to an invocation.
 #[derive(Debug, Default, Serialize)]
 pub struct Response {
@@ -82,6 +86,9 @@ pub struct Gate<E: Ports> {
     /// Set when scheduling a wake-up failed in this invocation: the others are not tried
     /// (a slow or refusing Scheduler would cost every deferral of a sweep its time).
     scheduler_failed: AtomicBool,
+    /// The current invocation's deadline, when it is ahead: a check function is asked only
+    /// with the time left to answer after it.
+    deadline: std::sync::Mutex<Option<SystemTime>>,
 }
 
 /// One approval to decide, proven live, and what is known about it beyond the state.
@@ -155,6 +162,7 @@ impl<P: Pipelines, T: DecisionTopic> Gate<Adapters<P, T>> {
             clock: Timestamp::now,
             read_retries: AtomicUsize::new(0),
             scheduler_failed: AtomicBool::new(false),
+            deadline: std::sync::Mutex::new(None),
         }
     }
 }
@@ -179,6 +187,7 @@ impl<E: Ports> Gate<E> {
             clock: self.clock,
             read_retries: self.read_retries,
             scheduler_failed: self.scheduler_failed,
+            deadline: self.deadline,
         }
     }
 
@@ -197,6 +206,7 @@ impl<E: Ports> Gate<E> {
             clock: self.clock,
             read_retries: self.read_retries,
             scheduler_failed: self.scheduler_failed,
+            deadline: self.deadline,
         }
     }
 
@@ -215,6 +225,7 @@ impl<E: Ports> Gate<E> {
             clock: self.clock,
             read_retries: self.read_retries,
             scheduler_failed: self.scheduler_failed,
+            deadline: self.deadline,
         }
     }
 
@@ -266,6 +277,13 @@ impl<E: Ports> Gate<E> {
         deadline: Option<SystemTime>,
     ) -> Result<Response, GateError> {
         self.scheduler_failed.store(false, Ordering::Relaxed);
+        // A deadline already past (local emulators send the time of the request) says
+        // nothing about the time left.
+        *self
+            .deadline
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            deadline.filter(|deadline| *deadline > SystemTime::now());
         if self.settings.off {
             return Ok(self.dropped(
                 "approval-gate is switched off (GATE_MODE=off): nothing was read or answered",
@@ -529,6 +547,7 @@ impl<E: Ports> Gate<E> {
             })
         });
         let mut function = FunctionAnswer::NotAsked;
+        let mut postponed = None;
         if let Some(rule) = rule
             && let Some(asked) = &rule.function
             && self.policy_unusable.is_none()
@@ -543,10 +562,29 @@ impl<E: Ports> Gate<E> {
                 function: &function,
             };
             if asks_function(rule, &before, now, case.revisit) {
-                function = self.ask_function(rule, asked, approval, &facts, now).await;
-                // The answer took time: the rest of the rule is judged again at the moment
-                // it came.
-                now = clock();
+                match self.time_to_ask(asked.timeout) {
+                    Some(timeout) => {
+                        function = self
+                            .ask_function(rule, asked, timeout, approval, &facts, now)
+                            .await;
+                        // The answer took time: the rest of the rule is judged again at the
+                        // moment it came.
+                        now = clock();
+                    }
+                    // Too little of the invocation is left to wait for the answer and then
+                    // answer: not yet, and soon again.
+                    None => {
+                        postponed = Some(Decision::postponed(
+                            rule,
+                            format!(
+                                "function {} was not asked: too little of this invocation's \
+                                 time was left to wait for it; a wake-up or the next sweep asks it",
+                                crate::names::printable(&asked.arn, 200)
+                            ),
+                            now.checked_add(SignedDuration::from_mins(1)).unwrap_or(now),
+                        ));
+                    }
+                }
             }
         }
         let evidence = Evidence {
@@ -564,7 +602,9 @@ impl<E: Ports> Gate<E> {
                 reasons: vec![reason.clone()],
                 wake_at: None,
             },
-            None => veto.unwrap_or_else(|| decide_by(rule, &evidence, now, case.revisit)),
+            None => veto
+                .or(postponed)
+                .unwrap_or_else(|| decide_by(rule, &evidence, now, case.revisit)),
         };
         Ok(Assessment {
             decision,
@@ -577,12 +617,31 @@ impl<E: Ports> Gate<E> {
         })
     }
 
+    /// How long a check function whose rule allows `timeout` may be waited for now: all of
+    /// it without a deadline, else what the invocation has left after [`ANSWER_TIME`];
+    /// `None` when that is under a second.
+    fn time_to_ask(&self, timeout: std::time::Duration) -> Option<std::time::Duration> {
+        let deadline = *self
+            .deadline
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(deadline) = deadline else {
+            return Some(timeout);
+        };
+        let left = deadline
+            .duration_since(SystemTime::now())
+            .ok()?
+            .checked_sub(ANSWER_TIME)?;
+        (left >= std::time::Duration::from_secs(1)).then(|| timeout.min(left))
+    }
+
     /// Asks the rule's check function about the approval, showing it what was proven, and
-    /// waits at most the rule's timeout, whatever the port does.
+    /// waits at most `timeout`, whatever the port does.
     async fn ask_function(
         &self,
         rule: &Rule,
         function: &CheckFunction,
+        timeout: std::time::Duration,
         approval: &LiveApproval,
         facts: &ExecutionFacts,
         now: Timestamp,
@@ -590,17 +649,16 @@ impl<E: Ports> Gate<E> {
         let request = check_function::request(&rule.name, approval, facts, now);
         let invoked = match serde_json::to_vec(&request) {
             Ok(payload) => tokio::time::timeout(
-                function.timeout,
-                self.functions
-                    .invoke(&function.arn, payload, function.timeout),
+                timeout,
+                self.functions.invoke(&function.arn, payload, timeout),
             )
             .await
-            .unwrap_or(Err(InvokeError::TimedOut(function.timeout))),
+            .unwrap_or(Err(InvokeError::TimedOut(timeout))),
             Err(error) => Err(InvokeError::Invoke(format!(
                 "the request could not be written: {error}"
             ))),
         };
-        let answer = FunctionAnswer::read(invoked);
+        let answer = FunctionAnswer::read(invoked, approval.token().expose());
         // The reason is the function's text, which may quote anything: the decision's line
         // shows it redacted; this one says only how it went.
         let outcome = match &answer {

@@ -13,7 +13,7 @@ use crate::pipeline::{
 const TOKEN: &str = "0d2a3f4e-1111-4111-8111-0123456789ab";
 
 fn answer(payload: &str) -> FunctionAnswer {
-    FunctionAnswer::read(Ok(payload.as_bytes().to_vec()))
+    FunctionAnswer::read(Ok(payload.as_bytes().to_vec()), TOKEN)
 }
 
 #[test]
@@ -74,10 +74,32 @@ fn an_oversized_answer_or_a_failed_invocation_is_unusable() {
     ] {
         let text = error.to_string();
         assert_eq!(
-            FunctionAnswer::read(Err(error)),
+            FunctionAnswer::read(Err(error), TOKEN),
             FunctionAnswer::Unusable(text)
         );
     }
+}
+
+#[test]
+fn the_token_is_redacted_before_a_reason_is_cut() {
+    // Cut first, the reason would keep the token's first characters before its `…`.
+    for padding in [150, 160, 163, 164, 170, 190, 192, 194, 199] {
+        let reason = format!("{} {TOKEN}", "x".repeat(padding));
+        let FunctionAnswer::Answered { reason, .. } =
+            answer(&serde_json::json!({"pass": false, "reason": reason}).to_string())
+        else {
+            panic!("not read");
+        };
+        assert!(!reason.contains(&TOKEN[..4]), "{padding}: {reason}");
+    }
+    let error = InvokeError::Function {
+        kind: "Unhandled".into(),
+        message: format!("{} {TOKEN}", "y".repeat(290)),
+    };
+    let FunctionAnswer::Unusable(why) = FunctionAnswer::read(Err(error), TOKEN) else {
+        panic!("used");
+    };
+    assert!(!why.contains(&TOKEN[..4]), "{why}");
 }
 
 #[test]
@@ -229,7 +251,7 @@ proptest! {
     /// short and printable.
     #[test]
     fn any_payload_is_read_without_panic(payload in proptest::collection::vec(any::<u8>(), 0..600)) {
-        match FunctionAnswer::read(Ok(payload)) {
+        match FunctionAnswer::read(Ok(payload), TOKEN) {
             FunctionAnswer::Answered { reason, .. } | FunctionAnswer::Unusable(reason) => {
                 prop_assert!(reason.chars().count() <= 400);
                 prop_assert!(!reason.chars().any(char::is_control));
@@ -242,7 +264,7 @@ proptest! {
     #[test]
     fn any_reason_is_cleaned_and_cut(reason in any::<String>(), pass in any::<bool>()) {
         let payload = serde_json::json!({"pass": pass, "reason": reason}).to_string();
-        let FunctionAnswer::Answered { pass: read, reason } = FunctionAnswer::read(Ok(payload.into_bytes())) else {
+        let FunctionAnswer::Answered { pass: read, reason } = FunctionAnswer::read(Ok(payload.into_bytes()), TOKEN) else {
             // Only an oversized answer is not read.
             return Ok(());
         };

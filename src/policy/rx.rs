@@ -58,22 +58,47 @@ impl Rx {
         if turns_on_verbose_mode(&text) {
             return Err("verbose mode ((?x)) is not supported here".into());
         }
-        // Java reads `a*+` as possessive (it never gives characters back); this engine
-        // reads it as a repetition of a repetition, which matches more. A pattern moved
-        // over from CodePipeline would pass values it refused there.
-        if ["*+", "++", "?+", "}+"]
-            .iter()
-            .any(|quantifier| text.contains(quantifier))
-        {
+        if has_possessive_quantifier(&text) {
             return Err(
-                "a possessive quantifier (*+, ++, ?+, {n}+) is not supported: write a plain \
-                 one (an escaped \\+ followed by a quantifier is refused too: write [+]+)"
+                "a possessive quantifier (*+, ++, ?+, {n}+) is not supported: write a plain one"
                     .into(),
             );
         }
         let regex = compile(&format!("\\A(?:{text})\\z"))?;
         Ok(Self { text, regex })
     }
+}
+
+/// Whether `text` has a quantifier followed by `+`, outside a character class and not
+/// escaped: Java reads `a*+` as possessive (it never gives characters back); this engine
+/// reads it as a repetition of a repetition, which matches more, so a pattern moved over
+/// from CodePipeline would pass values it refused there.
+fn has_possessive_quantifier(text: &str) -> bool {
+    let mut chars = text.chars();
+    let mut class_depth = 0usize;
+    let mut after_quantifier = false;
+    while let Some(c) = chars.next() {
+        let quantifier = match c {
+            '\\' => {
+                chars.next();
+                false
+            }
+            '[' => {
+                class_depth += 1;
+                false
+            }
+            ']' if class_depth > 0 => {
+                class_depth -= 1;
+                false
+            }
+            _ if class_depth > 0 => false,
+            '+' if after_quantifier => return true,
+            '*' | '+' | '?' | '}' => true,
+            _ => false,
+        };
+        after_quantifier = quantifier;
+    }
+    false
 }
 
 /// Whether a `(?flags)` or `(?flags:` group in `text` turns on `x`. Errs on the side of

@@ -177,15 +177,17 @@ impl VariableCheck {
             ),
             Comparison::Matches(rx) => (rx.regex.is_match(value), "matches", "does not match"),
             Comparison::AtLeast(bound) | Comparison::AtMost(bound) => {
-                let Some(number) = number(value) else {
+                let (Some(number), Some(bound)) = (Decimal::parse(value), Decimal::of(*bound))
+                else {
                     return Check::fail(
                         on_fail,
                         format!("variables: {name} is {quoted}, which is not a number"),
                     );
                 };
+                let order = number.cmp(&bound);
                 match self.comparison {
-                    Comparison::AtLeast(_) => (number >= *bound, "is at least", "is below"),
-                    _ => (number <= *bound, "is at most", "is above"),
+                    Comparison::AtLeast(_) => (order.is_ge(), "is at least", "is below"),
+                    _ => (order.is_le(), "is at most", "is above"),
                 }
             }
         };
@@ -209,19 +211,105 @@ impl VariableCheck {
     }
 }
 
-/// A value read as a number: decimal digits with an optional sign, fraction and exponent,
-/// nothing around them. `inf`, `NaN`, `0x10` and `80 %` are not numbers.
-fn number(value: &str) -> Option<f64> {
-    let digits_only = value
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | 'e' | 'E'));
-    if !digits_only || !value.chars().any(|c| c.is_ascii_digit()) {
-        return None;
+/// A decimal number, exactly: what `at_least` and `at_most` compare, so that no value
+/// passes by rounding (`1e-400` is above 0, `79.99999999999999999` below 80).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Decimal {
+    negative: bool,
+    /// The significant digits, without leading or trailing zeros; empty for zero.
+    digits: Vec<u8>,
+    /// The value is `0.DIGITS × 10^exponent`.
+    exponent: i64,
+}
+
+/// The most digits a value's exponent may have: `1e999999` is a number, a longer exponent
+/// is not read.
+const MAX_EXPONENT_DIGITS: usize = 6;
+
+impl Decimal {
+    /// A plain decimal number: ASCII digits with an optional sign, decimal point and
+    /// exponent, nothing around them. `inf`, `NaN`, `0x10`, `1,5` and `80 %` are not.
+    fn parse(text: &str) -> Option<Self> {
+        let (negative, unsigned) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text.strip_prefix('+').unwrap_or(text)),
+        };
+        let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+            Some((mantissa, exponent)) => (mantissa, Some(exponent)),
+            None => (unsigned, None),
+        };
+        let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let all_digits = |part: &str| part.chars().all(|c| c.is_ascii_digit());
+        if whole.len() + fraction.len() == 0 || !all_digits(whole) || !all_digits(fraction) {
+            return None;
+        }
+        let exponent: i64 = match exponent {
+            None => 0,
+            Some(exponent) => {
+                let digits = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+                if digits.is_empty() || digits.len() > MAX_EXPONENT_DIGITS || !all_digits(digits) {
+                    return None;
+                }
+                exponent.parse().ok()?
+            }
+        };
+        let digits: Vec<u8> = whole
+            .bytes()
+            .chain(fraction.bytes())
+            .map(|b| b - b'0')
+            .collect();
+        let leading = digits.iter().take_while(|digit| **digit == 0).count();
+        let mut significant: Vec<u8> = digits.into_iter().skip(leading).collect();
+        while significant.last() == Some(&0) {
+            significant.pop();
+        }
+        let position = i64::try_from(whole.len()).ok()? - i64::try_from(leading).ok()?;
+        Some(Self {
+            negative: negative && !significant.is_empty(),
+            exponent: if significant.is_empty() {
+                0
+            } else {
+                position + exponent
+            },
+            digits: significant,
+        })
     }
-    value
-        .parse::<f64>()
-        .ok()
-        .filter(|number| number.is_finite())
+
+    /// A bound from the policy, as written there: the shortest decimal that reads back as
+    /// the same `f64` (`80`, `0.1`).
+    fn of(bound: f64) -> Option<Self> {
+        bound
+            .is_finite()
+            .then(|| Self::parse(&format!("{bound:e}")))
+            .flatten()
+    }
+}
+
+impl Ord for Decimal {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        let magnitude = |a: &Self, b: &Self| match (a.digits.is_empty(), b.digits.is_empty()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Less,
+            (false, true) => Ordering::Greater,
+            (false, false) => a
+                .exponent
+                .cmp(&b.exponent)
+                .then_with(|| a.digits.cmp(&b.digits)),
+        };
+        match (self.negative, other.negative) {
+            (false, true) => Ordering::Greater,
+            (true, false) => Ordering::Less,
+            (false, false) => magnitude(self, other),
+            (true, true) => magnitude(other, self),
+        }
+    }
+}
+
+impl PartialOrd for Decimal {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// A value as a reason quotes it: cleaned and cut.

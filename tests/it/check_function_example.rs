@@ -169,7 +169,7 @@ fn ask(request: &Value, approved: &str) -> FunctionAnswer {
         "the example function raised on {request}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    FunctionAnswer::read(Ok(output.stdout))
+    FunctionAnswer::read(Ok(output.stdout), TOKEN)
 }
 
 #[test]

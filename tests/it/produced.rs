@@ -414,3 +414,64 @@ async fn a_function_that_quotes_the_token_has_it_removed_everywhere() {
     }
     assert!(!reasons(&report).contains(TOKEN));
 }
+
+#[tokio::test]
+async fn a_function_is_never_waited_for_into_the_end_of_the_invocation() {
+    let stand_in = shop(passing_tests()).await;
+    stand_in.put_function(
+        ARN,
+        Function::answer(json!({"pass": false, "reason": "CHG-7 is in review"}))
+            .after(Duration::from_millis(1500)),
+    );
+    let policy = policy(json!({
+        "variables": scan_checks(),
+        "function": {"arn": ARN, "timeout_seconds": 5, "on_fail": "defer"},
+    }));
+    let sdk = sdk_for(&stand_in).await;
+    let gate: Gate<Adapters<CodePipeline, SnsDecisionTopic>> = Gate::new(
+        Policy::from_json(&policy).unwrap(),
+        Settings {
+            token_wait: Duration::from_millis(200),
+            ..Settings::default()
+        },
+        CodePipeline::new(&sdk),
+        None,
+    );
+    let gate = gate.with_functions(Lambda::new(&sdk));
+    // Eight deliveries of the notice in one event, with 24 s left: 20 s are kept to answer
+    // and publish, so the function is asked while more than a second is left beyond them.
+    let mut deliveries = event("approved-by-rule");
+    let record = deliveries["Records"][0].clone();
+    deliveries["Records"] = Value::Array(vec![record; 8]);
+    let started = Instant::now();
+    let deadline = std::time::SystemTime::now() + Duration::from_secs(24);
+    let response = gate.handle_until(&deliveries, Some(deadline)).await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let asked = stand_in.calls_to("Invoke").len();
+    assert!((1..=3).contains(&asked), "asked {asked} times");
+    assert!(
+        response
+            .records
+            .iter()
+            .all(|report| report.outcome == Outcome::Defer)
+    );
+    let postponed = response
+        .records
+        .iter()
+        .filter(|report| reasons(report).contains("too little of this invocation's time was left"))
+        .count();
+    assert_eq!(postponed, 8 - asked);
+    assert!(stand_in.accepted_answers().is_empty());
+    // With less than 21 s left, it is not asked at all.
+    let deadline = std::time::SystemTime::now() + Duration::from_secs(15);
+    let response = gate
+        .handle_until(&event("approved-by-rule"), Some(deadline))
+        .await
+        .unwrap();
+    assert_eq!(stand_in.calls_to("Invoke").len(), asked);
+    assert_eq!(response.records[0].outcome, Outcome::Defer);
+}

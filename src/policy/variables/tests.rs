@@ -180,7 +180,12 @@ fn a_value_that_is_not_a_plain_number_fails_a_numeric_comparison() {
         "NaN",
         "inf",
         "-infinity",
-        "1e999",
+        "1e9999999",
+        "1e",
+        "1_0",
+        "0\n",
+        "--1",
+        "1e+-1",
         " 1",
         "1 ",
         "80 %",
@@ -197,6 +202,41 @@ fn a_value_that_is_not_a_plain_number_fails_a_numeric_comparison() {
             "{value:?}: {}",
             result.reason
         );
+    }
+}
+
+#[test]
+fn numbers_compare_exactly_as_decimals() {
+    let at_most_zero =
+        one(serde_json::json!({"variable": "#{Scan.CRITICAL_FINDINGS}", "at_most": 0}));
+    let at_least_80 =
+        one(serde_json::json!({"variable": "#{Scan.CRITICAL_FINDINGS}", "at_least": 80}));
+    let at_most_big = one(
+        serde_json::json!({"variable": "#{Scan.CRITICAL_FINDINGS}", "at_most": 9007199254740992_u64}),
+    );
+    let at_least_tenth =
+        one(serde_json::json!({"variable": "#{Scan.CRITICAL_FINDINGS}", "at_least": 0.1}));
+    for (check, value, passes) in [
+        // What rounding to a 64-bit float would let through.
+        (&at_most_zero, "1e-400", false),
+        (&at_most_zero, "0.0000000000000000000001", false),
+        (&at_most_zero, "-1e-400", true),
+        (&at_most_zero, "-0", true),
+        (&at_most_zero, "0e5", true),
+        (&at_least_80, "79.99999999999999999", false),
+        (&at_least_80, "80.00000000000000001", true),
+        (&at_least_80, "0080", true),
+        (&at_least_80, "8E1", true),
+        (&at_least_80, "800e-1", true),
+        (&at_least_80, "1e400", true),
+        (&at_most_big, "9007199254740993", false),
+        (&at_most_big, "9007199254740992", true),
+        (&at_least_tenth, "0.1", true),
+        (&at_least_tenth, "0.09999999999999999999", false),
+        (&at_least_tenth, ".1", true),
+        (&at_least_tenth, "1.", true),
+    ] {
+        assert_eq!(verdict(check, &scan(value)).is_none(), passes, "{value}");
     }
 }
 
@@ -465,6 +505,14 @@ fn comparisons_are_validated_with_their_place() {
             .message
             .contains("at most")
     );
+    // Escaped, or in a class, `*+` is no possessive quantifier; a lazy one is fine.
+    for pattern in [r"\*+", r"\++", r"[*+]+", r"a+?", r"\++?", r"[a\]*+]"] {
+        one(serde_json::json!({"variable": "#{Scan.X}", "matches": pattern}));
+    }
+    for pattern in [r"a{2}+", r"[a]*+", r"(ab)?+", r"a++b"] {
+        let error = refused(serde_json::json!([{"variable": "#{Scan.X}", "matches": pattern}]));
+        assert!(error.message.contains("possessive"), "{pattern}: {error}");
+    }
     // A named group whose name has an x is not verbose mode.
     one(serde_json::json!({"variable": "#{Scan.X}", "matches": "(?P<index>[0-9]+)"}));
 }
@@ -494,8 +542,8 @@ proptest! {
             0 | 3 => value == operand,
             1 => value != operand,
             2 => value.contains(&operand),
-            4 => number(&value).is_some_and(|n| n >= 1.0),
-            _ => number(&value).is_some_and(|n| n <= 1.0),
+            4 => Decimal::parse(&value).is_some_and(|n| n >= Decimal::of(1.0).unwrap()),
+            _ => Decimal::parse(&value).is_some_and(|n| n <= Decimal::of(1.0).unwrap()),
         };
         prop_assert_eq!(result.passed(), expected);
         prop_assert!(result.reason.chars().count() < 200);

@@ -270,9 +270,33 @@ pub fn checks(
             .map(|variable| variable.check(evidence.execution, rule.on_fail)),
     );
     if let Some(function) = &rule.function {
-        checks.push(function.check(evidence.function, rule.on_fail));
+        let mut check = function.check(evidence.function, rule.on_fail);
+        if *evidence.function == FunctionAnswer::NotAsked {
+            // Not asked, it defers (see `CheckFunction::check`) and opens when the checks
+            // that kept it from being asked open, so that it cannot shorten a deferral
+            // near the expiry either. Alone, it never opens.
+            check.opens = latest_opening(&checks);
+        }
+        checks.push(check);
     }
     checks
+}
+
+/// When every deferring check among `checks` may pass and stay so for a sweep: the latest
+/// of their openings, `None` when one never opens (or none defers).
+fn latest_opening(checks: &[Check]) -> Option<Timestamp> {
+    checks
+        .iter()
+        .filter(|check| check.failed == Some(Severity::Defer))
+        .map(|check| check.opens)
+        .max_by(|a, b| match (a, b) {
+            // An opening that never comes outweighs every other.
+            (None, None) => std::cmp::Ordering::Equal,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (Some(a), Some(b)) => a.cmp(b),
+        })
+        .flatten()
 }
 
 /// Whether the rule's check function is to be asked: only when its answer decides, that is
@@ -329,18 +353,7 @@ fn judge(
             wake_at: None,
         };
     };
-    let opens = checks
-        .iter()
-        .filter(|check| check.failed == Some(Severity::Defer))
-        .map(|check| check.opens)
-        .max_by(|a, b| match (a, b) {
-            // An opening that never comes outweighs every other.
-            (None, None) => std::cmp::Ordering::Equal,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (Some(a), Some(b)) => a.cmp(b),
-        })
-        .flatten();
+    let opens = latest_opening(&checks);
     let wake_at = (severity == Severity::Defer)
         .then(|| wake_at(&checks, evidence.expiry, at))
         .flatten();

@@ -80,8 +80,13 @@ impl CheckFunction {
                 on_fail,
                 format!("function {function} gave no usable answer: {why}"),
             ),
+            // Not asked because another check refuses (`decision::asks_function`): the
+            // function said nothing, so its check asks for the least, and the checks that
+            // refuse decide alone. Its `on_fail` here would turn a deferral by a window
+            // into a rejection, or into an abstention that is stable, for an answer
+            // nobody gave. It still never passes.
             FunctionAnswer::NotAsked => Check::fail(
-                on_fail,
+                Severity::Defer,
                 format!(
                     "function {function} was not asked: it is asked only when every other \
                      check passes"
@@ -205,7 +210,6 @@ mod tests {
                 reason: "CHG-42 pending".into(),
             },
             FunctionAnswer::Unusable("timed out".into()),
-            FunctionAnswer::NotAsked,
         ] {
             assert_eq!(
                 function.check(&answer, Severity::Reject).failed,
@@ -220,5 +224,17 @@ mod tests {
                 Some(Severity::Defer)
             );
         }
+    }
+
+    #[test]
+    fn a_function_not_asked_fails_asking_for_the_least() {
+        let function = CheckFunction {
+            arn: "arn:aws:lambda:eu-west-1:123456789012:function:change-ticket".into(),
+            timeout: DEFAULT_TIMEOUT,
+            on_fail: Some(Severity::Reject),
+        };
+        let check = function.check(&FunctionAnswer::NotAsked, Severity::Reject);
+        assert_eq!(check.failed, Some(Severity::Defer));
+        assert!(check.reason.contains("was not asked"), "{}", check.reason);
     }
 }

@@ -1,13 +1,20 @@
 //! Bytes as a whole decision: a policy (only one `Policy::from_json` accepts is decided),
-//! the pipeline's state and facts, alarm and calendar readings, a token and a clock, all
-//! generated with `arbitrary`. Text from outside (commit messages, branch names, alarm
-//! names and reasons, calendar errors) is arbitrary Unicode and often quotes the token,
-//! whole or cut short; the clock sits near daylight-saving changes.
+//! the pipeline's state and facts, its variables and namespaces, alarm and calendar
+//! readings, a check function's answer, a token and a clock, all generated with
+//! `arbitrary`. Text from outside (commit messages, branch names, alarm names and reasons,
+//! calendar errors, variable names and values, namespaces, the function's reason) is
+//! arbitrary Unicode and often quotes the token, whole or cut short; the clock sits near
+//! daylight-saving changes.
 //!
-//! Properties: nothing panics; `decide` returns within [`DECIDE_BOUND`]; the summary fits
-//! [`MAX_SUMMARY_BYTES`] and has no control characters; no reason and no summary carries
-//! the token (ASCII case ignored), nor a reason a piece of its start cut short before `…`;
-//! nothing is approved at or past its expiry.
+//! The function's answer is given as the handler gives it (only when `asks_function` says
+//! so), and also when it was not asked for, as a hostile answer would be.
+//!
+//! Properties, for both decisions: nothing panics; `decide` returns within
+//! [`DECIDE_BOUND`]; the summary fits [`MAX_SUMMARY_BYTES`] and has no control characters;
+//! no reason and no summary carries the token (ASCII case ignored), nor a reason a piece of
+//! its start cut short before `…`; nothing is approved at or past its expiry. Besides: a
+//! rule with a function approves only on its pass, asked for; an answer not asked for
+//! approves nothing; and no text of the document a function is shown carries the token.
 //!
 //! Set `DECISION_FUZZ_SHOW=1` when reproducing an artifact to print what it decides.
 
@@ -25,9 +32,12 @@ mod world;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use approval_gate::check_function::FunctionAnswer;
+use approval_gate::check_function::{self, FunctionAnswer};
 use approval_gate::conditions::Conditions;
-use approval_gate::decision::{Evidence, MAX_SUMMARY_BYTES, Verdict, decide};
+use approval_gate::decision::{
+    Decision, Evidence, MAX_SUMMARY_BYTES, Verdict, asks_function, decide,
+};
+use approval_gate::evidence::Expiry;
 use approval_gate::evidence::{ExecutionFacts, LiveApproval, SourceHead};
 use approval_gate::fixtures;
 use approval_gate::notice::{ApprovalTarget, ApprovalToken};
@@ -68,6 +78,8 @@ struct Scene {
     records: Option<Vec<ActionRecord>>,
     declaration: Option<Declaration>,
     conditions: Conditions,
+    /// What the rule's check function answers, if it is asked.
+    function: FunctionAnswer,
 }
 
 impl Scene {
@@ -89,10 +101,12 @@ impl Scene {
             _ => now.checked_sub(seconds(u, 0..=8 * 86_400)?).ok(),
         };
         let (snapshot, records, execution) = world::pipeline(u, &token, &target, since, now)?;
+        let namespaces = world::namespaces(u, &token)?;
         let declaration = match u.int_in_range(0..=4)? {
             0 => None,
             1 => Some(Declaration {
                 timeouts: [((target.stage.clone(), target.action.clone()), None)].into(),
+                namespaces,
                 ..Declaration::default()
             }),
             _ => {
@@ -102,12 +116,16 @@ impl Scene {
                 } else {
                     u.int_in_range(-10..=100_000)?
                 };
-                Some(fixtures::timeout(&target, minutes))
+                Some(Declaration {
+                    namespaces,
+                    ..fixtures::timeout(&target, minutes)
+                })
             }
         };
         let rule = policy.rule_for(&target).cloned();
         let conditions = world::conditions(u, &token, rule.as_ref(), now, since)?;
         let sweep_every = SignedDuration::from_mins(*u.choose(&[1, 5, 15, 60])?);
+        let function = world::function_answer(u, &token)?;
         Ok(Self {
             policy_json,
             policy,
@@ -120,6 +138,7 @@ impl Scene {
             records,
             declaration,
             conditions,
+            function,
         })
     }
 
@@ -140,22 +159,82 @@ impl Scene {
         if let Some(records) = self.records.clone() {
             facts = facts.with_actions(records);
         }
+        if let Some(declaration) = &self.declaration {
+            facts = facts.with_namespaces(declaration);
+        }
         let heads = SourceHead::of(&self.snapshot);
         let expiry = approval.expiry(self.declaration.as_ref());
-        let evidence = Evidence {
+        let evidence = |function| Evidence {
             approval: &approval,
             execution: &facts,
             heads: &heads,
             expiry,
             conditions: &self.conditions,
-            function: &FunctionAnswer::NotAsked,
+            function,
         };
+        let rule = self.policy.rule_for(&self.target);
 
+        // As the handler decides: the function's answer only where `asks_function` says.
         let started = Instant::now();
-        let decision = decide(&self.policy, &evidence, self.now, self.sweep_every);
-        let summary = decision.summary();
-        let took = started.elapsed();
+        let asks = rule.is_some_and(|rule| {
+            asks_function(
+                rule,
+                &evidence(&FunctionAnswer::NotAsked),
+                self.now,
+                self.sweep_every,
+            )
+        });
+        let given = if asks {
+            &self.function
+        } else {
+            &FunctionAnswer::NotAsked
+        };
+        let decision = decide(&self.policy, &evidence(given), self.now, self.sweep_every);
+        self.check_decision(&decision, expiry, started.elapsed());
+        if decision.verdict == Verdict::Approve && rule.is_some_and(|rule| rule.function.is_some())
+        {
+            assert!(
+                asks && matches!(self.function, FunctionAnswer::Answered { pass: true, .. }),
+                "approved without the function's pass: {:?}\n{self}",
+                decision.summary()
+            );
+        }
 
+        // An answer nobody asked for, as a hostile or confused function might give.
+        let started = Instant::now();
+        let unasked = decide(
+            &self.policy,
+            &evidence(&self.function),
+            self.now,
+            self.sweep_every,
+        );
+        self.check_decision(&unasked, expiry, started.elapsed());
+        if !asks && rule.is_some_and(|rule| rule.function.is_some()) {
+            assert_ne!(
+                unasked.verdict,
+                Verdict::Approve,
+                "an answer the gate did not ask for approved: {:?}\n{self}",
+                unasked.summary()
+            );
+        }
+
+        // What the function is shown carries no token, in any text or name.
+        if let Some(rule) = rule.filter(|rule| rule.function.is_some()) {
+            let request = check_function::request(&rule.name, &approval, &facts, self.now);
+            let token = self.token.to_ascii_lowercase();
+            let mut texts = Vec::new();
+            strings(&request, &mut texts);
+            for text in texts {
+                assert!(
+                    !text.to_ascii_lowercase().contains(&token),
+                    "the token in the function's request: {text:?}\n{self}"
+                );
+            }
+        }
+    }
+
+    fn check_decision(&self, decision: &Decision, expiry: Option<Expiry>, took: Duration) {
+        let summary = decision.summary();
         assert!(took < DECIDE_BOUND, "deciding took {took:?}\n{self}");
         assert!(
             summary.len() <= MAX_SUMMARY_BYTES,
@@ -192,6 +271,21 @@ impl Scene {
     }
 }
 
+/// Every string in a JSON value, object keys included.
+fn strings<'a>(value: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+    match value {
+        serde_json::Value::String(text) => out.push(text),
+        serde_json::Value::Array(values) => values.iter().for_each(|value| strings(value, out)),
+        serde_json::Value::Object(map) => {
+            for (key, value) in map {
+                out.push(key);
+                strings(value, out);
+            }
+        }
+        _ => {}
+    }
+}
+
 impl std::fmt::Display for Scene {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "policy: {}", self.policy_json)?;
@@ -201,6 +295,7 @@ impl std::fmt::Display for Scene {
         writeln!(f, "execution: {:#?}", self.execution)?;
         writeln!(f, "action executions: {:#?}", self.records)?;
         writeln!(f, "declaration: {:?}", self.declaration)?;
+        writeln!(f, "function: {:?}", self.function)?;
         write!(f, "conditions: {:#?}", self.conditions)
     }
 }

@@ -445,7 +445,10 @@ async fn a_function_is_never_waited_for_into_the_end_of_the_invocation() {
     deliveries["Records"] = Value::Array(vec![record; 8]);
     let started = Instant::now();
     let deadline = std::time::SystemTime::now() + Duration::from_secs(24);
-    let response = gate.handle_until(&deliveries, Some(deadline)).await.unwrap();
+    let response = gate
+        .handle_until(&deliveries, Some(deadline))
+        .await
+        .unwrap();
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "{:?}",

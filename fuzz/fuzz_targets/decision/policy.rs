@@ -1,6 +1,6 @@
 //! Policies as JSON, so that only what `Policy::from_json` accepts is decided: windows
 //! (weekly and cron allow windows, freezes of every kind), revision checks, alarms and
-//! Change Calendars.
+//! Change Calendars, variable comparisons and a check function.
 
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -167,6 +167,18 @@ pub(crate) fn policy(
         severity(u, "on_closed", &mut object, true)?;
         rule.insert("change_calendars".into(), Value::Object(object));
     }
+    if u.ratio(2, 5)? {
+        rule.insert("variables".into(), variables(u)?);
+    }
+    if u.ratio(2, 5)? {
+        let mut function = serde_json::Map::new();
+        function.insert("arn".into(), json!(*u.choose(FUNCTION_ARNS)?));
+        if u.arbitrary()? {
+            function.insert("timeout_seconds".into(), json!(u.int_in_range(1..=10u64)?));
+        }
+        severity(u, "on_fail", &mut function, true)?;
+        rule.insert("function".into(), Value::Object(function));
+    }
     let mut rules = vec![Value::Object(rule)];
     if u.arbitrary()? {
         rules.insert(
@@ -175,6 +187,63 @@ pub(crate) fn policy(
         );
     }
     Ok(json!({ "rules": rules }))
+}
+
+const FUNCTION_ARNS: &[&str] = &[
+    "arn:aws:lambda:eu-west-1:111122223333:function:change-ticket",
+    "arn:aws:lambda:eu-west-1:111122223333:function:change-ticket:prod",
+    "arn:aws-cn:lambda:cn-north-1:111122223333:function:f:$LATEST",
+];
+
+/// The variables comparisons name: pipeline-level ones, output variables of the
+/// namespaces `world::pipeline` declares (and of one it never declares).
+const VARIABLES: &[&str] = &[
+    "#{variables.RELEASE_TYPE}",
+    "#{variables.TICKET}",
+    "#{Scan.CRITICAL_FINDINGS}",
+    "#{Scan.REPORT}",
+    "#{Build_2.VERSION}",
+    "#{Lint.WARNINGS}",
+];
+
+/// Operands, text and numbers, as a VariableCheck rule might carry them over.
+const OPERANDS: &[&str] = &["standard", "0", "", "ä😀", "…", "CHG-", " 0", "1e3"];
+const VARIABLE_REGEXES: &[&str] = &[
+    "[0-9]+",
+    "standard|minor",
+    "(?i)chg-[0-9]+",
+    ".*",
+    "(?s).+",
+    "\\p{Han}+",
+    "ß|ẞ",
+    "a{1,1000}",
+];
+
+/// `variables`: one to three comparisons, each with exactly one operator.
+fn variables(u: &mut Unstructured<'_>) -> Result<Value> {
+    let mut list = Vec::new();
+    for _ in 0..u.int_in_range(1..=3)? {
+        let variable = *u.choose(VARIABLES)?;
+        let comparison = match u.int_in_range(0..=5)? {
+            0 => json!({"variable": variable, "equals": *u.choose(OPERANDS)?}),
+            1 => json!({"variable": variable, "not_equals": *u.choose(OPERANDS)?}),
+            2 => json!({"variable": variable, "contains": *u.choose(&OPERANDS[..2])?}),
+            3 => json!({"variable": variable, "matches": *u.choose(VARIABLE_REGEXES)?}),
+            4 => json!({"variable": variable, "at_least": bound(u)?}),
+            _ => json!({"variable": variable, "at_most": bound(u)?}),
+        };
+        list.push(comparison);
+    }
+    Ok(Value::Array(list))
+}
+
+fn bound(u: &mut Unstructured<'_>) -> Result<Value> {
+    Ok(match u.int_in_range(0..=3)? {
+        0 => json!(0),
+        1 => json!(u.int_in_range(-5..=5i64)?),
+        2 => json!(0.5),
+        _ => json!(f64::from(u.arbitrary::<i32>()?) / 7.0),
+    })
 }
 
 /// An alarm name as a policy may write it: arbitrary Unicode without control characters,

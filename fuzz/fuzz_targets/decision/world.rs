@@ -1,6 +1,10 @@
-//! The evidence: the pipeline's state, its attempts and revisions, and the alarms and
-//! calendars as read, every text in them from outside.
+//! The evidence: the pipeline's state, its attempts, revisions and variables, the
+//! namespaces its declaration gives, the alarms and calendars as read, and what a check
+//! function answered, every text in them from outside.
 
+use std::time::Duration;
+
+use approval_gate::check_function::{FunctionAnswer, InvokeError};
 use approval_gate::conditions::{
     AlarmReading, AlarmState, AlarmStatus, CalendarReading, CalendarReadings, CalendarState,
     Conditions,
@@ -8,8 +12,8 @@ use approval_gate::conditions::{
 use approval_gate::fixtures::{self, EXECUTION};
 use approval_gate::notice::ApprovalTarget;
 use approval_gate::pipeline::{
-    ActionKind, ActionRecord, ActionStatus, ArtifactRevision, CurrentRevision, ExecutionRecord,
-    ExecutionStatus, PipelineSnapshot,
+    ActionKind, ActionRecord, ActionStatus, ArtifactRevision, CurrentRevision, DeclaredNamespace,
+    ExecutionRecord, ExecutionStatus, PipelineSnapshot, PipelineVariable,
 };
 use approval_gate::policy::Rule;
 use jiff::Timestamp;
@@ -163,6 +167,7 @@ pub(crate) fn pipeline(
     });
     let records = match records {
         Some(mut records) => {
+            records.extend(scan_attempts(u, token, now)?);
             for record in &mut records {
                 match u.int_in_range(0..=12)? {
                     0 => record.execution_id = Some("exec-0".into()),
@@ -184,8 +189,9 @@ pub(crate) fn pipeline(
         }
         None => None,
     };
+    let variables = pipeline_variables(u, token)?;
     let execution = u.ratio(7, 8)?.then_some(ExecutionRecord {
-        variables: Vec::new(),
+        variables,
         execution_id: Some(if u.ratio(1, 10)? { "exec-0" } else { EXECUTION }.into()),
         artifacts,
         trigger: if u.ratio(1, 6)? {
@@ -201,6 +207,127 @@ pub(crate) fn pipeline(
         },
     });
     Ok((snapshot, records, execution))
+}
+
+/// Variable names: those the policies compare, and names from outside.
+fn variable_name(u: &mut Unstructured<'_>, token: &str, names: &[&str]) -> Result<String> {
+    Ok(match u.int_in_range(0..=5)? {
+        0 => token.to_owned(),
+        1 => text(u, token)?,
+        _ => (*u.choose(names)?).to_owned(),
+    })
+}
+
+/// Variable values: numbers and near-numbers, the values policies compare with, and text
+/// from outside (often quoting the token).
+fn variable_value(u: &mut Unstructured<'_>, token: &str) -> Result<String> {
+    const VALUES: &[&str] = &[
+        "0", "3", "-1", "2.5", "1e3", "NaN", "inf", "0x10", " 0", "", "standard", "minor",
+        "CHG-42", "\u{663}", "１",
+    ];
+    Ok(if u.ratio(1, 3)? {
+        text(u, token)?
+    } else {
+        (*u.choose(VALUES)?).to_owned()
+    })
+}
+
+/// GetPipelineExecution's pipeline-level variables: listed once, twice, without a value.
+fn pipeline_variables(u: &mut Unstructured<'_>, token: &str) -> Result<Vec<PipelineVariable>> {
+    let mut variables = Vec::new();
+    for _ in 0..u.int_in_range(0..=4)? {
+        variables.push(PipelineVariable {
+            name: variable_name(u, token, &["RELEASE_TYPE", "TICKET"])?,
+            value: if u.ratio(1, 8)? {
+                None
+            } else {
+                Some(variable_value(u, token)?)
+            },
+        });
+    }
+    Ok(variables)
+}
+
+/// Attempts of the actions that may declare a namespace: retried, unordered, failed, under
+/// another namespace or none, with output variables from outside.
+fn scan_attempts(
+    u: &mut Unstructured<'_>,
+    token: &str,
+    now: Timestamp,
+) -> Result<Vec<ActionRecord>> {
+    let mut attempts = Vec::new();
+    for _ in 0..u.int_in_range(0..=3)? {
+        let (stage, action) =
+            *u.choose(&[("Test", "Scan"), ("Test", "Scan"), ("Build", "Unit")])?;
+        let mut record = fixtures::record(EXECUTION, stage, action, status(u, token)?);
+        record.updated = maybe_time(u, now)?;
+        record.namespace = match u.int_in_range(0..=6)? {
+            0 => None,
+            1 => Some(token.to_owned()),
+            2 => Some(text(u, token)?),
+            3 => Some("Build_2".into()),
+            _ => Some("Scan".into()),
+        };
+        for _ in 0..u.int_in_range(0..=3)? {
+            let name = variable_name(u, token, &["CRITICAL_FINDINGS", "REPORT", "VERSION"])?;
+            let value = variable_value(u, token)?;
+            record.variables.insert(name, value);
+        }
+        attempts.push(record);
+    }
+    Ok(attempts)
+}
+
+/// The namespaces the declaration gives: `Scan` to Test/Scan (sometimes twice, to another
+/// action, or not at all), and names from outside.
+pub(crate) fn namespaces(u: &mut Unstructured<'_>, token: &str) -> Result<Vec<DeclaredNamespace>> {
+    let mut declared = Vec::new();
+    for _ in 0..u.int_in_range(0..=3)? {
+        let namespace = match u.int_in_range(0..=6)? {
+            0 => token.to_owned(),
+            1 => text(u, token)?,
+            2 => "Build_2".into(),
+            _ => "Scan".into(),
+        };
+        let (stage, action) = *u.choose(&[
+            ("Test", "Scan"),
+            ("Test", "Scan"),
+            ("Build", "Unit"),
+            ("Test", "Lint"),
+        ])?;
+        declared.push(DeclaredNamespace {
+            namespace,
+            stage: stage.into(),
+            action: action.into(),
+        });
+    }
+    Ok(declared)
+}
+
+/// What a check function answered, read as the gate reads it: a failure, a timeout, bytes,
+/// an answer of the wrong shape, or `{"pass": …, "reason": …}` whose reason is text from
+/// outside, often quoting the token.
+pub(crate) fn function_answer(u: &mut Unstructured<'_>, token: &str) -> Result<FunctionAnswer> {
+    let invoked = match u.int_in_range(0..=9)? {
+        0 => Err(InvokeError::Function {
+            kind: text(u, token)?,
+            message: text(u, token)?,
+        }),
+        1 => Err(InvokeError::TimedOut(Duration::from_secs(
+            u.int_in_range(1..=10)?,
+        ))),
+        2 => Err(InvokeError::Invoke(text(u, token)?)),
+        3 => Ok(u.arbitrary::<&[u8]>()?.to_vec()),
+        4 => Ok(json!({"pass": "true", "reason": text(u, token)?})
+            .to_string()
+            .into_bytes()),
+        _ => Ok(
+            json!({"pass": u.arbitrary::<bool>()?, "reason": text(u, token)?})
+                .to_string()
+                .into_bytes(),
+        ),
+    };
+    Ok(FunctionAnswer::read(invoked, token))
 }
 
 fn alarm_state(u: &mut Unstructured<'_>, token: &str) -> Result<AlarmState> {

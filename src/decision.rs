@@ -92,14 +92,31 @@ impl Decision {
         names::truncate_bytes(&names::redact(&self.summary(), token), MAX_SUMMARY_BYTES)
     }
 
-    /// Not decided yet, for a reason outside the rule (its check function could not be
-    /// asked in the time left): deferred, to be looked at again from `wake_at`.
-    pub fn postponed(rule: &Rule, reason: String, wake_at: Timestamp) -> Self {
-        Self {
-            verdict: Verdict::Defer,
-            rule: Some(rule.name.clone()),
-            reasons: vec![reason],
-            wake_at: Some(wake_at),
+    /// Not decided yet at `now`, for a reason outside the rule (its check function could not
+    /// be asked in the time left): deferred, with a wake-up a minute later. When the
+    /// approval expires before that wake-up could have it answered, it is rejected rather
+    /// than left to fail.
+    pub fn postponed(rule: &Rule, reason: String, now: Timestamp, expiry: Option<Expiry>) -> Self {
+        let wake_at = now.checked_add(SignedDuration::from_mins(1)).unwrap_or(now);
+        match expiry.map(Expiry::at) {
+            Some(expiry) if expiry <= wake_at + SignedDuration::from_mins(1) => Self {
+                verdict: Verdict::Reject,
+                rule: Some(rule.name.clone()),
+                reasons: vec![
+                    reason,
+                    format!(
+                        "the approval expires at {expiry}, before it could be asked again, so \
+                         it is rejected rather than left to fail"
+                    ),
+                ],
+                wake_at: None,
+            },
+            _ => Self {
+                verdict: Verdict::Defer,
+                rule: Some(rule.name.clone()),
+                reasons: vec![format!("{reason}; a wake-up or the next sweep asks it")],
+                wake_at: Some(wake_at),
+            },
         }
     }
 

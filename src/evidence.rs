@@ -657,7 +657,8 @@ impl ExecutionFacts {
         }
         // An action's namespace named as CodePipeline's own would stand for what they hold.
         let actions = self.namespaces.iter().flatten().filter(|declared| {
-            declared.namespace != PIPELINE_NAMESPACE && declared.namespace != "codepipeline"
+            !declared.namespace.eq_ignore_ascii_case(PIPELINE_NAMESPACE)
+                && !declared.namespace.eq_ignore_ascii_case("codepipeline")
         });
         for declared in actions {
             if let Ok(attempt) = self.namespace_attempt(&declared.namespace)

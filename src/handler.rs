@@ -562,28 +562,24 @@ impl<E: Ports> Gate<E> {
                 function: &function,
             };
             if asks_function(rule, &before, now, case.revisit) {
-                match self.time_to_ask(asked.timeout) {
-                    Some(timeout) => {
-                        function = self
-                            .ask_function(rule, asked, timeout, approval, &facts, now)
-                            .await;
-                        // The answer took time: the rest of the rule is judged again at the
-                        // moment it came.
-                        now = clock();
-                    }
-                    // Too little of the invocation is left to wait for the answer and then
-                    // answer: not yet, and soon again.
-                    None => {
-                        postponed = Some(Decision::postponed(
-                            rule,
-                            format!(
-                                "function {} was not asked: too little of this invocation's \
-                                 time was left to wait for it; a wake-up or the next sweep asks it",
-                                crate::names::printable(&asked.arn, 200)
-                            ),
-                            now.checked_add(SignedDuration::from_mins(1)).unwrap_or(now),
-                        ));
-                    }
+                if self.has_time_to_ask(asked.timeout) {
+                    function = self.ask_function(rule, asked, approval, &facts, now).await;
+                    // The answer took time: the rest of the rule is judged again at the
+                    // moment it came.
+                    now = clock();
+                } else {
+                    // Too little of the invocation is left to wait for the answer as long
+                    // as the rule allows, and then answer: not yet, and soon again.
+                    postponed = Some(Decision::postponed(
+                        rule,
+                        format!(
+                            "function {} was not asked: too little of this invocation's time \
+                             was left to wait for it",
+                            crate::names::printable(&asked.arn, 200)
+                        ),
+                        now,
+                        expiry,
+                    ));
                 }
             }
         }
@@ -617,36 +613,33 @@ impl<E: Ports> Gate<E> {
         })
     }
 
-    /// How long a check function whose rule allows `timeout` may be waited for now: all of
-    /// it without a deadline, else what the invocation has left after [`ANSWER_TIME`];
-    /// `None` when that is under a second.
-    fn time_to_ask(&self, timeout: std::time::Duration) -> Option<std::time::Duration> {
+    /// Whether the invocation has time to wait for a check function as long as its rule
+    /// allows (`timeout`) and still keep [`ANSWER_TIME`]: always without a deadline. A
+    /// shorter wait would count a function that answers in its time as one that did not.
+    fn has_time_to_ask(&self, timeout: std::time::Duration) -> bool {
         let deadline = *self
             .deadline
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Some(deadline) = deadline else {
-            return Some(timeout);
-        };
-        let left = deadline
-            .duration_since(SystemTime::now())
-            .ok()?
-            .checked_sub(ANSWER_TIME)?;
-        (left >= std::time::Duration::from_secs(1)).then(|| timeout.min(left))
+        deadline.is_none_or(|deadline| {
+            deadline
+                .duration_since(SystemTime::now())
+                .is_ok_and(|left| left >= ANSWER_TIME + timeout)
+        })
     }
 
     /// Asks the rule's check function about the approval, showing it what was proven, and
-    /// waits at most `timeout`, whatever the port does.
+    /// waits at most its rule's timeout, whatever the port does.
     async fn ask_function(
         &self,
         rule: &Rule,
         function: &CheckFunction,
-        timeout: std::time::Duration,
         approval: &LiveApproval,
         facts: &ExecutionFacts,
         now: Timestamp,
     ) -> FunctionAnswer {
         let request = check_function::request(&rule.name, approval, facts, now);
+        let timeout = function.timeout;
         let invoked = match serde_json::to_vec(&request) {
             Ok(payload) => tokio::time::timeout(
                 timeout,

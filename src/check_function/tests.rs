@@ -273,3 +273,61 @@ proptest! {
         prop_assert!(!reason.chars().any(char::is_control));
     }
 }
+
+#[test]
+fn an_action_namespace_named_as_codepipelines_own_is_not_shown() {
+    let (approval, _) = proven();
+    for namespace in [
+        "variables",
+        "Variables",
+        "VARIABLES",
+        "codepipeline",
+        "CodePipeline",
+    ] {
+        let forged = ActionRecord {
+            updated: Some(fixtures::at("2026-11-26T07:20:00Z")),
+            variables: [("RELEASE_TYPE".to_owned(), "FORGED".to_owned())].into(),
+            namespace: Some(namespace.into()),
+            ..fixtures::record(EXECUTION, "Build", "Lint", ActionStatus::Succeeded)
+        };
+        let target = fixtures::target("web-shop", "Approve", "Manual");
+        let snapshot = fixtures::waiting(
+            &target,
+            TOKEN,
+            Some(fixtures::at("2026-11-26T08:00:00Z")),
+            &[],
+        );
+        let mut records = fixtures::runs_shown_by(&snapshot);
+        records.push(forged);
+        let facts = ExecutionFacts::of(&approval)
+            .with_execution(ExecutionRecord {
+                execution_id: Some(EXECUTION.into()),
+                status: ExecutionStatus::InProgress,
+                variables: vec![PipelineVariable {
+                    name: "RELEASE_TYPE".into(),
+                    value: Some("standard".into()),
+                }],
+                ..ExecutionRecord::default()
+            })
+            .with_actions(records)
+            .with_namespaces(&Declaration {
+                namespaces: vec![DeclaredNamespace {
+                    namespace: namespace.into(),
+                    stage: "Build".into(),
+                    action: "Lint".into(),
+                }],
+                ..Declaration::default()
+            });
+        let request = request(
+            "prod",
+            &approval,
+            &facts,
+            fixtures::at("2026-11-26T08:05:00Z"),
+        );
+        assert_eq!(
+            request["variables"],
+            serde_json::json!({"variables": {"RELEASE_TYPE": "standard"}}),
+            "{namespace}"
+        );
+    }
+}

@@ -930,3 +930,33 @@ fn a_function_not_asked_beside_a_deferring_window_leaves_the_deferral_as_it_is()
     given.function = answered(false, "CHG-42 is still in review");
     assert_eq!(given.decide_at(open).verdict, Verdict::Reject);
 }
+
+#[test]
+fn a_function_not_asked_for_want_of_time_is_deferred_a_minute_or_rejected_before_expiry() {
+    let given = ticket();
+    let rule = given.policy.rule_for(&given.target).unwrap();
+    let reason = "function change-ticket was not asked: too little time".to_owned();
+    let postponed = Decision::postponed(rule, reason.clone(), now(), None);
+    assert_eq!(postponed.verdict, Verdict::Defer);
+    assert_eq!(postponed.wake_at, Some(at("2026-11-26T08:01:00Z")));
+    let expiring = |expiry: &str| {
+        let approval =
+            LiveApproval::prove(&given.snapshot, &given.target, &ApprovalToken::new(TOKEN))
+                .unwrap();
+        let since = approval.since().unwrap();
+        let declaration =
+            fixtures::timeout(&given.target, at(expiry).duration_since(since).as_mins());
+        Decision::postponed(
+            rule,
+            reason.clone(),
+            now(),
+            approval.expiry(Some(&declaration)),
+        )
+    };
+    // A wake-up at 08:01 can still have it answered before 08:05.
+    assert_eq!(expiring("2026-11-26T08:05:00Z").verdict, Verdict::Defer);
+    let rejected = expiring("2026-11-26T08:02:00Z");
+    assert_eq!(rejected.verdict, Verdict::Reject);
+    assert_eq!(rejected.wake_at, None);
+    assert!(rejected.reasons[1].contains("rejected rather than left to fail"));
+}

@@ -33,7 +33,19 @@ pub struct FunctionDocument {
     /// sweep). The rule's `on_fail` unless set, which must then be `reject`: `abstain` is
     /// refused, since the function's next answer could approve what was left to a human.
     #[serde(default, deserialize_with = "crate::policy::present")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<FunctionFailure>"))]
     on_fail: Option<Severity>,
+}
+
+/// What a failing function may answer, for the JSON Schema.
+#[cfg(feature = "cli")]
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum FunctionFailure {
+    Reject,
+    /// Keep the approval pending and ask again in the next sweep.
+    Defer,
 }
 
 /// A rule's validated `function`.

@@ -126,6 +126,16 @@ struct PolicyDocument {
 
 #[derive(Deserialize)]
 #[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
+// A rule with a function rejects, or gives the function an `on_fail` of its own: a
+// function's failure may not abstain (see `function::CheckFunction::from_document`).
+#[cfg_attr(
+    feature = "cli",
+    schemars(extend("anyOf" = [
+        {"not": {"required": ["function"]}},
+        {"required": ["on_fail"], "properties": {"on_fail": {"enum": ["reject"]}}},
+        {"required": ["function"], "properties": {"function": {"required": ["on_fail"]}}}
+    ]))
+)]
 #[serde(deny_unknown_fields)]
 struct RuleDocument {
     name: String,

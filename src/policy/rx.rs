@@ -74,7 +74,7 @@ impl Rx {
 /// reads it as a repetition of a repetition, which matches more, so a pattern moved over
 /// from CodePipeline would pass values it refused there.
 fn has_possessive_quantifier(text: &str) -> bool {
-    let mut chars = text.chars();
+    let mut chars = text.chars().peekable();
     let mut class_depth = 0usize;
     let mut after_quantifier = false;
     while let Some(c) = chars.next() {
@@ -85,6 +85,13 @@ fn has_possessive_quantifier(text: &str) -> bool {
             }
             '[' => {
                 class_depth += 1;
+                // `[]…]` and `[^]…]`: a `]` first in a class is one of its characters.
+                if chars.peek() == Some(&'^') {
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    chars.next();
+                }
                 false
             }
             ']' if class_depth > 0 => {

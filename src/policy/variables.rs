@@ -10,6 +10,7 @@
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::check::{Check, Severity};
 use crate::evidence::{ExecutionFacts, VariableName};
@@ -46,12 +47,14 @@ pub struct VariableDocument {
     /// The whole value must match this regular expression (MATCHES).
     #[serde(default, deserialize_with = "crate::policy::present")]
     matches: Option<String>,
-    /// The value must be a number at least this large.
+    /// The value must be a number at least this large (compared exactly, as written).
     #[serde(default, deserialize_with = "crate::policy::present")]
-    at_least: Option<f64>,
-    /// The value must be a number at most this large.
+    #[cfg_attr(feature = "cli", schemars(with = "f64"))]
+    at_least: Option<Box<RawValue>>,
+    /// The value must be a number at most this large (compared exactly, as written).
     #[serde(default, deserialize_with = "crate::policy::present")]
-    at_most: Option<f64>,
+    #[cfg_attr(feature = "cli", schemars(with = "f64"))]
+    at_most: Option<Box<RawValue>>,
 }
 
 /// One validated comparison.
@@ -68,8 +71,15 @@ pub enum Comparison {
     NotEquals(String),
     Contains(String),
     Matches(Rx),
-    AtLeast(f64),
-    AtMost(f64),
+    AtLeast(Bound),
+    AtMost(Bound),
+}
+
+/// A numeric bound as the policy wrote it: compared exactly, and quoted as written.
+#[derive(Clone, Debug)]
+pub struct Bound {
+    text: String,
+    value: Decimal,
 }
 
 impl VariableCheck {
@@ -125,18 +135,31 @@ impl VariableCheck {
             (
                 "at_least",
                 document.at_least,
-                Comparison::AtLeast as fn(f64) -> _,
+                Comparison::AtLeast as fn(Bound) -> _,
             ),
             ("at_most", document.at_most, Comparison::AtMost),
         ] {
             if let Some(bound) = bound {
-                if !bound.is_finite() {
-                    return Err(PolicyError::at(
-                        format!("{at}.{field}"),
-                        "a bound must be a finite number",
-                    ));
-                }
-                comparisons.push(make(bound));
+                let text = bound.get();
+                // Any JSON value reads as raw text: only a number is a bound.
+                let value = text
+                    .starts_with(|c: char| c == '-' || c.is_ascii_digit())
+                    .then(|| Decimal::parse(text))
+                    .flatten()
+                    .ok_or_else(|| {
+                        PolicyError::at(
+                            format!("{at}.{field}"),
+                            format!(
+                                "expected a JSON number (with an exponent of at most \
+                                 {MAX_EXPONENT_DIGITS} digits), got {}",
+                                quote(text)
+                            ),
+                        )
+                    })?;
+                comparisons.push(make(Bound {
+                    text: text.to_owned(),
+                    value,
+                }));
             }
         }
         let comparison = match comparisons.len() {
@@ -177,14 +200,13 @@ impl VariableCheck {
             ),
             Comparison::Matches(rx) => (rx.regex.is_match(value), "matches", "does not match"),
             Comparison::AtLeast(bound) | Comparison::AtMost(bound) => {
-                let (Some(number), Some(bound)) = (Decimal::parse(value), Decimal::of(*bound))
-                else {
+                let Some(number) = Decimal::parse(value) else {
                     return Check::fail(
                         on_fail,
                         format!("variables: {name} is {quoted}, which is not a number"),
                     );
                 };
-                let order = number.cmp(&bound);
+                let order = number.cmp(&bound.value);
                 match self.comparison {
                     Comparison::AtLeast(_) => (order.is_ge(), "is at least", "is below"),
                     _ => (order.is_le(), "is at most", "is above"),
@@ -196,7 +218,9 @@ impl VariableCheck {
                 quote(text)
             }
             Comparison::Matches(rx) => quote(&rx.to_string()),
-            Comparison::AtLeast(bound) | Comparison::AtMost(bound) => bound.to_string(),
+            Comparison::AtLeast(bound) | Comparison::AtMost(bound) => {
+                names::printable(&bound.text, QUOTED_CHARS)
+            }
         };
         if passed {
             Check::pass(format!(
@@ -273,15 +297,6 @@ impl Decimal {
             },
             digits: significant,
         })
-    }
-
-    /// A bound from the policy, as written there: the shortest decimal that reads back as
-    /// the same `f64` (`80`, `0.1`).
-    fn of(bound: f64) -> Option<Self> {
-        bound
-            .is_finite()
-            .then(|| Self::parse(&format!("{bound:e}")))
-            .flatten()
     }
 }
 

@@ -298,6 +298,13 @@ fn every_example_policy_loads_and_fits_the_schema() {
 #[test]
 fn the_schema_refuses_what_the_parser_refuses_in_shape() {
     let schema = policy_schema();
+    // And accepts what it loads: a function that defers under a rule that abstains.
+    let accepted = r#"{"rules": [{"name": "a", "function": {"arn": "arn:aws:lambda:eu-west-1:111122223333:function:f", "on_fail": "defer"}}]}"#;
+    Policy::from_json(accepted).expect("loads");
+    assert_eq!(
+        schema::errors(&schema, &serde_json::from_str(accepted).unwrap()),
+        Vec::<String>::new()
+    );
     let refused = [
         r#"{"rules": [{"name": "a", "on_fail": "defer"}]}"#,
         r#"{"rules": [{"name": "a", "windows": null}]}"#,
@@ -308,6 +315,14 @@ fn the_schema_refuses_what_the_parser_refuses_in_shape() {
         r#"{"rules": [{"match": {}}]}"#,
         r#"{"rules": [{"name": "a", "windows": {"timezone": "UTC", "allow": [{"cron": "* * 9 ? * * *", "days": ["mon"]}]}}]}"#,
         r#"{"rules": [{"name": "a", "windows": {"timezone": "UTC", "allow": [{"days": ["mon"], "from": "09:00"}]}}]}"#,
+        // A function's failure may not abstain, by its own on_fail or the rule's.
+        r#"{"rules": [{"name": "a", "function": {"arn": "arn:aws:lambda:eu-west-1:111122223333:function:f"}}]}"#,
+        r#"{"rules": [{"name": "a", "on_fail": "abstain", "function": {"arn": "arn:aws:lambda:eu-west-1:111122223333:function:f"}}]}"#,
+        r#"{"rules": [{"name": "a", "on_fail": "reject", "function": {"arn": "arn:aws:lambda:eu-west-1:111122223333:function:f", "on_fail": "abstain"}}]}"#,
+        r##"{"rules": [{"name": "a", "variables": [{"variable": "#{Scan.X}", "equals": "0", "at_most": 1}]}]}"##,
+        r##"{"rules": [{"name": "a", "variables": [{"variable": "#{Scan.X}"}]}]}"##,
+        r#"{"rules": [{"name": "a", "variables": []}]}"#,
+        r#"{"rules": [{"name": "a", "on_fail": "reject", "function": {"arn": "arn:aws:lambda:eu-west-1:111122223333:function:f", "timeout_seconds": 11}}]}"#,
     ];
     for text in refused {
         assert!(

@@ -216,6 +216,21 @@ fn numbers_compare_exactly_as_decimals() {
     );
     let at_least_tenth =
         one(serde_json::json!({"variable": "#{Scan.CRITICAL_FINDINGS}", "at_least": 0.1}));
+    // Bounds too: read as written, not rounded to a 64-bit float on the way in.
+    let exact_bound = |bound: &str| {
+        let policy = format!(
+            r##"{{"rules": [{{"name": "r", "variables": [
+                {{"variable": "#{{Scan.CRITICAL_FINDINGS}}", "at_least": {bound}}}]}}]}}"##
+        );
+        Policy::from_json(&policy)
+            .unwrap()
+            .rules
+            .remove(0)
+            .variables
+            .remove(0)
+    };
+    let above_2_53 = exact_bound("9007199254740993");
+    let beyond_float = exact_bound("0.30000000000000001");
     for (check, value, passes) in [
         // What rounding to a 64-bit float would let through.
         (&at_most_zero, "1e-400", false),
@@ -235,6 +250,10 @@ fn numbers_compare_exactly_as_decimals() {
         (&at_least_tenth, "0.09999999999999999999", false),
         (&at_least_tenth, ".1", true),
         (&at_least_tenth, "1.", true),
+        (&above_2_53, "9007199254740992", false),
+        (&above_2_53, "9007199254740993", true),
+        (&beyond_float, "0.3", false),
+        (&beyond_float, "0.30000000000000001", true),
     ] {
         assert_eq!(verdict(check, &scan(value)).is_none(), passes, "{value}");
     }
@@ -484,7 +503,7 @@ fn comparisons_are_validated_with_their_place() {
         (
             serde_json::json!([{"variable": "#{Scan.X}", "at_most": "0"}]),
             "rules[0].variables[0].at_most",
-            "expected f64",
+            "expected a JSON number",
         ),
         (
             serde_json::json!([{"variable": "#{Scan.X}", "equals": "0", "operator": "EQ"}]),
@@ -506,7 +525,16 @@ fn comparisons_are_validated_with_their_place() {
             .contains("at most")
     );
     // Escaped, or in a class, `*+` is no possessive quantifier; a lazy one is fine.
-    for pattern in [r"\*+", r"\++", r"[*+]+", r"a+?", r"\++?", r"[a\]*+]"] {
+    for pattern in [
+        r"\*+",
+        r"\++",
+        r"[*+]+",
+        r"a+?",
+        r"\++?",
+        r"[a\]*+]",
+        r"[]*+]",
+        r"[^]*+]x+",
+    ] {
         one(serde_json::json!({"variable": "#{Scan.X}", "matches": pattern}));
     }
     for pattern in [r"a{2}+", r"[a]*+", r"(ab)?+", r"a++b"] {
@@ -542,8 +570,8 @@ proptest! {
             0 | 3 => value == operand,
             1 => value != operand,
             2 => value.contains(&operand),
-            4 => Decimal::parse(&value).is_some_and(|n| n >= Decimal::of(1.0).unwrap()),
-            _ => Decimal::parse(&value).is_some_and(|n| n <= Decimal::of(1.0).unwrap()),
+            4 => Decimal::parse(&value).is_some_and(|n| n >= Decimal::parse("1").unwrap()),
+            _ => Decimal::parse(&value).is_some_and(|n| n <= Decimal::parse("1").unwrap()),
         };
         prop_assert_eq!(result.passed(), expected);
         prop_assert!(result.reason.chars().count() < 200);

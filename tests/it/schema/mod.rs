@@ -99,6 +99,23 @@ fn check(root: &Value, schema: &Value, instance: &Value, at: &str, found: &mut V
                     found.push(format!("{at}: {instance} is not {value}"));
                 }
             }
+            "anyOf" => {
+                let matching = value.as_array().unwrap().iter().any(|choice| {
+                    let mut inner = Vec::new();
+                    check(root, choice, instance, at, &mut inner);
+                    inner.is_empty()
+                });
+                if !matching {
+                    found.push(format!("{at}: {instance} matches none of anyOf"));
+                }
+            }
+            "not" => {
+                let mut inner = Vec::new();
+                check(root, value, instance, at, &mut inner);
+                if inner.is_empty() {
+                    found.push(format!("{at}: {instance} matches what \"not\" refuses"));
+                }
+            }
             "oneOf" => {
                 let matching = value
                     .as_array()

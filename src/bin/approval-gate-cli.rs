@@ -118,7 +118,7 @@ struct ExplainArgs {
     /// `aws lambda invoke --function-name ARN --cli-binary-format raw-in-base64-out
     /// --payload file://request.json answer.json` writes, with the request explain prints
     /// when the function is asked and no answer is given
-    #[arg(long, requires = "state", value_name = "FILE")]
+    #[arg(long, requires = "state", conflicts_with = "live", value_name = "FILE")]
     function_answer: Option<PathBuf>,
     /// Read CodePipeline, CloudWatch and SSM themselves, as the function does (read-only
     /// calls, the default AWS credential chain), and invoke rules' check functions
@@ -310,7 +310,7 @@ fn run_explain(args: ExplainArgs) -> Result<u8, Failure> {
         && requests.is_empty()
     {
         eprintln!(
-            "approval-gate-cli: note: --function-answer {} was not read: {}",
+            "approval-gate-cli: note: --function-answer {} was not used: {}",
             path.display(),
             explain::why_no_function_asked(&explained)
         );
@@ -379,9 +379,7 @@ fn gate_over_files(
     let answer = match &args.function_answer {
         Some(path) => Some(AnswerGiven {
             name: path.display().to_string(),
-            bytes: std::fs::read(path).map_err(|error| {
-                Failure::new(exit::UNREADABLE, format!("{}: {error}", path.display()))
-            })?,
+            bytes: read_answer(path)?,
         }),
         None => None,
     };
@@ -391,6 +389,33 @@ fn gate_over_files(
         .with_conditions(alarms, calendars)
         .with_functions(functions);
     Ok((gate, requests))
+}
+
+/// A function's answer file, read up to a bound: an answer the gate can use is at most
+/// 4,096 bytes, and a device or a huge file must not be read whole.
+fn read_answer(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
+    use std::io::Read;
+    const MAX_FILE_BYTES: u64 = 1 << 20;
+    let unreadable = |error: std::io::Error| {
+        Failure::new(exit::UNREADABLE, format!("{}: {error}", path.display()))
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(unreadable)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Failure::new(
+            exit::UNREADABLE,
+            format!(
+                "{}: more than 1 MiB, which no function's answer is (an answer the gate uses \
+                 has at most 4,096 bytes)",
+                path.display()
+            ),
+        ));
+    }
+    Ok(bytes)
 }
 
 fn givens(texts: &[(String, String)]) -> Vec<Given<'_>> {

@@ -433,7 +433,7 @@ fn an_answer_is_needed_only_when_the_function_would_be_asked() {
     assert_eq!(stdout(&unread), shown);
     assert!(
         stderr(&unread).contains(&format!(
-            "note: --function-answer {answer} was not read: a check function is asked only \
+            "note: --function-answer {answer} was not used: a check function is asked only \
              when every other check of its rule passes"
         )),
         "{unread:?}"
@@ -447,7 +447,7 @@ fn an_answer_is_needed_only_when_the_function_would_be_asked() {
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     assert!(stdout(&output).contains("verdict: approve"));
     assert!(
-        stderr(&output).contains("was not read: no rule explained has a check function"),
+        stderr(&output).contains("was not used: no rule explained has a check function"),
         "{output:?}"
     );
 

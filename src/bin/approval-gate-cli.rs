@@ -409,8 +409,8 @@ fn read_answer(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
         return Err(Failure::new(
             exit::UNREADABLE,
             format!(
-                "{}: more than 1 MiB, which no function's answer is (an answer the gate uses \
-                 has at most 4,096 bytes)",
+                "{}: more than 1 MiB, not read (an answer the gate uses has at most 4,096 \
+                 bytes)",
                 path.display()
             ),
         ));

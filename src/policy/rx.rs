@@ -80,7 +80,16 @@ fn has_possessive_quantifier(text: &str) -> bool {
     while let Some(c) = chars.next() {
         let quantifier = match c {
             '\\' => {
-                chars.next();
+                // `\p{L}`, `\P{Lu}`, `\x{41}`: the braces are the escape's, no repetition.
+                if chars.next().is_some_and(|c| matches!(c, 'p' | 'P' | 'x'))
+                    && chars.peek() == Some(&'{')
+                {
+                    for c in chars.by_ref() {
+                        if c == '}' {
+                            break;
+                        }
+                    }
+                }
                 false
             }
             '[' => {

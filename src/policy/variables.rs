@@ -364,6 +364,15 @@ fn parse_variable(text: &str) -> Result<VariableName, String> {
             ));
         }
     }
+    for own in ["variables", "codepipeline"] {
+        if namespace != own && namespace.eq_ignore_ascii_case(own) {
+            return Err(format!(
+                "the namespace {} differs from CodePipeline's own \"{own}\" only in case: a \
+                 check function is not shown such an action's variables either",
+                quote(namespace)
+            ));
+        }
+    }
     match namespace {
         "variables" => Ok(VariableName::Pipeline(name.to_owned())),
         "codepipeline" => Err(

@@ -537,7 +537,7 @@ fn comparisons_are_validated_with_their_place() {
     ] {
         one(serde_json::json!({"variable": "#{Scan.X}", "matches": pattern}));
     }
-    for pattern in [r"a{2}+", r"[a]*+", r"(ab)?+", r"a++b"] {
+    for pattern in [r"a{2}+", r"[a]*+", r"(ab)?+", r"a++b", r"\p{L}++", r"\pL*+"] {
         let error = refused(serde_json::json!([{"variable": "#{Scan.X}", "matches": pattern}]));
         assert!(error.message.contains("possessive"), "{pattern}: {error}");
     }
@@ -576,5 +576,14 @@ proptest! {
         prop_assert_eq!(result.passed(), expected);
         prop_assert!(result.reason.chars().count() < 200);
         prop_assert!(!result.reason.chars().any(char::is_control));
+    }
+}
+
+#[test]
+fn a_namespace_that_is_codepipelines_own_but_for_case_is_refused() {
+    for variable in ["#{Variables.X}", "#{VARIABLES.X}", "#{CodePipeline.X}"] {
+        let error = refused(serde_json::json!([{"variable": variable, "equals": "0"}]));
+        assert_eq!(error.path, "rules[0].variables[0].variable", "{variable}");
+        assert!(error.message.contains("only in case"), "{variable}: {error}");
     }
 }

@@ -6,9 +6,6 @@
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use approval_gate::aws::{CodePipeline, Lambda, SnsDecisionTopic};
-use approval_gate::handler::{Adapters, Gate, Settings};
-use approval_gate::policy::Policy;
 use approval_gate::report::{Outcome, Report};
 use serde_json::{Value, json};
 use stand_in::{Fault, Function, StandIn};
@@ -106,20 +103,7 @@ pub(crate) fn passing_tests() -> Vec<Value> {
 }
 
 async fn decide(stand_in: &StandIn, policy: &str) -> Report {
-    let sdk = sdk_for(stand_in).await;
-    let gate: Gate<Adapters<CodePipeline, SnsDecisionTopic>> = Gate::new(
-        Policy::from_json(policy).unwrap(),
-        Settings {
-            token_wait: Duration::from_millis(200),
-            ..Settings::default()
-        },
-        CodePipeline::new(&sdk),
-        Some(SnsDecisionTopic::new(
-            &sdk,
-            "arn:aws:sns:us-east-1:123456789012:decisions".into(),
-        )),
-    );
-    let gate = gate.with_functions(Lambda::new(&sdk));
+    let gate = sdk_gate(stand_in, policy).await;
     let response = gate.handle(&event("approved-by-rule")).await.unwrap();
     response.records[0].clone()
 }
@@ -427,17 +411,7 @@ async fn a_function_is_never_waited_for_into_the_end_of_the_invocation() {
         "variables": scan_checks(),
         "function": {"arn": ARN, "timeout_seconds": 5, "on_fail": "defer"},
     }));
-    let sdk = sdk_for(&stand_in).await;
-    let gate: Gate<Adapters<CodePipeline, SnsDecisionTopic>> = Gate::new(
-        Policy::from_json(&policy).unwrap(),
-        Settings {
-            token_wait: Duration::from_millis(200),
-            ..Settings::default()
-        },
-        CodePipeline::new(&sdk),
-        None,
-    );
-    let gate = gate.with_functions(Lambda::new(&sdk));
+    let gate = sdk_gate(&stand_in, &policy).await;
     // Eight deliveries of the notice in one event, with 30 s left: 20 s are kept to answer
     // and publish, so the function (4 s to answer) is asked while its whole 5 s timeout is
     // left beyond them: at the start, perhaps once more, and never after 10 s.

@@ -2,35 +2,14 @@
 //! executions (GetPipelineExecution) and source variables (ListActionExecutions) of the
 //! demo's `api-*` pipelines.
 
-use std::time::Duration;
-
 use crate::common::*;
-use approval_gate::aws::{CodePipeline, SnsDecisionTopic};
-use approval_gate::handler::{Adapters, Gate, Settings};
-use approval_gate::policy::Policy;
 use approval_gate::report::{Outcome, Report};
 use serde_json::json;
 use stand_in::{Fault, StandIn};
 
-async fn gate(stand_in: &StandIn, policy: &str) -> Gate<Adapters<CodePipeline, SnsDecisionTopic>> {
-    let sdk = sdk_for(stand_in).await;
-    Gate::new(
-        Policy::from_json(policy).unwrap(),
-        Settings {
-            token_wait: Duration::from_millis(200),
-            ..Settings::default()
-        },
-        CodePipeline::new(&sdk),
-        Some(SnsDecisionTopic::new(
-            &sdk,
-            "arn:aws:sns:us-east-1:123456789012:decisions".into(),
-        )),
-    )
-}
-
 async fn decide(event_name: &str) -> (Report, StandIn) {
     let stand_in = demo_stand_in().await;
-    let gate = gate(&stand_in, &demo_policy()).await;
+    let gate = sdk_gate(&stand_in, &demo_policy()).await;
     let response = gate.handle(&event(event_name)).await.unwrap();
     (response.records[0].clone(), stand_in)
 }
@@ -130,7 +109,7 @@ async fn a_multi_source_pipeline_with_one_stale_source_is_not_approved() {
             "created": 1795680000.0
         }));
     stand_in.put_execution("api-orders", execution);
-    let gate = gate(&stand_in, r#"{"rules":[{"name":"latest","match":{"pipeline":"api-*"},"revisions":{"latest":true},"on_fail":"reject"}]}"#).await;
+    let gate = sdk_gate(&stand_in, r#"{"rules":[{"name":"latest","match":{"pipeline":"api-*"},"revisions":{"latest":true},"on_fail":"reject"}]}"#).await;
 
     let response = gate.handle(&event("revision-latest-main")).await.unwrap();
 
@@ -171,7 +150,7 @@ async fn a_missing_execution_fails_the_checks_and_never_approves() {
     for pipeline in demo_pipelines() {
         stand_in.put_pipeline(pipeline);
     }
-    let gate = gate(&stand_in, &demo_policy()).await;
+    let gate = sdk_gate(&stand_in, &demo_policy()).await;
 
     let response = gate.handle(&event("revision-latest-main")).await.unwrap();
 
@@ -193,7 +172,7 @@ async fn a_throttled_execution_read_fails_the_invocation_for_a_retry() {
         Fault::error(400, "ThrottlingException"),
         10,
     );
-    let gate = gate(&stand_in, &demo_policy()).await;
+    let gate = sdk_gate(&stand_in, &demo_policy()).await;
 
     let error = gate
         .handle(&event("revision-latest-main"))
@@ -207,7 +186,7 @@ async fn a_throttled_execution_read_fails_the_invocation_for_a_retry() {
 #[tokio::test]
 async fn a_notice_claiming_another_execution_is_not_approved() {
     let stand_in = demo_stand_in().await;
-    let gate = gate(&stand_in, &demo_policy()).await;
+    let gate = sdk_gate(&stand_in, &demo_policy()).await;
     let mut claimed = event("revision-latest-main");
     let mut notice = notice_of(&claimed);
     notice["approval"]["customData"] =
@@ -225,7 +204,7 @@ async fn a_notice_claiming_another_execution_is_not_approved() {
 // approved (or rejected) what it must not ----
 
 async fn decide_orders(stand_in: &StandIn, policy: &str) -> Report {
-    let gate = gate(stand_in, policy).await;
+    let gate = sdk_gate(stand_in, policy).await;
     let response = gate.handle(&orders_event()).await.unwrap();
     response.records[0].clone()
 }
@@ -303,7 +282,7 @@ async fn a_skipped_stage_keeps_old_successes_that_never_count() {
         .cloned()
         .collect();
     stand_in.put_action_executions("web-shop", runs);
-    let gate = gate(&stand_in, &demo_policy()).await;
+    let gate = sdk_gate(&stand_in, &demo_policy()).await;
 
     let response = gate.handle(&event("approved-by-rule")).await.unwrap();
 
@@ -351,7 +330,7 @@ async fn attempts_of_other_executions_are_never_evidence_even_if_the_api_returns
         })
         .collect();
     stand_in.put_action_executions("web-shop", unfiltered);
-    let gate = gate(&stand_in, &demo_policy()).await;
+    let gate = sdk_gate(&stand_in, &demo_policy()).await;
 
     let response = gate.handle(&event("approved-by-rule")).await.unwrap();
 
@@ -377,7 +356,7 @@ async fn a_list_whose_page_token_repeats_is_not_read_as_whole_and_never_approves
         },
         2,
     );
-    let gate = gate(&stand_in, &demo_policy()).await;
+    let gate = sdk_gate(&stand_in, &demo_policy()).await;
 
     let response = gate.handle(&event("approved-by-rule")).await.unwrap();
 
@@ -410,7 +389,7 @@ async fn orders_in(stage_status: &str, execution_status: &str) -> StandIn {
 #[tokio::test]
 async fn an_approval_in_an_execution_that_is_not_in_progress_is_never_answered() {
     let approvable = orders_in("InProgress", "InProgress").await;
-    let response = gate(&approvable, &demo_policy())
+    let response = sdk_gate(&approvable, &demo_policy())
         .await
         .handle(&event("revision-latest-main"))
         .await
@@ -428,7 +407,7 @@ async fn an_approval_in_an_execution_that_is_not_in_progress_is_never_answered()
         ("InProgress", "SomethingNew", Outcome::Abstain),
     ] {
         let stand_in = orders_in(stage, execution).await;
-        let gate = gate(&stand_in, &demo_policy()).await;
+        let gate = sdk_gate(&stand_in, &demo_policy()).await;
 
         let notice = gate.handle(&event("revision-latest-main")).await.unwrap();
         let sweep = gate.handle(&event("scheduled-sweep")).await.unwrap();

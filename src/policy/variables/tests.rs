@@ -584,6 +584,9 @@ fn a_namespace_that_is_codepipelines_own_but_for_case_is_refused() {
     for variable in ["#{Variables.X}", "#{VARIABLES.X}", "#{CodePipeline.X}"] {
         let error = refused(serde_json::json!([{"variable": variable, "equals": "0"}]));
         assert_eq!(error.path, "rules[0].variables[0].variable", "{variable}");
-        assert!(error.message.contains("only in case"), "{variable}: {error}");
+        assert!(
+            error.message.contains("only in case"),
+            "{variable}: {error}"
+        );
     }
 }

@@ -670,3 +670,33 @@ pub fn published_attributes(form: &Value) -> Vec<(String, String)> {
     found.sort();
     found
 }
+
+/// The gate over the real SDK against `stand_in`, deciding by `policy`, publishing its
+/// decisions to a topic there, and asking check functions through Lambda Invoke there.
+pub async fn sdk_gate(
+    stand_in: &stand_in::StandIn,
+    policy: &str,
+) -> approval_gate::handler::Gate<
+    approval_gate::handler::WithFunctions<
+        approval_gate::handler::Adapters<
+            approval_gate::aws::CodePipeline,
+            approval_gate::aws::SnsDecisionTopic,
+        >,
+        approval_gate::aws::Lambda,
+    >,
+> {
+    let sdk = sdk_for(stand_in).await;
+    approval_gate::handler::Gate::new(
+        approval_gate::policy::Policy::from_json(policy).unwrap(),
+        approval_gate::handler::Settings {
+            token_wait: std::time::Duration::from_millis(200),
+            ..approval_gate::handler::Settings::default()
+        },
+        approval_gate::aws::CodePipeline::new(&sdk),
+        Some(approval_gate::aws::SnsDecisionTopic::new(
+            &sdk,
+            "arn:aws:sns:us-east-1:123456789012:decisions".into(),
+        )),
+    )
+    .with_functions(approval_gate::aws::Lambda::new(&sdk))
+}

@@ -170,8 +170,9 @@ pub fn why_no_function_asked(explained: &[Explained]) -> &'static str {
         .iter()
         .any(|explanation| explanation.function.is_some())
     {
-        "a check function is asked only when every other check of its rule passes, and \
-         another fails"
+        "a check function is asked only when its answer decides: when every other check of \
+         its rule passes and the approval may be answered (not expired, proven to wait in \
+         its execution, not left to a human when it started waiting), which is not the case"
     } else {
         "no rule explained has a check function"
     }

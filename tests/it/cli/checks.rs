@@ -434,7 +434,7 @@ fn an_answer_is_needed_only_when_the_function_would_be_asked() {
     assert!(
         stderr(&unread).contains(&format!(
             "note: --function-answer {answer} was not used: a check function is asked only \
-             when every other check of its rule passes"
+             when its answer decides"
         )),
         "{unread:?}"
     );

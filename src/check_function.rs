@@ -129,7 +129,7 @@ pub fn request(
 ) -> Value {
     let token = approval.token().expose();
     let text = |text: &str| names::redact(text, token);
-    let optional = |text: Option<&str>| text.map(text_of(token));
+    let optional = |optional: Option<&str>| optional.map(text);
     let target = approval.target();
     let revisions: Vec<Value> = facts
         .artifacts()
@@ -178,10 +178,6 @@ pub fn request(
 /// A time as RFC 3339 in UTC, to the second: `2026-11-26T08:00:04Z`.
 fn seconds(time: Timestamp) -> String {
     time.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-fn text_of(token: &str) -> impl Fn(&str) -> String + '_ {
-    move |text| names::redact(text, token)
 }
 
 #[cfg(test)]

@@ -135,16 +135,8 @@ impl<E: Ports> Gate<E> {
                 .and_then(|rule| rule.function.as_ref())
                 .map(|function| FunctionOutcome {
                     arn: function.arn.clone(),
-                    answer: match &assessment.function {
-                        FunctionAnswer::NotAsked => FunctionAnswer::NotAsked,
-                        FunctionAnswer::Answered { pass, reason } => FunctionAnswer::Answered {
-                            pass: *pass,
-                            reason: crate::names::redact(reason, token),
-                        },
-                        FunctionAnswer::Unusable(why) => {
-                            FunctionAnswer::Unusable(crate::names::redact(why, token))
-                        }
-                    },
+                    // Read with the token redacted from its texts already.
+                    answer: assessment.function.clone(),
                 });
             explained.push(Explained::Decided(Box::new(Explanation {
                 target: approval.target().clone(),

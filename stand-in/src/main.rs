@@ -670,17 +670,22 @@ mod tests {
         assert!(load_fixture(&stand_in, json!({ "executions": [] })).is_err());
     }
 
-    /// The module docs' example of a PARALLEL fixture.
-    fn documented_parallel_fixture() -> Value {
+    /// The module docs' example fixture that has a line containing `marker`.
+    fn documented_fixture(marker: &str) -> Value {
         let docs: Vec<&str> = include_str!("main.rs")
             .lines()
             .map_while(|line| line.strip_prefix("//!"))
             .collect();
         let block = docs
             .split(|line| line.trim() == "```json" || line.trim() == "```")
-            .find(|block| block.iter().any(|line| line.contains("\"PARALLEL\"")))
-            .expect("the docs show a PARALLEL fixture");
+            .find(|block| block.iter().any(|line| line.contains(marker)))
+            .unwrap_or_else(|| panic!("the docs show a fixture with {marker}"));
         serde_json::from_str(&block.join("\n")).expect("the documented fixture is JSON")
+    }
+
+    /// The module docs' example of a PARALLEL fixture.
+    fn documented_parallel_fixture() -> Value {
+        documented_fixture("\"PARALLEL\"")
     }
 
     #[tokio::test]
@@ -863,15 +868,7 @@ mod tests {
 
     /// The module docs' example of a fixture's functions.
     fn documented_functions_fixture() -> Value {
-        let docs: Vec<&str> = include_str!("main.rs")
-            .lines()
-            .map_while(|line| line.strip_prefix("//!"))
-            .collect();
-        let block = docs
-            .split(|line| line.trim() == "```json" || line.trim() == "```")
-            .find(|block| block.iter().any(|line| line.contains("\"functions\": {")))
-            .expect("the docs show a fixture with functions");
-        serde_json::from_str(&block.join("\n")).expect("the documented fixture is JSON")
+        documented_fixture("\"functions\": {")
     }
 
     #[tokio::test]

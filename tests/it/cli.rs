@@ -42,6 +42,17 @@ fn at() -> Timestamp {
     *AT.get_or_init(Timestamp::now)
 }
 
+/// The environment that points `approval-gate-cli --live` at the stand-in at `endpoint`.
+fn live_env(endpoint: &str) -> [(&'static str, &str); 5] {
+    [
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ]
+}
+
 fn cli(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_approval-gate-cli"))
         .args(args)
@@ -357,13 +368,7 @@ async fn explain_live_reads_codepipeline_and_never_answers() {
     let policy = dir.path().join("policy.json");
     std::fs::write(&policy, demo_policy()).unwrap();
     let endpoint = stand_in.endpoint_url();
-    let env = [
-        ("AWS_ENDPOINT_URL", endpoint.as_str()),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-    ];
+    let env = live_env(&endpoint);
     let policy = policy.to_str().unwrap().to_owned();
     let env = env.map(|(key, value)| (key, value.to_owned()));
     let output = tokio::task::spawn_blocking(move || {
@@ -976,13 +981,7 @@ async fn explain_finds_a_parallel_pipelines_approvals_live_and_from_files() {
     let endpoint = stand_in.endpoint_url();
     let policy = policy.to_str().unwrap().to_owned();
     let (live, files, one) = tokio::task::spawn_blocking(move || {
-        let env = [
-            ("AWS_ENDPOINT_URL", endpoint.as_str()),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-        ];
+        let env = live_env(&endpoint);
         let live = cli(
             &[
                 "explain",
@@ -1176,13 +1175,7 @@ async fn live_and_files(stand_in: &stand_in::StandIn, pipeline: &'static str) ->
             "--format",
             "json",
         ];
-        let env = [
-            ("AWS_ENDPOINT_URL", endpoint.as_str()),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-        ];
+        let env = live_env(&endpoint);
         let live = cli(&[&common[..], &["--live"]].concat(), &env);
         let mut args: Vec<&str> = common.to_vec();
         for (option, path) in [
@@ -1258,13 +1251,7 @@ async fn files_and_live_answers_are_refused_or_read_alike() {
     let endpoint = stand_in.endpoint_url();
     let policy_path = policy.to_str().unwrap().to_owned();
     let live = tokio::task::spawn_blocking(move || {
-        let env = [
-            ("AWS_ENDPOINT_URL", endpoint.as_str()),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-        ];
+        let env = live_env(&endpoint);
         let args = [
             "explain",
             "--policy",

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-use super::{cli, stdout};
+use super::{cli, live_env, stdout};
 use crate::common::demo_stand_in;
 
 /// The worked example of docs/cli.md: web-shop waiting at Approve-Prod/Manual.
@@ -486,13 +486,7 @@ async fn explain_live_asks_the_function_with_the_gates_own_request() {
     let endpoint = stand_in.endpoint_url();
     let policy = policy.to_str().unwrap().to_owned();
     let output = tokio::task::spawn_blocking(move || {
-        let env = [
-            ("AWS_ENDPOINT_URL", endpoint.as_str()),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-        ];
+        let env = live_env(&endpoint);
         cli(
             &[
                 "explain",
